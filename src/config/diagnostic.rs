@@ -1,0 +1,137 @@
+//! Located problems found in a configuration.
+
+use serde::Serialize;
+use std::fmt;
+
+/// How bad a problem is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Legal but probably not what was meant (a rule that can never match, an ignored field).
+    Warning,
+    /// The configuration can't be compiled.
+    Error,
+}
+
+/// A byte range inside the string value at a diagnostic's path (an expression), with the
+/// 1-based line and column of its start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Span {
+    /// Start byte offset.
+    pub start: usize,
+    /// End byte offset (exclusive).
+    pub end: usize,
+    /// 1-based line of `start`.
+    pub line: usize,
+    /// 1-based column (in characters) of `start`.
+    pub column: usize,
+}
+
+impl Span {
+    /// The span `start..end` of `text`, with the line and column of `start` computed.
+    pub fn in_text(text: &str, start: usize, end: usize) -> Span {
+        let start = start.min(text.len());
+        let before = text.get(..start).unwrap_or(text);
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = before[line_start..].chars().count() + 1;
+        Span {
+            start,
+            end: end.max(start),
+            line,
+            column,
+        }
+    }
+}
+
+/// One problem in a configuration, located by a JSON pointer (RFC 6901) into the
+/// [`ServerConfig`](crate::ServerConfig) JSON, e.g. `/claims/3/name`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    /// Error or warning.
+    pub severity: Severity,
+    /// A stable identifier of the check, e.g. `scope.name.charset`.
+    pub code: &'static str,
+    /// JSON pointer to the offending value.
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it, where that helps.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// Where inside an expression string, for expression problems.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub span: Option<Span>,
+}
+
+impl Diagnostic {
+    /// An error at `path`.
+    pub fn error(code: &'static str, path: impl Into<String>, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            code,
+            path: path.into(),
+            message: message.into(),
+            hint: None,
+            span: None,
+        }
+    }
+
+    /// A warning at `path`.
+    pub fn warning(
+        code: &'static str,
+        path: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, path, message)
+        }
+    }
+
+    /// Adds a hint.
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// Adds a span inside the expression at the path.
+    pub fn with_span(mut self, span: Span) -> Self {
+        self.span = Some(span);
+        self
+    }
+
+    /// Whether this is an error (not a warning).
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sev = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let path = if self.path.is_empty() {
+            "/"
+        } else {
+            &self.path
+        };
+        write!(f, "{sev}[{}] at {path}", self.code)?;
+        if let Some(span) = &self.span {
+            write!(f, " (line {}, column {})", span.line, span.column)?;
+        }
+        write!(f, ": {}", self.message)?;
+        if let Some(hint) = &self.hint {
+            write!(f, " (hint: {hint})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Appends one reference token to a JSON pointer, escaping `~` and `/` (RFC 6901).
+pub(crate) fn pointer(base: &str, token: impl fmt::Display) -> String {
+    let token = token.to_string().replace('~', "~0").replace('/', "~1");
+    format!("{base}/{token}")
+}

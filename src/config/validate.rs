@@ -1,0 +1,1011 @@
+//! Turns a [`ServerConfig`] into diagnostics: every problem at once, each located.
+
+use super::diagnostic::{Diagnostic, pointer};
+use super::{
+    ALL_CLIENTS, Claim, ClaimType, EVERYONE, GrantType, GroupFilterType, Policy, Rule,
+    SYSTEM_SCOPE_NAMES, Scope, ServerConfig, ValueType,
+};
+use crate::server::Options;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// Lifetime bounds of rule actions, in minutes.
+pub const ACCESS_LIFETIME_MINUTES: std::ops::RangeInclusive<i64> = 5..=1440;
+/// Bounds of `refreshTokenWindowMinutes`.
+pub const REFRESH_WINDOW_MINUTES: std::ops::RangeInclusive<i64> = 10..=2_628_000;
+
+/// Claim names no custom claim may use, whatever its token: the union of Okta's reserved
+/// access-token and ID-token claim lists plus `exp`, `iat` and `scp`. `groups` is not here
+/// (Okta's own guides create it) and `scope` and `sub` are handled per token type.
+const RESERVED_CLAIMS: &[&str] = &[
+    // access token only
+    "acr",
+    "amr",
+    "as_uri",
+    "cid",
+    "rpt",
+    "rsi",
+    "uid",
+    "username",
+    // ID token only
+    "active",
+    "aid",
+    "aud",
+    "app_id",
+    "app_type",
+    "at_hash",
+    "auth_time",
+    "client_id",
+    "client_ip",
+    "client_req_id",
+    "client_type",
+    "client_user_agent",
+    "cnf",
+    "c_hash",
+    "device_compliance",
+    "device_id",
+    "device_known",
+    "device_managed",
+    "device_name",
+    "device_trust",
+    "did",
+    "dst",
+    "group",
+    "hotk",
+    "idp",
+    "idp_iss",
+    "mac_key",
+    "may_act",
+    "nonce",
+    "oid",
+    "okta_emailVerified",
+    "okta_lastUpdated",
+    "orig",
+    "permissions",
+    "purpose",
+    "pwd_exp_days",
+    "pwd_exp_time",
+    "rid",
+    "role",
+    "scopes",
+    "sid",
+    "term",
+    "user_ip",
+    // both
+    "iss",
+    "jti",
+    "token_type",
+    "ver",
+    // registered JWT claims Okta sets itself
+    "exp",
+    "iat",
+    "scp",
+];
+
+/// Whether `name` is reserved for a custom claim of type `ty`.
+pub fn is_reserved_claim_name(name: &str, ty: ClaimType) -> bool {
+    if RESERVED_CLAIMS.contains(&name) {
+        return true;
+    }
+    match ty {
+        // Access tokens: `sub` is the editable system claim and `scope` is allowed.
+        ClaimType::Resource => false,
+        // ID tokens: `sub` and `scope` are Okta's.
+        ClaimType::Identity => name == "sub" || name == "scope",
+    }
+}
+
+/// Whether `name` is a legal scope name; `Err` says why not.
+pub fn check_scope_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("the scope name is empty".into());
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|&c| !(c == '!' || ('#'..='[').contains(&c) || (']'..='~').contains(&c)))
+    {
+        return Err(format!(
+            "the scope name {name:?} contains {}; scope names are printable ASCII without spaces, double quotes or backslashes",
+            describe_char(c)
+        ));
+    }
+    if name == "okta" || name == "*" {
+        return Err(format!("{name:?} is reserved and can't be a scope name"));
+    }
+    if name.starts_with("okta.") || name.starts_with("okta:") {
+        return Err(format!(
+            "the scope name {name:?} starts with \"okta.\" or \"okta:\", which are reserved for Okta's own scopes"
+        ));
+    }
+    if name.contains('<') && name.contains('>') {
+        return Err(format!(
+            "the scope name {name:?} contains both '<' and '>'; a name may contain one of them but not both"
+        ));
+    }
+    Ok(())
+}
+
+fn describe_char(c: char) -> String {
+    match c {
+        ' ' => "a space".into(),
+        '"' => "a double quote".into(),
+        '\\' => "a backslash".into(),
+        c if c.is_control() => format!("the control character U+{:04X}", c as u32),
+        c => format!("the character {c:?}"),
+    }
+}
+
+/// Compiles the regular expression of a REGEX group filter so that it must match the whole
+/// group name (case-sensitive). A value written between slashes, `/…/`, has them removed.
+pub fn group_filter_regex(value: &str) -> Result<regex::Regex, regex::Error> {
+    let pattern = value
+        .strip_prefix('/')
+        .and_then(|v| v.strip_suffix('/'))
+        .filter(|_| value.len() >= 2)
+        .unwrap_or(value);
+    regex::RegexBuilder::new(&format!("^(?:{pattern})$"))
+        .size_limit(1 << 20)
+        .build()
+}
+
+/// Levenshtein distance, for did-you-mean hints.
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// The closest candidate to `word`, if it is close enough to be a likely typo.
+pub(crate) fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let lower = word.to_ascii_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(&lower, &c.to_ascii_lowercase()), c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Validates a bundle; returns every error and warning found.
+pub fn validate(cfg: &ServerConfig, options: &Options) -> Vec<Diagnostic> {
+    let mut v = Validator {
+        out: Vec::new(),
+        options,
+    };
+    v.server(cfg);
+    let scope_names = v.scopes(&cfg.scopes);
+    v.claims(&cfg.claims, &scope_names);
+    v.policies(&cfg.policies, &scope_names);
+    v.out
+}
+
+struct Validator<'a> {
+    out: Vec<Diagnostic>,
+    options: &'a Options,
+}
+
+impl Validator<'_> {
+    fn push(&mut self, d: Diagnostic) {
+        self.out.push(d);
+    }
+
+    fn unknown_members(&mut self, path: &str, extra: &super::Extra, known: &[&str]) {
+        for key in extra.keys() {
+            let mut d = Diagnostic::warning(
+                "json.unknown_member",
+                pointer(path, key),
+                format!("unknown member {key:?}; it is kept but has no effect"),
+            );
+            if let Some(s) = did_you_mean(key, known.iter().copied()) {
+                d = d.with_hint(format!("did you mean {s:?}?"));
+            }
+            self.push(d);
+        }
+    }
+
+    fn server(&mut self, cfg: &ServerConfig) {
+        let s = &cfg.authorization_server;
+        let path = "/authorizationServer";
+        if s.name.trim().is_empty() {
+            self.push(
+                Diagnostic::error(
+                    "server.name.missing",
+                    pointer(path, "name"),
+                    "the authorization server has no name",
+                )
+                .with_hint("add \"name\", e.g. \"default\""),
+            );
+        }
+        match s.audiences.len() {
+            1 => {
+                let aud = &s.audiences[0];
+                if aud.trim().is_empty() {
+                    self.push(Diagnostic::error(
+                        "server.audience.empty",
+                        pointer(&pointer(path, "audiences"), 0),
+                        "the audience is empty",
+                    ));
+                } else if aud.contains(':') && !is_uri(aud) {
+                    self.push(
+                        Diagnostic::error(
+                            "server.audience.uri",
+                            pointer(&pointer(path, "audiences"), 0),
+                            format!("the audience {aud:?} contains ':' but is not a valid URI"),
+                        )
+                        .with_hint("an audience with ':' must be a URI such as api://default or https://api.example.com"),
+                    );
+                }
+            }
+            0 => self.push(
+                Diagnostic::error(
+                    "server.audiences.count",
+                    pointer(path, "audiences"),
+                    "the authorization server has no audience",
+                )
+                .with_hint("set exactly one audience, e.g. \"audiences\": [\"api://default\"]; it becomes the access token's aud"),
+            ),
+            n => self.push(
+                Diagnostic::error(
+                    "server.audiences.count",
+                    pointer(path, "audiences"),
+                    format!("the authorization server has {n} audiences; Okta supports exactly one"),
+                )
+                .with_hint("keep one audience; it becomes the access token's aud"),
+            ),
+        }
+        match &s.issuer {
+            None => self.push(
+                Diagnostic::error(
+                    "server.issuer.missing",
+                    pointer(path, "issuer"),
+                    "the authorization server has no issuer; it is the iss of every token",
+                )
+                .with_hint("set \"issuer\", e.g. \"https://example.okta.com/oauth2/default\""),
+            ),
+            Some(iss) if !is_http_url(iss) => self.push(
+                Diagnostic::error(
+                    "server.issuer.url",
+                    pointer(path, "issuer"),
+                    format!("the issuer {iss:?} is not an absolute http(s) URL"),
+                )
+                .with_hint("use the form https://{yourOktaDomain}/oauth2/{authorizationServerId}"),
+            ),
+            Some(iss) if iss.ends_with('/') || iss.contains(['?', '#']) => self.push(
+                Diagnostic::error(
+                    "server.issuer.url",
+                    pointer(path, "issuer"),
+                    format!(
+                        "the issuer {iss:?} must not end with '/' or contain a query or fragment"
+                    ),
+                )
+                .with_hint("iss is compared byte for byte by verifiers; drop the trailing part"),
+            ),
+            Some(_) => {}
+        }
+        if let Some(alg) = &s.access_token_encrypted_response_algorithm
+            && !["RSA-OAEP-256", "RSA-OAEP-384", "RSA-OAEP-512"].contains(&alg.as_str())
+        {
+            self.push(Diagnostic::error(
+                    "server.encryption.alg",
+                    pointer(path, "accessTokenEncryptedResponseAlgorithm"),
+                    format!("unknown access-token encryption algorithm {alg:?}; use RSA-OAEP-256, RSA-OAEP-384 or RSA-OAEP-512"),
+                ));
+        }
+        self.unknown_members(
+            path,
+            &s.extra,
+            &[
+                "id",
+                "name",
+                "description",
+                "audiences",
+                "issuer",
+                "issuerMode",
+                "status",
+                "default",
+                "credentials",
+                "accessTokenEncryptedResponseAlgorithm",
+                "jwks",
+                "jwks_uri",
+                "created",
+                "lastUpdated",
+                "_links",
+            ],
+        );
+    }
+
+    /// Checks scopes; returns the names of every scope the server has (system ones included).
+    fn scopes(&mut self, scopes: &[Scope]) -> HashSet<String> {
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for (i, s) in scopes.iter().enumerate() {
+            let path = pointer("/scopes", i);
+            if s.name.is_empty() {
+                self.push(
+                    Diagnostic::error(
+                        "scope.name.missing",
+                        pointer(&path, "name"),
+                        "the scope has no name",
+                    )
+                    .with_hint("add \"name\", e.g. \"orders:read\""),
+                );
+            } else if !(s.system && s.name.starts_with("okta.")) {
+                // Okta ships system scopes named okta.myAccount.* on its default server.
+                if let Err(msg) = check_scope_name(&s.name) {
+                    self.push(
+                        Diagnostic::error("scope.name.invalid", pointer(&path, "name"), msg)
+                            .with_hint(
+                                "allowed: ASCII 0x21, 0x23-0x5B, 0x5D-0x7E (RFC 6749 scope-token)",
+                            ),
+                    );
+                }
+            }
+            if !s.name.is_empty()
+                && let Some(first) = seen.insert(s.name.as_str(), i)
+            {
+                self.push(
+                    Diagnostic::error(
+                        "scope.name.duplicate",
+                        pointer(&path, "name"),
+                        format!(
+                            "the scope {:?} is defined twice (first at /scopes/{first})",
+                            s.name
+                        ),
+                    )
+                    .with_hint(
+                        "scope names are unique per authorization server; remove or rename one",
+                    ),
+                );
+            }
+            self.unknown_members(
+                &path,
+                &s.extra,
+                &[
+                    "id",
+                    "name",
+                    "displayName",
+                    "description",
+                    "system",
+                    "default",
+                    "consent",
+                    "optional",
+                    "metadataPublish",
+                    "_links",
+                ],
+            );
+        }
+        scopes
+            .iter()
+            .map(|s| s.name.clone())
+            .chain(SYSTEM_SCOPE_NAMES.iter().map(|s| (*s).to_owned()))
+            .collect()
+    }
+
+    fn unknown_scope(&mut self, path: String, scope: &str, known: &HashSet<String>, what: &str) {
+        let mut d = Diagnostic::error(
+            "scope.unknown",
+            path,
+            format!(
+                "{what} names the scope {scope:?}, which the authorization server doesn't have"
+            ),
+        );
+        let hint = match did_you_mean(scope, known.iter().map(String::as_str)) {
+            Some(s) => format!("did you mean {s:?}? Otherwise add {scope:?} to \"scopes\""),
+            None => format!("add {scope:?} to \"scopes\" or remove it here"),
+        };
+        d = d.with_hint(hint);
+        self.push(d);
+    }
+
+    fn claims(&mut self, claims: &[Claim], scopes: &HashSet<String>) {
+        let mut seen: HashMap<(ClaimType, &str), usize> = HashMap::new();
+        for (i, c) in claims.iter().enumerate() {
+            let path = pointer("/claims", i);
+            if c.name.is_empty() {
+                self.push(
+                    Diagnostic::error(
+                        "claim.name.missing",
+                        pointer(&path, "name"),
+                        "the claim has no name",
+                    )
+                    .with_hint("add \"name\": the claim's name in the token"),
+                );
+            }
+            match c.claim_type {
+                None => self.push(
+                    Diagnostic::error(
+                        "claim.claimType.missing",
+                        pointer(&path, "claimType"),
+                        format!("the claim {:?} has no claimType", c.name),
+                    )
+                    .with_hint(
+                        "use \"RESOURCE\" for the access token or \"IDENTITY\" for the ID token",
+                    ),
+                ),
+                Some(ty) => {
+                    if !c.name.is_empty() {
+                        if is_reserved_claim_name(&c.name, ty) {
+                            let token = match ty {
+                                ClaimType::Resource => "access token",
+                                ClaimType::Identity => "ID token",
+                            };
+                            self.push(
+                                Diagnostic::error(
+                                    "claim.name.reserved",
+                                    pointer(&path, "name"),
+                                    format!("{:?} is a reserved claim name in the {token}; Okta sets it itself", c.name),
+                                )
+                                .with_hint("pick another name, e.g. with your own prefix"),
+                            );
+                        }
+                        if let Some(first) = seen.insert((ty, c.name.as_str()), i) {
+                            self.push(
+                                Diagnostic::error(
+                                    "claim.name.duplicate",
+                                    pointer(&path, "name"),
+                                    format!(
+                                        "the claim {:?} is defined twice for the same token (first at /claims/{first})",
+                                        c.name
+                                    ),
+                                )
+                                .with_hint("claim names are unique per token type; remove or rename one"),
+                            );
+                        }
+                    }
+                    if ty == ClaimType::Resource && c.always_include_in_token == Some(false) {
+                        self.push(Diagnostic::warning(
+                            "claim.alwaysIncludeInToken.ignored",
+                            pointer(&path, "alwaysIncludeInToken"),
+                            "alwaysIncludeInToken is always true for access-token claims; false has no effect",
+                        ));
+                    }
+                }
+            }
+            match c.value_type {
+                None => self.push(
+                    Diagnostic::error(
+                        "claim.valueType.missing",
+                        pointer(&path, "valueType"),
+                        format!("the claim {:?} has no valueType", c.name),
+                    )
+                    .with_hint("use \"EXPRESSION\" for an Okta expression or \"GROUPS\" for a group filter"),
+                ),
+                Some(ValueType::Groups) => self.groups_claim(c, &path),
+                Some(ValueType::Expression | ValueType::System) => {
+                    if c.value.trim().is_empty() {
+                        self.push(
+                            Diagnostic::error(
+                                "claim.value.missing",
+                                pointer(&path, "value"),
+                                format!("the claim {:?} has no expression", c.name),
+                            )
+                            .with_hint("set \"value\" to an Okta expression, e.g. \"user.email\""),
+                        );
+                    }
+                    let len = c.value.chars().count();
+                    if len > self.options.max_expression_length {
+                        self.push(
+                            Diagnostic::error(
+                                "claim.value.too_long",
+                                pointer(&path, "value"),
+                                format!(
+                                    "the expression is {len} characters long; the limit is {}",
+                                    self.options.max_expression_length
+                                ),
+                            )
+                            .with_hint("shorten it (Okta allows up to 1024 characters), or raise Options::max_expression_length"),
+                        );
+                    }
+                    if c.group_filter_type.is_some() {
+                        self.push(Diagnostic::warning(
+                            "claim.group_filter_type.ignored",
+                            pointer(&path, "group_filter_type"),
+                            "group_filter_type only applies to GROUPS claims; it is ignored here",
+                        ));
+                    }
+                }
+            }
+            for (j, s) in c.conditions.scopes.iter().enumerate() {
+                if !scopes.contains(s) {
+                    self.unknown_scope(
+                        pointer(&pointer(&pointer(&path, "conditions"), "scopes"), j),
+                        s,
+                        scopes,
+                        &format!("the claim {:?}", c.name),
+                    );
+                }
+            }
+            self.unknown_members(
+                &path,
+                &c.extra,
+                &[
+                    "id",
+                    "name",
+                    "status",
+                    "claimType",
+                    "valueType",
+                    "value",
+                    "group_filter_type",
+                    "alwaysIncludeInToken",
+                    "conditions",
+                    "system",
+                    "apiResourceId",
+                    "_links",
+                ],
+            );
+            self.unknown_members(
+                &pointer(&path, "conditions"),
+                &c.conditions.extra,
+                &["scopes"],
+            );
+        }
+    }
+
+    fn groups_claim(&mut self, c: &Claim, path: &str) {
+        match c.group_filter_type {
+            None => {
+                let hint = if c.extra.contains_key("groupFilterType") {
+                    "the member is spelled in snake case: \"group_filter_type\", not \"groupFilterType\""
+                } else {
+                    "add \"group_filter_type\": one of STARTS_WITH, EQUALS, CONTAINS, REGEX"
+                };
+                self.push(
+                    Diagnostic::error(
+                        "claim.group_filter_type.missing",
+                        pointer(path, "group_filter_type"),
+                        format!("the GROUPS claim {:?} has no group_filter_type", c.name),
+                    )
+                    .with_hint(hint),
+                );
+            }
+            Some(GroupFilterType::Regex) => {
+                if let Err(e) = group_filter_regex(&c.value) {
+                    self.push(
+                        Diagnostic::error(
+                            "claim.value.regex",
+                            pointer(path, "value"),
+                            format!("the group filter {:?} is not a valid regular expression: {}", c.value, first_line(&e.to_string())),
+                        )
+                        .with_hint("the regex must match the whole group name; look-around and back-references are not supported"),
+                    );
+                }
+            }
+            Some(_) => {
+                if c.value.is_empty() {
+                    self.push(
+                        Diagnostic::error(
+                            "claim.value.missing",
+                            pointer(path, "value"),
+                            format!("the GROUPS claim {:?} has no filter value", c.name),
+                        )
+                        .with_hint("set \"value\" to the text group names are compared with, or use REGEX \".*\" for every group"),
+                    );
+                }
+            }
+        }
+    }
+
+    fn policies(&mut self, policies: &[Policy], scopes: &HashSet<String>) {
+        let mut prio: BTreeMap<i64, usize> = BTreeMap::new();
+        for (i, p) in policies.iter().enumerate() {
+            let path = pointer("/policies", i);
+            let label = format!("the policy {:?}", p.name);
+            if p.name.trim().is_empty() {
+                self.push(
+                    Diagnostic::error(
+                        "policy.name.missing",
+                        pointer(&path, "name"),
+                        "the policy has no name",
+                    )
+                    .with_hint("add \"name\" (1 to 100 characters)"),
+                );
+            } else if p.name.chars().count() > 100 {
+                self.push(Diagnostic::error(
+                    "policy.name.too_long",
+                    pointer(&path, "name"),
+                    "the policy name is longer than 100 characters",
+                ));
+            }
+            match &p.description {
+                None => self.push(
+                    Diagnostic::warning(
+                        "policy.description.missing",
+                        pointer(&path, "description"),
+                        format!("{label} has no description; Okta's API requires one"),
+                    )
+                    .with_hint("add \"description\" (1 to 255 characters)"),
+                ),
+                Some(d) if d.is_empty() || d.chars().count() > 255 => self.push(Diagnostic::error(
+                    "policy.description.length",
+                    pointer(&path, "description"),
+                    "the policy description must be 1 to 255 characters long",
+                )),
+                Some(_) => {}
+            }
+            if let Some(t) = &p.policy_type
+                && t != "OAUTH_AUTHORIZATION_POLICY"
+            {
+                self.push(Diagnostic::error(
+                        "policy.type",
+                        pointer(&path, "type"),
+                        format!("{label} has type {t:?}; authorization-server policies are OAUTH_AUTHORIZATION_POLICY"),
+                    ));
+            }
+            self.priority(
+                p.priority,
+                &pointer(&path, "priority"),
+                &mut prio,
+                "/policies",
+                i,
+                &label,
+            );
+            match &p.conditions.clients {
+                None => self.push(
+                    Diagnostic::error(
+                        "policy.clients.missing",
+                        pointer(&pointer(&path, "conditions"), "clients"),
+                        format!("{label} has no client condition"),
+                    )
+                    .with_hint("add \"conditions\": {\"clients\": {\"include\": [\"ALL_CLIENTS\"]}} or list client ids"),
+                ),
+                Some(c) if c.include.is_empty() => self.push(
+                    Diagnostic::error(
+                        "policy.clients.empty",
+                        pointer(&pointer(&pointer(&path, "conditions"), "clients"), "include"),
+                        format!("{label} includes no clients, so it can never apply"),
+                    )
+                    .with_hint("list client ids or use [\"ALL_CLIENTS\"]"),
+                ),
+                Some(c) => {
+                    if c.include.len() > 1 && c.include.iter().any(|x| x == ALL_CLIENTS) {
+                        self.push(Diagnostic::warning(
+                            "policy.clients.redundant",
+                            pointer(&pointer(&pointer(&path, "conditions"), "clients"), "include"),
+                            "ALL_CLIENTS already covers every client; the other ids are redundant",
+                        ));
+                    }
+                }
+            }
+            let mut rule_prio: BTreeMap<i64, usize> = BTreeMap::new();
+            for (j, r) in p.rules.iter().enumerate() {
+                let rpath = pointer(&pointer(&path, "rules"), j);
+                self.rule(r, &rpath, scopes, &mut rule_prio, &path, j);
+            }
+            self.unknown_members(
+                &path,
+                &p.extra,
+                &[
+                    "id",
+                    "type",
+                    "name",
+                    "description",
+                    "priority",
+                    "status",
+                    "system",
+                    "conditions",
+                    "created",
+                    "lastUpdated",
+                    "_links",
+                    "rules",
+                ],
+            );
+            self.unknown_members(
+                &pointer(&path, "conditions"),
+                &p.conditions.extra,
+                &["clients"],
+            );
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn priority(
+        &mut self,
+        priority: Option<i64>,
+        path: &str,
+        seen: &mut BTreeMap<i64, usize>,
+        list: &str,
+        index: usize,
+        label: &str,
+    ) {
+        let Some(n) = priority else { return };
+        if n < 1 {
+            self.push(
+                Diagnostic::error(
+                    "priority.range",
+                    path,
+                    format!("{label} has priority {n}; priorities start at 1 (evaluated first)"),
+                )
+                .with_hint("use 1, 2, 3, …"),
+            );
+            return;
+        }
+        if let Some(first) = seen.insert(n, index) {
+            self.push(
+                Diagnostic::error(
+                    "priority.duplicate",
+                    path,
+                    format!("{label} has priority {n}, like {list}/{first}; the evaluation order would be ambiguous"),
+                )
+                .with_hint("give every one a distinct priority"),
+            );
+        }
+    }
+
+    fn rule(
+        &mut self,
+        r: &Rule,
+        path: &str,
+        scopes: &HashSet<String>,
+        prio: &mut BTreeMap<i64, usize>,
+        policy_path: &str,
+        index: usize,
+    ) {
+        let label = format!("the rule {:?}", r.name);
+        if r.name.trim().is_empty() {
+            self.push(
+                Diagnostic::error(
+                    "rule.name.missing",
+                    pointer(path, "name"),
+                    "the rule has no name",
+                )
+                .with_hint("add \"name\""),
+            );
+        }
+        if let Some(t) = &r.rule_type
+            && t != "RESOURCE_ACCESS"
+        {
+            self.push(Diagnostic::error(
+                "rule.type",
+                pointer(path, "type"),
+                format!("{label} has type {t:?}; authorization-server rules are RESOURCE_ACCESS"),
+            ));
+        }
+        self.priority(
+            r.priority,
+            &pointer(path, "priority"),
+            prio,
+            &pointer(policy_path, "rules"),
+            index,
+            &label,
+        );
+        let cond = pointer(path, "conditions");
+        let grants = &r.conditions.grant_types.include;
+        if grants.is_empty() {
+            self.push(
+                Diagnostic::error(
+                    "rule.grantTypes.empty",
+                    pointer(&pointer(&cond, "grantTypes"), "include"),
+                    format!("{label} allows no grant type, so it can never match"),
+                )
+                .with_hint(
+                    "list grant types, e.g. [\"client_credentials\"] or [\"authorization_code\"]",
+                ),
+            );
+        }
+        let mut seen_grants = HashSet::new();
+        for (k, g) in grants.iter().enumerate() {
+            let gpath = pointer(&pointer(&pointer(&cond, "grantTypes"), "include"), k);
+            if !g.is_known() {
+                let mut d = Diagnostic::error(
+                    "rule.grantType.unknown",
+                    gpath.clone(),
+                    format!("{:?} is not a grant type Okta knows", g.as_str()),
+                );
+                let known = GrantType::KNOWN.iter().map(GrantType::as_str);
+                d = d.with_hint(match did_you_mean(g.as_str(), known) {
+                    Some(s) => format!("did you mean {s:?}?"),
+                    None => "use authorization_code, implicit, password, client_credentials, refresh_token, or a urn:… grant type".into(),
+                });
+                self.push(d);
+            }
+            if !seen_grants.insert(g) {
+                self.push(Diagnostic::warning(
+                    "rule.grantType.duplicate",
+                    gpath,
+                    format!("the grant type {:?} is listed twice", g.as_str()),
+                ));
+            }
+        }
+        let has_people = r
+            .conditions
+            .people
+            .as_ref()
+            .is_some_and(|p| p.has_includes());
+        if !has_people {
+            let needing: Vec<&str> = grants
+                .iter()
+                .filter(|g| g.requires_people())
+                .map(GrantType::as_str)
+                .collect();
+            if !needing.is_empty() {
+                self.push(
+                    Diagnostic::error(
+                        "rule.people.missing",
+                        pointer(&cond, "people"),
+                        format!(
+                            "{label} allows {} but names no users or groups: at least one of conditions.people.users.include or conditions.people.groups.include must contain a valid user or group when grant types contain authorization_code, implicit or password",
+                            needing.join(", ")
+                        ),
+                    )
+                    .with_hint("add \"people\": {\"groups\": {\"include\": [\"EVERYONE\"]}} to allow any assigned user"),
+                );
+            }
+        }
+        if let Some(people) = &r.conditions.people {
+            let ppath = pointer(&cond, "people");
+            if let Some(g) = &people.groups {
+                if let Some(k) = g.exclude.iter().position(|x| x == EVERYONE) {
+                    self.push(Diagnostic::warning(
+                        "rule.people.exclude_everyone",
+                        pointer(&pointer(&pointer(&ppath, "groups"), "exclude"), k),
+                        format!("{label} excludes EVERYONE, so no user request can match it"),
+                    ));
+                }
+                self.unknown_members(
+                    &pointer(&ppath, "groups"),
+                    &g.extra,
+                    &["include", "exclude"],
+                );
+            }
+            if let Some(u) = &people.users {
+                self.unknown_members(&pointer(&ppath, "users"), &u.extra, &["include", "exclude"]);
+            }
+            self.unknown_members(&ppath, &people.extra, &["users", "groups"]);
+        }
+        let scope_list = &r.conditions.scopes.include;
+        if scope_list.is_empty() {
+            self.push(
+                Diagnostic::error(
+                    "rule.scopes.empty",
+                    pointer(&pointer(&cond, "scopes"), "include"),
+                    format!("{label} allows no scope, so it can never match"),
+                )
+                .with_hint("list the scopes the rule allows, or [\"*\"] for any scope"),
+            );
+        }
+        for (k, s) in scope_list.iter().enumerate() {
+            if s != "*" && !scopes.contains(s) {
+                self.unknown_scope(
+                    pointer(&pointer(&pointer(&cond, "scopes"), "include"), k),
+                    s,
+                    scopes,
+                    &label,
+                );
+            }
+        }
+        let t = &r.actions.token;
+        let tpath = pointer(&pointer(path, "actions"), "token");
+        if !ACCESS_LIFETIME_MINUTES.contains(&t.access_token_lifetime_minutes) {
+            self.push(
+                Diagnostic::error(
+                    "rule.lifetime.access",
+                    pointer(&tpath, "accessTokenLifetimeMinutes"),
+                    format!(
+                        "the access-token lifetime is {} minutes; it must be 5 to 1440 (one day)",
+                        t.access_token_lifetime_minutes
+                    ),
+                )
+                .with_hint("60 is Okta's default"),
+            );
+        }
+        let refresh = t.refresh_token_lifetime_minutes;
+        if refresh != 0 && (refresh < 0 || refresh < t.access_token_lifetime_minutes) {
+            self.push(
+                Diagnostic::error(
+                    "rule.lifetime.refresh",
+                    pointer(&tpath, "refreshTokenLifetimeMinutes"),
+                    format!(
+                        "the refresh-token lifetime is {refresh} minutes; it must be 0 (unlimited) or at least the access-token lifetime ({} minutes)",
+                        t.access_token_lifetime_minutes
+                    ),
+                )
+                .with_hint("use 0 for unlimited"),
+            );
+        }
+        if !REFRESH_WINDOW_MINUTES.contains(&t.refresh_token_window_minutes) {
+            self.push(
+                Diagnostic::error(
+                    "rule.lifetime.window",
+                    pointer(&tpath, "refreshTokenWindowMinutes"),
+                    format!(
+                        "the refresh-token idle window is {} minutes; it must be 10 to 2628000 (five years)",
+                        t.refresh_token_window_minutes
+                    ),
+                )
+                .with_hint("10080 (seven days) is Okta's default"),
+            );
+        } else if refresh > 0 && t.refresh_token_window_minutes > refresh {
+            self.push(Diagnostic::warning(
+                "rule.lifetime.window_exceeds_lifetime",
+                pointer(&tpath, "refreshTokenWindowMinutes"),
+                format!(
+                    "the idle window ({} minutes) is longer than the refresh-token lifetime ({refresh} minutes), so the lifetime always ends first",
+                    t.refresh_token_window_minutes
+                ),
+            ));
+        }
+        if let Some(h) = &t.inline_hook
+            && h.id.is_empty()
+        {
+            self.push(Diagnostic::error(
+                "rule.inlineHook.id",
+                pointer(&pointer(&tpath, "inlineHook"), "id"),
+                "the token inline hook has no id",
+            ));
+        }
+        self.unknown_members(
+            path,
+            &r.extra,
+            &[
+                "id",
+                "type",
+                "name",
+                "status",
+                "priority",
+                "system",
+                "conditions",
+                "actions",
+                "created",
+                "lastUpdated",
+                "_links",
+            ],
+        );
+        self.unknown_members(
+            &cond,
+            &r.conditions.extra,
+            &["people", "grantTypes", "scopes"],
+        );
+        self.unknown_members(
+            &tpath,
+            &t.extra,
+            &[
+                "accessTokenLifetimeMinutes",
+                "refreshTokenLifetimeMinutes",
+                "refreshTokenWindowMinutes",
+                "inlineHook",
+            ],
+        );
+    }
+}
+
+fn first_line(s: &str) -> String {
+    s.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `scheme:rest` with an RFC 3986 scheme and a non-empty, space-free rest.
+fn is_uri(s: &str) -> bool {
+    let Some((scheme, rest)) = s.split_once(':') else {
+        return false;
+    };
+    let mut chars = scheme.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        && !rest.is_empty()
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+fn is_http_url(s: &str) -> bool {
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"));
+    match rest {
+        Some(r) => {
+            let host = r.split(['/', '?', '#']).next().unwrap_or("");
+            !host.is_empty() && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+        }
+        None => false,
+    }
+}

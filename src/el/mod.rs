@@ -1,0 +1,1 @@
+//! The Okta Expression Language engine (Classic dialect plus SpEL core syntax).

@@ -1,0 +1,12 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod config;
+pub mod el;
+pub mod error;
+pub mod server;
+
+pub use config::{Diagnostic, ServerConfig, Severity};
+pub use error::ConfigError;
+pub use server::{AuthorizationServer, Options};

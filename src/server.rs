@@ -1,0 +1,74 @@
+//! The compiled authorization server: the one entry point.
+
+use crate::config::{Diagnostic, ServerConfig, validate};
+use crate::error::ConfigError;
+
+/// Compile-time options of an [`AuthorizationServer`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Options {
+    /// Longest claim expression accepted, in characters. Okta's limit, 1024, by default.
+    pub max_expression_length: usize,
+    /// Treat `openid profile email address phone offline_access` as allowed by every rule
+    /// (Okta's "OIDC scopes are granted by default" wording). Off by default: a rule must list
+    /// every requested scope.
+    pub implicit_oidc_scopes: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            max_expression_length: 1024,
+            implicit_oidc_scopes: false,
+        }
+    }
+}
+
+/// A validated, compiled authorization server.
+///
+/// ```
+/// use tokenmint::{AuthorizationServer, Options, ServerConfig};
+///
+/// let cfg = ServerConfig::from_json(r#"{"authorizationServer": {"name": "default",
+///     "audiences": ["api://default"], "issuer": "https://example.okta.com/oauth2/default"}}"#)
+///     .unwrap();
+/// let server = AuthorizationServer::compile(cfg, Options::default()).unwrap();
+/// assert_eq!(server.config().authorization_server.name, "default");
+/// ```
+#[derive(Debug, Clone)]
+pub struct AuthorizationServer {
+    config: ServerConfig,
+    options: Options,
+    warnings: Vec<Diagnostic>,
+}
+
+impl AuthorizationServer {
+    /// Validates `config` and compiles it. On failure returns **every** problem found, each with
+    /// a JSON pointer into the configuration.
+    pub fn compile(config: ServerConfig, options: Options) -> Result<Self, ConfigError> {
+        let diagnostics = validate::validate(&config, &options);
+        if diagnostics.iter().any(Diagnostic::is_error) {
+            return Err(ConfigError::new(diagnostics));
+        }
+        Ok(AuthorizationServer {
+            config,
+            options,
+            warnings: diagnostics,
+        })
+    }
+
+    /// The configuration this server was compiled from.
+    pub fn config(&self) -> &ServerConfig {
+        &self.config
+    }
+
+    /// The options it was compiled with.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// Warnings found while compiling (legal but probably unintended configuration).
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.warnings
+    }
+}
