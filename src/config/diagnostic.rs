@@ -135,3 +135,40 @@ pub(crate) fn pointer(base: &str, token: impl fmt::Display) -> String {
     let token = token.to_string().replace('~', "~0").replace('/', "~1");
     format!("{base}/{token}")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pointer_escapes_tilde_and_slash() {
+        assert_eq!(pointer("/scopes", 3), "/scopes/3");
+        assert_eq!(pointer("", "a/b~c"), "/a~1b~0c");
+    }
+
+    #[test]
+    fn span_line_and_column() {
+        let text = "ab\ncdé f";
+        assert_eq!(Span::in_text(text, 0, 1).line, 1);
+        let s = Span::in_text(text, 7, 8);
+        assert_eq!((s.line, s.column), (2, 4), "columns count characters");
+        let past = Span::in_text(text, 99, 3);
+        assert_eq!(past.start, text.len());
+        assert!(past.end >= past.start);
+    }
+
+    #[test]
+    fn display_has_everything() {
+        let d = Diagnostic::error("c.x", "/a", "broken")
+            .with_hint("fix it")
+            .with_span(Span::in_text("x", 0, 1));
+        assert_eq!(
+            d.to_string(),
+            "error[c.x] at /a (line 1, column 1): broken (hint: fix it)"
+        );
+        assert_eq!(
+            Diagnostic::warning("w", "", "odd").to_string(),
+            "warning[w] at /: odd"
+        );
+    }
+}

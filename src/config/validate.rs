@@ -142,9 +142,29 @@ pub fn group_filter_regex(value: &str) -> Result<regex::Regex, regex::Error> {
         .and_then(|v| v.strip_suffix('/'))
         .filter(|_| value.len() >= 2)
         .unwrap_or(value);
+    // Check the pattern alone first so that errors point into what the user wrote.
+    regex::RegexBuilder::new(pattern)
+        .size_limit(1 << 20)
+        .build()?;
     regex::RegexBuilder::new(&format!("^(?:{pattern})$"))
         .size_limit(1 << 20)
         .build()
+}
+
+/// The essential sentence of a `regex` error (its last line, without the caret drawing).
+pub(crate) fn regex_error_reason(e: &regex::Error) -> String {
+    match e {
+        regex::Error::Syntax(text) => text
+            .lines()
+            .rev()
+            .find_map(|l| l.trim().strip_prefix("error: "))
+            .unwrap_or(text.as_str())
+            .to_owned(),
+        regex::Error::CompiledTooBig(limit) => {
+            format!("the compiled pattern is larger than the {limit}-byte limit")
+        }
+        other => other.to_string(),
+    }
 }
 
 /// Levenshtein distance, for did-you-mean hints.
@@ -573,7 +593,7 @@ impl Validator<'_> {
                         Diagnostic::error(
                             "claim.value.regex",
                             pointer(path, "value"),
-                            format!("the group filter {:?} is not a valid regular expression: {}", c.value, first_line(&e.to_string())),
+                            format!("the group filter {:?} is not a valid regular expression: {}", c.value, regex_error_reason(&e)),
                         )
                         .with_hint("the regex must match the whole group name; look-around and back-references are not supported"),
                     );
@@ -977,14 +997,6 @@ impl Validator<'_> {
     }
 }
 
-fn first_line(s: &str) -> String {
-    s.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// `scheme:rest` with an RFC 3986 scheme and a non-empty, space-free rest.
 fn is_uri(s: &str) -> bool {
     let Some((scheme, rest)) = s.split_once(':') else {
@@ -1007,5 +1019,68 @@ fn is_http_url(s: &str) -> bool {
             !host.is_empty() && !s.chars().any(|c| c.is_whitespace() || c.is_control())
         }
         None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scope_names() {
+        for ok in [
+            "a",
+            "orders:read",
+            "<x",
+            "x>",
+            "!#$%&'()*+,-./:;=?@[]^_`{|}~",
+            "oktapus",
+        ] {
+            assert!(check_scope_name(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "", "a b", "a\"b", "a\\b", "é", "okta", "*", "okta.x", "okta:x", "<x>", "\u{7f}",
+        ] {
+            assert!(check_scope_name(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn reserved_names_per_token() {
+        assert!(is_reserved_claim_name("cid", ClaimType::Resource));
+        assert!(is_reserved_claim_name("nonce", ClaimType::Resource));
+        assert!(is_reserved_claim_name("exp", ClaimType::Identity));
+        assert!(!is_reserved_claim_name("sub", ClaimType::Resource));
+        assert!(is_reserved_claim_name("sub", ClaimType::Identity));
+        assert!(!is_reserved_claim_name("scope", ClaimType::Resource));
+        assert!(is_reserved_claim_name("scope", ClaimType::Identity));
+        assert!(!is_reserved_claim_name("groups", ClaimType::Resource));
+        assert!(!is_reserved_claim_name("groups", ClaimType::Identity));
+        assert!(!is_reserved_claim_name("email", ClaimType::Resource));
+    }
+
+    #[test]
+    fn group_regex_matches_whole_names() {
+        let r = group_filter_regex("orders-.*").unwrap();
+        assert!(r.is_match("orders-admin"));
+        assert!(!r.is_match("x-orders-admin"));
+        let r = group_filter_regex("/^[a-z]{3}$/").unwrap();
+        assert!(r.is_match("abc"));
+        assert!(!r.is_match("/abc/"));
+        let r = group_filter_regex("/").unwrap();
+        assert!(r.is_match("/"));
+        let e = group_filter_regex("a(").unwrap_err();
+        assert_eq!(regex_error_reason(&e), "unclosed group");
+        assert!(group_filter_regex("(?=a)").is_err());
+    }
+
+    #[test]
+    fn did_you_mean_finds_close_words() {
+        assert_eq!(
+            did_you_mean("authorisation_code", ["authorization_code", "implicit"]),
+            Some("authorization_code")
+        );
+        assert_eq!(did_you_mean("zzz", ["authorization_code"]), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 }
