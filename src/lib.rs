@@ -2,6 +2,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+#[allow(dead_code)] // wired into minting next
+mod claims;
 pub mod config;
 pub mod el;
 pub mod error;

@@ -1,0 +1,330 @@
+//! Claim-set building blocks: the OIDC standard claims derived from an Okta user profile, and
+//! GROUPS claim filters compiled once at configuration load.
+
+use crate::config::{GroupFilterType, validate::group_filter_regex};
+use serde_json::{Map, Value};
+
+/// Okta's cap on the number of groups a GROUPS claim may carry; more fails the request.
+pub const MAX_GROUPS_IN_CLAIM: usize = 100;
+
+/// A GROUPS claim filter, prepared at configuration load (lower-cased text, compiled regex).
+#[derive(Debug, Clone)]
+pub(crate) enum GroupFilter {
+    /// Case-insensitive prefix.
+    StartsWith(String),
+    /// Case-insensitive equality.
+    Equals(String),
+    /// Case-insensitive substring.
+    Contains(String),
+    /// Case-sensitive whole-name regular expression.
+    Regex(regex::Regex),
+}
+
+impl GroupFilter {
+    /// Prepares a filter; `Err` carries the regex error for REGEX filters that don't compile
+    /// (validation reports those before this is reached).
+    pub(crate) fn new(kind: GroupFilterType, value: &str) -> Result<Self, regex::Error> {
+        let lower = value.to_lowercase();
+        Ok(match kind {
+            GroupFilterType::StartsWith => GroupFilter::StartsWith(lower),
+            GroupFilterType::Equals => GroupFilter::Equals(lower),
+            GroupFilterType::Contains => GroupFilter::Contains(lower),
+            GroupFilterType::Regex => GroupFilter::Regex(group_filter_regex(value)?),
+        })
+    }
+
+    /// Whether a group name passes the filter.
+    pub(crate) fn matches(&self, name: &str) -> bool {
+        match self {
+            GroupFilter::Regex(r) => r.is_match(name),
+            GroupFilter::StartsWith(v) => lower_if_needed(name).starts_with(v.as_str()),
+            GroupFilter::Equals(v) => lower_if_needed(name) == *v,
+            GroupFilter::Contains(v) => lower_if_needed(name).contains(v.as_str()),
+        }
+    }
+
+    /// The names that pass, in the order given. More than [`MAX_GROUPS_IN_CLAIM`] is an error
+    /// (`Err(count)`), never a silent truncation.
+    pub(crate) fn apply<'a>(
+        &self,
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Vec<String>, usize> {
+        let mut out = Vec::new();
+        let mut count = 0usize;
+        for name in names {
+            if self.matches(name) {
+                count += 1;
+                if out.len() < MAX_GROUPS_IN_CLAIM {
+                    out.push(name.to_owned());
+                }
+            }
+        }
+        if count > MAX_GROUPS_IN_CLAIM {
+            Err(count)
+        } else {
+            Ok(out)
+        }
+    }
+}
+
+fn lower_if_needed(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.chars().any(char::is_uppercase) {
+        std::borrow::Cow::Owned(s.to_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
+/// Which OIDC scopes were granted, for the scope-dependent standard claims.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct OidcScopes {
+    pub profile: bool,
+    pub email: bool,
+    pub address: bool,
+    pub phone: bool,
+}
+
+impl OidcScopes {
+    pub(crate) fn from_granted<'a>(scopes: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut s = OidcScopes::default();
+        for scope in scopes {
+            match scope {
+                "profile" => s.profile = true,
+                "email" => s.email = true,
+                "address" => s.address = true,
+                "phone" => s.phone = true,
+                _ => {}
+            }
+        }
+        s
+    }
+}
+
+/// The OIDC standard claims of an ID token (or userinfo) read from an Okta user profile, split
+/// into the members Okta's tokens place right after `sub` and those it places after `nonce`.
+///
+/// `full` is false for a *thin* ID token (issued with an access token): then only `name` and
+/// `preferred_username` (profile scope) and `email` (email scope) are included.
+/// Attributes the profile lacks (absent or null) are omitted.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct StandardClaims {
+    /// Placed right after `sub`: `name`, `email`, `locale`.
+    pub early: Vec<(&'static str, Value)>,
+    /// Placed after `nonce`: `preferred_username` and the other profile, email, address and
+    /// phone claims.
+    pub late: Vec<(&'static str, Value)>,
+}
+
+/// Builds the standard claims from `profile` (the Okta profile attributes) and the user's
+/// `lastUpdated` time as Unix seconds.
+pub(crate) fn standard_claims(
+    profile: &Map<String, Value>,
+    last_updated: Option<i64>,
+    scopes: OidcScopes,
+    full: bool,
+) -> StandardClaims {
+    let get = |key: &str| profile.get(key).filter(|v| !v.is_null()).cloned();
+    let mut out = StandardClaims::default();
+    if scopes.profile {
+        let name = get("displayName").or_else(|| {
+            let first = profile.get("firstName").and_then(Value::as_str);
+            let last = profile.get("lastName").and_then(Value::as_str);
+            match (first, last) {
+                (Some(f), Some(l)) => Some(Value::String(format!("{f} {l}"))),
+                (Some(one), None) | (None, Some(one)) => Some(Value::String(one.to_owned())),
+                (None, None) => None,
+            }
+        });
+        if let Some(v) = name {
+            out.early.push(("name", v));
+        }
+    }
+    if scopes.email
+        && let Some(v) = get("email")
+    {
+        out.early.push(("email", v));
+    }
+    if scopes.profile
+        && full
+        && let Some(v) = get("locale")
+    {
+        out.early.push(("locale", v));
+    }
+    if scopes.profile
+        && let Some(v) = get("login")
+    {
+        out.late.push(("preferred_username", v));
+    }
+    if !full {
+        return out;
+    }
+    if scopes.profile {
+        for (claim, attr) in [
+            ("given_name", "firstName"),
+            ("middle_name", "middleName"),
+            ("family_name", "lastName"),
+            ("nickname", "nickName"),
+            ("profile", "profileUrl"),
+            ("zoneinfo", "timezone"),
+        ] {
+            if let Some(v) = get(attr) {
+                out.late.push((claim, v));
+            }
+        }
+        if let Some(t) = last_updated {
+            out.late.push(("updated_at", Value::from(t)));
+        }
+    }
+    if scopes.email {
+        // Okta's profile has no verification flag of its own; a host may supply one as the
+        // `emailVerified` attribute.
+        if let Some(v) = get("emailVerified").filter(Value::is_boolean) {
+            out.late.push(("email_verified", v));
+        }
+    }
+    if scopes.address {
+        let mut address = Map::new();
+        for (member, attr) in [
+            ("street_address", "streetAddress"),
+            ("locality", "city"),
+            ("region", "state"),
+            ("postal_code", "zipCode"),
+            ("country", "countryCode"),
+        ] {
+            if let Some(v) = get(attr) {
+                address.insert(member.to_owned(), v);
+            }
+        }
+        if !address.is_empty() {
+            out.late.push(("address", Value::Object(address)));
+        }
+    }
+    if scopes.phone
+        && let Some(v) = get("mobilePhone")
+    {
+        out.late.push(("phone_number", v));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn profile() -> Map<String, Value> {
+        json!({
+            "login": "john@example.com", "email": "john@example.com", "firstName": "John",
+            "lastName": "Smith", "middleName": null, "locale": "en-US",
+            "timezone": "America/Los_Angeles", "mobilePhone": "+1 555 0100",
+            "streetAddress": "1 Main St", "city": "Springfield", "countryCode": "US",
+            "emailVerified": true
+        })
+        .as_object()
+        .cloned()
+        .unwrap()
+    }
+
+    fn keys(v: &[(&'static str, Value)]) -> Vec<&'static str> {
+        v.iter().map(|(k, _)| *k).collect()
+    }
+
+    #[test]
+    fn thin_profile_and_email() {
+        let s = standard_claims(
+            &profile(),
+            Some(1498155598),
+            OidcScopes::from_granted(["openid", "profile", "email"]),
+            false,
+        );
+        assert_eq!(keys(&s.early), ["name", "email"]);
+        assert_eq!(s.early[0].1, "John Smith");
+        assert_eq!(keys(&s.late), ["preferred_username"]);
+    }
+
+    #[test]
+    fn full_profile_in_okta_order() {
+        let s = standard_claims(
+            &profile(),
+            Some(1498155598),
+            OidcScopes::from_granted(["openid", "profile"]),
+            true,
+        );
+        assert_eq!(keys(&s.early), ["name", "locale"]);
+        assert_eq!(
+            keys(&s.late),
+            [
+                "preferred_username",
+                "given_name",
+                "family_name",
+                "zoneinfo",
+                "updated_at"
+            ],
+            "middle_name is null so omitted"
+        );
+    }
+
+    #[test]
+    fn full_email_address_phone() {
+        let s = standard_claims(
+            &profile(),
+            None,
+            OidcScopes::from_granted(["email", "address", "phone"]),
+            true,
+        );
+        assert_eq!(keys(&s.early), ["email"]);
+        assert_eq!(keys(&s.late), ["email_verified", "address", "phone_number"]);
+        assert_eq!(
+            s.late[1].1,
+            json!({"street_address": "1 Main St", "locality": "Springfield", "country": "US"})
+        );
+    }
+
+    #[test]
+    fn display_name_wins_and_missing_attributes_are_omitted() {
+        let p = json!({"displayName": "Dr. J", "firstName": "John"});
+        let s = standard_claims(
+            p.as_object().unwrap(),
+            None,
+            OidcScopes::from_granted(["profile", "address"]),
+            true,
+        );
+        assert_eq!(s.early, vec![("name", json!("Dr. J"))]);
+        assert_eq!(keys(&s.late), ["given_name"]);
+    }
+
+    #[test]
+    fn group_filters() {
+        let names = ["Everyone", "Orders-Admin", "orders-read", "West Orders"];
+        let f = GroupFilter::new(GroupFilterType::StartsWith, "orders-").unwrap();
+        assert_eq!(
+            f.apply(names.iter().copied()).unwrap(),
+            ["Orders-Admin", "orders-read"]
+        );
+        let f = GroupFilter::new(GroupFilterType::Equals, "EVERYONE").unwrap();
+        assert_eq!(f.apply(names.iter().copied()).unwrap(), ["Everyone"]);
+        let f = GroupFilter::new(GroupFilterType::Contains, "ORDERS").unwrap();
+        assert_eq!(f.apply(names.iter().copied()).unwrap().len(), 3);
+        let f = GroupFilter::new(GroupFilterType::Regex, "orders-.*").unwrap();
+        assert_eq!(
+            f.apply(names.iter().copied()).unwrap(),
+            ["orders-read"],
+            "REGEX is case-sensitive and whole-name"
+        );
+        let f = GroupFilter::new(GroupFilterType::Regex, ".*").unwrap();
+        assert_eq!(f.apply(names.iter().copied()).unwrap().len(), 4);
+    }
+
+    #[test]
+    fn more_than_100_groups_is_an_error() {
+        let names: Vec<String> = (0..101).map(|i| format!("g{i}")).collect();
+        let f = GroupFilter::new(GroupFilterType::StartsWith, "g").unwrap();
+        assert_eq!(f.apply(names.iter().map(String::as_str)), Err(101));
+        assert_eq!(
+            f.apply(names.iter().take(100).map(String::as_str))
+                .unwrap()
+                .len(),
+            100
+        );
+    }
+}
