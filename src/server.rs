@@ -1,7 +1,9 @@
 //! The compiled authorization server: the one entry point.
 
 use crate::config::{Diagnostic, ServerConfig, validate};
-use crate::error::ConfigError;
+use crate::error::{ConfigError, OAuthError};
+use crate::policy::{Engine, Grant, NoTrace, Recorder, Trace};
+use crate::request::TokenRequest;
 
 /// Compile-time options of an [`AuthorizationServer`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +42,7 @@ pub struct AuthorizationServer {
     config: ServerConfig,
     options: Options,
     warnings: Vec<Diagnostic>,
+    engine: Engine,
 }
 
 impl AuthorizationServer {
@@ -50,10 +53,12 @@ impl AuthorizationServer {
         if diagnostics.iter().any(Diagnostic::is_error) {
             return Err(ConfigError::new(diagnostics));
         }
+        let engine = Engine::new(&config, options.implicit_oidc_scopes);
         Ok(AuthorizationServer {
             config,
             options,
             warnings: diagnostics,
+            engine,
         })
     }
 
@@ -70,5 +75,23 @@ impl AuthorizationServer {
     /// Warnings found while compiling (legal but probably unintended configuration).
     pub fn warnings(&self) -> &[Diagnostic] {
         &self.warnings
+    }
+
+    /// Evaluates a token request: the pre-checks, then the first matching policy and rule.
+    /// Returns what to mint, or the OAuth error with Okta's exact code and description.
+    ///
+    /// The cost does not grow with the number of policies assigned to other clients: policies
+    /// are indexed by client when the server is compiled.
+    pub fn evaluate(&self, request: &TokenRequest) -> Result<Grant, OAuthError> {
+        self.engine.run(request, &mut NoTrace)
+    }
+
+    /// Evaluates a token request like [`AuthorizationServer::evaluate`] (the same code) and
+    /// records every check, policy and rule visited with the reason it matched or was skipped.
+    /// Unlike `evaluate` it walks every policy, so policies of other clients appear as skipped.
+    pub fn explain(&self, request: &TokenRequest) -> Trace {
+        let mut rec = Recorder::default();
+        let result = self.engine.run(request, &mut rec);
+        Trace::new(rec.0, result)
     }
 }
