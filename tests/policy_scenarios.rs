@@ -107,3 +107,25 @@ fn policy_scenarios() {
         failures.join("\n\n")
     );
 }
+
+/// The sample files of `examples/preview` load and decide as their names say.
+#[test]
+fn example_data() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data");
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).expect("sample file exists");
+    let cfg = ServerConfig::from_json(&read("config.json")).expect("sample config loads");
+    let server = AuthorizationServer::compile(cfg, Options::default()).expect("compiles");
+    for (file, rule) in [
+        ("request-client-credentials.json", Some("Read and write")),
+        ("request-code.json", Some("Everyone but contractors")),
+        ("request-refresh.json", Some("Everyone but contractors")),
+        ("request-denied.json", None),
+    ] {
+        let req = TokenRequest::from_json(&read(file)).expect("sample request parses");
+        let result = server.evaluate(&req);
+        match rule {
+            Some(r) => assert_eq!(result.expect(file).rule.name, r, "{file}"),
+            None => assert_eq!(result.expect_err(file).error(), "access_denied"),
+        }
+    }
+}
