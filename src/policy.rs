@@ -585,9 +585,9 @@ pub(crate) struct Engine {
     /// `0..policies.len()`: the order `explain` walks.
     every: Vec<usize>,
     /// Active `ALL_CLIENTS` policies, in order: the candidates of a client no policy names.
-    all_clients: Vec<usize>,
+    pub(crate) all_clients: Vec<usize>,
     /// Per named client: its active policies merged with the `ALL_CLIENTS` ones, in order.
-    by_client: HashMap<String, Vec<usize>>,
+    pub(crate) by_client: HashMap<String, Vec<usize>>,
     /// Every scope of the server (system scopes included).
     pub(crate) scopes: HashMap<String, ScopeInfo>,
     /// Scopes with `default: true`, in configuration order.

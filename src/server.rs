@@ -54,10 +54,12 @@ impl AuthorizationServer {
             return Err(ConfigError::new(diagnostics));
         }
         let engine = Engine::new(&config, options.implicit_oidc_scopes);
+        let mut warnings = diagnostics;
+        warnings.extend(crate::analysis::analyze(&config, &engine));
         Ok(AuthorizationServer {
             config,
             options,
-            warnings: diagnostics,
+            warnings,
             engine,
         })
     }
@@ -72,7 +74,9 @@ impl AuthorizationServer {
         &self.options
     }
 
-    /// Warnings found while compiling (legal but probably unintended configuration).
+    /// Warnings found while compiling (legal but probably unintended configuration): the
+    /// validator's, then the policy analysis (`policy.no_active_rule`, `rule.unreachable`,
+    /// `scope.ungrantable`), each with a JSON pointer.
     pub fn warnings(&self) -> &[Diagnostic] {
         &self.warnings
     }
