@@ -235,15 +235,18 @@ impl TokenRequest {
     /// The expression-evaluation context of this request (the shape the expression engine's
     /// `Context::from_json` reads): `user`, `appuser`, `app`, `org`, `session`, `idpuser`,
     /// `directoryUsers`, `now`. `access.scope` is added by [`TokenRequest::context_with_scopes`].
+    /// `user` and `appuser` are `null` when the request has none; the other parts are omitted
+    /// when absent.
     ///
     /// `app` is derived from the client: `id` and `clientId` are the client id, `name` is
     /// `oidc_client` (Okta's app name for OIDC applications), `label` is the client's name (or
     /// its id), `profile` its profile.
     pub fn context(&self) -> Value {
         let mut ctx = JsonMap::new();
-        if let Some(user) = &self.user {
-            ctx.insert("user".into(), user_json(user));
-        }
+        ctx.insert(
+            "user".into(),
+            self.user.as_ref().map_or(Value::Null, user_json),
+        );
         ctx.insert(
             "appuser".into(),
             self.appuser.clone().map_or(Value::Null, Value::Object),
@@ -297,4 +300,97 @@ impl TokenRequest {
 fn user_json(user: &User) -> Value {
     // Serializing plain data with string keys can't fail; fall back to null regardless.
     serde_json::to_value(user).unwrap_or(Value::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request() -> TokenRequest {
+        TokenRequest::from_json(
+            r#"{"client": {"clientId": "0oa1", "name": "Portal", "profile": {"tier": "gold"},
+                           "grantTypes": ["authorization_code"]},
+                "grantType": "authorization_code", "responseType": "code id_token code",
+                "scopes": ["openid"],
+                "user": {"id": "00u1", "status": "ACTIVE", "lastLogin": "2026-01-01T00:00:00.000Z",
+                         "profile": {"login": "ann@example.com", "firstName": "Ann"},
+                         "groups": [{"id": "00g1", "name": "Staff", "type": "OKTA_GROUP"}],
+                         "linkedObjects": {"manager": {"id": "00u2", "profile": {"login": "bo@example.com"}}},
+                         "_links": {"self": {"href": "x"}}},
+                "appuser": {"userName": "ann"}, "org": {"name": "Example", "subDomain": "example"},
+                "amr": ["pwd", "mfa"], "nonce": "n1", "authTime": 1767225600,
+                "now": "2026-01-01T01:02:03.5+01:00"}"#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn context_has_the_engine_shape() {
+        let req = request();
+        let ctx = req.context_with_scopes(&["openid".to_owned()]);
+        assert_eq!(ctx["user"]["id"], "00u1");
+        assert_eq!(ctx["user"]["profile"]["firstName"], "Ann");
+        assert_eq!(ctx["user"]["lastLogin"], "2026-01-01T00:00:00.000Z");
+        assert_eq!(ctx["user"]["groups"][0]["type"], "OKTA_GROUP");
+        assert_eq!(
+            ctx["user"]["linkedObjects"]["manager"]["profile"]["login"],
+            "bo@example.com"
+        );
+        assert_eq!(ctx["user"]["_links"]["self"]["href"], "x");
+        assert_eq!(ctx["appuser"]["userName"], "ann");
+        assert_eq!(
+            ctx["app"],
+            json!({"id": "0oa1", "clientId": "0oa1", "name": "oidc_client", "label": "Portal",
+                   "profile": {"tier": "gold"}})
+        );
+        assert_eq!(ctx["org"]["subDomain"], "example");
+        assert_eq!(ctx["session"]["amr"], json!(["pwd", "mfa"]));
+        assert_eq!(ctx["access"]["scope"], json!(["openid"]));
+        assert_eq!(ctx["now"], "2026-01-01T00:02:03.500Z");
+        assert!(req.context().get("access").is_none());
+    }
+
+    #[test]
+    fn absent_scopes_differ_from_empty_and_appuser_null_is_unassigned() {
+        let mut v: Value = serde_json::to_value(request()).unwrap();
+        v.as_object_mut().unwrap().remove("scopes");
+        v["appuser"] = Value::Null;
+        let r: TokenRequest = serde_json::from_value(v.clone()).unwrap();
+        assert_eq!(r.scopes, None);
+        assert_eq!(r.appuser, None);
+        assert_eq!(r.context()["appuser"], Value::Null);
+        v["scopes"] = json!([]);
+        let r: TokenRequest = serde_json::from_value(v).unwrap();
+        assert_eq!(r.scopes, Some(vec![]));
+    }
+
+    #[test]
+    fn response_type_is_a_set_and_round_trips() {
+        let req = request();
+        let rt = req.response_type.as_ref().unwrap();
+        assert_eq!(rt.values(), ["code", "id_token"]);
+        assert!(rt.contains("id_token") && !rt.contains("token"));
+        let back: TokenRequest =
+            serde_json::from_str(&serde_json::to_string(&req).unwrap()).unwrap();
+        assert_eq!(back, req);
+    }
+
+    #[test]
+    fn bad_requests_name_the_path() {
+        let e = TokenRequest::from_json(
+            r#"{"client": {"clientId": "c"}, "grantType": "password", "scopes": "openid", "now": "2026-01-01T00:00:00Z"}"#,
+        )
+        .unwrap_err();
+        assert!(e.starts_with("at scopes:"), "{e}");
+        let e = TokenRequest::from_json(
+            r#"{"client": {"clientId": "c"}, "grantType": "password", "now": "yesterday"}"#,
+        )
+        .unwrap_err();
+        assert!(e.starts_with("at now:"), "{e}");
+        let e = TokenRequest::from_json(
+            r#"{"client": {"clientId": "c"}, "grant": "password", "now": "2026-01-01T00:00:00Z"}"#,
+        )
+        .unwrap_err();
+        assert!(e.contains("grant"), "{e}");
+    }
 }

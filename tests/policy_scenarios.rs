@@ -129,3 +129,28 @@ fn example_data() {
         }
     }
 }
+
+/// Grants and traces survive a JSON round trip (a host stores grants with authorization codes).
+#[test]
+fn grant_and_trace_round_trip() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data");
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).expect("sample file exists");
+    let cfg = ServerConfig::from_json(&read("config.json")).expect("sample config loads");
+    let server = AuthorizationServer::compile(cfg, Options::default()).expect("compiles");
+    for f in [
+        "request-code.json",
+        "request-denied.json",
+        "request-refresh.json",
+    ] {
+        let req = TokenRequest::from_json(&read(f)).expect("parses");
+        let trace = server.explain(&req);
+        let json = serde_json::to_string(&trace).expect("serializes");
+        let back: tokenmint::Trace = serde_json::from_str(&json).expect("deserializes");
+        assert_eq!(back, trace, "{f}");
+        if let Ok(grant) = server.evaluate(&req) {
+            let json = serde_json::to_string(&grant).expect("serializes");
+            let back: tokenmint::Grant = serde_json::from_str(&json).expect("deserializes");
+            assert_eq!(back, grant, "{f}");
+        }
+    }
+}
