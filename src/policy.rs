@@ -8,21 +8,23 @@
 //! The order of the checks:
 //!
 //! 1. the server is active (`invalid_request`, "The authorization server id is invalid.");
-//! 2. the client may use the grant type (`unauthorized_client`);
-//! 3. for `refresh_token`: the refresh record exists, belongs to the client, and neither its
+//! 2. the grant type is one Okta knows (`unsupported_grant_type`, listing the grant types the
+//!    server's active rules use);
+//! 3. the client may use the grant type (`unauthorized_client`);
+//! 4. for `refresh_token`: the refresh record exists, belongs to the client, and neither its
 //!    lifetime (from the first token of the chain) nor its idle window is over (`invalid_grant`);
-//! 4. the scope list is not empty (`invalid_scope`, `missing_scopes`); for a refresh, the
+//! 5. the scope list is not empty (`invalid_scope`, `missing_scopes`); for a refresh, the
 //!    requested scopes are a subset of the original ones (`access_denied`,
 //!    `refresh_scopes_denied`), omitted = the original ones;
-//! 5. every scope exists (`invalid_scope`, `no_matching_scope`);
-//! 6. without a `scope` parameter, some scope is a default scope (`no_default_scopes`);
-//! 7. client credentials: no `openid` (`openid_not_allowed_client_creds`) and no scope whose
+//! 6. every scope exists (`invalid_scope`, `no_matching_scope`);
+//! 7. without a `scope` parameter, some scope is a default scope (`no_default_scopes`);
+//! 8. client credentials: no `openid` (`openid_not_allowed_client_creds`) and no scope whose
 //!    consent is `REQUIRED` (`consent_required`);
-//! 8. a request with a user has an app user (`access_denied`, `user_not_assigned`);
-//! 9. policies by priority (absent priorities after all explicit ones, in document order) that
-//!    are active and include the client or `ALL_CLIENTS`; inside each, active rules by priority
-//!    whose grant types, people and scopes match. The first matching rule wins; none →
-//!    `access_denied` `no_matching_policy`.
+//! 9. a request with a user has an app user (`access_denied`, `user_not_assigned`);
+//! 10. policies by priority (absent priorities after all explicit ones, in document order)
+//!     that are active and include the client or `ALL_CLIENTS`; inside each, active rules by
+//!     priority whose grant types, people and scopes match. The first matching rule wins;
+//!     none → `access_denied` `no_matching_policy`.
 
 use crate::config::{
     ALL_CLIENTS, Consent, EVERYONE, GrantType, Policy, Rule, ServerConfig, Status, system_scopes,
@@ -147,6 +149,8 @@ pub struct Grant {
 pub enum Check {
     /// The authorization server is active.
     ServerActive,
+    /// The grant type is one Okta knows.
+    GrantTypeSupported,
     /// The client may use the grant type.
     ClientGrantType,
     /// The refresh record is present, belongs to the client and has not expired.
@@ -171,6 +175,7 @@ impl fmt::Display for Check {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Check::ServerActive => "authorization server is active",
+            Check::GrantTypeSupported => "grant type is supported",
             Check::ClientGrantType => "client may use the grant type",
             Check::RefreshToken => "refresh token is valid",
             Check::ScopesPresent => "scope list is not empty",
@@ -594,6 +599,8 @@ pub(crate) struct Engine {
     pub(crate) default_scopes: Vec<String>,
     pub(crate) implicit_oidc: bool,
     pub(crate) server_active: bool,
+    /// The grant types active rules of active policies list, in `GrantType::KNOWN` order.
+    configured_grants: Vec<GrantType>,
 }
 
 /// Indices of `items` sorted by effective priority: explicit priorities ascending, then the
@@ -648,7 +655,19 @@ impl Engine {
             .into_iter()
             .map(|(c, own)| (c, merge_sorted(&own, &all_clients)))
             .collect();
+        let configured_grants = GrantType::KNOWN
+            .iter()
+            .filter(|g| {
+                policies
+                    .iter()
+                    .filter(|p| p.active)
+                    .flat_map(|p| &p.rules)
+                    .any(|r| r.active && r.grants.contains(*g))
+            })
+            .cloned()
+            .collect();
         Engine {
+            configured_grants,
             every: (0..policies.len()).collect(),
             policies,
             all_clients,
@@ -820,7 +839,19 @@ impl Engine {
         }
         check(t, Check::ServerActive, true, String::new);
 
-        // 2. The client's grant types.
+        // 2. A grant type Okta knows.
+        if !grant.is_known() {
+            let configured = list(&self.configured_grants);
+            return fail(
+                t,
+                Check::GrantTypeSupported,
+                || format!("{grant:?} is not a grant type; the server's rules use [{configured}]"),
+                OAuthError::with_arg(OAuthErrorId::UnsupportedGrantType, &configured),
+            );
+        }
+        check(t, Check::GrantTypeSupported, true, String::new);
+
+        // 3. The client's grant types.
         if !req.client.allows(grant) {
             let configured = list(req.client.grant_types.as_deref().unwrap_or_default());
             return fail(
@@ -837,7 +868,7 @@ impl Engine {
             }
         });
 
-        // 3. The refresh record.
+        // 4. The refresh record.
         let refresh: Option<&RefreshRecord> = if *grant == GrantType::RefreshToken {
             let Some(record) = &req.refresh else {
                 return fail(
@@ -867,7 +898,7 @@ impl Engine {
             None
         };
 
-        // 4. The scope list.
+        // 5. The scope list.
         let wanted = match (&req.scopes, refresh) {
             (Some(s), _) if s.is_empty() => {
                 return fail(
@@ -910,7 +941,7 @@ impl Engine {
             (None, None) => Wanted::Defaults,
         };
 
-        // 5. Every scope exists; 6. default scopes exist.
+        // 6. Every scope exists; 7. default scopes exist.
         let candidates: &[String] = match &wanted {
             Wanted::Explicit(s) => {
                 let unknown: Vec<&str> = s
@@ -950,7 +981,7 @@ impl Engine {
             }
         };
 
-        // 7. Client credentials.
+        // 8. Client credentials.
         if *grant == GrantType::ClientCredentials {
             if candidates.iter().any(|s| s == "openid") {
                 return fail(
@@ -982,7 +1013,7 @@ impl Engine {
             check(t, Check::ConsentClientCredentials, true, String::new);
         }
 
-        // 8. The user is assigned.
+        // 9. The user is assigned.
         if let Some(user) = &req.user {
             if req.appuser.is_none() {
                 return fail(
@@ -995,7 +1026,7 @@ impl Engine {
             check(t, Check::UserAssigned, true, || user.id.clone());
         }
 
-        // 9. Policies and rules.
+        // 10. Policies and rules.
         let order: &[usize] = if T::RECORDS {
             &self.every
         } else {

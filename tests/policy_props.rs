@@ -235,6 +235,7 @@ fn reference_inner(
         return e(OAuthErrorId::InvalidAuthorizationServer);
     }
     steps.push(Step::Check(Check::ServerActive, true));
+    steps.push(Step::Check(Check::GrantTypeSupported, true));
     if let Some(g) = &req.client.grant_types
         && !g.contains(&req.grant_type)
     {
