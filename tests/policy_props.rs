@@ -150,7 +150,11 @@ fn random_config(rng: &mut StdRng) -> Value {
 fn random_request(rng: &mut StdRng) -> Value {
     let now: DateTime<Utc> = "2026-03-01T12:00:00Z".parse().expect("date");
     let client = ["c0", "c1", "c2", "c3", "c9"][rng.random_range(0..5)];
-    let grant = GRANTS[rng.random_range(0..GRANTS.len())];
+    let grant = if rng.random_bool(0.02) {
+        "urn:example:unknown"
+    } else {
+        GRANTS[rng.random_range(0..GRANTS.len())]
+    };
     let mut r = json!({"client": {"clientId": client}, "grantType": grant,
                        "now": now.to_rfc3339()});
     if rng.random_bool(0.1) {
@@ -235,6 +239,26 @@ fn reference_inner(
         return e(OAuthErrorId::InvalidAuthorizationServer);
     }
     steps.push(Step::Check(Check::ServerActive, true));
+    if !req.grant_type.is_known() {
+        steps.push(Step::Check(Check::GrantTypeSupported, false));
+        let used: Vec<&str> = GrantType::KNOWN
+            .iter()
+            .filter(|g| {
+                cfg.policies.iter().any(|p| {
+                    p.status == Status::Active
+                        && p.rules.iter().any(|r| {
+                            r.status == Status::Active
+                                && r.conditions.grant_types.include.contains(g)
+                        })
+                })
+            })
+            .map(GrantType::as_str)
+            .collect();
+        return Err(OAuthError::with_arg(
+            OAuthErrorId::UnsupportedGrantType,
+            &used.join(", "),
+        ));
+    }
     steps.push(Step::Check(Check::GrantTypeSupported, true));
     if let Some(g) = &req.client.grant_types
         && !g.contains(&req.grant_type)
