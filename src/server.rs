@@ -86,6 +86,37 @@ impl AuthorizationServer {
     ///
     /// The cost does not grow with the number of policies assigned to other clients: policies
     /// are indexed by client when the server is compiled.
+    ///
+    /// ```
+    /// use tokenmint::{AuthorizationServer, Options, ServerConfig, TokenRequest};
+    ///
+    /// let cfg = ServerConfig::from_json(r#"{
+    ///   "authorizationServer": {"name": "api", "audiences": ["api://orders"],
+    ///                           "issuer": "https://example.okta.com/oauth2/aus1"},
+    ///   "scopes": [{"name": "orders:read"}],
+    ///   "policies": [{"name": "Services", "description": "Back ends", "priority": 1,
+    ///                 "conditions": {"clients": {"include": ["0oasvc"]}},
+    ///                 "rules": [{"name": "Read", "priority": 1,
+    ///                            "conditions": {"grantTypes": {"include": ["client_credentials"]},
+    ///                                           "scopes": {"include": ["orders:read"]}},
+    ///                            "actions": {"token": {"accessTokenLifetimeMinutes": 30}}}]}]
+    /// }"#).unwrap();
+    /// let server = AuthorizationServer::compile(cfg, Options::default()).unwrap();
+    ///
+    /// let req = TokenRequest::from_json(r#"{"client": {"clientId": "0oasvc"},
+    ///     "grantType": "client_credentials", "scopes": ["orders:read"],
+    ///     "now": "2026-01-01T00:00:00Z"}"#).unwrap();
+    /// let grant = server.evaluate(&req).unwrap();
+    /// assert_eq!(grant.rule.name, "Read");
+    /// assert_eq!(grant.lifetimes.access_token_lifetime_minutes, 30);
+    ///
+    /// let other = TokenRequest { scopes: Some(vec!["openid".into()]), ..req };
+    /// let err = server.evaluate(&other).unwrap_err();
+    /// assert_eq!(err.status(), 400);
+    /// assert_eq!(err.to_json()["error_description"],
+    ///     "Cannot request 'openid' scopes using client credentials.");
+    /// println!("{}", server.explain(&other)); // every check, policy and rule, and why
+    /// ```
     pub fn evaluate(&self, request: &TokenRequest) -> Result<Grant, OAuthError> {
         self.engine.run(request, &mut NoTrace)
     }
