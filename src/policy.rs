@@ -135,9 +135,43 @@ pub struct Grant {
     pub auth_time: Option<i64>,
     /// When the request was evaluated.
     pub evaluated_at: chrono::DateTime<chrono::Utc>,
+    /// For a refresh: the record of the refresh token redeemed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh: Option<RefreshRecord>,
     /// The expression-evaluation context of the request with `access.scope` = the granted
     /// scopes: a snapshot of the user, app user, app, org and session for the claims.
     pub context: Value,
+}
+
+impl Grant {
+    /// The record to store for a refresh token minted from this grant at `now` (whether one is
+    /// minted — `offline_access`, grant type — is minting's decision).
+    ///
+    /// A first refresh token starts a chain: its lifetime and idle window come from the matched
+    /// rule. A rotated one (this grant is a refresh) keeps the chain's original grant type,
+    /// first issue time and lifetime — the lifetime counts from the first token — and takes
+    /// the matched rule's idle window, restarting it at `now`.
+    pub fn refresh_record(&self, now: chrono::DateTime<chrono::Utc>) -> RefreshRecord {
+        let (grant_type, first_issued_at, lifetime_minutes) = match &self.refresh {
+            Some(r) => (r.grant_type.clone(), r.first_issued_at, r.lifetime_minutes),
+            None => (
+                self.grant_type.clone(),
+                now,
+                self.lifetimes.refresh_token_lifetime_minutes,
+            ),
+        };
+        RefreshRecord {
+            handle: None,
+            client_id: self.client_id.clone(),
+            grant_type,
+            scopes: self.scopes.clone(),
+            user_id: self.subject.as_ref().map(|s| s.user_id.clone()),
+            first_issued_at,
+            last_used_at: Some(now),
+            lifetime_minutes,
+            window_minutes: self.lifetimes.refresh_token_window_minutes,
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1171,6 +1205,7 @@ impl Engine {
             nonce: req.nonce.clone(),
             auth_time: req.auth_time,
             evaluated_at: req.now,
+            refresh: req.refresh.clone().filter(|_| original.is_some()),
         }
     }
 }

@@ -154,3 +154,38 @@ fn grant_and_trace_round_trip() {
         }
     }
 }
+
+/// A refresh record made from a grant, redeemed, and rotated: the chain keeps its start and
+/// lifetime.
+#[test]
+fn refresh_records_chain() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data");
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).expect("sample file exists");
+    let cfg = ServerConfig::from_json(&read("config.json")).expect("sample config loads");
+    let server = AuthorizationServer::compile(cfg, Options::default()).expect("compiles");
+    let code = TokenRequest::from_json(&read("request-code.json")).expect("parses");
+    let grant = server.evaluate(&code).expect("granted");
+    let t0 = code.now;
+    let record = grant.refresh_record(t0);
+    assert_eq!(record.first_issued_at, t0);
+    assert_eq!(record.grant_type.as_str(), "authorization_code");
+    assert_eq!(record.user_id.as_deref(), Some("00uann"));
+    assert_eq!(record.scopes, grant.scopes);
+
+    let mut refresh = TokenRequest::from_json(&read("request-refresh.json")).expect("parses");
+    refresh.refresh = Some(record.clone());
+    refresh.now = t0 + chrono::Duration::hours(5);
+    let again = server.evaluate(&refresh).expect("refresh granted");
+    assert_eq!(
+        again.original_grant_type.as_ref().map(|g| g.as_str()),
+        Some("authorization_code")
+    );
+    let rotated = again.refresh_record(refresh.now);
+    assert_eq!(rotated.first_issued_at, t0);
+    assert_eq!(rotated.last_used_at, Some(refresh.now));
+    assert_eq!(rotated.grant_type.as_str(), "authorization_code");
+    assert_eq!(
+        rotated.scopes,
+        vec!["openid".to_owned(), "orders:read".to_owned()]
+    );
+}
