@@ -40,3 +40,434 @@ impl fmt::Display for ConfigError {
 }
 
 impl std::error::Error for ConfigError {}
+
+/// Which row of Okta's OAuth error catalogue an [`OAuthError`] is: the internal id, which fixes
+/// the `error` code, the HTTP status and the `error_description` template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum OAuthErrorId {
+    /// `access_denied`: no policy and rule matched.
+    NoMatchingPolicy,
+    /// `access_denied`: some requested scopes were denied (`{0}` = the scopes).
+    ScopeDenied,
+    /// `access_denied`: every requested scope was rejected.
+    NoScopeAllowed,
+    /// `access_denied`: the user is not assigned to the client application.
+    UserNotAssigned,
+    /// `access_denied`: a refresh asked for scopes the original grant did not have (`{0}`).
+    RefreshScopesDenied,
+    /// `access_denied`: OpenID scopes without `openid` (403).
+    OpenidScopeRequiredAccessToken,
+    /// `access_denied`: the generic denial.
+    AccessDenied,
+    /// `invalid_scope`: a requested scope does not exist on the server.
+    NoMatchingScope,
+    /// `invalid_scope`: no scope requested and no default scope configured.
+    NoDefaultScopes,
+    /// `invalid_scope`: an empty scope list.
+    MissingScopes,
+    /// `invalid_scope`: OpenID scopes without `openid`.
+    OpenidScopeRequired,
+    /// `invalid_scope`: `openid` with client credentials.
+    OpenidNotAllowedClientCreds,
+    /// `invalid_scope`: the generic invalid-scope error.
+    InvalidScope,
+    /// `invalid_scope`: `offline_access` in a browser request to the token endpoint.
+    UnsupportedScopeBrowserRequest,
+    /// `consent_required`: scopes needing user consent (`{0}`).
+    ConsentRequired,
+    /// `consent_required`: consent scopes asked with client credentials (`{0}`).
+    ConsentRequiredClientCredentials,
+    /// `invalid_client`: client authentication failed.
+    InvalidClient,
+    /// `invalid_client`: no client credentials.
+    MissingClientCredentials,
+    /// `invalid_client`: bad `client_id`.
+    InvalidClientId,
+    /// `invalid_client`: bad client secret.
+    InvalidClientSecret,
+    /// `unauthorized_client`: the client may not use the grant type (`{0}` = its grant types).
+    UnauthorizedClient,
+    /// `unsupported_grant_type` (`{0}` = the configured grant types).
+    UnsupportedGrantType,
+    /// `invalid_grant`: bad or expired authorization code.
+    InvalidAuthorizationCode,
+    /// `invalid_grant`: bad or expired refresh token.
+    InvalidRefreshToken,
+    /// `invalid_grant`: bad resource-owner credentials.
+    InvalidPasswordCredentials,
+    /// `invalid_grant`: the grant belongs to another client.
+    MismatchedClient,
+    /// `invalid_grant`: the redirect URI differs from the authorize request's.
+    MismatchedRedirectUri,
+    /// `invalid_grant`: PKCE verification failed.
+    PkceVerificationFailed,
+    /// `invalid_request`: no `grant_type` (`{0}` = valid values).
+    TokenRequestMissingGrantType,
+    /// `invalid_request`: the authorization server id is invalid (also used for an inactive server).
+    InvalidAuthorizationServer,
+    /// `invalid_request`: the grant was issued for another authorization server.
+    MismatchedAuthorizationServer,
+    /// `server_error`: a user claim could not be evaluated (`{0}` = the claim name).
+    UserClaimEvaluationFailure,
+    /// `server_error`: a system claim could not be evaluated (`{0}` = the claim name).
+    SystemClaimEvaluationFailure,
+    /// `server_error`: the groups claim matched too many groups.
+    TooManyGroupsInGroupsClaim,
+    /// `server_error`: the access token could not be created (500).
+    AccessTokenNotGenerated,
+    /// `server_error`: the ID token could not be created (500).
+    IdTokenNotGenerated,
+}
+
+impl OAuthErrorId {
+    /// `(error code, HTTP status, description template)` from Okta's catalogue. `{0}` marks the
+    /// one argument.
+    fn row(self) -> (&'static str, u16, &'static str) {
+        use OAuthErrorId::*;
+        match self {
+            NoMatchingPolicy => (
+                "access_denied",
+                401,
+                "Policy evaluation failed for this request, please check the policy configurations.",
+            ),
+            ScopeDenied => (
+                "access_denied",
+                400,
+                "Some of the requested scopes were denied by the policy. Denied scopes: [{0}].",
+            ),
+            NoScopeAllowed => (
+                "access_denied",
+                400,
+                "Policy evaluation succeeded, but all the requested scopes were rejected.",
+            ),
+            UserNotAssigned => (
+                "access_denied",
+                400,
+                "User is not assigned to the client application.",
+            ),
+            RefreshScopesDenied => (
+                "access_denied",
+                400,
+                "Some of the scopes requested for the refresh request were not granted in the original authorize request. Denied scopes: {0}.",
+            ),
+            OpenidScopeRequiredAccessToken => (
+                "access_denied",
+                403,
+                "Requests for ID tokens or access tokens with OpenID scopes require the 'openid' scope.",
+            ),
+            AccessDenied => (
+                "access_denied",
+                403,
+                "The resource owner or authorization server denied the request.",
+            ),
+            NoMatchingScope => (
+                "invalid_scope",
+                400,
+                "One or more scopes are not configured for the authorization server resource.",
+            ),
+            NoDefaultScopes => (
+                "invalid_scope",
+                400,
+                "The authorization server resource does not have any configured default scopes, 'scope' must be provided.",
+            ),
+            MissingScopes => ("invalid_scope", 400, "No scopes were requested."),
+            OpenidScopeRequired => (
+                "invalid_scope",
+                400,
+                "Requests for ID tokens or access tokens with OpenID scopes require the 'openid' scope.",
+            ),
+            OpenidNotAllowedClientCreds => (
+                "invalid_scope",
+                400,
+                "Cannot request 'openid' scopes using client credentials.",
+            ),
+            InvalidScope => (
+                "invalid_scope",
+                400,
+                "The requested scope is invalid, unknown, malformed, or exceeds the scope granted by the resource owner.",
+            ),
+            UnsupportedScopeBrowserRequest => (
+                "invalid_scope",
+                400,
+                "Browser requests to the token endpoint may not include the offline_access scope.",
+            ),
+            ConsentRequired => (
+                "consent_required",
+                400,
+                "The following scopes require user consent: [{0}].",
+            ),
+            ConsentRequiredClientCredentials => (
+                "consent_required",
+                400,
+                "The following scopes require user consent and cannot be granted for the client credentials grant type: [{0}].",
+            ),
+            InvalidClient => (
+                "invalid_client",
+                401,
+                "Client authentication failed. Either the client or the client credentials are invalid.",
+            ),
+            MissingClientCredentials => ("invalid_client", 401, "No client credentials found."),
+            InvalidClientId => (
+                "invalid_client",
+                401,
+                "Invalid value for 'client_id' parameter.",
+            ),
+            InvalidClientSecret => (
+                "invalid_client",
+                401,
+                "The client secret supplied for a confidential client is invalid.",
+            ),
+            UnauthorizedClient => (
+                "unauthorized_client",
+                400,
+                "The client is not authorized to use the provided grant type. Configured grant types: [{0}].",
+            ),
+            UnsupportedGrantType => (
+                "unsupported_grant_type",
+                400,
+                "The authorization grant type is not supported by the authorization server. Configured grant types: [{0}].",
+            ),
+            InvalidAuthorizationCode => (
+                "invalid_grant",
+                400,
+                "The authorization code is invalid or has expired.",
+            ),
+            InvalidRefreshToken => (
+                "invalid_grant",
+                400,
+                "The refresh token is invalid or expired.",
+            ),
+            InvalidPasswordCredentials => (
+                "invalid_grant",
+                400,
+                "The credentials provided were invalid.",
+            ),
+            MismatchedClient => (
+                "invalid_grant",
+                400,
+                "The grant was issued to another client. Please make sure the 'client_id' matches the one used at the authorize request.",
+            ),
+            MismatchedRedirectUri => (
+                "invalid_grant",
+                400,
+                "The 'redirect_uri' does not match the redirection URI used in the authorization request.",
+            ),
+            PkceVerificationFailed => ("invalid_grant", 400, "PKCE verification failed."),
+            TokenRequestMissingGrantType => (
+                "invalid_request",
+                400,
+                "The token request must specify a 'grant_type'. Valid values: [{0}]",
+            ),
+            InvalidAuthorizationServer => (
+                "invalid_request",
+                400,
+                "The authorization server id is invalid.",
+            ),
+            MismatchedAuthorizationServer => (
+                "invalid_request",
+                400,
+                "The grant was issued for another authorization server.",
+            ),
+            // The catalogue's text starts with a stray '='; real responses don't.
+            UserClaimEvaluationFailure => (
+                "server_error",
+                400,
+                "The '{0}' user claim could not be evaluated.",
+            ),
+            SystemClaimEvaluationFailure => (
+                "server_error",
+                400,
+                "The '{0}' system claim could not be evaluated.",
+            ),
+            TooManyGroupsInGroupsClaim => (
+                "server_error",
+                400,
+                "The groups claim matched too many groups and must be configured to match fewer groups.",
+            ),
+            AccessTokenNotGenerated => ("server_error", 500, "Failed to create the access_token."),
+            IdTokenNotGenerated => ("server_error", 500, "Failed to create the id_token."),
+        }
+    }
+
+    /// The OAuth `error` code, e.g. `access_denied`.
+    pub fn code(self) -> &'static str {
+        self.row().0
+    }
+
+    /// The HTTP status of the token-endpoint response.
+    pub fn status(self) -> u16 {
+        self.row().1
+    }
+
+    /// The `error_description` template; `{0}` marks the argument.
+    pub fn template(self) -> &'static str {
+        self.row().2
+    }
+
+    /// Okta's internal id, e.g. `no_matching_policy`.
+    pub fn internal_id(self) -> &'static str {
+        use OAuthErrorId::*;
+        match self {
+            NoMatchingPolicy => "no_matching_policy",
+            ScopeDenied => "scope_denied",
+            NoScopeAllowed => "no_scope_allowed",
+            UserNotAssigned => "user_not_assigned",
+            RefreshScopesDenied => "refresh_scopes_denied",
+            OpenidScopeRequiredAccessToken => "openid_scope_required_access_token",
+            AccessDenied => "access_denied",
+            NoMatchingScope => "no_matching_scope",
+            NoDefaultScopes => "no_default_scopes",
+            MissingScopes => "missing_scopes",
+            OpenidScopeRequired => "openid_scope_required",
+            OpenidNotAllowedClientCreds => "openid_not_allowed_client_creds",
+            InvalidScope => "invalid_scope",
+            UnsupportedScopeBrowserRequest => "unsupported_scope_browser_request",
+            ConsentRequired => "consent_required",
+            ConsentRequiredClientCredentials => "consent_required_client_credentials",
+            InvalidClient => "invalid_client",
+            MissingClientCredentials => "missing_client_credentials",
+            InvalidClientId => "invalid_client_id",
+            InvalidClientSecret => "invalid_client_secret",
+            UnauthorizedClient => "unauthorized_client",
+            UnsupportedGrantType => "unsupported_grant_type",
+            InvalidAuthorizationCode => "invalid_authorization_code",
+            InvalidRefreshToken => "invalid_refresh_token",
+            InvalidPasswordCredentials => "invalid_password_credentials",
+            MismatchedClient => "mismatched_client",
+            MismatchedRedirectUri => "mismatched_redirect_uri",
+            PkceVerificationFailed => "pkce_verification_failed",
+            TokenRequestMissingGrantType => "token_request_missing_grant_type",
+            InvalidAuthorizationServer => "invalid_authorization_server",
+            MismatchedAuthorizationServer => "mismatched_authorization_server",
+            UserClaimEvaluationFailure => "user_claim_evaluation_failure",
+            SystemClaimEvaluationFailure => "system_claim_evaluation_failure",
+            TooManyGroupsInGroupsClaim => "too_many_groups_in_groups_claim",
+            AccessTokenNotGenerated => "access_token_not_generated",
+            IdTokenNotGenerated => "id_token_not_generated",
+        }
+    }
+}
+
+/// An OAuth 2.0 error response (RFC 6749 §5.2) with Okta's exact `error` code and
+/// `error_description`.
+///
+/// ```
+/// use tokenmint::error::{OAuthError, OAuthErrorId};
+///
+/// let e = OAuthError::with_arg(OAuthErrorId::UnauthorizedClient, "authorization_code, refresh_token");
+/// assert_eq!(e.status(), 400);
+/// assert_eq!(e.error(), "unauthorized_client");
+/// assert_eq!(e.to_json()["error_description"],
+///     "The client is not authorized to use the provided grant type. Configured grant types: [authorization_code, refresh_token].");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OAuthError {
+    /// Which catalogue row.
+    pub id: OAuthErrorId,
+    /// The rendered `error_description`.
+    pub description: String,
+}
+
+impl OAuthError {
+    /// The error of a row without an argument (a `{0}` in its template is rendered empty).
+    pub fn new(id: OAuthErrorId) -> Self {
+        OAuthError::with_arg(id, "")
+    }
+
+    /// The error of a row, with `{0}` rendered as `arg`.
+    pub fn with_arg(id: OAuthErrorId, arg: &str) -> Self {
+        OAuthError {
+            id,
+            description: id.template().replace("{0}", arg),
+        }
+    }
+
+    /// The OAuth `error` code.
+    pub fn error(&self) -> &'static str {
+        self.id.code()
+    }
+
+    /// The `error_description`.
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// The HTTP status of the response.
+    pub fn status(&self) -> u16 {
+        self.id.status()
+    }
+
+    /// The response body, `{"error": ..., "error_description": ...}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({"error": self.error(), "error_description": self.description})
+    }
+}
+
+impl fmt::Display for OAuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.error(), self.description)
+    }
+}
+
+impl std::error::Error for OAuthError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_status_and_body() {
+        let e = OAuthError::new(OAuthErrorId::NoMatchingPolicy);
+        assert_eq!(e.status(), 401);
+        assert_eq!(
+            e.to_json().to_string(),
+            r#"{"error":"access_denied","error_description":"Policy evaluation failed for this request, please check the policy configurations."}"#
+        );
+        assert_eq!(e.id.internal_id(), "no_matching_policy");
+    }
+
+    #[test]
+    fn renders_arguments() {
+        let e = OAuthError::with_arg(
+            OAuthErrorId::ConsentRequiredClientCredentials,
+            "admin, audit",
+        );
+        assert_eq!(e.error(), "consent_required");
+        assert_eq!(
+            e.description(),
+            "The following scopes require user consent and cannot be granted for the client credentials grant type: [admin, audit]."
+        );
+        let e = OAuthError::with_arg(OAuthErrorId::RefreshScopesDenied, "orders:write");
+        assert_eq!(e.status(), 400);
+        assert!(e.description().ends_with("Denied scopes: orders:write."));
+        let e = OAuthError::with_arg(OAuthErrorId::UserClaimEvaluationFailure, "dept");
+        assert_eq!(
+            e.description(),
+            "The 'dept' user claim could not be evaluated."
+        );
+    }
+
+    #[test]
+    fn statuses_follow_the_catalogue() {
+        use OAuthErrorId::*;
+        for (id, status, code) in [
+            (UserNotAssigned, 400, "access_denied"),
+            (OpenidScopeRequiredAccessToken, 403, "access_denied"),
+            (NoMatchingScope, 400, "invalid_scope"),
+            (InvalidClient, 401, "invalid_client"),
+            (UnauthorizedClient, 400, "unauthorized_client"),
+            (InvalidRefreshToken, 400, "invalid_grant"),
+            (InvalidAuthorizationServer, 400, "invalid_request"),
+            (AccessTokenNotGenerated, 500, "server_error"),
+        ] {
+            assert_eq!(id.status(), status, "{id:?}");
+            assert_eq!(id.code(), code, "{id:?}");
+        }
+        assert_eq!(
+            OAuthError::new(OAuthErrorId::InvalidClient).to_string(),
+            "invalid_client: Client authentication failed. Either the client or the client credentials are invalid."
+        );
+    }
+}

@@ -2,13 +2,19 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod analysis;
 #[allow(dead_code)] // wired into minting next
 mod claims;
 pub mod config;
 pub mod el;
 pub mod error;
+pub mod policy;
+pub mod request;
 pub mod server;
+pub mod token;
 
 pub use config::{Diagnostic, ServerConfig, Severity};
-pub use error::ConfigError;
+pub use error::{ConfigError, OAuthError, OAuthErrorId};
+pub use policy::{Grant, Trace};
+pub use request::TokenRequest;
 pub use server::{AuthorizationServer, Options};

@@ -1,7 +1,9 @@
 //! The compiled authorization server: the one entry point.
 
 use crate::config::{Diagnostic, ServerConfig, validate};
-use crate::error::ConfigError;
+use crate::error::{ConfigError, OAuthError};
+use crate::policy::{Engine, Grant, NoTrace, Recorder, Trace};
+use crate::request::TokenRequest;
 
 /// Compile-time options of an [`AuthorizationServer`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +42,7 @@ pub struct AuthorizationServer {
     config: ServerConfig,
     options: Options,
     warnings: Vec<Diagnostic>,
+    engine: Engine,
 }
 
 impl AuthorizationServer {
@@ -50,10 +53,14 @@ impl AuthorizationServer {
         if diagnostics.iter().any(Diagnostic::is_error) {
             return Err(ConfigError::new(diagnostics));
         }
+        let engine = Engine::new(&config, options.implicit_oidc_scopes);
+        let mut warnings = diagnostics;
+        warnings.extend(crate::analysis::analyze(&config, &engine));
         Ok(AuthorizationServer {
             config,
             options,
-            warnings: diagnostics,
+            warnings,
+            engine,
         })
     }
 
@@ -67,8 +74,59 @@ impl AuthorizationServer {
         &self.options
     }
 
-    /// Warnings found while compiling (legal but probably unintended configuration).
+    /// Warnings found while compiling (legal but probably unintended configuration): the
+    /// validator's, then the policy analysis (`policy.no_active_rule`, `rule.unreachable`,
+    /// `scope.ungrantable`), each with a JSON pointer.
     pub fn warnings(&self) -> &[Diagnostic] {
         &self.warnings
+    }
+
+    /// Evaluates a token request: the pre-checks, then the first matching policy and rule.
+    /// Returns what to mint, or the OAuth error with Okta's exact code and description.
+    ///
+    /// The cost does not grow with the number of policies assigned to other clients: policies
+    /// are indexed by client when the server is compiled.
+    ///
+    /// ```
+    /// use tokenmint::{AuthorizationServer, Options, ServerConfig, TokenRequest};
+    ///
+    /// let cfg = ServerConfig::from_json(r#"{
+    ///   "authorizationServer": {"name": "api", "audiences": ["api://orders"],
+    ///                           "issuer": "https://example.okta.com/oauth2/aus1"},
+    ///   "scopes": [{"name": "orders:read"}],
+    ///   "policies": [{"name": "Services", "description": "Back ends", "priority": 1,
+    ///                 "conditions": {"clients": {"include": ["0oasvc"]}},
+    ///                 "rules": [{"name": "Read", "priority": 1,
+    ///                            "conditions": {"grantTypes": {"include": ["client_credentials"]},
+    ///                                           "scopes": {"include": ["orders:read"]}},
+    ///                            "actions": {"token": {"accessTokenLifetimeMinutes": 30}}}]}]
+    /// }"#).unwrap();
+    /// let server = AuthorizationServer::compile(cfg, Options::default()).unwrap();
+    ///
+    /// let req = TokenRequest::from_json(r#"{"client": {"clientId": "0oasvc"},
+    ///     "grantType": "client_credentials", "scopes": ["orders:read"],
+    ///     "now": "2026-01-01T00:00:00Z"}"#).unwrap();
+    /// let grant = server.evaluate(&req).unwrap();
+    /// assert_eq!(grant.rule.name, "Read");
+    /// assert_eq!(grant.lifetimes.access_token_lifetime_minutes, 30);
+    ///
+    /// let other = TokenRequest { scopes: Some(vec!["openid".into()]), ..req };
+    /// let err = server.evaluate(&other).unwrap_err();
+    /// assert_eq!(err.status(), 400);
+    /// assert_eq!(err.to_json()["error_description"],
+    ///     "Cannot request 'openid' scopes using client credentials.");
+    /// println!("{}", server.explain(&other)); // every check, policy and rule, and why
+    /// ```
+    pub fn evaluate(&self, request: &TokenRequest) -> Result<Grant, OAuthError> {
+        self.engine.run(request, &mut NoTrace)
+    }
+
+    /// Evaluates a token request like [`AuthorizationServer::evaluate`] (the same code) and
+    /// records every check, policy and rule visited with the reason it matched or was skipped.
+    /// Unlike `evaluate` it walks every policy, so policies of other clients appear as skipped.
+    pub fn explain(&self, request: &TokenRequest) -> Trace {
+        let mut rec = Recorder::default();
+        let result = self.engine.run(request, &mut rec);
+        Trace::new(rec.0, result)
     }
 }

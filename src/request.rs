@@ -1,0 +1,396 @@
+//! Token requests: the client, the grant, the requested scopes and the subject (the user with
+//! their profile, groups, app user and linked objects), plus the clock.
+//!
+//! The JSON shape is the REQUEST file of `examples/preview`:
+//!
+//! ```
+//! use tokenmint::request::TokenRequest;
+//!
+//! let req: TokenRequest = serde_json::from_str(r#"{
+//!   "client": {"clientId": "0oa1", "name": "Orders"},
+//!   "grantType": "authorization_code", "responseType": "code",
+//!   "scopes": ["openid", "orders:read"],
+//!   "user": {"id": "00u1", "profile": {"login": "ann@example.com"},
+//!            "groups": [{"id": "00g1", "name": "Staff"}]},
+//!   "appuser": {"userName": "ann@example.com"},
+//!   "now": "2026-01-01T00:00:00Z"}"#).unwrap();
+//! assert!(req.response_type.as_ref().unwrap().contains("code"));
+//! assert_eq!(req.context()["app"]["clientId"], "0oa1");
+//! ```
+
+use crate::config::GrantType;
+use crate::token::refresh::RefreshRecord;
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+
+/// A JSON object.
+pub type JsonMap = Map<String, Value>;
+
+/// A token request, as the token endpoint (or `/authorize`) sees it after authenticating the
+/// client and the user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TokenRequest {
+    /// The requesting client application.
+    pub client: Client,
+    /// The grant type (`grant_type`), by its wire string.
+    pub grant_type: GrantType,
+    /// The `response_type` of an `/authorize` request, e.g. `code` or `id_token token`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_type: Option<ResponseType>,
+    /// The requested scopes. Absent = no `scope` parameter (default scopes apply); an empty
+    /// list is a `scope` parameter naming nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    /// The signed-in user, if the grant has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<User>,
+    /// The user's app-user profile for this client; absent or null = not assigned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub appuser: Option<JsonMap>,
+    /// The org (`name`, `subDomain`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org: Option<JsonMap>,
+    /// The session (`amr`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<JsonMap>,
+    /// The `nonce` of the authorize request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    /// When the user authenticated, in seconds since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<i64>,
+    /// Authentication methods (`pwd`, `mfa`, …); also `session.amr` in expressions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amr: Option<Vec<String>>,
+    /// The identity provider the user came through.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idp: Option<Value>,
+    /// The user's profile at the identity provider (`idpuser` in expressions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idpuser: Option<JsonMap>,
+    /// Directory users by directory (`active_directory`, `workday`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub directory_users: Option<JsonMap>,
+    /// The stored record of the refresh token being redeemed (`refresh_token` grant).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh: Option<RefreshRecord>,
+    /// The time of the request.
+    pub now: DateTime<Utc>,
+}
+
+/// The requesting client application.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Client {
+    /// The `client_id`.
+    pub client_id: String,
+    /// The application's label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The application's profile (`app.profile` in expressions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<JsonMap>,
+    /// The grant types the application may use; absent = any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant_types: Option<Vec<GrantType>>,
+}
+
+impl Client {
+    /// Whether the application may use `grant`.
+    pub fn allows(&self, grant: &GrantType) -> bool {
+        self.grant_types.as_ref().is_none_or(|g| g.contains(grant))
+    }
+}
+
+/// An Okta user: internal properties, profile, groups and linked objects. Other members of an
+/// Okta user object (`_links`, `credentials`, …) are kept in `extra`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    /// The user id (`00u…`).
+    pub id: String,
+    /// Lifecycle status, e.g. `ACTIVE`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Creation time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
+    /// Last profile update.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_updated: Option<String>,
+    /// Last password change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_changed: Option<String>,
+    /// Last sign-in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_login: Option<String>,
+    /// Profile attributes (`login`, `email`, `firstName`, …).
+    #[serde(default)]
+    pub profile: JsonMap,
+    /// The groups the user belongs to.
+    #[serde(default)]
+    pub groups: Vec<Group>,
+    /// Linked objects by relationship name (e.g. `manager`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub linked_objects: BTreeMap<String, User>,
+    /// Members the model does not know.
+    #[serde(flatten)]
+    pub extra: JsonMap,
+}
+
+impl User {
+    /// The `login` profile attribute, if it is a string.
+    pub fn login(&self) -> Option<&str> {
+        self.profile.get("login").and_then(Value::as_str)
+    }
+}
+
+/// A group a user belongs to.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Group {
+    /// The group id (`00g…`).
+    pub id: String,
+    /// The group name.
+    #[serde(default)]
+    pub name: String,
+    /// `OKTA_GROUP`, `APP_GROUP` or `BUILT_IN`.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub group_type: Option<String>,
+    /// The app the group comes from (app groups).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_id: Option<String>,
+    /// The group's profile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<JsonMap>,
+    /// Members the model does not know.
+    #[serde(flatten)]
+    pub extra: JsonMap,
+}
+
+/// A `response_type`: a set of space-separated values (`code`, `token`, `id_token`), in the
+/// order given, without duplicates. JSON: the string, e.g. `"id_token token"`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ResponseType(Vec<String>);
+
+impl ResponseType {
+    /// Parses a space-separated list.
+    pub fn parse(s: &str) -> ResponseType {
+        let mut out: Vec<String> = Vec::new();
+        for v in s.split_ascii_whitespace() {
+            if !out.iter().any(|x| x == v) {
+                out.push(v.to_owned());
+            }
+        }
+        ResponseType(out)
+    }
+
+    /// Whether the set contains `value`.
+    pub fn contains(&self, value: &str) -> bool {
+        self.0.iter().any(|x| x == value)
+    }
+
+    /// The values.
+    pub fn values(&self) -> &[String] {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for ResponseType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.join(" "))
+    }
+}
+
+impl Serialize for ResponseType {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for ResponseType {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Ok(ResponseType::parse(&s))
+    }
+}
+
+impl TokenRequest {
+    /// Reads a request from JSON; the error names the offending path.
+    pub fn from_json(text: &str) -> Result<TokenRequest, String> {
+        let de = &mut serde_json::Deserializer::from_str(text);
+        serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            if path == "." || path.is_empty() {
+                e.into_inner().to_string()
+            } else {
+                format!("at {path}: {}", e.into_inner())
+            }
+        })
+    }
+
+    /// The expression-evaluation context of this request (the shape the expression engine's
+    /// `Context::from_json` reads): `user`, `appuser`, `app`, `org`, `session`, `idpuser`,
+    /// `directoryUsers`, `now`. `access.scope` is added by [`TokenRequest::context_with_scopes`].
+    /// `user` and `appuser` are `null` when the request has none; the other parts are omitted
+    /// when absent.
+    ///
+    /// `app` is derived from the client: `id` and `clientId` are the client id, `name` is
+    /// `oidc_client` (Okta's app name for OIDC applications), `label` is the client's name (or
+    /// its id), `profile` its profile.
+    pub fn context(&self) -> Value {
+        let mut ctx = JsonMap::new();
+        ctx.insert(
+            "user".into(),
+            self.user.as_ref().map_or(Value::Null, user_json),
+        );
+        ctx.insert(
+            "appuser".into(),
+            self.appuser.clone().map_or(Value::Null, Value::Object),
+        );
+        let c = &self.client;
+        ctx.insert(
+            "app".into(),
+            json!({
+                "id": c.client_id,
+                "clientId": c.client_id,
+                "name": "oidc_client",
+                "label": c.name.clone().unwrap_or_else(|| c.client_id.clone()),
+                "profile": Value::Object(c.profile.clone().unwrap_or_default()),
+            }),
+        );
+        if let Some(org) = &self.org {
+            ctx.insert("org".into(), Value::Object(org.clone()));
+        }
+        let mut session = self.session.clone().unwrap_or_default();
+        if let Some(amr) = &self.amr
+            && !session.contains_key("amr")
+        {
+            session.insert("amr".into(), json!(amr));
+        }
+        if !session.is_empty() {
+            ctx.insert("session".into(), Value::Object(session));
+        }
+        if let Some(idpuser) = &self.idpuser {
+            ctx.insert("idpuser".into(), Value::Object(idpuser.clone()));
+        }
+        if let Some(d) = &self.directory_users {
+            ctx.insert("directoryUsers".into(), Value::Object(d.clone()));
+        }
+        ctx.insert(
+            "now".into(),
+            Value::String(self.now.to_rfc3339_opts(SecondsFormat::Millis, true)),
+        );
+        Value::Object(ctx)
+    }
+
+    /// [`TokenRequest::context`] with `access.scope` set to the granted scopes.
+    pub fn context_with_scopes(&self, scopes: &[String]) -> Value {
+        let mut ctx = self.context();
+        if let Value::Object(m) = &mut ctx {
+            m.insert("access".into(), json!({ "scope": scopes }));
+        }
+        ctx
+    }
+}
+
+fn user_json(user: &User) -> Value {
+    // Serializing plain data with string keys can't fail; fall back to null regardless.
+    serde_json::to_value(user).unwrap_or(Value::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request() -> TokenRequest {
+        TokenRequest::from_json(
+            r#"{"client": {"clientId": "0oa1", "name": "Portal", "profile": {"tier": "gold"},
+                           "grantTypes": ["authorization_code"]},
+                "grantType": "authorization_code", "responseType": "code id_token code",
+                "scopes": ["openid"],
+                "user": {"id": "00u1", "status": "ACTIVE", "lastLogin": "2026-01-01T00:00:00.000Z",
+                         "profile": {"login": "ann@example.com", "firstName": "Ann"},
+                         "groups": [{"id": "00g1", "name": "Staff", "type": "OKTA_GROUP"}],
+                         "linkedObjects": {"manager": {"id": "00u2", "profile": {"login": "bo@example.com"}}},
+                         "_links": {"self": {"href": "x"}}},
+                "appuser": {"userName": "ann"}, "org": {"name": "Example", "subDomain": "example"},
+                "amr": ["pwd", "mfa"], "nonce": "n1", "authTime": 1767225600,
+                "now": "2026-01-01T01:02:03.5+01:00"}"#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn context_has_the_engine_shape() {
+        let req = request();
+        let ctx = req.context_with_scopes(&["openid".to_owned()]);
+        assert_eq!(ctx["user"]["id"], "00u1");
+        assert_eq!(ctx["user"]["profile"]["firstName"], "Ann");
+        assert_eq!(ctx["user"]["lastLogin"], "2026-01-01T00:00:00.000Z");
+        assert_eq!(ctx["user"]["groups"][0]["type"], "OKTA_GROUP");
+        assert_eq!(
+            ctx["user"]["linkedObjects"]["manager"]["profile"]["login"],
+            "bo@example.com"
+        );
+        assert_eq!(ctx["user"]["_links"]["self"]["href"], "x");
+        assert_eq!(ctx["appuser"]["userName"], "ann");
+        assert_eq!(
+            ctx["app"],
+            json!({"id": "0oa1", "clientId": "0oa1", "name": "oidc_client", "label": "Portal",
+                   "profile": {"tier": "gold"}})
+        );
+        assert_eq!(ctx["org"]["subDomain"], "example");
+        assert_eq!(ctx["session"]["amr"], json!(["pwd", "mfa"]));
+        assert_eq!(ctx["access"]["scope"], json!(["openid"]));
+        assert_eq!(ctx["now"], "2026-01-01T00:02:03.500Z");
+        assert!(req.context().get("access").is_none());
+    }
+
+    #[test]
+    fn absent_scopes_differ_from_empty_and_appuser_null_is_unassigned() {
+        let mut v: Value = serde_json::to_value(request()).unwrap();
+        v.as_object_mut().unwrap().remove("scopes");
+        v["appuser"] = Value::Null;
+        let r: TokenRequest = serde_json::from_value(v.clone()).unwrap();
+        assert_eq!(r.scopes, None);
+        assert_eq!(r.appuser, None);
+        assert_eq!(r.context()["appuser"], Value::Null);
+        v["scopes"] = json!([]);
+        let r: TokenRequest = serde_json::from_value(v).unwrap();
+        assert_eq!(r.scopes, Some(vec![]));
+    }
+
+    #[test]
+    fn response_type_is_a_set_and_round_trips() {
+        let req = request();
+        let rt = req.response_type.as_ref().unwrap();
+        assert_eq!(rt.values(), ["code", "id_token"]);
+        assert!(rt.contains("id_token") && !rt.contains("token"));
+        let back: TokenRequest =
+            serde_json::from_str(&serde_json::to_string(&req).unwrap()).unwrap();
+        assert_eq!(back, req);
+    }
+
+    #[test]
+    fn bad_requests_name_the_path() {
+        let e = TokenRequest::from_json(
+            r#"{"client": {"clientId": "c"}, "grantType": "password", "scopes": "openid", "now": "2026-01-01T00:00:00Z"}"#,
+        )
+        .unwrap_err();
+        assert!(e.starts_with("at scopes:"), "{e}");
+        let e = TokenRequest::from_json(
+            r#"{"client": {"clientId": "c"}, "grantType": "password", "now": "yesterday"}"#,
+        )
+        .unwrap_err();
+        assert!(e.starts_with("at now:"), "{e}");
+        let e = TokenRequest::from_json(
+            r#"{"client": {"clientId": "c"}, "grant": "password", "now": "2026-01-01T00:00:00Z"}"#,
+        )
+        .unwrap_err();
+        assert!(e.contains("grant"), "{e}");
+    }
+}

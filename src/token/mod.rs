@@ -1,0 +1,3 @@
+//! Tokens: refresh-token records (and, later, keys, signing and verification).
+
+pub mod refresh;

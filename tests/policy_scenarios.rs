@@ -1,0 +1,191 @@
+//! Runs every scenario in `tests/policy/*.json`.
+//!
+//! A scenario file holds `description`, optional `options` (`{"implicitOidcScopes": true}`), a
+//! `config` bundle, a `request`, and `expect`: either `{"grant": {...}}` (every member given is
+//! compared with the serialized [`Grant`]) or `{"error": {"error", "error_description",
+//! "status"?}}`. An optional `trace` lists lines that must appear, in that order, in the
+//! readable trace of `explain`.
+
+use serde_json::Value;
+use std::path::Path;
+use tokenmint::{AuthorizationServer, Options, ServerConfig, TokenRequest};
+
+fn run(path: &Path) -> Result<(), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let s: Value = serde_json::from_str(&text).map_err(|e| format!("bad JSON: {e}"))?;
+    let mut options = Options::default();
+    if let Some(b) = s
+        .get("options")
+        .and_then(|o| o.get("implicitOidcScopes"))
+        .and_then(Value::as_bool)
+    {
+        options.implicit_oidc_scopes = b;
+    }
+    let config = ServerConfig::from_value(s["config"].clone()).map_err(|e| e.to_string())?;
+    let server = AuthorizationServer::compile(config, options).map_err(|e| e.to_string())?;
+    let request = TokenRequest::from_json(&s["request"].to_string())?;
+    let result = server.evaluate(&request);
+    let trace = server.explain(&request);
+    if trace.clone().into_result() != result {
+        return Err(format!(
+            "explain and evaluate disagree:\n{trace}\nevaluate: {result:?}"
+        ));
+    }
+    let expect = &s["expect"];
+    if let Some(g) = expect.get("grant") {
+        let grant = result.map_err(|e| format!("expected a grant, got {e}\n{trace}"))?;
+        let actual = serde_json::to_value(&grant).map_err(|e| e.to_string())?;
+        for (k, v) in g.as_object().ok_or("expect.grant must be an object")? {
+            if &actual[k] != v {
+                return Err(format!(
+                    "grant.{k}: expected {v}, got {}\n{trace}",
+                    actual[k]
+                ));
+            }
+        }
+    } else if let Some(e) = expect.get("error") {
+        let err = match result {
+            Ok(g) => {
+                return Err(format!(
+                    "expected error {e}, got a grant by {} / {}\n{trace}",
+                    g.policy, g.rule
+                ));
+            }
+            Err(err) => err,
+        };
+        let body = err.to_json();
+        if body["error"] != e["error"] || body["error_description"] != e["error_description"] {
+            return Err(format!("expected {e}, got {body}\n{trace}"));
+        }
+        if let Some(st) = e.get("status").and_then(Value::as_u64)
+            && u64::from(err.status()) != st
+        {
+            return Err(format!("expected HTTP {st}, got {}", err.status()));
+        }
+    } else {
+        return Err("expect needs grant or error".into());
+    }
+    if let Some(lines) = s.get("trace").and_then(Value::as_array) {
+        let shown = trace.to_string();
+        let mut rest = shown.as_str();
+        for l in lines {
+            let l = l.as_str().ok_or("trace entries are strings")?;
+            match rest.find(l) {
+                Some(i) => rest = &rest[i + l.len()..],
+                None => return Err(format!("trace lacks (in order) {l:?}:\n{shown}")),
+            }
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn policy_scenarios() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/policy");
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .expect("tests/policy exists")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort();
+    assert!(
+        paths.len() >= 40,
+        "expected 40+ scenarios, found {}",
+        paths.len()
+    );
+    let mut failures = Vec::new();
+    for p in &paths {
+        if let Err(e) = run(p) {
+            failures.push(format!("{}: {e}", p.display()));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} scenarios failed:\n\n{}",
+        failures.len(),
+        paths.len(),
+        failures.join("\n\n")
+    );
+}
+
+/// The sample files of `examples/preview` load and decide as their names say.
+#[test]
+fn example_data() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data");
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).expect("sample file exists");
+    let cfg = ServerConfig::from_json(&read("config.json")).expect("sample config loads");
+    let server = AuthorizationServer::compile(cfg, Options::default()).expect("compiles");
+    for (file, rule) in [
+        ("request-client-credentials.json", Some("Read and write")),
+        ("request-code.json", Some("Everyone but contractors")),
+        ("request-refresh.json", Some("Everyone but contractors")),
+        ("request-denied.json", None),
+    ] {
+        let req = TokenRequest::from_json(&read(file)).expect("sample request parses");
+        let result = server.evaluate(&req);
+        match rule {
+            Some(r) => assert_eq!(result.expect(file).rule.name, r, "{file}"),
+            None => assert_eq!(result.expect_err(file).error(), "access_denied"),
+        }
+    }
+}
+
+/// Grants and traces survive a JSON round trip (a host stores grants with authorization codes).
+#[test]
+fn grant_and_trace_round_trip() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data");
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).expect("sample file exists");
+    let cfg = ServerConfig::from_json(&read("config.json")).expect("sample config loads");
+    let server = AuthorizationServer::compile(cfg, Options::default()).expect("compiles");
+    for f in [
+        "request-code.json",
+        "request-denied.json",
+        "request-refresh.json",
+    ] {
+        let req = TokenRequest::from_json(&read(f)).expect("parses");
+        let trace = server.explain(&req);
+        let json = serde_json::to_string(&trace).expect("serializes");
+        let back: tokenmint::Trace = serde_json::from_str(&json).expect("deserializes");
+        assert_eq!(back, trace, "{f}");
+        if let Ok(grant) = server.evaluate(&req) {
+            let json = serde_json::to_string(&grant).expect("serializes");
+            let back: tokenmint::Grant = serde_json::from_str(&json).expect("deserializes");
+            assert_eq!(back, grant, "{f}");
+        }
+    }
+}
+
+/// A refresh record made from a grant, redeemed, and rotated: the chain keeps its start and
+/// lifetime.
+#[test]
+fn refresh_records_chain() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data");
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).expect("sample file exists");
+    let cfg = ServerConfig::from_json(&read("config.json")).expect("sample config loads");
+    let server = AuthorizationServer::compile(cfg, Options::default()).expect("compiles");
+    let code = TokenRequest::from_json(&read("request-code.json")).expect("parses");
+    let grant = server.evaluate(&code).expect("granted");
+    let t0 = code.now;
+    let record = grant.refresh_record(t0);
+    assert_eq!(record.first_issued_at, t0);
+    assert_eq!(record.grant_type.as_str(), "authorization_code");
+    assert_eq!(record.user_id.as_deref(), Some("00uann"));
+    assert_eq!(record.scopes, grant.scopes);
+
+    let mut refresh = TokenRequest::from_json(&read("request-refresh.json")).expect("parses");
+    refresh.refresh = Some(record.clone());
+    refresh.now = t0 + chrono::Duration::hours(5);
+    let again = server.evaluate(&refresh).expect("refresh granted");
+    assert_eq!(
+        again.original_grant_type.as_ref().map(|g| g.as_str()),
+        Some("authorization_code")
+    );
+    let rotated = again.refresh_record(refresh.now);
+    assert_eq!(rotated.first_issued_at, t0);
+    assert_eq!(rotated.last_used_at, Some(refresh.now));
+    assert_eq!(rotated.grant_type.as_str(), "authorization_code");
+    assert_eq!(
+        rotated.scopes,
+        vec!["openid".to_owned(), "orders:read".to_owned()]
+    );
+}
