@@ -6,6 +6,7 @@ pub mod config;
 pub mod el;
 pub mod error;
 pub mod server;
+pub mod token;
 
 pub use config::{Diagnostic, ServerConfig, Severity};
 pub use error::ConfigError;
