@@ -3,6 +3,7 @@
 #![deny(missing_docs)]
 
 pub mod config;
+pub mod discovery;
 pub mod el;
 pub mod error;
 pub mod server;

@@ -665,6 +665,18 @@ impl KeySet {
         self.active().signer()
     }
 
+    /// The algorithms that sign or will sign tokens: the ACTIVE key's, then the NEXT key's if
+    /// different (for discovery's `id_token_signing_alg_values_supported`).
+    pub fn algorithms(&self) -> Vec<Algorithm> {
+        let mut out = vec![self.active().alg];
+        if let Some(next) = self.next()
+            && next.alg != out[0]
+        {
+            out.push(next.alg);
+        }
+        out
+    }
+
     /// The NEXT key, if generated.
     pub fn next(&self) -> Option<&SigningKey> {
         self.keys.iter().find(|k| k.status == KeyStatus::Next)
