@@ -171,3 +171,11 @@ fn golden_eddsa_kid_is_stable() {
         "WH4sv4cmAQOq_8YGZpQ8dCWrMRcnHKi5pHWSg0NiTPo"
     );
 }
+
+#[test]
+fn shared_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<KeySet>();
+    assert_send_sync::<tokenmint::token::Signer>();
+    assert_send_sync::<Jwks>();
+}
