@@ -492,3 +492,24 @@ fn bad_private_json_is_a_typed_error() {
         Err(KeyError::InvalidKey { index: 0, .. })
     ));
 }
+
+#[test]
+fn generate_for_uses_the_configured_rotation_mode() {
+    let mut rng = ChaCha20Rng::seed_from_u64(12);
+    let cfg = |extra: &str| {
+        tokenmint::ServerConfig::from_json(&format!(
+            r#"{{"authorizationServer": {{"name": "x", "audiences": ["a"], "issuer": "https://h/oauth2/x"{extra}}}}}"#
+        ))
+        .unwrap()
+    };
+    let auto = KeySet::generate_for(&cfg(""), Algorithm::EdDSA, t0(), &mut rng).unwrap();
+    assert_eq!(auto.rotation_mode(), RotationMode::Auto);
+    let manual = KeySet::generate_for(
+        &cfg(r#", "credentials": {"signing": {"rotationMode": "MANUAL"}}"#),
+        Algorithm::EdDSA,
+        t0(),
+        &mut rng,
+    )
+    .unwrap();
+    assert_eq!(manual.rotation_mode(), RotationMode::Manual);
+}

@@ -483,3 +483,69 @@ fn jwks_loading_errors() {
     assert_eq!(ok.len(), 1);
     assert_eq!(ok.kids().collect::<Vec<_>>(), [rs_kid().as_str()]);
 }
+
+#[test]
+fn typ_expectation() {
+    let mut extra = Map::new();
+    extra.insert("typ".into(), "at+jwt".into());
+    let typed = fx()
+        .rs
+        .signer()
+        .sign_claims(&extra, &good_claims())
+        .unwrap();
+    let untyped = sign(&good_claims());
+    let want = expect().typ("at+jwt");
+    assert!(verify(&typed, &fx().jwks, &want).is_ok());
+    assert!(verify(&typed, &fx().jwks, &expect().typ("application/AT+JWT")).is_ok());
+    assert_eq!(
+        verify(&untyped, &fx().jwks, &want).map(|_| ()),
+        Err(VerifyError::TypeMismatch {
+            expected: "at+jwt".into(),
+            found: None
+        })
+    );
+    assert!(matches!(
+        verify(&typed, &fx().jwks, &expect().typ("JWT")),
+        Err(VerifyError::TypeMismatch { .. })
+    ));
+    // No expectation: any typ.
+    assert!(verify(&typed, &fx().jwks, &expect()).is_ok());
+}
+
+#[test]
+fn id_token_hashes() {
+    use tokenmint::token::left_half_hash;
+    let access = sign(&good_claims());
+    let code = "SplxlOBeZQQYbYS6WxSbIA";
+    let mut c = good_claims();
+    c.insert(
+        "at_hash".into(),
+        left_half_hash(Algorithm::RS256, access.as_bytes()).into(),
+    );
+    c.insert(
+        "c_hash".into(),
+        left_half_hash(Algorithm::RS256, code.as_bytes()).into(),
+    );
+    let id = verify(&sign(&c), &fx().jwks, &expect()).unwrap();
+    assert_eq!(id.check_at_hash(&access), Ok(()));
+    assert_eq!(id.check_c_hash(code), Ok(()));
+    assert_eq!(
+        id.check_at_hash("other"),
+        Err(VerifyError::HashMismatch("at_hash"))
+    );
+    assert_eq!(
+        id.check_c_hash("other"),
+        Err(VerifyError::HashMismatch("c_hash"))
+    );
+    let plain = verify(&access, &fx().jwks, &expect()).unwrap();
+    assert_eq!(
+        plain.check_at_hash(&access),
+        Err(VerifyError::MissingClaim("at_hash"))
+    );
+    c.insert("c_hash".into(), json!(5));
+    let odd = verify(&sign(&c), &fx().jwks, &expect()).unwrap();
+    assert_eq!(
+        odd.check_c_hash(code),
+        Err(VerifyError::InvalidClaim("c_hash"))
+    );
+}

@@ -242,6 +242,17 @@ pub enum VerifyError {
         /// The expected audience.
         expected: String,
     },
+    /// The header's `typ` is not the expected one (see [`Expectations::typ`](super::verify::Expectations::typ)).
+    #[error("typ {found:?} is not {expected:?}")]
+    TypeMismatch {
+        /// The expected `typ`.
+        expected: String,
+        /// The header's `typ`, if any.
+        found: Option<String>,
+    },
+    /// An ID token's `at_hash` or `c_hash` does not match the access token or code it came with.
+    #[error("{0} does not match")]
+    HashMismatch(&'static str),
     /// A required scope is not in `scp`.
     #[error("scope {0:?} was not granted")]
     MissingScope(String),

@@ -587,6 +587,24 @@ impl KeySet {
         KeySet::generate_with_policy(algorithm, mode, RotationPolicy::default(), now, rng)
     }
 
+    /// Generates a key set for a configured server: the rotation mode is the configuration's
+    /// `credentials.signing.rotationMode` (AUTO when absent, as Okta creates servers).
+    pub fn generate_for(
+        config: &crate::config::ServerConfig,
+        algorithm: Algorithm,
+        now: DateTime<Utc>,
+        rng: &mut impl CryptoRng,
+    ) -> Result<KeySet, KeyError> {
+        let mode = config
+            .authorization_server
+            .credentials
+            .as_ref()
+            .and_then(|c| c.signing.as_ref())
+            .and_then(|s| s.rotation_mode)
+            .unwrap_or_default();
+        KeySet::generate(algorithm, mode, now, rng)
+    }
+
     /// Generates a key set with one ACTIVE key and the given policy.
     pub fn generate_with_policy(
         algorithm: Algorithm,

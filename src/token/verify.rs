@@ -5,11 +5,14 @@
 //! 1. size (at most [`MAX_TOKEN_LEN`] bytes, before anything is decoded), three segments, each
 //!    unpadded base64url, a JSON object header;
 //! 2. `alg`: present, not `none`, not HMAC (`HS*`), supported, in the allow-list; no `crit`;
-//!    `kid` present and in the JWKS, and the JWK's `alg` equal to the header's;
+//!    `typ` if the expectations name one; `kid` present and in the JWKS, and the JWK's `alg` equal to the header's;
 //! 3. the signature over the exact `header.payload` bytes;
 //! 4. a JSON object payload; `exp` required (with leeway), `nbf` and `iat` if present (not in the
 //!    future beyond the leeway), `iss` exact, `aud` a string or an array containing the audience,
 //!    and every required scope in the `scp` array.
+//!
+//! For ID tokens, [`VerifiedToken::check_at_hash`] and [`VerifiedToken::check_c_hash`] check the
+//! OIDC hashes afterwards.
 
 use super::error::{JwksError, VerifyError};
 use super::keys::Algorithm;
@@ -173,6 +176,10 @@ pub struct Expectations {
     pub required_scopes: Vec<String>,
     /// Accepted algorithms (all supported ones by default).
     pub algorithms: Vec<Algorithm>,
+    /// Required header `typ` (e.g. `at+jwt` for RFC 9068 access tokens), compared ignoring
+    /// ASCII case and an `application/` prefix; `None` (the default, as Okta writes no `typ`)
+    /// accepts any.
+    pub typ: Option<String>,
 }
 
 impl Expectations {
@@ -186,7 +193,14 @@ impl Expectations {
             leeway: 0,
             required_scopes: Vec::new(),
             algorithms: Algorithm::ALL.to_vec(),
+            typ: None,
         }
+    }
+
+    /// Requires this header `typ`.
+    pub fn typ(mut self, typ: impl Into<String>) -> Self {
+        self.typ = Some(typ.into());
+        self
     }
 
     /// Sets the clock-skew allowance in seconds.
@@ -220,6 +234,35 @@ pub struct VerifiedToken {
     pub kid: String,
     /// Its algorithm.
     pub algorithm: Algorithm,
+}
+
+impl VerifiedToken {
+    /// For an ID token: checks `at_hash` against the access token issued with it (OIDC Core
+    /// 3.2.2.9), with the hash of the token's algorithm (see
+    /// [`left_half_hash`](super::sign::left_half_hash)).
+    pub fn check_at_hash(&self, access_token: &str) -> Result<(), VerifyError> {
+        self.check_hash("at_hash", access_token)
+    }
+
+    /// For an ID token: checks `c_hash` against the authorization code issued with it (OIDC
+    /// Core 3.3.2.11).
+    pub fn check_c_hash(&self, code: &str) -> Result<(), VerifyError> {
+        self.check_hash("c_hash", code)
+    }
+
+    fn check_hash(&self, claim: &'static str, value: &str) -> Result<(), VerifyError> {
+        match self.claims.get(claim) {
+            None => Err(VerifyError::MissingClaim(claim)),
+            Some(Value::String(h)) => {
+                if *h == super::sign::left_half_hash(self.algorithm, value.as_bytes()) {
+                    Ok(())
+                } else {
+                    Err(VerifyError::HashMismatch(claim))
+                }
+            }
+            Some(_) => Err(VerifyError::InvalidClaim(claim)),
+        }
+    }
 }
 
 /// Verifies a compact JWS against a JWKS and the expectations; see the [module](self) docs for
@@ -266,6 +309,21 @@ pub fn verify(jwt: &str, jwks: &Jwks, expect: &Expectations) -> Result<VerifiedT
     }
     if header.contains_key("crit") {
         return Err(VerifyError::CriticalHeader);
+    }
+    if let Some(expected) = &expect.typ {
+        let found = header.get("typ").and_then(Value::as_str);
+        let bare = |t: &str| {
+            let t = t.to_ascii_lowercase();
+            t.strip_prefix("application/")
+                .map(str::to_owned)
+                .unwrap_or(t)
+        };
+        if found.map(bare) != Some(bare(expected)) {
+            return Err(VerifyError::TypeMismatch {
+                expected: expected.clone(),
+                found: found.map(str::to_owned),
+            });
+        }
     }
     let Some(Value::String(kid)) = header.get("kid") else {
         return Err(VerifyError::MissingKid);
