@@ -26,12 +26,26 @@ echo "interop: minting sample tokens (seed $SEED)"
 rm -rf "$OUT"
 cargo run --quiet --example interop_tokens -- "$OUT" --seed "$SEED" || die "minting failed"
 
-if [ ! -x "$VENV/bin/python" ] || ! cmp -s tests/interop/requirements.txt "$VENV/.requirements"; then
+PYTHON="$VENV/bin/python"
+if [ -f "$VENV/.target" ]; then PYTHON=python3; export PYTHONPATH="$VENV/site"; fi
+if ! cmp -s tests/interop/requirements.txt "$VENV/.requirements"; then
     echo "interop: installing Python packages into $VENV"
     rm -rf "$VENV"
-    python3 -m venv "$VENV" || die "python3 -m venv failed"
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check -r tests/interop/requirements.txt \
-        || die "pip install failed"
+    if python3 -m venv "$VENV" >/dev/null 2>&1; then
+        PYTHON="$VENV/bin/python"
+        "$PYTHON" -m pip install --quiet --disable-pip-version-check \
+            -r tests/interop/requirements.txt || die "pip install failed"
+    else
+        # No venv module (e.g. Debian without python3-venv): a plain --target directory.
+        echo "interop: python3 -m venv unavailable; using pip install --target"
+        rm -rf "$VENV"
+        mkdir -p "$VENV"
+        python3 -m pip install --quiet --disable-pip-version-check --target "$VENV/site" \
+            -r tests/interop/requirements.txt || die "pip install --target failed"
+        touch "$VENV/.target"
+        PYTHON=python3
+        export PYTHONPATH="$VENV/site"
+    fi
     cp tests/interop/requirements.txt "$VENV/.requirements"
 fi
 
@@ -64,7 +78,7 @@ run() {
     [ "$p" -gt 0 ] || status=1
     passed=$((passed + p)); failed=$((failed + f))
 }
-run pyjwt "$VENV/bin/python" tests/interop/verify_pyjwt.py "$OUT"
+run pyjwt "$PYTHON" tests/interop/verify_pyjwt.py "$OUT"
 run jose node "$NODE_DIR/verify_jose.mjs" "$OUT"
 
 tokens=$(grep -c '"file"' "$OUT/manifest.json" || true)
