@@ -513,3 +513,28 @@ fn generate_for_uses_the_configured_rotation_mode() {
     .unwrap();
     assert_eq!(manual.rotation_mode(), RotationMode::Manual);
 }
+
+/// A "CryptoRng" that yields only zeros: key generation must not hang or panic.
+struct Zeros;
+impl rand::RngCore for Zeros {
+    fn next_u32(&mut self) -> u32 {
+        0
+    }
+    fn next_u64(&mut self) -> u64 {
+        0
+    }
+    fn fill_bytes(&mut self, dst: &mut [u8]) {
+        dst.fill(0);
+    }
+}
+impl rand::CryptoRng for Zeros {}
+
+#[test]
+fn a_broken_rng_gives_an_error_not_a_hang() {
+    assert!(matches!(
+        KeySet::generate(Algorithm::ES256, RotationMode::Auto, t0(), &mut Zeros),
+        Err(KeyError::Crypto { .. })
+    ));
+    // Ed25519 and RSA accept any seed (it is only a seed).
+    assert!(KeySet::generate(Algorithm::EdDSA, RotationMode::Auto, t0(), &mut Zeros).is_ok());
+}

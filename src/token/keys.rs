@@ -431,16 +431,21 @@ fn generate_pkey(alg: Algorithm, rng: &mut impl CryptoRng) -> Result<PKey<Privat
             group.order(&mut order, &mut ctx).map_err(err)?;
             // 64 more bits than the order makes the bias of the reduction negligible.
             let mut bytes = vec![0u8; order.num_bytes() as usize + 8];
-            loop {
+            // A zero scalar is (for a working RNG) practically impossible; a few retries, then
+            // an error rather than a hang with a broken RNG.
+            for _ in 0..8 {
                 rng.fill_bytes(&mut bytes);
                 let wide = BigNum::from_slice(&bytes).map_err(err)?;
                 let mut d = BigNum::new().map_err(err)?;
                 d.nnmod(&wide, &order, &mut ctx).map_err(err)?;
-                if d.num_bits() == 0 {
-                    continue;
+                if d.num_bits() > 0 {
+                    return ec_pkey(&group, d).map_err(err);
                 }
-                return ec_pkey(&group, d).map_err(err);
             }
+            Err(KeyError::crypto(
+                "EC key generation",
+                "the RNG produced only zero scalars",
+            ))
         }
         _ => {
             let mut seed = [0u8; 32];

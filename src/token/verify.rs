@@ -274,9 +274,14 @@ pub fn verify(jwt: &str, jwks: &Jwks, expect: &Expectations) -> Result<VerifiedT
             max: MAX_TOKEN_LEN,
         });
     }
-    let segments: Vec<&str> = jwt.split('.').collect();
-    let [h64, p64, s64] = segments[..] else {
-        return Err(VerifyError::SegmentCount(segments.len()));
+    let mut segments = jwt.split('.');
+    let (Some(h64), Some(p64), Some(s64), None) = (
+        segments.next(),
+        segments.next(),
+        segments.next(),
+        segments.next(),
+    ) else {
+        return Err(VerifyError::SegmentCount(jwt.split('.').count()));
     };
     let header_bytes = b64url_decode(h64).ok_or(VerifyError::HeaderBase64)?;
     let header: Value = serde_json::from_slice(&header_bytes)
