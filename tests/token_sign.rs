@@ -179,3 +179,38 @@ fn shared_across_threads() {
     assert_send_sync::<tokenmint::token::Signer>();
     assert_send_sync::<Jwks>();
 }
+
+/// Pinned outputs for a fixed seed and clock: a change in key derivation (e.g. a dependency
+/// upgrade) or in the signing input shows up here. Only deterministic algorithms are pinned.
+#[test]
+fn golden_vectors() {
+    for (alg, kid, jwt_sha256) in [
+        (
+            Algorithm::RS256,
+            "9bFj0kquPw85ONE62ZpO44sqPgJ16uYIY0qvk0wOMBY",
+            "68Ht2XMwVIQUQzJDgw8_1cqQnVdg30nOiCsSr91kOdM",
+        ),
+        (
+            Algorithm::EdDSA,
+            "WH4sv4cmAQOq_8YGZpQ8dCWrMRcnHKi5pHWSg0NiTPo",
+            "QdLUAV-gBa90Lb2O1TjSWDqpnj2vND4TCc-MbMnP6A4",
+        ),
+    ] {
+        let mut rng = ChaCha20Rng::seed_from_u64(7);
+        let keys = KeySet::generate(alg, RotationMode::Auto, now(), &mut rng).unwrap();
+        let payload = claims(now(), &mut rng).to_string();
+        let jwt = keys
+            .signer()
+            .sign_compact(&Map::new(), payload.as_bytes())
+            .unwrap();
+        use base64::Engine as _;
+        let digest =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(openssl_sha256(jwt.as_bytes()));
+        assert_eq!(keys.active().kid(), kid, "{alg}");
+        assert_eq!(digest, jwt_sha256, "{alg}");
+    }
+}
+
+fn openssl_sha256(bytes: &[u8]) -> [u8; 32] {
+    openssl::sha::sha256(bytes)
+}
