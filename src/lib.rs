@@ -6,6 +6,7 @@ mod analysis;
 #[allow(dead_code)] // wired into minting next
 mod claims;
 pub mod config;
+pub mod discovery;
 pub mod el;
 pub mod error;
 pub mod policy;

@@ -1,0 +1,1112 @@
+//! Signing keys: the JWS [`Algorithm`]s, one key pair ([`SigningKey`]), and the server's
+//! [`KeySet`] with its ACTIVE / NEXT / EXPIRED keys, rotation (AUTO or MANUAL), the public JWKS
+//! and the private storage form.
+//!
+//! Keys are generated from the caller's RNG, so a seeded RNG and a fixed clock give
+//! byte-identical keys, kids and JWKS:
+//!
+//! ```
+//! use chrono::{TimeZone, Utc};
+//! use rand::SeedableRng;
+//! use tokenmint::config::RotationMode;
+//! use tokenmint::token::{Algorithm, KeySet};
+//!
+//! let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+//! let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(7);
+//! let keys = KeySet::generate(Algorithm::EdDSA, RotationMode::Auto, now, &mut rng).unwrap();
+//! let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(7);
+//! let again = KeySet::generate(Algorithm::EdDSA, RotationMode::Auto, now, &mut rng).unwrap();
+//! assert_eq!(keys.jwks(), again.jwks());
+//! assert_eq!(keys.active().kid().len(), 43);
+//! ```
+//!
+//! Key generation: RSA keys (2048 bits) come from the RustCrypto `rsa` crate driven by a ChaCha20
+//! generator seeded with 32 bytes of the caller's RNG; EC private scalars are drawn from the
+//! caller's RNG (64 extra bits, reduced modulo the group order) and Ed25519 keys are 32 bytes of
+//! it. Every key is then held by OpenSSL, and its josekit signer is prepared once.
+
+use super::error::{KeyError, ParseAlgorithmError};
+use super::sign::Signer;
+use super::util::{b64url, b64url_decode};
+use crate::config::RotationMode;
+use chrono::{DateTime, TimeDelta, Utc};
+use josekit::jws::{EdDSA, JwsSigner};
+use openssl::bn::{BigNum, BigNumContext};
+use openssl::ec::{EcGroup, EcKey, EcPoint};
+use openssl::nid::Nid;
+use openssl::pkey::{Id, PKey, Private};
+use openssl::rsa::Rsa;
+use rand::CryptoRng;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use std::fmt;
+use std::str::FromStr;
+
+/// A JWS signature algorithm (RFC 7518, RFC 8037). `RS256` is Okta's and the default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[allow(clippy::upper_case_acronyms)]
+pub enum Algorithm {
+    /// RSASSA-PKCS1-v1_5 with SHA-256 (deterministic).
+    #[default]
+    RS256,
+    /// RSASSA-PKCS1-v1_5 with SHA-384 (deterministic).
+    RS384,
+    /// RSASSA-PKCS1-v1_5 with SHA-512 (deterministic).
+    RS512,
+    /// RSASSA-PSS with SHA-256 (randomized).
+    PS256,
+    /// RSASSA-PSS with SHA-384 (randomized).
+    PS384,
+    /// RSASSA-PSS with SHA-512 (randomized).
+    PS512,
+    /// ECDSA on P-256 with SHA-256 (randomized).
+    ES256,
+    /// ECDSA on P-384 with SHA-384 (randomized).
+    ES384,
+    /// ECDSA on P-521 with SHA-512 (randomized).
+    ES512,
+    /// EdDSA on Ed25519 (deterministic).
+    EdDSA,
+}
+
+impl Algorithm {
+    /// Every supported algorithm, in this order.
+    pub const ALL: [Algorithm; 10] = [
+        Algorithm::RS256,
+        Algorithm::RS384,
+        Algorithm::RS512,
+        Algorithm::PS256,
+        Algorithm::PS384,
+        Algorithm::PS512,
+        Algorithm::ES256,
+        Algorithm::ES384,
+        Algorithm::ES512,
+        Algorithm::EdDSA,
+    ];
+
+    /// The JWS name (`"RS256"`, …, `"EdDSA"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Algorithm::RS256 => "RS256",
+            Algorithm::RS384 => "RS384",
+            Algorithm::RS512 => "RS512",
+            Algorithm::PS256 => "PS256",
+            Algorithm::PS384 => "PS384",
+            Algorithm::PS512 => "PS512",
+            Algorithm::ES256 => "ES256",
+            Algorithm::ES384 => "ES384",
+            Algorithm::ES512 => "ES512",
+            Algorithm::EdDSA => "EdDSA",
+        }
+    }
+
+    /// The JWK `kty` of its keys: `RSA`, `EC` or `OKP`.
+    pub fn key_type(self) -> &'static str {
+        match self {
+            Algorithm::ES256 | Algorithm::ES384 | Algorithm::ES512 => "EC",
+            Algorithm::EdDSA => "OKP",
+            _ => "RSA",
+        }
+    }
+
+    /// The JWK `crv` of its keys (`P-256`, `P-384`, `P-521`, `Ed25519`); `None` for RSA.
+    pub fn curve(self) -> Option<&'static str> {
+        match self {
+            Algorithm::ES256 => Some("P-256"),
+            Algorithm::ES384 => Some("P-384"),
+            Algorithm::ES512 => Some("P-521"),
+            Algorithm::EdDSA => Some("Ed25519"),
+            _ => None,
+        }
+    }
+
+    /// Whether signing the same bytes with the same key always gives the same signature
+    /// (RSASSA-PKCS1-v1_5 and EdDSA). PSS and ECDSA signatures are randomized by OpenSSL, so
+    /// golden test vectors must use `RS*` or `EdDSA`.
+    pub fn is_deterministic(self) -> bool {
+        matches!(
+            self,
+            Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512 | Algorithm::EdDSA
+        )
+    }
+
+    /// Prepares a josekit signer from a private key held by OpenSSL.
+    fn signer(self, pkey: &PKey<Private>) -> Result<Box<dyn JwsSigner>, KeyError> {
+        use josekit::jws::{ES256, ES384, ES512, PS256, PS384, PS512, RS256, RS384, RS512};
+        let err = |e| KeyError::crypto("preparing the signer", e);
+        let traditional = || {
+            pkey.private_key_to_der()
+                .map_err(|e| KeyError::crypto("encoding the private key", e))
+        };
+        let pkcs8 = || {
+            pkey.private_key_to_pkcs8()
+                .map_err(|e| KeyError::crypto("encoding the private key", e))
+        };
+        Ok(match self {
+            Algorithm::RS256 => Box::new(RS256.signer_from_der(traditional()?).map_err(err)?),
+            Algorithm::RS384 => Box::new(RS384.signer_from_der(traditional()?).map_err(err)?),
+            Algorithm::RS512 => Box::new(RS512.signer_from_der(traditional()?).map_err(err)?),
+            Algorithm::PS256 => Box::new(PS256.signer_from_der(traditional()?).map_err(err)?),
+            Algorithm::PS384 => Box::new(PS384.signer_from_der(traditional()?).map_err(err)?),
+            Algorithm::PS512 => Box::new(PS512.signer_from_der(traditional()?).map_err(err)?),
+            Algorithm::ES256 => Box::new(ES256.signer_from_der(pkcs8()?).map_err(err)?),
+            Algorithm::ES384 => Box::new(ES384.signer_from_der(pkcs8()?).map_err(err)?),
+            Algorithm::ES512 => Box::new(ES512.signer_from_der(pkcs8()?).map_err(err)?),
+            Algorithm::EdDSA => Box::new(EdDSA.signer_from_der(pkcs8()?).map_err(err)?),
+        })
+    }
+
+    fn ec_nid(self) -> Option<Nid> {
+        match self {
+            Algorithm::ES256 => Some(Nid::X9_62_PRIME256V1),
+            Algorithm::ES384 => Some(Nid::SECP384R1),
+            Algorithm::ES512 => Some(Nid::SECP521R1),
+            _ => None,
+        }
+    }
+
+    /// Byte length of an EC field element / private scalar.
+    fn ec_len(self) -> i32 {
+        match self {
+            Algorithm::ES256 => 32,
+            Algorithm::ES384 => 48,
+            _ => 66,
+        }
+    }
+}
+
+impl fmt::Display for Algorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Algorithm {
+    type Err = ParseAlgorithmError;
+
+    /// Parses a JWS name; ASCII case is ignored (`es256` and `EDDSA` are accepted too).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Algorithm::ALL
+            .into_iter()
+            .find(|a| a.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| ParseAlgorithmError(s.to_owned()))
+    }
+}
+
+/// Lifecycle state of a key (Okta's `status` in `credentials/keys`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum KeyStatus {
+    /// Signs new tokens.
+    Active,
+    /// Published ahead of the next rotation; will become ACTIVE.
+    Next,
+    /// Retired; still published so that tokens it signed keep verifying, until dropped.
+    Expired,
+}
+
+impl KeyStatus {
+    /// Okta's name: `ACTIVE`, `NEXT`, `EXPIRED`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyStatus::Active => "ACTIVE",
+            KeyStatus::Next => "NEXT",
+            KeyStatus::Expired => "EXPIRED",
+        }
+    }
+}
+
+/// When keys are generated, rotated and dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RotationPolicy {
+    /// AUTO mode: the ACTIVE key is replaced this long after it became active (90 days).
+    pub rotation_period: TimeDelta,
+    /// AUTO mode: the NEXT key is generated and published this long after the ACTIVE key became
+    /// active (45 days), so that caches see it well before it signs anything.
+    pub next_key_after: TimeDelta,
+    /// Both modes: an EXPIRED key stays published (for verification only) this long after it
+    /// expired, then is dropped (90 days, longer than any token lives).
+    pub retention: TimeDelta,
+}
+
+impl Default for RotationPolicy {
+    fn default() -> Self {
+        RotationPolicy {
+            rotation_period: TimeDelta::days(90),
+            next_key_after: TimeDelta::days(45),
+            retention: TimeDelta::days(90),
+        }
+    }
+}
+
+impl RotationPolicy {
+    fn check(&self) -> Result<(), KeyError> {
+        let zero = TimeDelta::zero();
+        if self.rotation_period <= zero || self.next_key_after < zero || self.retention < zero {
+            return Err(KeyError::InvalidPolicy(
+                "periods must be positive".to_owned(),
+            ));
+        }
+        if self.next_key_after >= self.rotation_period {
+            return Err(KeyError::InvalidPolicy(
+                "the next key must be generated before the rotation".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// One key pair with its lifecycle metadata and its prepared signer.
+///
+/// `Debug` shows the kid, algorithm, status and dates only; private parts are printed nowhere.
+#[derive(Clone)]
+pub struct SigningKey {
+    alg: Algorithm,
+    pkey: PKey<Private>,
+    public: Map<String, Value>,
+    signer: Signer,
+    status: KeyStatus,
+    created: DateTime<Utc>,
+    activated: Option<DateTime<Utc>>,
+    expired: Option<DateTime<Utc>>,
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("kid", &self.kid())
+            .field("alg", &self.alg)
+            .field("status", &self.status)
+            .field("created", &self.created)
+            .field("activated", &self.activated)
+            .field("expired", &self.expired)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SigningKey {
+    /// The key id: the RFC 7638 SHA-256 thumbprint of the public key, base64url (43 chars).
+    pub fn kid(&self) -> &str {
+        self.signer.kid()
+    }
+
+    /// The key's algorithm.
+    pub fn algorithm(&self) -> Algorithm {
+        self.alg
+    }
+
+    /// ACTIVE, NEXT or EXPIRED.
+    pub fn status(&self) -> KeyStatus {
+        self.status
+    }
+
+    /// When the key was generated.
+    pub fn created(&self) -> DateTime<Utc> {
+        self.created
+    }
+
+    /// When the key became ACTIVE, if it has.
+    pub fn activated(&self) -> Option<DateTime<Utc>> {
+        self.activated
+    }
+
+    /// When the key became EXPIRED, if it has.
+    pub fn expired(&self) -> Option<DateTime<Utc>> {
+        self.expired
+    }
+
+    /// The prepared signer of this key.
+    pub fn signer(&self) -> &Signer {
+        &self.signer
+    }
+
+    /// The public JWK: `{kty, alg, kid, use: "sig", n, e}` or `{kty, alg, kid, use: "sig", crv,
+    /// x[, y]}`.
+    pub fn public_jwk(&self) -> Value {
+        Value::Object(self.public.clone())
+    }
+
+    /// The key as Okta's `credentials/keys` lists it: the public JWK with `status` first.
+    pub fn management_view(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("status".into(), self.status.as_str().into());
+        m.extend(self.public.clone());
+        Value::Object(m)
+    }
+
+    fn generate(
+        alg: Algorithm,
+        now: DateTime<Utc>,
+        status: KeyStatus,
+        rng: &mut impl CryptoRng,
+    ) -> Result<SigningKey, KeyError> {
+        let pkey = generate_pkey(alg, rng)?;
+        SigningKey::from_pkey(alg, pkey, status, now)
+    }
+
+    fn from_pkey(
+        alg: Algorithm,
+        pkey: PKey<Private>,
+        status: KeyStatus,
+        created: DateTime<Utc>,
+    ) -> Result<SigningKey, KeyError> {
+        let (kid, public) = public_jwk(alg, &pkey)?;
+        let signer = Signer::new(kid, alg, alg.signer(&pkey)?);
+        Ok(SigningKey {
+            alg,
+            pkey,
+            public,
+            signer,
+            status,
+            created,
+            activated: (status == KeyStatus::Active).then_some(created),
+            expired: None,
+        })
+    }
+
+    /// The private JWK (public members plus `d` and, for RSA, the CRT parts).
+    fn private_jwk(&self) -> Result<Map<String, Value>, KeyError> {
+        let err = |e| KeyError::crypto("exporting the private key", e);
+        let mut m = self.public.clone();
+        match self.alg.key_type() {
+            "RSA" => {
+                let rsa = self.pkey.rsa().map_err(err)?;
+                let parts = [
+                    ("d", Some(rsa.d())),
+                    ("p", rsa.p()),
+                    ("q", rsa.q()),
+                    ("dp", rsa.dmp1()),
+                    ("dq", rsa.dmq1()),
+                    ("qi", rsa.iqmp()),
+                ];
+                for (name, bn) in parts {
+                    let bn = bn.ok_or_else(|| {
+                        KeyError::crypto("exporting the private key", "RSA key without CRT parts")
+                    })?;
+                    m.insert(name.into(), b64url(&bn.to_vec()).into());
+                }
+            }
+            "EC" => {
+                let ec = self.pkey.ec_key().map_err(err)?;
+                let d = ec
+                    .private_key()
+                    .to_vec_padded(self.alg.ec_len())
+                    .map_err(err)?;
+                m.insert("d".into(), b64url(&d).into());
+            }
+            _ => {
+                let d = self.pkey.raw_private_key().map_err(err)?;
+                m.insert("d".into(), b64url(&d).into());
+            }
+        }
+        Ok(m)
+    }
+}
+
+/// Generates a private key for `alg` from the caller's RNG.
+fn generate_pkey(alg: Algorithm, rng: &mut impl CryptoRng) -> Result<PKey<Private>, KeyError> {
+    match alg.key_type() {
+        "RSA" => {
+            use rand_chacha_010::ChaCha20Rng as Chacha010;
+            use rand_chacha_010::rand_core::SeedableRng as _;
+            use rsa::pkcs1::EncodeRsaPrivateKey;
+            let mut seed = [0u8; 32];
+            rng.fill_bytes(&mut seed);
+            let mut bridge = Chacha010::from_seed(seed);
+            let key = rsa::PrivateKey::new(&mut bridge, 2048)
+                .map_err(|e| KeyError::crypto("RSA key generation", e))?;
+            let der = key
+                .to_pkcs1_der()
+                .map_err(|e| KeyError::crypto("RSA key encoding", e))?;
+            let rsa = Rsa::private_key_from_der(der.as_bytes())
+                .map_err(|e| KeyError::crypto("RSA key loading", e))?;
+            PKey::from_rsa(rsa).map_err(|e| KeyError::crypto("RSA key loading", e))
+        }
+        "EC" => {
+            let err = |e| KeyError::crypto("EC key generation", e);
+            let nid = alg.ec_nid().unwrap_or(Nid::X9_62_PRIME256V1);
+            let group = EcGroup::from_curve_name(nid).map_err(err)?;
+            let mut ctx = BigNumContext::new().map_err(err)?;
+            let mut order = BigNum::new().map_err(err)?;
+            group.order(&mut order, &mut ctx).map_err(err)?;
+            // 64 more bits than the order makes the bias of the reduction negligible.
+            let mut bytes = vec![0u8; order.num_bytes() as usize + 8];
+            // A zero scalar is (for a working RNG) practically impossible; a few retries, then
+            // an error rather than a hang with a broken RNG.
+            for _ in 0..8 {
+                rng.fill_bytes(&mut bytes);
+                let wide = BigNum::from_slice(&bytes).map_err(err)?;
+                let mut d = BigNum::new().map_err(err)?;
+                d.nnmod(&wide, &order, &mut ctx).map_err(err)?;
+                if d.num_bits() > 0 {
+                    return ec_pkey(&group, d).map_err(err);
+                }
+            }
+            Err(KeyError::crypto(
+                "EC key generation",
+                "the RNG produced only zero scalars",
+            ))
+        }
+        _ => {
+            let mut seed = [0u8; 32];
+            rng.fill_bytes(&mut seed);
+            PKey::private_key_from_raw_bytes(&seed, Id::ED25519)
+                .map_err(|e| KeyError::crypto("Ed25519 key generation", e))
+        }
+    }
+}
+
+fn ec_pkey(group: &EcGroup, d: BigNum) -> Result<PKey<Private>, openssl::error::ErrorStack> {
+    let mut ctx = BigNumContext::new()?;
+    let mut point = EcPoint::new(group)?;
+    point.mul_generator2(group, &d, &mut ctx)?;
+    let ec = EcKey::from_private_components(group, &d, &point)?;
+    ec.check_key()?;
+    PKey::from_ec_key(ec)
+}
+
+/// Computes the public JWK and the RFC 7638 thumbprint (the kid).
+fn public_jwk(
+    alg: Algorithm,
+    pkey: &PKey<Private>,
+) -> Result<(String, Map<String, Value>), KeyError> {
+    let err = |e| KeyError::crypto("exporting the public key", e);
+    // Required members in lexicographic order, no whitespace (RFC 7638 §3.2); the values are
+    // base64url strings, so serde_json's output is exactly the canonical form.
+    let (canonical, members): (Value, Vec<(&str, String)>) = match alg.key_type() {
+        "RSA" => {
+            let rsa = pkey.rsa().map_err(err)?;
+            let n = b64url(&rsa.n().to_vec());
+            let e = b64url(&rsa.e().to_vec());
+            (
+                json!({"e": e, "kty": "RSA", "n": n}),
+                vec![("n", n), ("e", e)],
+            )
+        }
+        "EC" => {
+            let ec = pkey.ec_key().map_err(err)?;
+            let mut ctx = BigNumContext::new().map_err(err)?;
+            let mut x = BigNum::new().map_err(err)?;
+            let mut y = BigNum::new().map_err(err)?;
+            ec.public_key()
+                .affine_coordinates(ec.group(), &mut x, &mut y, &mut ctx)
+                .map_err(err)?;
+            let x = b64url(&x.to_vec_padded(alg.ec_len()).map_err(err)?);
+            let y = b64url(&y.to_vec_padded(alg.ec_len()).map_err(err)?);
+            let crv = alg.curve().unwrap_or_default().to_owned();
+            (
+                json!({"crv": crv, "kty": "EC", "x": x, "y": y}),
+                vec![("crv", crv), ("x", x), ("y", y)],
+            )
+        }
+        _ => {
+            let x = b64url(&pkey.raw_public_key().map_err(err)?);
+            (
+                json!({"crv": "Ed25519", "kty": "OKP", "x": x}),
+                vec![("crv", "Ed25519".to_owned()), ("x", x)],
+            )
+        }
+    };
+    let kid = thumbprint(&canonical);
+    let mut m = Map::new();
+    m.insert("kty".into(), alg.key_type().into());
+    m.insert("alg".into(), alg.name().into());
+    m.insert("kid".into(), kid.clone().into());
+    m.insert("use".into(), "sig".into());
+    for (k, v) in members {
+        m.insert(k.into(), v.into());
+    }
+    Ok((kid, m))
+}
+
+/// RFC 7638 thumbprint of a canonical JWK: base64url(SHA-256(json)).
+fn thumbprint(canonical: &Value) -> String {
+    let text = canonical.to_string();
+    b64url(&openssl::sha::sha256(text.as_bytes()))
+}
+
+/// What [`KeySet::advance`] or [`KeySet::rotate`] changed; the host should store the key set
+/// again (and refresh any JWKS cache) when the list is not empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyEvent {
+    /// A new key was generated (as NEXT, or directly as ACTIVE).
+    Generated {
+        /// Its kid.
+        kid: String,
+        /// Its state.
+        status: KeyStatus,
+    },
+    /// The ACTIVE key changed.
+    Rotated {
+        /// The key that became EXPIRED.
+        expired: String,
+        /// The key that became ACTIVE.
+        active: String,
+    },
+    /// An EXPIRED key was dropped after its retention period.
+    Dropped {
+        /// Its kid.
+        kid: String,
+    },
+}
+
+/// The signing keys of one authorization server: exactly one ACTIVE key, at most one NEXT key,
+/// and the EXPIRED keys still retained.
+///
+/// A `KeySet` is data the host stores: [`to_private_json`](KeySet::to_private_json) /
+/// [`from_private_json`](KeySet::from_private_json) are the only ways private parts leave or
+/// enter it, `Debug` prints kids and states only, and [`jwks`](KeySet::jwks) publishes public
+/// parts only. Every key's signer is prepared when the set is generated or loaded.
+#[derive(Clone)]
+pub struct KeySet {
+    algorithm: Algorithm,
+    mode: RotationMode,
+    policy: RotationPolicy,
+    created: DateTime<Utc>,
+    last_rotated: DateTime<Utc>,
+    /// ACTIVE first, then NEXT (if any), then EXPIRED keys, most recently expired first.
+    keys: Vec<SigningKey>,
+}
+
+impl fmt::Debug for KeySet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeySet")
+            .field("algorithm", &self.algorithm)
+            .field("rotation_mode", &self.mode)
+            .field("policy", &self.policy)
+            .field("created", &self.created)
+            .field("last_rotated", &self.last_rotated)
+            .field("keys", &self.keys)
+            .finish()
+    }
+}
+
+impl KeySet {
+    /// Generates a key set with one ACTIVE key, with the default [`RotationPolicy`].
+    pub fn generate(
+        algorithm: Algorithm,
+        mode: RotationMode,
+        now: DateTime<Utc>,
+        rng: &mut impl CryptoRng,
+    ) -> Result<KeySet, KeyError> {
+        KeySet::generate_with_policy(algorithm, mode, RotationPolicy::default(), now, rng)
+    }
+
+    /// Generates a key set for a configured server: the rotation mode is the configuration's
+    /// `credentials.signing.rotationMode` (AUTO when absent, as Okta creates servers).
+    pub fn generate_for(
+        config: &crate::config::ServerConfig,
+        algorithm: Algorithm,
+        now: DateTime<Utc>,
+        rng: &mut impl CryptoRng,
+    ) -> Result<KeySet, KeyError> {
+        let mode = config
+            .authorization_server
+            .credentials
+            .as_ref()
+            .and_then(|c| c.signing.as_ref())
+            .and_then(|s| s.rotation_mode)
+            .unwrap_or_default();
+        KeySet::generate(algorithm, mode, now, rng)
+    }
+
+    /// Generates a key set with one ACTIVE key and the given policy.
+    pub fn generate_with_policy(
+        algorithm: Algorithm,
+        mode: RotationMode,
+        policy: RotationPolicy,
+        now: DateTime<Utc>,
+        rng: &mut impl CryptoRng,
+    ) -> Result<KeySet, KeyError> {
+        policy.check()?;
+        let active = SigningKey::generate(algorithm, now, KeyStatus::Active, rng)?;
+        Ok(KeySet {
+            algorithm,
+            mode,
+            policy,
+            created: now,
+            last_rotated: now,
+            keys: vec![active],
+        })
+    }
+
+    /// The algorithm of newly generated keys.
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    /// Changes the algorithm of keys generated from now on (the NEXT key, if already generated,
+    /// and the ACTIVE key keep theirs).
+    pub fn set_algorithm(&mut self, algorithm: Algorithm) {
+        self.algorithm = algorithm;
+    }
+
+    /// AUTO or MANUAL.
+    pub fn rotation_mode(&self) -> RotationMode {
+        self.mode
+    }
+
+    /// Switches the rotation mode. As in Okta, this doesn't change the active key; in AUTO mode
+    /// the next rotation is due [`RotationPolicy::rotation_period`] after the last one.
+    pub fn set_rotation_mode(&mut self, mode: RotationMode) {
+        self.mode = mode;
+    }
+
+    /// The rotation policy.
+    pub fn policy(&self) -> &RotationPolicy {
+        &self.policy
+    }
+
+    /// When the set was generated.
+    pub fn created(&self) -> DateTime<Utc> {
+        self.created
+    }
+
+    /// When the ACTIVE key started signing.
+    pub fn last_rotated(&self) -> DateTime<Utc> {
+        self.last_rotated
+    }
+
+    /// When the next automatic rotation is due (AUTO only, as Okta's `nextRotation`).
+    pub fn next_rotation(&self) -> Option<DateTime<Utc>> {
+        match self.mode {
+            RotationMode::Auto => self
+                .last_rotated
+                .checked_add_signed(self.policy.rotation_period),
+            RotationMode::Manual => None,
+        }
+    }
+
+    /// The ACTIVE key.
+    pub fn active(&self) -> &SigningKey {
+        // Invariant: keys[0] is the ACTIVE key (checked on load, kept by every mutation).
+        &self.keys[0]
+    }
+
+    /// The prepared signer of the ACTIVE key: what signs new tokens.
+    pub fn signer(&self) -> &Signer {
+        self.active().signer()
+    }
+
+    /// The algorithms that sign or will sign tokens: the ACTIVE key's, then the NEXT key's if
+    /// different (for discovery's `id_token_signing_alg_values_supported`).
+    pub fn algorithms(&self) -> Vec<Algorithm> {
+        let mut out = vec![self.active().alg];
+        if let Some(next) = self.next()
+            && next.alg != out[0]
+        {
+            out.push(next.alg);
+        }
+        out
+    }
+
+    /// The NEXT key, if generated.
+    pub fn next(&self) -> Option<&SigningKey> {
+        self.keys.iter().find(|k| k.status == KeyStatus::Next)
+    }
+
+    /// Every key: ACTIVE, NEXT, then retained EXPIRED keys (most recent first).
+    pub fn keys(&self) -> &[SigningKey] {
+        &self.keys
+    }
+
+    /// The key with this kid.
+    pub fn key(&self, kid: &str) -> Option<&SigningKey> {
+        self.keys.iter().find(|k| k.kid() == kid)
+    }
+
+    /// The public JWKS (`/v1/keys`): `{"keys": [...]}` with the ACTIVE, NEXT and retained
+    /// EXPIRED keys, public members only (`kty, alg, kid, use, n, e` or `kty, alg, kid, use,
+    /// crv, x[, y]`), no `status`.
+    pub fn jwks(&self) -> Value {
+        json!({"keys": self.keys.iter().map(SigningKey::public_jwk).collect::<Vec<_>>()})
+    }
+
+    /// The management view (`GET …/credentials/keys`): every key's public JWK with its
+    /// `status`.
+    pub fn management_keys(&self) -> Value {
+        Value::Array(self.keys.iter().map(SigningKey::management_view).collect())
+    }
+
+    /// Okta's `credentials.signing` object: `{kid, rotationMode, lastRotated, nextRotation (AUTO
+    /// only), use: "sig"}`, dates as RFC 3339 with milliseconds.
+    pub fn signing_credentials(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("kid".into(), self.active().kid().into());
+        m.insert(
+            "rotationMode".into(),
+            match self.mode {
+                RotationMode::Auto => "AUTO",
+                RotationMode::Manual => "MANUAL",
+            }
+            .into(),
+        );
+        m.insert("lastRotated".into(), okta_time(self.last_rotated).into());
+        if let Some(next) = self.next_rotation() {
+            m.insert("nextRotation".into(), okta_time(next).into());
+        }
+        m.insert("use".into(), "sig".into());
+        Value::Object(m)
+    }
+
+    /// Brings the set up to date at `now`: in AUTO mode rotates when
+    /// [`next_rotation`](KeySet::next_rotation) has passed and generates the NEXT key once
+    /// [`RotationPolicy::next_key_after`] has passed since the last rotation; in both modes drops
+    /// EXPIRED keys older than [`RotationPolicy::retention`]. Call it before minting (or on a
+    /// timer) and store the set again when the returned list is not empty.
+    pub fn advance(
+        &mut self,
+        now: DateTime<Utc>,
+        rng: &mut impl CryptoRng,
+    ) -> Result<Vec<KeyEvent>, KeyError> {
+        let mut events = Vec::new();
+        if self.mode == RotationMode::Auto {
+            if self.next_rotation().is_some_and(|due| now >= due) {
+                self.rotate_inner(now, rng, &mut events)?;
+            }
+            let next_due = self
+                .last_rotated
+                .checked_add_signed(self.policy.next_key_after);
+            if self.next().is_none() && next_due.is_some_and(|due| now >= due) {
+                self.generate_next(now, rng, &mut events)?;
+            }
+        }
+        self.prune(now, &mut events);
+        Ok(events)
+    }
+
+    /// Rotates now (Okta's `keyRotate`), in either mode: the ACTIVE key becomes EXPIRED, the
+    /// NEXT key (generated now if there is none) becomes ACTIVE, and in AUTO mode a new NEXT key
+    /// is generated at once. EXPIRED keys past retention are dropped.
+    pub fn rotate(
+        &mut self,
+        now: DateTime<Utc>,
+        rng: &mut impl CryptoRng,
+    ) -> Result<Vec<KeyEvent>, KeyError> {
+        let mut events = Vec::new();
+        self.rotate_inner(now, rng, &mut events)?;
+        if self.mode == RotationMode::Auto {
+            self.generate_next(now, rng, &mut events)?;
+        }
+        self.prune(now, &mut events);
+        Ok(events)
+    }
+
+    fn rotate_inner(
+        &mut self,
+        now: DateTime<Utc>,
+        rng: &mut impl CryptoRng,
+        events: &mut Vec<KeyEvent>,
+    ) -> Result<(), KeyError> {
+        if self.next().is_none() {
+            self.generate_next(now, rng, events)?;
+        }
+        let Some(pos) = self.keys.iter().position(|k| k.status == KeyStatus::Next) else {
+            return Ok(());
+        };
+        let mut new_active = self.keys.remove(pos);
+        let mut old = self.keys.remove(0);
+        old.status = KeyStatus::Expired;
+        old.expired = Some(now);
+        new_active.status = KeyStatus::Active;
+        new_active.activated = Some(now);
+        events.push(KeyEvent::Rotated {
+            expired: old.kid().to_owned(),
+            active: new_active.kid().to_owned(),
+        });
+        // keys now holds only EXPIRED keys, most recent first.
+        self.keys.insert(0, old);
+        self.keys.insert(0, new_active);
+        self.last_rotated = now;
+        Ok(())
+    }
+
+    fn generate_next(
+        &mut self,
+        now: DateTime<Utc>,
+        rng: &mut impl CryptoRng,
+        events: &mut Vec<KeyEvent>,
+    ) -> Result<(), KeyError> {
+        let key = SigningKey::generate(self.algorithm, now, KeyStatus::Next, rng)?;
+        if self.key(key.kid()).is_some() {
+            return Err(KeyError::DuplicateKid(key.kid().to_owned()));
+        }
+        events.push(KeyEvent::Generated {
+            kid: key.kid().to_owned(),
+            status: KeyStatus::Next,
+        });
+        self.keys.insert(1, key);
+        Ok(())
+    }
+
+    fn prune(&mut self, now: DateTime<Utc>, events: &mut Vec<KeyEvent>) {
+        let retention = self.policy.retention;
+        self.keys.retain(|k| {
+            let drop = k.status == KeyStatus::Expired
+                && k.expired
+                    .and_then(|t| t.checked_add_signed(retention))
+                    .is_some_and(|until| now >= until);
+            if drop {
+                events.push(KeyEvent::Dropped {
+                    kid: k.kid().to_owned(),
+                });
+            }
+            !drop
+        });
+    }
+
+    /// The whole set, private parts included, as JSON for the host to store (encrypted at rest,
+    /// ideally). The only way private key material leaves a `KeySet`.
+    pub fn to_private_json(&self) -> Result<String, KeyError> {
+        let keys = self
+            .keys
+            .iter()
+            .map(|k| {
+                Ok(StoredKey {
+                    status: k.status,
+                    created: k.created,
+                    activated: k.activated,
+                    expired: k.expired,
+                    jwk: k.private_jwk()?,
+                })
+            })
+            .collect::<Result<Vec<_>, KeyError>>()?;
+        let stored = StoredKeySet {
+            format: FORMAT.to_owned(),
+            algorithm: self.algorithm,
+            rotation_mode: self.mode,
+            created: self.created,
+            last_rotated: self.last_rotated,
+            policy: StoredPolicy {
+                rotation_period_seconds: self.policy.rotation_period.num_seconds(),
+                next_key_after_seconds: self.policy.next_key_after.num_seconds(),
+                retention_seconds: self.policy.retention.num_seconds(),
+            },
+            keys,
+        };
+        serde_json::to_string_pretty(&stored).map_err(|e| KeyError::Storage(e.to_string()))
+    }
+
+    /// Loads a set written by [`to_private_json`](KeySet::to_private_json), checking every key
+    /// (consistent parts, kid = thumbprint, algorithm matches the key type, one ACTIVE key, at
+    /// most one NEXT) and preparing the signers.
+    pub fn from_private_json(text: &str) -> Result<KeySet, KeyError> {
+        let stored: StoredKeySet =
+            serde_json::from_str(text).map_err(|e| KeyError::Storage(e.to_string()))?;
+        if stored.format != FORMAT {
+            return Err(KeyError::Storage(format!(
+                "unknown format {:?}, expected {FORMAT:?}",
+                stored.format
+            )));
+        }
+        let secs = |s: i64| {
+            TimeDelta::try_seconds(s)
+                .ok_or_else(|| KeyError::InvalidPolicy(format!("{s} seconds is out of range")))
+        };
+        let policy = RotationPolicy {
+            rotation_period: secs(stored.policy.rotation_period_seconds)?,
+            next_key_after: secs(stored.policy.next_key_after_seconds)?,
+            retention: secs(stored.policy.retention_seconds)?,
+        };
+        policy.check()?;
+        let mut keys = Vec::with_capacity(stored.keys.len());
+        for (index, k) in stored.keys.into_iter().enumerate() {
+            let invalid = |reason: String| KeyError::InvalidKey { index, reason };
+            let alg: Algorithm = match k.jwk.get("alg") {
+                Some(Value::String(s)) => s
+                    .parse()
+                    .map_err(|e: ParseAlgorithmError| invalid(e.to_string()))?,
+                _ => return Err(invalid("missing \"alg\"".to_owned())),
+            };
+            let pkey = pkey_from_private_jwk(alg, &k.jwk).map_err(invalid)?;
+            let mut key = SigningKey::from_pkey(alg, pkey, k.status, k.created)?;
+            // The public members must match what the private key implies.
+            for (name, value) in &key.public {
+                if name == "kid" || name == "use" {
+                    continue;
+                }
+                if k.jwk.get(name) != Some(value) {
+                    return Err(invalid(format!(
+                        "member {name:?} does not match the private key"
+                    )));
+                }
+            }
+            if let Some(stored_kid) = k.jwk.get("kid")
+                && stored_kid.as_str() != Some(key.kid())
+            {
+                return Err(KeyError::KidMismatch {
+                    index,
+                    stored: stored_kid.as_str().unwrap_or_default().to_owned(),
+                    computed: key.kid().to_owned(),
+                });
+            }
+            key.activated = k.activated;
+            key.expired = k.expired;
+            if keys.iter().any(|o: &SigningKey| o.kid() == key.kid()) {
+                return Err(KeyError::DuplicateKid(key.kid().to_owned()));
+            }
+            keys.push(key);
+        }
+        let active = keys
+            .iter()
+            .filter(|k| k.status == KeyStatus::Active)
+            .count();
+        let next = keys.iter().filter(|k| k.status == KeyStatus::Next).count();
+        if active != 1 || next > 1 {
+            return Err(KeyError::KeyStates { active, next });
+        }
+        // Restore the invariant order: ACTIVE, NEXT, EXPIRED (most recent first).
+        keys.sort_by_key(|k| match k.status {
+            KeyStatus::Active => (0, None),
+            KeyStatus::Next => (1, None),
+            KeyStatus::Expired => (2, k.expired.map(std::cmp::Reverse)),
+        });
+        Ok(KeySet {
+            algorithm: stored.algorithm,
+            mode: stored.rotation_mode,
+            policy,
+            created: stored.created,
+            last_rotated: stored.last_rotated,
+            keys,
+        })
+    }
+}
+
+/// Okta's date format: `2017-05-17T22:25:57.000Z`.
+fn okta_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+const FORMAT: &str = "tokenmint.keyset.v1";
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct StoredKeySet {
+    format: String,
+    algorithm: Algorithm,
+    rotation_mode: RotationMode,
+    created: DateTime<Utc>,
+    last_rotated: DateTime<Utc>,
+    policy: StoredPolicy,
+    keys: Vec<StoredKey>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct StoredPolicy {
+    rotation_period_seconds: i64,
+    next_key_after_seconds: i64,
+    retention_seconds: i64,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct StoredKey {
+    status: KeyStatus,
+    created: DateTime<Utc>,
+    #[serde(default)]
+    activated: Option<DateTime<Utc>>,
+    #[serde(default)]
+    expired: Option<DateTime<Utc>>,
+    jwk: Map<String, Value>,
+}
+
+/// Rebuilds an OpenSSL private key from a private JWK, checking its consistency.
+fn pkey_from_private_jwk(
+    alg: Algorithm,
+    jwk: &Map<String, Value>,
+) -> Result<PKey<Private>, String> {
+    let kty = jwk.get("kty").and_then(Value::as_str).unwrap_or_default();
+    if kty != alg.key_type() {
+        return Err(format!("kty {kty:?} does not fit alg {alg}"));
+    }
+    let bytes = |name: &str| -> Result<Vec<u8>, String> {
+        match jwk.get(name) {
+            Some(Value::String(s)) => {
+                b64url_decode(s).ok_or_else(|| format!("member {name:?} is not base64url"))
+            }
+            _ => Err(format!("member {name:?} is missing")),
+        }
+    };
+    let bn = |name: &str| -> Result<BigNum, String> {
+        BigNum::from_slice(&bytes(name)?).map_err(|e| e.to_string())
+    };
+    let ossl = |e: openssl::error::ErrorStack| e.to_string();
+    match kty {
+        "RSA" => {
+            let rsa = Rsa::from_private_components(
+                bn("n")?,
+                bn("e")?,
+                bn("d")?,
+                bn("p")?,
+                bn("q")?,
+                bn("dp")?,
+                bn("dq")?,
+                bn("qi")?,
+            )
+            .map_err(ossl)?;
+            if rsa.size() < 256 {
+                return Err("RSA keys must have at least 2048 bits".to_owned());
+            }
+            if !rsa.check_key().map_err(ossl)? {
+                return Err("inconsistent RSA key".to_owned());
+            }
+            PKey::from_rsa(rsa).map_err(ossl)
+        }
+        "EC" => {
+            let crv = jwk.get("crv").and_then(Value::as_str);
+            if crv != alg.curve() {
+                return Err(format!("crv {crv:?} does not fit alg {alg}"));
+            }
+            let d = bytes("d")?;
+            if d.len() != alg.ec_len() as usize {
+                return Err("member \"d\" has the wrong length".to_owned());
+            }
+            let nid = alg.ec_nid().ok_or("not an EC algorithm")?;
+            let group = EcGroup::from_curve_name(nid).map_err(ossl)?;
+            let d = BigNum::from_slice(&d).map_err(ossl)?;
+            ec_pkey(&group, d).map_err(ossl)
+        }
+        _ => {
+            let crv = jwk.get("crv").and_then(Value::as_str);
+            if crv != Some("Ed25519") {
+                return Err(format!("crv {crv:?} is not Ed25519"));
+            }
+            let d = bytes("d")?;
+            if d.len() != 32 {
+                return Err("member \"d\" has the wrong length".to_owned());
+            }
+            PKey::private_key_from_raw_bytes(&d, Id::ED25519).map_err(ossl)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn algorithm_names_round_trip() {
+        for alg in Algorithm::ALL {
+            assert_eq!(alg.name().parse::<Algorithm>(), Ok(alg));
+            assert_eq!(
+                serde_json::to_value(alg).ok(),
+                Some(Value::String(alg.name().into()))
+            );
+        }
+        assert_eq!("eddsa".parse::<Algorithm>(), Ok(Algorithm::EdDSA));
+        assert!("HS256".parse::<Algorithm>().is_err());
+        assert!("none".parse::<Algorithm>().is_err());
+    }
+
+    #[test]
+    fn rfc7638_example_thumbprint() {
+        // The RSA example of RFC 7638 §3.1.
+        let n = "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw";
+        let canonical = json!({"e": "AQAB", "kty": "RSA", "n": n});
+        assert_eq!(
+            thumbprint(&canonical),
+            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+        );
+    }
+}

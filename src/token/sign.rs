@@ -1,0 +1,174 @@
+//! Signing: the prepared [`Signer`] of a key, OIDC `at_hash`/`c_hash` ([`left_half_hash`]) and
+//! token ids ([`new_jti`]).
+//!
+//! A signer base64url-encodes the header and the already-serialized payload once and signs
+//! `header.payload` with josekit; nothing is parsed or re-serialized per token.
+//!
+//! ```
+//! use chrono::{TimeZone, Utc};
+//! use rand::SeedableRng;
+//! use serde_json::{Map, json};
+//! use tokenmint::config::RotationMode;
+//! use tokenmint::token::{Algorithm, Expectations, Jwks, KeySet, JtiKind, new_jti, verify};
+//!
+//! let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+//! let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
+//! let keys = KeySet::generate(Algorithm::ES256, RotationMode::Auto, now, &mut rng).unwrap();
+//! let payload = json!({"ver": 1, "jti": new_jti(JtiKind::Access, &mut rng),
+//!     "iss": "https://example.okta.com/oauth2/default", "aud": "api://default",
+//!     "iat": now.timestamp(), "exp": now.timestamp() + 3600, "scp": ["orders:read"]});
+//! let jwt = keys.signer().sign_compact(&Map::new(), payload.to_string().as_bytes()).unwrap();
+//!
+//! let jwks = Jwks::from_value(&keys.jwks()).unwrap();
+//! let expect = Expectations::new("https://example.okta.com/oauth2/default", "api://default", now)
+//!     .require_scopes(["orders:read"]);
+//! let token = verify(&jwt, &jwks, &expect).unwrap();
+//! assert_eq!(token.claims["scp"], json!(["orders:read"]));
+//! ```
+
+use super::error::MintError;
+use super::keys::Algorithm;
+use super::util::b64url;
+use josekit::jws::JwsSigner;
+use rand::CryptoRng;
+use serde_json::{Map, Value};
+use std::fmt;
+
+/// The prepared signer of one key: its kid, algorithm and josekit signer (the private key is
+/// parsed once, when the key set is generated or loaded).
+pub struct Signer {
+    kid: String,
+    alg: Algorithm,
+    inner: Box<dyn JwsSigner>,
+}
+
+impl Clone for Signer {
+    fn clone(&self) -> Self {
+        Signer {
+            kid: self.kid.clone(),
+            alg: self.alg,
+            inner: self.inner.box_clone(),
+        }
+    }
+}
+
+impl fmt::Debug for Signer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Signer")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Signer {
+    pub(crate) fn new(kid: String, alg: Algorithm, inner: Box<dyn JwsSigner>) -> Signer {
+        Signer { kid, alg, inner }
+    }
+
+    /// The kid written into every header.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// The algorithm written into every header.
+    pub fn algorithm(&self) -> Algorithm {
+        self.alg
+    }
+
+    /// The header this signer writes: `{"kid": …, "alg": …}` in that order (Okta's), then the
+    /// members of `extra` in their order (e.g. `{"typ": "at+jwt"}` for RFC 9068 access tokens).
+    pub fn header(&self, extra: &Map<String, Value>) -> Result<Map<String, Value>, MintError> {
+        let mut header = Map::new();
+        header.insert("kid".into(), self.kid.clone().into());
+        header.insert("alg".into(), self.alg.name().into());
+        for (k, v) in extra {
+            if k == "kid" || k == "alg" {
+                return Err(MintError::ReservedHeader(k.clone()));
+            }
+            header.insert(k.clone(), v.clone());
+        }
+        Ok(header)
+    }
+
+    /// Signs an already-serialized JSON payload and returns the compact JWS
+    /// `base64url(header).base64url(payload).base64url(signature)`. The payload bytes are
+    /// encoded as given — claim order and formatting are the caller's.
+    pub fn sign_compact(
+        &self,
+        extra_header: &Map<String, Value>,
+        payload_json: &[u8],
+    ) -> Result<String, MintError> {
+        let header = self.header(extra_header)?;
+        let header_json =
+            serde_json::to_vec(&header).map_err(|e| MintError::Json(e.to_string()))?;
+        let mut out = b64url(&header_json);
+        out.push('.');
+        out.push_str(&b64url(payload_json));
+        let signature = self
+            .inner
+            .sign(out.as_bytes())
+            .map_err(|e| MintError::Sign(e.to_string()))?;
+        out.push('.');
+        out.push_str(&b64url(&signature));
+        Ok(out)
+    }
+
+    /// Serializes `claims` (in their order) and signs them; see [`Signer::sign_compact`].
+    pub fn sign_claims(
+        &self,
+        extra_header: &Map<String, Value>,
+        claims: &Map<String, Value>,
+    ) -> Result<String, MintError> {
+        let payload = serde_json::to_vec(claims).map_err(|e| MintError::Json(e.to_string()))?;
+        self.sign_compact(extra_header, &payload)
+    }
+}
+
+/// OIDC Core 3.3.2.11 hash of a token or code for `at_hash` / `c_hash`: the left half of the
+/// hash of its ASCII bytes, base64url. The hash is the SHA-2 of the algorithm's size (SHA-256
+/// for `*256`, SHA-384 for `*384`, SHA-512 for `*512`) and SHA-512 for `EdDSA` with Ed25519 (the
+/// hash Ed25519 uses internally — common practice, followed by e.g. the `oidc-token-hash` and
+/// jwcrypto-based verifiers).
+///
+/// ```
+/// use tokenmint::token::{Algorithm, left_half_hash};
+/// // OIDC Core A.3: the example access token's at_hash.
+/// assert_eq!(left_half_hash(Algorithm::RS256, b"jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"),
+///            "77QmUPtjPfzWtF2AnpK9RQ");
+/// ```
+pub fn left_half_hash(alg: Algorithm, value: &[u8]) -> String {
+    let digest: Vec<u8> = match alg {
+        Algorithm::RS256 | Algorithm::PS256 | Algorithm::ES256 => {
+            openssl::sha::sha256(value).to_vec()
+        }
+        Algorithm::RS384 | Algorithm::PS384 | Algorithm::ES384 => {
+            openssl::sha::sha384(value).to_vec()
+        }
+        Algorithm::RS512 | Algorithm::PS512 | Algorithm::ES512 | Algorithm::EdDSA => {
+            openssl::sha::sha512(value).to_vec()
+        }
+    };
+    b64url(&digest[..digest.len() / 2])
+}
+
+/// Which token a `jti` is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JtiKind {
+    /// `AT.` prefix.
+    Access,
+    /// `ID.` prefix.
+    Id,
+}
+
+/// A token id as Okta writes them: `AT.` or `ID.` followed by 43 base64url characters (32 bytes
+/// of the caller's RNG).
+pub fn new_jti(kind: JtiKind, rng: &mut impl CryptoRng) -> String {
+    let mut bytes = [0u8; 32];
+    rng.fill_bytes(&mut bytes);
+    let prefix = match kind {
+        JtiKind::Access => "AT.",
+        JtiKind::Id => "ID.",
+    };
+    format!("{prefix}{}", b64url(&bytes))
+}

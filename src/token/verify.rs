@@ -1,0 +1,447 @@
+//! The resource-server side: load a published JWKS once ([`Jwks`]) and [`verify`] tokens
+//! against it and a set of [`Expectations`].
+//!
+//! What is checked, in this order (each failure is its own [`VerifyError`] variant):
+//! 1. size (at most [`MAX_TOKEN_LEN`] bytes, before anything is decoded), three segments, each
+//!    unpadded base64url, a JSON object header;
+//! 2. `alg`: present, not `none`, not HMAC (`HS*`), supported, in the allow-list; no `crit`;
+//!    `typ` if the expectations name one; `kid` present and in the JWKS, and the JWK's `alg` equal to the header's;
+//! 3. the signature over the exact `header.payload` bytes;
+//! 4. a JSON object payload; `exp` required (with leeway), `nbf` and `iat` if present (not in the
+//!    future beyond the leeway), `iss` exact, `aud` a string or an array containing the audience,
+//!    and every required scope in the `scp` array.
+//!
+//! For ID tokens, [`VerifiedToken::check_at_hash`] and [`VerifiedToken::check_c_hash`] check the
+//! OIDC hashes afterwards.
+
+use super::error::{JwksError, VerifyError};
+use super::keys::Algorithm;
+use super::util::b64url_decode;
+use chrono::{DateTime, Utc};
+use josekit::jwk::Jwk;
+use josekit::jws::JwsVerifier;
+use serde_json::{Map, Value};
+use std::fmt;
+
+/// Longest token [`verify`] decodes (64 KiB); longer input is rejected untouched.
+pub const MAX_TOKEN_LEN: usize = 64 * 1024;
+
+/// Largest JWKS document [`Jwks::from_slice`] parses (1 MiB).
+pub const MAX_JWKS_LEN: usize = 1024 * 1024;
+
+struct VerificationKey {
+    kid: String,
+    alg: Algorithm,
+    verifier: Box<dyn JwsVerifier>,
+}
+
+/// A published key set prepared for verification: one josekit verifier per signature key,
+/// built once when the JWKS is loaded.
+///
+/// Every key must have a `kid` and an `alg` (the token's `alg` must equal it); keys whose `use`
+/// is present and not `sig` are ignored; any other unusable key (unknown `kty` or `alg`,
+/// symmetric `oct` keys, RSA under 2048 bits, a curve that doesn't fit the `alg`, malformed
+/// members) makes loading fail with [`JwksError`].
+pub struct Jwks {
+    keys: Vec<VerificationKey>,
+}
+
+impl fmt::Debug for Jwks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.keys.iter().map(|k| (&k.kid, k.alg)))
+            .finish()
+    }
+}
+
+impl Jwks {
+    /// Parses a JWKS document.
+    pub fn from_slice(bytes: &[u8]) -> Result<Jwks, JwksError> {
+        if bytes.len() > MAX_JWKS_LEN {
+            return Err(JwksError::TooLarge {
+                len: bytes.len(),
+                max: MAX_JWKS_LEN,
+            });
+        }
+        let value: Value =
+            serde_json::from_slice(bytes).map_err(|e| JwksError::Json(e.to_string()))?;
+        Jwks::from_value(&value)
+    }
+
+    /// Parses a JWKS document; see [`Jwks::from_slice`].
+    pub fn from_json(text: &str) -> Result<Jwks, JwksError> {
+        Jwks::from_slice(text.as_bytes())
+    }
+
+    /// Loads an already parsed JWKS (e.g. [`KeySet::jwks`](super::keys::KeySet::jwks)).
+    pub fn from_value(value: &Value) -> Result<Jwks, JwksError> {
+        let Some(Value::Array(list)) = value.as_object().and_then(|o| o.get("keys")) else {
+            return Err(JwksError::Shape);
+        };
+        let mut keys: Vec<VerificationKey> = Vec::with_capacity(list.len());
+        for (index, jwk) in list.iter().enumerate() {
+            let bad = |reason: &str| JwksError::Key {
+                index,
+                reason: reason.to_owned(),
+            };
+            let Value::Object(map) = jwk else {
+                return Err(bad("not a JSON object"));
+            };
+            match map.get("use") {
+                None => {}
+                Some(Value::String(u)) if u == "sig" => {}
+                Some(Value::String(_)) => continue,
+                Some(_) => return Err(bad("\"use\" is not a string")),
+            }
+            let Some(Value::String(kid)) = map.get("kid") else {
+                return Err(bad("no \"kid\" string"));
+            };
+            let Some(Value::String(alg_name)) = map.get("alg") else {
+                return Err(bad("no \"alg\" string"));
+            };
+            let alg = Algorithm::ALL
+                .into_iter()
+                .find(|a| a.name() == alg_name)
+                .ok_or_else(|| bad(&format!("unsupported alg {alg_name:?}")))?;
+            let kty = map.get("kty").and_then(Value::as_str);
+            if kty != Some(alg.key_type()) {
+                return Err(bad(&format!("kty {kty:?} does not fit alg {alg}")));
+            }
+            let crv = map.get("crv").and_then(Value::as_str);
+            if alg.curve().is_some() && crv != alg.curve() {
+                return Err(bad(&format!("crv {crv:?} does not fit alg {alg}")));
+            }
+            let verifier = verifier_from_jwk(alg, map).map_err(|e| bad(&e))?;
+            if keys.iter().any(|k| k.kid == *kid) {
+                return Err(JwksError::DuplicateKid(kid.clone()));
+            }
+            keys.push(VerificationKey {
+                kid: kid.clone(),
+                alg,
+                verifier,
+            });
+        }
+        Ok(Jwks { keys })
+    }
+
+    /// Number of usable signature keys.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether no signature key was loaded.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The kids of the loaded keys.
+    pub fn kids(&self) -> impl Iterator<Item = &str> {
+        self.keys.iter().map(|k| k.kid.as_str())
+    }
+}
+
+fn verifier_from_jwk(
+    alg: Algorithm,
+    map: &Map<String, Value>,
+) -> Result<Box<dyn JwsVerifier>, String> {
+    use josekit::jws::{ES256, ES384, ES512, EdDSA, PS256, PS384, PS512, RS256, RS384, RS512};
+    let jwk = Jwk::from_map(map.clone()).map_err(|e| e.to_string())?;
+    let e = |e: josekit::JoseError| e.to_string();
+    Ok(match alg {
+        Algorithm::RS256 => Box::new(RS256.verifier_from_jwk(&jwk).map_err(e)?),
+        Algorithm::RS384 => Box::new(RS384.verifier_from_jwk(&jwk).map_err(e)?),
+        Algorithm::RS512 => Box::new(RS512.verifier_from_jwk(&jwk).map_err(e)?),
+        Algorithm::PS256 => Box::new(PS256.verifier_from_jwk(&jwk).map_err(e)?),
+        Algorithm::PS384 => Box::new(PS384.verifier_from_jwk(&jwk).map_err(e)?),
+        Algorithm::PS512 => Box::new(PS512.verifier_from_jwk(&jwk).map_err(e)?),
+        Algorithm::ES256 => Box::new(ES256.verifier_from_jwk(&jwk).map_err(e)?),
+        Algorithm::ES384 => Box::new(ES384.verifier_from_jwk(&jwk).map_err(e)?),
+        Algorithm::ES512 => Box::new(ES512.verifier_from_jwk(&jwk).map_err(e)?),
+        Algorithm::EdDSA => Box::new(EdDSA.verifier_from_jwk(&jwk).map_err(e)?),
+    })
+}
+
+/// What a resource server requires of a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expectations {
+    /// Exact `iss`.
+    pub issuer: String,
+    /// Must equal `aud`, or be one of its elements.
+    pub audience: String,
+    /// The verifier's clock.
+    pub now: DateTime<Utc>,
+    /// Allowed clock skew in seconds for `exp`, `nbf` and `iat` (0 by default).
+    pub leeway: i64,
+    /// Scopes that must all be in the `scp` array (none by default).
+    pub required_scopes: Vec<String>,
+    /// Accepted algorithms (all supported ones by default).
+    pub algorithms: Vec<Algorithm>,
+    /// Required header `typ` (e.g. `at+jwt` for RFC 9068 access tokens), compared ignoring
+    /// ASCII case and an `application/` prefix; `None` (the default, as Okta writes no `typ`)
+    /// accepts any.
+    pub typ: Option<String>,
+}
+
+impl Expectations {
+    /// Expect this issuer and audience at `now`, with no leeway, no required scope and every
+    /// supported algorithm.
+    pub fn new(issuer: impl Into<String>, audience: impl Into<String>, now: DateTime<Utc>) -> Self {
+        Expectations {
+            issuer: issuer.into(),
+            audience: audience.into(),
+            now,
+            leeway: 0,
+            required_scopes: Vec::new(),
+            algorithms: Algorithm::ALL.to_vec(),
+            typ: None,
+        }
+    }
+
+    /// Requires this header `typ`.
+    pub fn typ(mut self, typ: impl Into<String>) -> Self {
+        self.typ = Some(typ.into());
+        self
+    }
+
+    /// Sets the clock-skew allowance in seconds.
+    pub fn leeway(mut self, seconds: i64) -> Self {
+        self.leeway = seconds.max(0);
+        self
+    }
+
+    /// Adds scopes that must be granted.
+    pub fn require_scopes<S: Into<String>>(mut self, scopes: impl IntoIterator<Item = S>) -> Self {
+        self.required_scopes
+            .extend(scopes.into_iter().map(Into::into));
+        self
+    }
+
+    /// Restricts the accepted algorithms.
+    pub fn algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Self {
+        self.algorithms = algorithms.into_iter().collect();
+        self
+    }
+}
+
+/// A token that passed every check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifiedToken {
+    /// The header members.
+    pub header: Map<String, Value>,
+    /// The claims, in the token's order.
+    pub claims: Map<String, Value>,
+    /// The key that verified it.
+    pub kid: String,
+    /// Its algorithm.
+    pub algorithm: Algorithm,
+}
+
+impl VerifiedToken {
+    /// For an ID token: checks `at_hash` against the access token issued with it (OIDC Core
+    /// 3.2.2.9), with the hash of the token's algorithm (see
+    /// [`left_half_hash`](super::sign::left_half_hash)).
+    pub fn check_at_hash(&self, access_token: &str) -> Result<(), VerifyError> {
+        self.check_hash("at_hash", access_token)
+    }
+
+    /// For an ID token: checks `c_hash` against the authorization code issued with it (OIDC
+    /// Core 3.3.2.11).
+    pub fn check_c_hash(&self, code: &str) -> Result<(), VerifyError> {
+        self.check_hash("c_hash", code)
+    }
+
+    fn check_hash(&self, claim: &'static str, value: &str) -> Result<(), VerifyError> {
+        match self.claims.get(claim) {
+            None => Err(VerifyError::MissingClaim(claim)),
+            Some(Value::String(h)) => {
+                if *h == super::sign::left_half_hash(self.algorithm, value.as_bytes()) {
+                    Ok(())
+                } else {
+                    Err(VerifyError::HashMismatch(claim))
+                }
+            }
+            Some(_) => Err(VerifyError::InvalidClaim(claim)),
+        }
+    }
+}
+
+/// Verifies a compact JWS against a JWKS and the expectations; see the [module](self) docs for
+/// the checks.
+pub fn verify(jwt: &str, jwks: &Jwks, expect: &Expectations) -> Result<VerifiedToken, VerifyError> {
+    if jwt.len() > MAX_TOKEN_LEN {
+        return Err(VerifyError::TooLarge {
+            len: jwt.len(),
+            max: MAX_TOKEN_LEN,
+        });
+    }
+    let mut segments = jwt.split('.');
+    let (Some(h64), Some(p64), Some(s64), None) = (
+        segments.next(),
+        segments.next(),
+        segments.next(),
+        segments.next(),
+    ) else {
+        return Err(VerifyError::SegmentCount(jwt.split('.').count()));
+    };
+    let header_bytes = b64url_decode(h64).ok_or(VerifyError::HeaderBase64)?;
+    let header: Value = serde_json::from_slice(&header_bytes)
+        .map_err(|e| VerifyError::HeaderJson(e.to_string()))?;
+    let Value::Object(header) = header else {
+        return Err(VerifyError::HeaderNotObject);
+    };
+    let payload_bytes = b64url_decode(p64).ok_or(VerifyError::PayloadBase64)?;
+    let signature = b64url_decode(s64).ok_or(VerifyError::SignatureBase64)?;
+
+    let Some(Value::String(alg_name)) = header.get("alg") else {
+        return Err(VerifyError::MissingAlgorithm);
+    };
+    if alg_name.eq_ignore_ascii_case("none") {
+        return Err(VerifyError::AlgorithmNone);
+    }
+    if alg_name
+        .as_bytes()
+        .get(..2)
+        .is_some_and(|p| p.eq_ignore_ascii_case(b"HS"))
+    {
+        return Err(VerifyError::AlgorithmHmac(alg_name.clone()));
+    }
+    let alg = Algorithm::ALL
+        .into_iter()
+        .find(|a| a.name() == alg_name)
+        .ok_or_else(|| VerifyError::UnsupportedAlgorithm(alg_name.clone()))?;
+    if !expect.algorithms.contains(&alg) {
+        return Err(VerifyError::AlgorithmNotAllowed(alg_name.clone()));
+    }
+    if header.contains_key("crit") {
+        return Err(VerifyError::CriticalHeader);
+    }
+    if let Some(expected) = &expect.typ {
+        let found = header.get("typ").and_then(Value::as_str);
+        let bare = |t: &str| {
+            let t = t.to_ascii_lowercase();
+            t.strip_prefix("application/")
+                .map(str::to_owned)
+                .unwrap_or(t)
+        };
+        if found.map(bare) != Some(bare(expected)) {
+            return Err(VerifyError::TypeMismatch {
+                expected: expected.clone(),
+                found: found.map(str::to_owned),
+            });
+        }
+    }
+    let Some(Value::String(kid)) = header.get("kid") else {
+        return Err(VerifyError::MissingKid);
+    };
+    let key = jwks
+        .keys
+        .iter()
+        .find(|k| k.kid == *kid)
+        .ok_or_else(|| VerifyError::UnknownKid(kid.clone()))?;
+    if key.alg != alg {
+        return Err(VerifyError::KeyAlgorithmMismatch {
+            kid: kid.clone(),
+            key_alg: key.alg.name().to_owned(),
+            token_alg: alg.name().to_owned(),
+        });
+    }
+    let signing_input = &jwt[..h64.len() + 1 + p64.len()];
+    key.verifier
+        .verify(signing_input.as_bytes(), &signature)
+        .map_err(|_| VerifyError::BadSignature)?;
+
+    let claims: Value = serde_json::from_slice(&payload_bytes)
+        .map_err(|e| VerifyError::PayloadJson(e.to_string()))?;
+    let Value::Object(claims) = claims else {
+        return Err(VerifyError::PayloadNotObject);
+    };
+    check_claims(&claims, expect)?;
+    let kid = kid.clone();
+    Ok(VerifiedToken {
+        header,
+        claims,
+        kid,
+        algorithm: alg,
+    })
+}
+
+/// A NumericDate claim (RFC 7519 §2: seconds, possibly fractional), floored to whole seconds.
+fn numeric_date(
+    claims: &Map<String, Value>,
+    name: &'static str,
+) -> Result<Option<i64>, VerifyError> {
+    match claims.get(name) {
+        None => Ok(None),
+        Some(Value::Number(n)) => {
+            if let Some(i) = n.as_i64() {
+                Ok(Some(i))
+            } else if let Some(f) = n.as_f64().filter(|f| f.is_finite()) {
+                // Saturating float-to-int conversion; absurd dates simply fail the checks.
+                Ok(Some(f.floor() as i64))
+            } else {
+                Err(VerifyError::InvalidClaim(name))
+            }
+        }
+        Some(_) => Err(VerifyError::InvalidClaim(name)),
+    }
+}
+
+fn check_claims(claims: &Map<String, Value>, expect: &Expectations) -> Result<(), VerifyError> {
+    let now = expect.now.timestamp();
+    let leeway = expect.leeway.max(0);
+    let exp = numeric_date(claims, "exp")?.ok_or(VerifyError::MissingClaim("exp"))?;
+    if now >= exp.saturating_add(leeway) {
+        return Err(VerifyError::Expired { exp, now, leeway });
+    }
+    if let Some(nbf) = numeric_date(claims, "nbf")?
+        && nbf > now.saturating_add(leeway)
+    {
+        return Err(VerifyError::NotYetValid { nbf, now, leeway });
+    }
+    if let Some(iat) = numeric_date(claims, "iat")?
+        && iat > now.saturating_add(leeway)
+    {
+        return Err(VerifyError::IssuedInFuture { iat, now, leeway });
+    }
+    match claims.get("iss") {
+        None => return Err(VerifyError::MissingClaim("iss")),
+        Some(Value::String(iss)) if *iss == expect.issuer => {}
+        Some(Value::String(iss)) => {
+            return Err(VerifyError::IssuerMismatch {
+                expected: expect.issuer.clone(),
+                found: iss.clone(),
+            });
+        }
+        Some(_) => return Err(VerifyError::InvalidClaim("iss")),
+    }
+    let aud_ok = match claims.get("aud") {
+        None => return Err(VerifyError::MissingClaim("aud")),
+        Some(Value::String(aud)) => *aud == expect.audience,
+        Some(Value::Array(auds)) => {
+            if !auds.iter().all(Value::is_string) {
+                return Err(VerifyError::InvalidClaim("aud"));
+            }
+            auds.iter()
+                .any(|a| a.as_str() == Some(expect.audience.as_str()))
+        }
+        Some(_) => return Err(VerifyError::InvalidClaim("aud")),
+    };
+    if !aud_ok {
+        return Err(VerifyError::AudienceMismatch {
+            expected: expect.audience.clone(),
+        });
+    }
+    if !expect.required_scopes.is_empty() {
+        let granted = match claims.get("scp") {
+            None => return Err(VerifyError::MissingClaim("scp")),
+            Some(Value::Array(scopes)) if scopes.iter().all(Value::is_string) => scopes,
+            Some(_) => return Err(VerifyError::InvalidClaim("scp")),
+        };
+        for scope in &expect.required_scopes {
+            if !granted.iter().any(|g| g.as_str() == Some(scope.as_str())) {
+                return Err(VerifyError::MissingScope(scope.clone()));
+            }
+        }
+    }
+    Ok(())
+}
