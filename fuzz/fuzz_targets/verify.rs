@@ -28,10 +28,19 @@ fn fixture() -> &'static Fixture {
         let mut keys = Vec::new();
         let mut headers = Vec::new();
         let mut signer = None;
-        for alg in [Algorithm::RS256, Algorithm::PS256, Algorithm::ES256, Algorithm::ES512, Algorithm::EdDSA] {
+        for alg in [
+            Algorithm::RS256,
+            Algorithm::PS256,
+            Algorithm::ES256,
+            Algorithm::ES512,
+            Algorithm::EdDSA,
+        ] {
             let set = KeySet::generate(alg, RotationMode::Manual, now, &mut rng).unwrap();
             keys.extend(set.jwks()["keys"].as_array().unwrap().iter().cloned());
-            let jwt = set.signer().sign_compact(&Default::default(), b"{}").unwrap();
+            let jwt = set
+                .signer()
+                .sign_compact(&Default::default(), b"{}")
+                .unwrap();
             headers.push(jwt.split('.').next().unwrap().to_owned());
             signer = Some(set.signer().clone());
         }
