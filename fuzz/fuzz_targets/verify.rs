@@ -1,8 +1,9 @@
 //! Arbitrary bytes never panic the verifier or the JWKS loader.
 //!
-//! The first byte picks what the rest is: a whole token, a JWKS document, or the
+//! The first byte picks what the rest is: a whole token, a JWKS document, the
 //! `payload.signature` part of a token whose header names a real key (so that the signature
-//! and claim checks are reached too).
+//! checks are reached), or a payload that is validly signed (so that the payload and claim
+//! checks are reached too).
 #![no_main]
 
 use chrono::{TimeZone, Utc};
@@ -10,11 +11,12 @@ use libfuzzer_sys::fuzz_target;
 use rand::SeedableRng;
 use std::sync::OnceLock;
 use tokenmint::config::RotationMode;
-use tokenmint::token::{Algorithm, Expectations, Jwks, KeySet, verify};
+use tokenmint::token::{Algorithm, Expectations, Jwks, KeySet, Signer, verify};
 
 struct Fixture {
     jwks: Jwks,
     headers: Vec<String>,
+    signer: Signer,
     expect: Expectations,
 }
 
@@ -25,17 +27,33 @@ fn fixture() -> &'static Fixture {
         let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(0);
         let mut keys = Vec::new();
         let mut headers = Vec::new();
-        for alg in [Algorithm::RS256, Algorithm::PS256, Algorithm::ES256, Algorithm::ES512, Algorithm::EdDSA] {
+        let mut signer = None;
+        for alg in [
+            Algorithm::RS256,
+            Algorithm::PS256,
+            Algorithm::ES256,
+            Algorithm::ES512,
+            Algorithm::EdDSA,
+        ] {
             let set = KeySet::generate(alg, RotationMode::Manual, now, &mut rng).unwrap();
             keys.extend(set.jwks()["keys"].as_array().unwrap().iter().cloned());
-            let jwt = set.signer().sign_compact(&Default::default(), b"{}").unwrap();
+            let jwt = set
+                .signer()
+                .sign_compact(&Default::default(), b"{}")
+                .unwrap();
             headers.push(jwt.split('.').next().unwrap().to_owned());
+            signer = Some(set.signer().clone());
         }
         let jwks = Jwks::from_value(&serde_json::json!({ "keys": keys })).unwrap();
         let expect = Expectations::new("https://issuer", "api://default", now)
             .leeway(30)
             .require_scopes(["a"]);
-        Fixture { jwks, headers, expect }
+        Fixture {
+            jwks,
+            headers,
+            signer: signer.unwrap(),
+            expect,
+        }
     })
 }
 
@@ -44,7 +62,7 @@ fuzz_target!(|data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else {
         return;
     };
-    match mode % 3 {
+    match mode % 4 {
         0 => {
             if let Ok(token) = std::str::from_utf8(rest) {
                 let _ = verify(token, &f.jwks, &f.expect);
@@ -55,10 +73,16 @@ fuzz_target!(|data: &[u8]| {
                 let _ = jwks.len();
             }
         }
-        _ => {
+        2 => {
             if let Ok(tail) = std::str::from_utf8(rest) {
-                let header = &f.headers[(mode as usize / 3) % f.headers.len()];
+                let header = &f.headers[(mode as usize / 4) % f.headers.len()];
                 let _ = verify(&format!("{header}.{tail}"), &f.jwks, &f.expect);
+            }
+        }
+        _ => {
+            // EdDSA (the last key): deterministic and fast to sign.
+            if let Ok(jwt) = f.signer.sign_compact(&Default::default(), rest) {
+                let _ = verify(&jwt, &f.jwks, &f.expect);
             }
         }
     }
