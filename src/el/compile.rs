@@ -551,7 +551,15 @@ impl Compiler<'_> {
     }
 
     fn global_call(&mut self, name: &str, args: &[Expr], span: Span) -> Result<Node, CompileError> {
-        if self.elem_depth > 0 && !FUNCS.iter().any(|f| f.0.is_empty() && f.1 == name) {
+        // Inside a projection or selection a bare call is a method of the element when a
+        // method of that name takes this many arguments (`.![toUpperCase()]`), else a global.
+        let elem_method = METHODS
+            .iter()
+            .any(|m| m.0 == name && (m.1..=m.2).contains(&args.len()));
+        let global_fits = FUNCS
+            .iter()
+            .any(|f| f.0.is_empty() && f.1 == name && (f.2..=f.3).contains(&args.len()));
+        if self.elem_depth > 0 && elem_method && !global_fits {
             // a method of the projected element
             let (m, regex, nodes) = self.method(name, args, span)?;
             return Ok(Node::ElemMethod(m, nodes, regex, span));

@@ -257,6 +257,10 @@ impl Env<'_> {
                 let l = self.eval(lhs, elem)?;
                 let s = match &l {
                     Value::Str(s) => s.clone(),
+                    // SpEL converts a number or boolean on the left to its string form
+                    Value::Int(_) | Value::Long(_) | Value::Double(_) | Value::Bool(_) => {
+                        Arc::from(l.to_java_string())
+                    }
                     Value::Null => {
                         return Err(EvalError::new(
                             EvalErrorKind::NullValue,
@@ -782,6 +786,8 @@ pub(crate) fn index(v: &Value, i: &Value) -> Result<Value, EvalError> {
         match i {
             Value::Int(x) => Ok(i64::from(*x)),
             Value::Long(x) => Ok(*x),
+            // SpEL converts a double index to an int by truncation
+            Value::Double(d) if d.is_finite() => Ok(d.trunc() as i64),
             Value::Str(s) => s
                 .trim()
                 .parse::<i64>()
@@ -810,7 +816,11 @@ pub(crate) fn index(v: &Value, i: &Value) -> Result<Value, EvalError> {
                 .map(|u| Value::from(String::from_utf16_lossy(&[*u])))
                 .ok_or_else(|| oob(n, units.len(), "string"))
         }
-        Value::Map(m) => Ok(m.get(map_key(i).as_str()).cloned().unwrap_or_default()),
+        // keys are strings: another key type finds nothing (SpEL: `{'1': 'x'}[1]` is null)
+        Value::Map(m) => Ok(match i {
+            Value::Str(k) => m.get(&**k).cloned().unwrap_or_default(),
+            _ => Value::Null,
+        }),
         Value::User(u) => Ok(u.property(&map_key(i))),
         Value::Null => Err(EvalError::new(
             EvalErrorKind::NullValue,
