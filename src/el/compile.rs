@@ -543,6 +543,17 @@ impl Compiler<'_> {
             ));
         }
         let regex = match f.4.iter().position(|k| *k == Kind::Regex) {
+            Some(i) if f.5 == Func::IsMemberOfGroupNameRegex => {
+                // a leading '/' delimiter is removed before compiling (see groups.rs)
+                let stripped = match strip_parens(&args[i]) {
+                    Expr::Lit(Literal::Str(p), s) => {
+                        let v = functions::groups::strip_slashes(&Value::from(p.as_str()));
+                        Expr::Lit(Literal::Str(v.as_str().unwrap_or("").to_owned()), *s)
+                    }
+                    other => other.clone(),
+                };
+                Some(self.regex_arg(&stripped, true)?)
+            }
             Some(i) => Some(self.regex_arg(&args[i], true)?),
             None => None,
         };
@@ -590,13 +601,17 @@ impl Compiler<'_> {
         let mut rest = steps;
         let head = match (start, steps.first()) {
             (
-                Expr::Ident(ns, _),
+                Expr::Ident(ns, ns_span),
                 Some(Postfix::Method {
                     name, args, span, ..
                 }),
             ) if NAMESPACES.contains(&ns.as_str()) => {
                 rest = &steps[1..];
-                self.func_call(ns, name, args, *span)?
+                let whole = Span {
+                    end: span.end,
+                    ..*ns_span
+                };
+                self.func_call(ns, name, args, whole)?
             }
             _ => self.node(start)?,
         };

@@ -209,9 +209,31 @@ pub(crate) fn compile_with(
     limits: &Limits,
     scope: compile::Scope,
 ) -> Result<Program, CompileError> {
-    scan::prescan(source, limits)?;
-    let ast = parse::parse(source)?;
-    let node = compile::compile_ast(&ast, source, limits, scope)?;
+    let depth = scan::prescan(source, limits)?;
+    let (ast, node) = if depth <= INLINE_DEPTH {
+        build(source, limits, scope)?
+    } else {
+        // The recursive-descent parser needs stack in proportion to the nesting depth (much
+        // more in unoptimised builds), so deeply nested sources are compiled on a helper
+        // thread whose stack is sized from the depth the pre-scan measured.
+        let stack = 1 << 20 | depth.saturating_mul(STACK_PER_LEVEL);
+        let src = source.to_owned();
+        let lim = limits.clone();
+        let spawned = std::thread::Builder::new()
+            .name("el-compile".into())
+            .stack_size(stack)
+            .spawn(move || build(&src, &lim, scope));
+        match spawned {
+            Ok(h) => h.join().unwrap_or_else(|_| {
+                Err(CompileError::new(
+                    "the expression could not be compiled",
+                    Span::default(),
+                    None,
+                ))
+            })?,
+            Err(_) => build(source, limits, scope)?,
+        }
+    };
     Ok(Program {
         inner: Arc::new(ProgramInner {
             source: source.to_owned(),
@@ -220,6 +242,21 @@ pub(crate) fn compile_with(
             limits: limits.clone(),
         }),
     })
+}
+
+/// Nesting depth up to which compiling runs on the caller's stack.
+const INLINE_DEPTH: usize = 8;
+/// Stack reserved per nesting level on the helper thread (generous for debug builds).
+const STACK_PER_LEVEL: usize = 256 << 10;
+
+fn build(
+    source: &str,
+    limits: &Limits,
+    scope: compile::Scope,
+) -> Result<(ast::Expr, compile::Node), CompileError> {
+    let ast = parse::parse(source)?;
+    let node = compile::compile_ast(&ast, source, limits, scope)?;
+    Ok((ast, node))
 }
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
 //! pest pairs → syntax tree.
 
+use std::cell::Cell;
+
 use pest::Parser as _;
 use pest::iterators::Pair;
 use pest_derive::Parser;
@@ -13,6 +15,9 @@ struct ElParser;
 
 struct Builder<'s> {
     src: &'s str,
+    /// (byte, line, column) of the last span computed: spans are mostly requested left to
+    /// right, so each is found by scanning forward from the previous one (linear overall).
+    cursor: Cell<(usize, usize, usize)>,
 }
 
 /// Parses a pre-scanned source into a syntax tree.
@@ -20,7 +25,11 @@ pub(crate) fn parse(src: &str) -> Result<Expr, CompileError> {
     let mut pairs = ElParser::parse(Rule::program, src).map_err(|e| pest_error(src, e))?;
     let program = pairs.next().expect("program");
     let expr = program.into_inner().next().expect("expr");
-    Builder { src }.expr(expr)
+    Builder {
+        src,
+        cursor: Cell::new((0, 1, 1)),
+    }
+    .expr(expr)
 }
 
 fn rule_name(r: Rule) -> Option<&'static str> {
@@ -81,7 +90,28 @@ fn unquote(raw: &str) -> String {
 impl Builder<'_> {
     fn span(&self, p: &Pair<'_, Rule>) -> Span {
         let s = p.as_span();
-        Span::new(self.src, s.start(), s.end())
+        let (byte, line, col) = self.cursor.get();
+        if s.start() < byte {
+            let span = Span::new(self.src, s.start(), s.end());
+            self.cursor.set((span.start, span.line, span.column));
+            return span;
+        }
+        let (mut line, mut col) = (line, col);
+        for c in self.src[byte..s.start()].chars() {
+            if c == '\n' {
+                line += 1;
+                col = 1;
+            } else {
+                col += 1;
+            }
+        }
+        self.cursor.set((s.start(), line, col));
+        Span {
+            start: s.start(),
+            end: s.end(),
+            line,
+            column: col,
+        }
     }
 
     fn err(&self, p: &Pair<'_, Rule>, msg: String) -> CompileError {
@@ -89,6 +119,33 @@ impl Builder<'_> {
     }
 
     fn expr(&self, p: Pair<'_, Rule>) -> Result<Expr, CompileError> {
+        // Walk down precedence levels that hold a single operand without recursing, so the
+        // builder's stack use per source nesting level stays small.
+        let mut p = p;
+        loop {
+            let single = match p.as_rule() {
+                Rule::expr
+                | Rule::or_expr
+                | Rule::and_expr
+                | Rule::rel_expr
+                | Rule::sum
+                | Rule::product
+                | Rule::power
+                | Rule::unary
+                | Rule::postfix_expr => {
+                    let mut it = p.clone().into_inner();
+                    match (it.next(), it.next()) {
+                        (Some(only), None) => Some(only),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            };
+            match single {
+                Some(only) => p = only,
+                None => break,
+            }
+        }
         match p.as_rule() {
             Rule::expr => {
                 let mut it = p.into_inner();

@@ -19,7 +19,8 @@ fn err(src: &str, start: usize, end: usize, msg: &str, hint: Option<&str>) -> Co
 }
 
 /// Checks length, nesting depth and forbidden constructs.
-pub(crate) fn prescan(src: &str, limits: &Limits) -> Result<(), CompileError> {
+/// Returns the deepest nesting found.
+pub(crate) fn prescan(src: &str, limits: &Limits) -> Result<usize, CompileError> {
     let chars = src.chars().count();
     if chars > limits.max_length {
         return Err(err(
@@ -37,9 +38,11 @@ pub(crate) fn prescan(src: &str, limits: &Limits) -> Result<(), CompileError> {
     // One entry per open bracket: number of ternary/Elvis operators seen at that level.
     let mut levels: Vec<usize> = vec![0];
     let mut depth = 1usize; // sum over levels of (1 + ternaries)
+    let mut deepest = 1usize;
     let mut prev_dot = false;
     let mut i = 0;
-    let check = |depth: usize, i: usize| -> Result<(), CompileError> {
+    let check = |depth: usize, deepest: &mut usize, i: usize| -> Result<(), CompileError> {
+        *deepest = (*deepest).max(depth);
         if depth > limits.max_depth {
             Err(err(
                 src,
@@ -93,7 +96,7 @@ pub(crate) fn prescan(src: &str, limits: &Limits) -> Result<(), CompileError> {
             b'(' | b'[' | b'{' => {
                 levels.push(0);
                 depth += 1;
-                check(depth, i)?;
+                check(depth, &mut deepest, i)?;
                 i += 1;
             }
             b')' | b']' | b'}' => {
@@ -116,7 +119,7 @@ pub(crate) fn prescan(src: &str, limits: &Limits) -> Result<(), CompileError> {
                             *q += 1;
                         }
                         depth += 1;
-                        check(depth, i)?;
+                        check(depth, &mut deepest, i)?;
                         i += if next == Some(b':') { 2 } else { 1 };
                     }
                 }
@@ -271,5 +274,5 @@ pub(crate) fn prescan(src: &str, limits: &Limits) -> Result<(), CompileError> {
             }
         }
     }
-    Ok(())
+    Ok(deepest)
 }
