@@ -239,6 +239,7 @@ pub(crate) fn user_from_json(json: &serde_json::Value, depth: usize) -> Result<U
                     serde_json::Value::Null => Vec::new(),
                     _ => return Err(ctx_err("'user.groups' must be a list of group objects")),
                 };
+                user.index = super::value::GroupIndex::build(&groups);
                 user.groups = Arc::new(groups);
             }
             "linkedObjects" => {

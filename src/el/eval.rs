@@ -497,10 +497,11 @@ impl Env<'_> {
     fn arith(&self, op: BinOp, a: Value, b: Value) -> Result<Value, EvalError> {
         if op == BinOp::Add && (matches!(a, Value::Str(_)) || matches!(b, Value::Str(_))) {
             {
-                let sa = a.to_java_string();
-                let sb = b.to_java_string();
-                self.check_str(sa.len() + sb.len())?;
-                return Ok(Value::from(sa + &sb));
+                let mut out = String::new();
+                a.push_java_string(&mut out);
+                b.push_java_string(&mut out);
+                self.check_str(out.len())?;
+                return Ok(Value::from(out));
             }
         }
         if op == BinOp::Mul
@@ -650,20 +651,24 @@ impl Env<'_> {
         regex: Option<&RegexArg>,
     ) -> Result<Value, EvalError> {
         use Method as M;
-        let name = super::functions::METHODS
-            .iter()
-            .find(|x| x.4 == m)
-            .map_or("?", |x| x.0);
+        // the method's name, looked up only when reporting an error
+        let name = || {
+            super::functions::METHODS
+                .iter()
+                .find(|x| x.4 == m)
+                .map_or("?", |x| x.0)
+        };
         if recv.is_null() {
             return Err(EvalError::new(
                 EvalErrorKind::NullValue,
-                format!("cannot call {name}() on null"),
+                format!("cannot call {}() on null", name()),
             ));
         }
         let unsupported = || {
             Err(type_err(format!(
-                "a {} has no method {name}()",
-                recv.type_name()
+                "a {} has no method {}()",
+                recv.type_name(),
+                name()
             )))
         };
         match (m, recv) {
@@ -671,11 +676,11 @@ impl Env<'_> {
             (M::IsMemberOf, Value::User(u)) => groups::is_member_of(u, a),
             (M::GetLinkedObject, Value::User(u)) => {
                 let n = req_str(&a[0], "getLinkedObject")?;
-                Ok(u.linked.get(n.as_str()).cloned().unwrap_or_default())
+                Ok(u.linked.get(&*n).cloned().unwrap_or_default())
             }
             (M::GetInternalProperty, Value::User(u)) => {
                 let n = req_str(&a[0], "getInternalProperty")?;
-                Ok(u.internal.get(n.as_str()).cloned().unwrap_or_default())
+                Ok(u.internal.get(&*n).cloned().unwrap_or_default())
             }
             (M::ToStringM, _) if a.is_empty() && !matches!(recv, Value::DateTime(_)) => {
                 if let Value::Str(_) = recv {

@@ -58,6 +58,41 @@ pub struct User {
     pub app_users: Map,
     /// The JSON this user was built from, returned by [`Value::to_json`].
     pub json: Arc<serde_json::Value>,
+    /// Lookup tables over `groups`, built once per context.
+    pub(crate) index: GroupIndex,
+}
+
+/// Per-user lookup tables over the groups, so group functions don't rescan maps.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct GroupIndex {
+    /// group id → position in `groups`
+    pub(crate) by_id: std::collections::HashMap<Arc<str>, usize>,
+    /// group names ("" when absent), in `groups` order
+    pub(crate) names: Vec<Arc<str>>,
+    /// lower-cased group names, in `groups` order
+    pub(crate) lower: Vec<String>,
+}
+
+impl GroupIndex {
+    pub(crate) fn build(groups: &[Value]) -> GroupIndex {
+        let mut ix = GroupIndex::default();
+        for (i, g) in groups.iter().enumerate() {
+            let (id, name) = match g {
+                Value::Map(m) => (m.get("id"), m.get("name")),
+                _ => (None, None),
+            };
+            if let Some(Value::Str(id)) = id {
+                ix.by_id.entry(id.clone()).or_insert(i);
+            }
+            let name = match name {
+                Some(Value::Str(n)) => n.clone(),
+                _ => Arc::from(""),
+            };
+            ix.lower.push(name.to_lowercase());
+            ix.names.push(name);
+        }
+        ix
+    }
 }
 
 impl User {
@@ -197,6 +232,14 @@ impl Value {
         let mut s = String::new();
         self.write_java(&mut s, true);
         s
+    }
+
+    /// Appends [`Value::to_java_string`] to `out`.
+    pub(crate) fn push_java_string(&self, out: &mut String) {
+        match self {
+            Value::Str(s) => out.push_str(s),
+            other => other.write_java(out, true),
+        }
     }
 
     fn write_java(&self, out: &mut String, top: bool) {

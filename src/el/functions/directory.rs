@@ -56,7 +56,7 @@ pub(crate) fn linked_app_user(
     let Some(Value::User(linked)) = env.ctx.user.as_ref().and_then(|u| u.linked.get(which)) else {
         return Ok(Value::Null);
     };
-    Ok(match linked.app_users.get(app.as_str()) {
+    Ok(match linked.app_users.get(&*app) {
         Some(Value::List(l)) if l.len() == 1 => l[0].clone(),
         Some(Value::List(_)) | None => Value::Null,
         Some(v) => v.clone(),

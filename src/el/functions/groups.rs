@@ -17,8 +17,6 @@
 //! * `isMemberOfGroupNameRegex("/.*admin.*")`: a leading `/` (and a matching trailing one) is
 //!   read as a delimiter and removed; the rest must match the whole group name.
 
-use std::sync::Arc;
-
 use regex::Regex;
 
 use super::{arg_err, arrays, req_int, req_str, type_err};
@@ -42,12 +40,8 @@ fn field<'a>(g: &'a Value, name: &str) -> Option<&'a str> {
     }
 }
 
-fn user_groups(env: &Env<'_>) -> Arc<Vec<Value>> {
-    env.ctx
-        .user
-        .as_ref()
-        .map(|u| u.groups.clone())
-        .unwrap_or_default()
+fn user<'a>(env: &'a Env<'_>) -> Option<&'a User> {
+    env.ctx.user.as_deref()
 }
 
 fn check_limit(limit: &Value) -> Result<usize, EvalError> {
@@ -108,14 +102,11 @@ pub(crate) fn groups_fn(
     let pattern = req_str(pattern, "Groups")?.to_lowercase();
     let limit = check_limit(limit)?;
     let mut out = Vec::new();
-    for g in user_groups(env).iter() {
-        if !from_app(g, &app) {
-            continue;
-        }
-        if let Some(name) = field(g, "name")
-            && matches(m, &name.to_lowercase(), &pattern)
-        {
-            out.push(Value::from(name));
+    if let Some(u) = user(env) {
+        for (i, g) in u.groups.iter().enumerate() {
+            if matches(m, &u.index.lower[i], &pattern) && from_app(g, &app) {
+                out.push(Value::Str(u.index.names[i].clone()));
+            }
         }
     }
     if out.len() > limit {
@@ -139,12 +130,14 @@ pub(crate) fn filtered_groups(
     }
     let ids = arrays::items(allow, "getFilteredGroups")?;
     let limit = check_limit(limit)?;
-    let groups = user_groups(env);
+    let Some(u) = user(env) else {
+        return Ok(Value::from(Vec::new()));
+    };
     let mut out = Vec::new();
     for id in &ids {
         let Some(id) = id.as_str() else { continue };
-        if let Some(g) = groups.iter().find(|g| field(g, "id") == Some(id)) {
-            out.push(env.with_group(g).eval_nested(expr)?);
+        if let Some(&i) = u.index.by_id.get(id) {
+            out.push(env.with_group(&u.groups[i]).eval_nested(expr)?);
         }
     }
     if out.len() > limit {
@@ -156,8 +149,8 @@ pub(crate) fn filtered_groups(
 /// `isMemberOfGroupName` and friends.
 pub(crate) fn member_by_name(env: &Env<'_>, v: &Value, m: Match) -> Result<Value, EvalError> {
     let p = req_str(v, "isMemberOfGroupName")?;
-    Ok(Value::Bool(user_groups(env).iter().any(|g| {
-        field(g, "name").is_some_and(|n| matches(m, n, &p))
+    Ok(Value::Bool(user(env).is_some_and(|u| {
+        u.index.names.iter().any(|n| matches(m, n, &p))
     })))
 }
 
@@ -167,10 +160,9 @@ pub(crate) fn member_by_ids(env: &Env<'_>, args: &[Value]) -> Result<Value, Eval
     for a in args {
         ids.extend(arrays::items(a, "isMemberOfAnyGroup")?);
     }
-    let groups = user_groups(env);
-    Ok(Value::Bool(ids.iter().any(|id| {
-        id.as_str()
-            .is_some_and(|id| groups.iter().any(|g| field(g, "id") == Some(id)))
+    Ok(Value::Bool(user(env).is_some_and(|u| {
+        ids.iter()
+            .any(|id| id.as_str().is_some_and(|id| u.index.by_id.contains_key(id)))
     })))
 }
 
@@ -189,11 +181,12 @@ pub(crate) fn strip_slashes(v: &Value) -> Value {
 }
 
 pub(crate) fn member_by_regex(env: &Env<'_>, re: &Regex) -> Result<Value, EvalError> {
-    Ok(Value::Bool(
-        user_groups(env)
+    Ok(Value::Bool(user(env).is_some_and(|u| {
+        u.index
+            .names
             .iter()
-            .any(|g| field(g, "name").is_some_and(|n| re.is_match(n))),
-    ))
+            .any(|n| !n.is_empty() && re.is_match(n))
+    })))
 }
 
 struct Criterion {

@@ -12,6 +12,8 @@ pub(crate) mod groups;
 pub(crate) mod strings;
 pub mod time;
 
+use std::borrow::Cow;
+
 use super::value::Value;
 use super::{EvalError, EvalErrorKind};
 
@@ -242,12 +244,12 @@ pub(crate) fn arg_err(msg: impl Into<String>) -> EvalError {
 
 /// A string argument: strings as they are; null stays `None`; numbers and booleans are
 /// rendered like Java's `String.valueOf` (SpEL converts them when calling a String parameter).
-pub(crate) fn opt_str(v: &Value, what: &str) -> Result<Option<String>, EvalError> {
+pub(crate) fn opt_str<'a>(v: &'a Value, what: &str) -> Result<Option<Cow<'a, str>>, EvalError> {
     match v {
         Value::Null => Ok(None),
-        Value::Str(s) => Ok(Some(s.to_string())),
+        Value::Str(s) => Ok(Some(Cow::Borrowed(s))),
         Value::Int(_) | Value::Long(_) | Value::Double(_) | Value::Bool(_) => {
-            Ok(Some(v.to_java_string()))
+            Ok(Some(Cow::Owned(v.to_java_string())))
         }
         _ => Err(type_err(format!(
             "{what} expects a string, not a {}",
@@ -257,7 +259,7 @@ pub(crate) fn opt_str(v: &Value, what: &str) -> Result<Option<String>, EvalError
 }
 
 /// A string argument that may not be null.
-pub(crate) fn req_str(v: &Value, what: &str) -> Result<String, EvalError> {
+pub(crate) fn req_str<'a>(v: &'a Value, what: &str) -> Result<Cow<'a, str>, EvalError> {
     opt_str(v, what)?.ok_or_else(|| {
         EvalError::new(
             EvalErrorKind::NullValue,

@@ -6,6 +6,7 @@
 //! as an emptiness test), `stringContains`/`startsWith` of null are false, and `append`/`join`
 //! read null as "".
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use super::{Method, convert, opt_str, req_int, req_str, type_err};
@@ -14,12 +15,12 @@ use crate::el::eval::Env;
 use crate::el::value::{Value, java_equals};
 use crate::el::{EvalError, EvalErrorKind};
 
-fn s_or_empty(v: &Value, what: &str) -> Result<String, EvalError> {
+fn s_or_empty<'a>(v: &'a Value, what: &str) -> Result<Cow<'a, str>, EvalError> {
     Ok(opt_str(v, what)?.unwrap_or_default())
 }
 
 pub(crate) fn append(env: &Env<'_>, a: &Value, b: &Value) -> Result<Value, EvalError> {
-    let mut s = s_or_empty(a, "String.append")?;
+    let mut s = s_or_empty(a, "String.append")?.into_owned();
     s.push_str(&s_or_empty(b, "String.append")?);
     env.str_value(s)
 }
@@ -27,7 +28,7 @@ pub(crate) fn append(env: &Env<'_>, a: &Value, b: &Value) -> Result<Value, EvalE
 /// `String.join(separator, strings...)`; a list argument contributes its elements.
 pub(crate) fn join(env: &Env<'_>, a: &[Value]) -> Result<Value, EvalError> {
     let sep = s_or_empty(&a[0], "String.join")?;
-    let mut parts = Vec::new();
+    let mut parts: Vec<Cow<'_, str>> = Vec::new();
     for v in &a[1..] {
         match v {
             Value::List(l) => {
@@ -39,9 +40,16 @@ pub(crate) fn join(env: &Env<'_>, a: &[Value]) -> Result<Value, EvalError> {
         }
     }
     let total: usize =
-        parts.iter().map(String::len).sum::<usize>() + sep.len() * parts.len().saturating_sub(1);
+        parts.iter().map(|p| p.len()).sum::<usize>() + sep.len() * parts.len().saturating_sub(1);
     env.check_str(total)?;
-    env.str_value(parts.join(&sep))
+    let mut out = String::with_capacity(total);
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push_str(&sep);
+        }
+        out.push_str(p);
+    }
+    env.str_value(out)
 }
 
 /// Length in UTF-16 code units, like Java's `String.length()`; null is 0.
@@ -66,11 +74,11 @@ pub(crate) fn replace(env: &Env<'_>, s: &Value, m: &Value, r: &Value) -> Result<
     let m = req_str(m, "String.replace")?;
     let r = s_or_empty(r, "String.replace")?;
     if m.is_empty() {
-        return env.str_value(s);
+        return env.str_value(s.into_owned());
     }
-    let count = s.matches(m.as_str()).count();
+    let count = s.matches(&*m).count();
     env.check_str(s.len() + count * r.len())?;
-    env.str_value(s.replace(&m, &r))
+    env.str_value(s.replace(&*m, &r))
 }
 
 /// `String.replaceFirst`: the first literal occurrence (chosen to match `String.replace`; the
@@ -87,9 +95,9 @@ pub(crate) fn replace_first_literal(
     let m = req_str(m, "String.replaceFirst")?;
     let r = s_or_empty(r, "String.replaceFirst")?;
     if m.is_empty() {
-        return env.str_value(s);
+        return env.str_value(s.into_owned());
     }
-    env.str_value(s.replacen(&m, &r, 1))
+    env.str_value(s.replacen(&*m, &r, 1))
 }
 
 pub(crate) fn starts_with(s: &Value, p: &Value) -> Result<Value, EvalError> {
@@ -97,7 +105,7 @@ pub(crate) fn starts_with(s: &Value, p: &Value) -> Result<Value, EvalError> {
         return Ok(Value::Bool(false));
     };
     let p = req_str(p, "String.startsWith")?;
-    Ok(Value::Bool(s.starts_with(&p)))
+    Ok(Value::Bool(s.starts_with(&*p)))
 }
 
 pub(crate) fn string_contains(s: &Value, p: &Value) -> Result<Value, EvalError> {
@@ -105,7 +113,7 @@ pub(crate) fn string_contains(s: &Value, p: &Value) -> Result<Value, EvalError> 
         return Ok(Value::Bool(false));
     };
     let p = req_str(p, "String.stringContains")?;
-    Ok(Value::Bool(s.contains(&p)))
+    Ok(Value::Bool(s.contains(&*p)))
 }
 
 /// `String.stringSwitch(input, default, key1, value1, ...)`: the value of the first key (in
@@ -120,7 +128,7 @@ pub(crate) fn string_switch(a: &[Value]) -> Result<Value, EvalError> {
     if let Some(input) = input {
         for pair in a[2..].chunks(2) {
             if let Some(k) = opt_str(&pair[0], "String.stringSwitch")?
-                && input.contains(&k)
+                && input.contains(&*k)
             {
                 return Ok(pair[1].clone());
             }
@@ -164,7 +172,7 @@ pub(crate) fn substring_after(s: &Value, sep: &Value) -> Result<Value, EvalError
         return Ok(Value::from(""));
     };
     Ok(Value::from(
-        s.find(&sep).map_or("", |i| &s[i + sep.len()..]),
+        s.find(&*sep).map_or("", |i| &s[i + sep.len()..]),
     ))
 }
 
@@ -174,9 +182,9 @@ pub(crate) fn substring_before(s: &Value, sep: &Value) -> Result<Value, EvalErro
         return Ok(Value::Null);
     };
     let Some(sep) = opt_str(sep, "substringBefore")? else {
-        return Ok(Value::from(s));
+        return Ok(Value::from(s.as_ref()));
     };
-    Ok(Value::from(s.find(&sep).map_or(s.as_str(), |i| &s[..i])))
+    Ok(Value::from(s.find(&*sep).map_or(s.as_ref(), |i| &s[..i])))
 }
 
 pub(crate) fn to_upper(s: &Value) -> Result<Value, EvalError> {

@@ -306,48 +306,44 @@ pub(crate) fn parse_iso(s: &str) -> Result<Zdt, EvalError> {
 
 fn null_or(
     v: &Value,
-    f: impl FnOnce(String) -> Result<Value, EvalError>,
+    f: impl FnOnce(&str) -> Result<Value, EvalError>,
 ) -> Result<Value, EvalError> {
     match opt_str(v, "a time function")? {
         None => Ok(Value::Null),
-        Some(s) => f(s),
+        Some(s) => f(&s),
     }
 }
 
 pub(crate) fn from_windows(v: &Value) -> Result<Value, EvalError> {
     null_or(v, |s| {
-        Ok(Value::from(from_windows_ticks(&s)?.to_iso_string()))
+        Ok(Value::from(from_windows_ticks(s)?.to_iso_string()))
     })
 }
 
 pub(crate) fn from_unix_secs(v: &Value) -> Result<Value, EvalError> {
-    null_or(v, |s| {
-        Ok(Value::from(from_unix(&s, false)?.to_iso_string()))
-    })
+    null_or(v, |s| Ok(Value::from(from_unix(s, false)?.to_iso_string())))
 }
 
 pub(crate) fn from_string(v: &Value, fmt: &Value) -> Result<Value, EvalError> {
     let fmt = req_str(fmt, "Time.fromStringToIso8601")?;
-    null_or(v, |s| {
-        Ok(Value::from(parse_joda(&s, &fmt)?.to_iso_string()))
-    })
+    null_or(v, |s| Ok(Value::from(parse_joda(s, &fmt)?.to_iso_string())))
 }
 
 pub(crate) fn to_windows(v: &Value) -> Result<Value, EvalError> {
     null_or(v, |s| {
-        Ok(Value::from(to_windows_ticks(&parse_iso(&s)?).to_string()))
+        Ok(Value::from(to_windows_ticks(&parse_iso(s)?).to_string()))
     })
 }
 
 pub(crate) fn to_unix(v: &Value) -> Result<Value, EvalError> {
     null_or(v, |s| {
-        Ok(Value::from(parse_iso(&s)?.utc.timestamp().to_string()))
+        Ok(Value::from(parse_iso(s)?.utc.timestamp().to_string()))
     })
 }
 
 pub(crate) fn to_string_fmt(v: &Value, fmt: &Value) -> Result<Value, EvalError> {
     let fmt = req_str(fmt, "Time.fromIso8601ToString")?;
-    null_or(v, |s| Ok(Value::from(format_joda(&parse_iso(&s)?, &fmt)?)))
+    null_or(v, |s| Ok(Value::from(format_joda(&parse_iso(s)?, &fmt)?)))
 }
 
 /// A date-time receiver: a date-time value, or ISO 8601 text.
