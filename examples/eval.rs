@@ -29,7 +29,7 @@ fn answer(line: &str, limits: &Limits) -> Json {
     };
     let program = match el::compile(expr, limits) {
         Ok(p) => p,
-        Err(e) => return json!({"error": e.to_string()}),
+        Err(e) => return json!({"error": format!("{e:#}")}),
     };
     match program.eval(&ctx) {
         Ok(v) => json!({"value": v.to_json()}),

@@ -526,7 +526,7 @@ impl Compiler<'_> {
                     let p = super::compile_with(s, self.limits, Scope::Group).map_err(|e| {
                         self.err(
                             *lspan,
-                            format!("in the group expression of getFilteredGroups: {e}"),
+                            format!("in the group expression of getFilteredGroups: {e:#}"),
                             e.hint.clone(),
                         )
                     })?;

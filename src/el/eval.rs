@@ -315,7 +315,7 @@ impl Env<'_> {
                                 EvalError::new(
                                     EvalErrorKind::InvalidPattern,
                                     format!(
-                                        "the group expression of getFilteredGroups is invalid: {e}"
+                                        "the group expression of getFilteredGroups is invalid: {e:#}"
                                     ),
                                 )
                             })?;

@@ -71,8 +71,10 @@ impl Default for Limits {
 }
 
 /// An expression that could not be compiled.
+///
+/// Displays as `line:column: message`; the alternate form (`{:#}`) appends the hint in
+/// parentheses: `1:1: unknown name 'usr' (did you mean 'user'?)`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}:{}: {message}{}", span.line, span.column, hint.as_ref().map(|h| format!(" ({h})")).unwrap_or_default())]
 pub struct CompileError {
     /// What is wrong.
     pub message: String,
@@ -80,6 +82,22 @@ pub struct CompileError {
     pub hint: Option<String>,
     /// Where in the source.
     pub span: Span,
+}
+
+impl fmt::Display for CompileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}: {}",
+            self.span.line, self.span.column, self.message
+        )?;
+        if f.alternate()
+            && let Some(h) = &self.hint
+        {
+            write!(f, " ({h})")?;
+        }
+        Ok(())
+    }
 }
 
 impl CompileError {
