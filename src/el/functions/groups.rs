@@ -244,7 +244,7 @@ fn criteria(args: &[Value]) -> Result<Vec<Criterion>, EvalError> {
 
 fn group_matches(g: &Value, c: &Criterion) -> bool {
     let Value::Map(m) = g else { return false };
-    let get = |path: &[&str]| -> Option<String> {
+    let get = |path: &[&str]| -> Option<&str> {
         let mut cur = Some(g);
         for p in path {
             cur = match cur {
@@ -252,14 +252,13 @@ fn group_matches(g: &Value, c: &Criterion) -> bool {
                 _ => None,
             };
         }
-        cur.and_then(Value::as_str).map(str::to_owned)
+        cur.and_then(Value::as_str)
     };
     let actual = match c.key.as_str() {
         "group.id" => get(&["id"]),
         "group.source.id" => m
             .get("sourceId")
             .and_then(Value::as_str)
-            .map(str::to_owned)
             .or_else(|| get(&["source", "id"])),
         "group.type" => get(&["type"]),
         _ => get(&["profile", "name"]).or_else(|| get(&["name"])),
@@ -268,13 +267,13 @@ fn group_matches(g: &Value, c: &Criterion) -> bool {
     c.values.iter().any(|v| {
         if c.key == "group.profile.name" {
             if c.exact {
-                actual == *v
+                actual == v
             } else {
                 // STARTS_WITH; a trailing ".*" (the documented spelling) is the same thing
                 actual.starts_with(v.strip_suffix(".*").unwrap_or(v))
             }
         } else {
-            actual == *v
+            actual == v
         }
     })
 }
