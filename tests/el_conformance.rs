@@ -124,6 +124,25 @@ fn hundred_thousand_nested_parentheses_are_refused_not_overflowing() {
     assert_eq!(p.eval(&Context::new()).unwrap().to_json(), 1);
     let src = format!("{}1{}", "{".repeat(d), "}".repeat(d));
     assert!(el::compile(&src, &Limits::default()).is_ok());
+    // non-constant nesting at the limit evaluates on the caller's (test thread's) stack
+    let src = format!(
+        "{}user.x{}",
+        "(user.x == null ? {user.x, ".repeat(d / 3),
+        "} : 0)".repeat(d / 3)
+    );
+    let p = el::compile(&src, &Limits::default()).unwrap();
+    let ctx = Context::from_json(&serde_json::json!({"user": {"profile": {}}})).unwrap();
+    let v = p.eval(&ctx).unwrap().to_json();
+    assert!(v.is_array(), "{v}");
+    let src = format!("{}1{}", "-(".repeat(d - 1), ")".repeat(d - 1)); // an even count
+    assert_eq!(
+        el::compile(&src, &Limits::default())
+            .unwrap()
+            .eval(&ctx)
+            .unwrap()
+            .to_json(),
+        1
+    );
 }
 
 #[test]
