@@ -17,6 +17,30 @@
 //! with a pest grammar, resolves every root, function and method name to an enum, checks arities
 //! and literal argument types, and compiles literal regular expressions. [`Program::eval`]
 //! walks the resolved tree against a [`Context`] built once per request.
+//!
+//! # Semantics
+//!
+//! SpEL's, wherever Okta documents nothing else: `Int` (32-bit, wrapping), `Long` and `Double`
+//! with SpEL's promotion; integer division truncates; division by zero is an error (for
+//! doubles too, since a claim cannot carry Infinity); `+` with a string operand concatenates
+//! and renders null as `"null"`; `==` compares numbers by value and never coerces between
+//! kinds; null sorts before everything; null (or a non-boolean) in a boolean position is an
+//! error; `and`/`or` short-circuit; Elvis treats `""` like null; `matches` must match the
+//! whole string. Okta-specific points (documented or decided) are commented next to their
+//! code in [`functions`] and pinned by `tests/el/*.jsonl`. The main decisions:
+//!
+//! * Regular expressions run on the linear-time `regex` crate. Literal patterns compile with
+//!   the program; Java-only constructs are compile errors. Patterns that come from data are
+//!   compiled when evaluated, through a small bounded per-program cache.
+//! * A bare name other than a known root (`user`, `appuser`, `app`, `org`, `access`,
+//!   `idpuser`, `session`, `source`, ...) is a root the context must bind (profile-mapping
+//!   sources, the conditional samples' bare attributes); a name one or two edits away from a
+//!   known root or namespace is a compile error with a hint.
+//! * Group limits outside 1–100, or more matching groups than the limit, are errors.
+//! * Classic string helpers are null-safe (null in, null out; `String.len(null)` is 0) and
+//!   clamp out-of-range `substring` indexes; the string *methods* follow Java and fail.
+//! * Time functions read the context's `now`; `EST`/`MST`/`HST` observe daylight saving, as
+//!   Okta's `Time.now("EST")` example shows.
 
 mod ast;
 mod compile;

@@ -110,7 +110,7 @@ impl User {
 }
 
 impl PartialEq for Value {
-    /// Structural equality (Java `equals`: `Int(1) != Long(1)`); see [`spel_eq`] for `==`.
+    /// Structural equality (Java `equals`: `Int(1) != Long(1)`); the `==` operator compares numbers by value instead.
     fn eq(&self, other: &Value) -> bool {
         java_equals(self, other)
     }
