@@ -48,8 +48,8 @@ const SUITE: &[(&str, &str)] = &[
     ),
 ];
 
-fn user_json() -> serde_json::Value {
-    let groups: Vec<_> = (0..200)
+fn user_json(n_groups: usize) -> serde_json::Value {
+    let groups: Vec<_> = (0..n_groups)
         .map(|i| {
             json!({"id": format!("00g{i:06}"), "name": format!("group-{i}"),
                    "type": if i % 3 == 0 { "APP_GROUP" } else { "OKTA_GROUP" },
@@ -77,7 +77,8 @@ fn user_json() -> serde_json::Value {
 
 fn benches(c: &mut Criterion) {
     let limits = Limits::default();
-    let json = user_json();
+    let json = user_json(200);
+    let typical = user_json(10);
     let ctx = Context::from_json(&json).unwrap();
     let mut compile = c.benchmark_group("compile");
     for (name, src) in SUITE {
@@ -93,6 +94,9 @@ fn benches(c: &mut Criterion) {
         eval.bench_function(*name, |b| b.iter(|| p.eval(black_box(&ctx)).unwrap()));
     }
     eval.finish();
+    c.bench_function("context_from_json_typical_10_groups", |b| {
+        b.iter(|| Context::from_json(black_box(&typical)).unwrap())
+    });
     c.bench_function("context_from_json_200_groups", |b| {
         b.iter(|| Context::from_json(black_box(&json)).unwrap())
     });

@@ -192,8 +192,8 @@ fn map_of(json: Option<&serde_json::Value>) -> Map {
 fn group_from_json(json: &serde_json::Value) -> Value {
     let mut m = map_of(Some(json));
     let name = m.get("name").cloned();
-    let mut profile = match m.get("profile") {
-        Some(Value::Map(p)) => (**p).clone(),
+    let mut profile = match m.get_mut("profile") {
+        Some(Value::Map(p)) => std::mem::take(Arc::make_mut(p)),
         _ => Map::new(),
     };
     match (&name, profile.get("name").cloned()) {
