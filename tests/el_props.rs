@@ -131,6 +131,27 @@ proptest! {
     }
 
     #[test]
+    fn time_text_and_patterns_never_panic(
+        text in "[0-9A-Za-z:+\\-/ .'é日]{0,24}",
+        pattern in "[yYMdDHhmsSaEZzk:+\\-/ .'é]{0,16}",
+    ) {
+        let q = |s: &str| format!("'{}'", s.replace('\'', "''"));
+        for src in [
+            format!("Time.fromStringToIso8601({}, {})", q(&text), q(&pattern)),
+            format!("Time.fromIso8601ToString({}, {})", q(&text), q(&pattern)),
+            format!("Time.now({}, {})", q(&text), q(&pattern)),
+            format!("{}.parseStringTime({})", q(&text), q(&pattern)),
+            format!("Time.now('UTC', {})", q(&pattern)),
+            format!("{}.parseCountryCode()", q(&text)),
+            format!("Time.fromWindowsToIso8601({})", q(&text)),
+        ] {
+            if let Ok(p) = el::compile(&src, &Limits::default()) {
+                let _ = p.eval(&ctx());
+            }
+        }
+    }
+
+    #[test]
     fn generated_expressions_compile_evaluate_and_round_trip(src in expr()) {
         let p = el::compile(&src, &Limits::default());
         let p = match p {

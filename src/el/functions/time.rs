@@ -256,10 +256,11 @@ fn from_windows_ticks(s: &str) -> Result<Zdt, EvalError> {
         .ok_or_else(|| time_err(format!("the Windows timestamp '{s}' is out of range")))
 }
 
-fn to_windows_ticks(t: &Zdt) -> i64 {
+/// 100-ns ticks since 1601-01-01 (i128: the whole chrono range fits, no overflow).
+fn to_windows_ticks(t: &Zdt) -> i128 {
     let u = t.utc;
-    (u.timestamp() + WINDOWS_EPOCH_OFFSET_SECS) * 10_000_000
-        + i64::from(u.timestamp_subsec_nanos() / 100)
+    (i128::from(u.timestamp()) + i128::from(WINDOWS_EPOCH_OFFSET_SECS)) * 10_000_000
+        + i128::from(u.timestamp_subsec_nanos() / 100)
 }
 
 fn from_unix(s: &str, millis: bool) -> Result<Zdt, EvalError> {
@@ -780,13 +781,14 @@ pub(crate) fn parse_joda(text: &str, pattern: &str) -> Result<Zdt, EvalError> {
                             p.offset = Some(0);
                             i += 1;
                         } else {
-                            let rest: String = s[i..].iter().take(6).collect();
-                            let len = if rest.len() >= 6 && rest.as_bytes()[3] == b':' {
+                            let rest: Vec<char> = s[i..].iter().take(6).copied().collect();
+                            let len = if rest.len() >= 6 && rest[3] == ':' {
                                 6
                             } else {
                                 5.min(rest.len())
                             };
-                            let o = parse_offset(&rest[..len]).ok_or_else(bad)?;
+                            let text: String = rest[..len].iter().collect();
+                            let o = parse_offset(&text).ok_or_else(bad)?;
                             p.offset = Some(o.local_minus_utc());
                             i += len;
                         }
