@@ -1,0 +1,421 @@
+//! Engine values: SpEL's types as Okta uses them, shared cheaply with `Arc`.
+
+use std::cmp::Ordering;
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+
+use super::functions::time::Zdt;
+use super::{EvalError, EvalErrorKind};
+
+/// A string-keyed map that keeps insertion order.
+pub type Map = IndexMap<Arc<str>, Value>;
+
+/// A value of the expression language.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub enum Value {
+    /// `null`, and every attribute that was never populated.
+    #[default]
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// A 32-bit integer (SpEL `Integer`); arithmetic wraps around like Java's.
+    Int(i32),
+    /// A 64-bit integer (SpEL `Long`).
+    Long(i64),
+    /// A double (SpEL `Double`; float literals are read as doubles too).
+    Double(f64),
+    /// A string.
+    Str(Arc<str>),
+    /// A list (arrays and collections).
+    List(Arc<Vec<Value>>),
+    /// A map (JSON objects, inline maps, groups, app users).
+    Map(Arc<Map>),
+    /// An Okta user (the `user` root, linked objects, managers).
+    User(Arc<User>),
+    /// An ISO 3166 country (`parseCountryCode()`).
+    Country(celes::Country),
+    /// A date-time with a zone (`DateTime.now()`, `user.created`, `parseStringTime()`).
+    DateTime(Zdt),
+}
+
+/// An Okta user as the engine sees it.
+#[derive(Debug, Clone, Default)]
+pub struct User {
+    /// Top-level properties: `id`, `status`, `created`, `lastUpdated`, `passwordChanged`,
+    /// `lastLogin`, and any other top-level key except the ones below.
+    pub internal: Map,
+    /// The profile attributes.
+    pub profile: Arc<Map>,
+    /// Group objects (maps with `id`, `name`, `type`, `sourceId`, `profile`, `objectClass`).
+    pub groups: Arc<Vec<Value>>,
+    /// Linked objects by primary name (`manager`, `assistant`, ...), each a user.
+    pub linked: Map,
+    /// App users by app name (`google`, ...): a map, or a list when the user has several
+    /// instances of that app.
+    pub app_users: Map,
+    /// The JSON this user was built from, returned by [`Value::to_json`].
+    pub json: Arc<serde_json::Value>,
+    /// Lookup tables over `groups`, built once per context.
+    pub(crate) index: GroupIndex,
+}
+
+/// Per-user lookup tables over the groups, so group functions don't rescan maps.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct GroupIndex {
+    /// group id → position in `groups`
+    pub(crate) by_id: std::collections::HashMap<Arc<str>, usize>,
+    /// group names ("" when absent), in `groups` order
+    pub(crate) names: Vec<Arc<str>>,
+    /// lower-cased group names, in `groups` order
+    pub(crate) lower: Vec<String>,
+}
+
+impl GroupIndex {
+    pub(crate) fn build(groups: &[Value]) -> GroupIndex {
+        let mut ix = GroupIndex::default();
+        for (i, g) in groups.iter().enumerate() {
+            let (id, name) = match g {
+                Value::Map(m) => (m.get("id"), m.get("name")),
+                _ => (None, None),
+            };
+            if let Some(Value::Str(id)) = id {
+                ix.by_id.entry(id.clone()).or_insert(i);
+            }
+            let name = match name {
+                Some(Value::Str(n)) => n.clone(),
+                _ => Arc::from(""),
+            };
+            ix.lower.push(name.to_lowercase());
+            ix.names.push(name);
+        }
+        ix
+    }
+}
+
+impl User {
+    /// Classic-dialect property read: a profile attribute, else `profile`, else a top-level
+    /// property such as `id` or `status` (the Identity Engine spelling), else null.
+    pub fn property(&self, name: &str) -> Value {
+        if let Some(v) = self.profile.get(name) {
+            return v.clone();
+        }
+        if name == "profile" {
+            return Value::Map(self.profile.clone());
+        }
+        self.internal.get(name).cloned().unwrap_or(Value::Null)
+    }
+}
+
+impl PartialEq for Value {
+    /// Structural equality (Java `equals`: `Int(1) != Long(1)`); the `==` operator compares numbers by value instead.
+    fn eq(&self, other: &Value) -> bool {
+        java_equals(self, other)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Value {
+        Value::Str(Arc::from(s))
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Value {
+        Value::Str(Arc::from(s))
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Value {
+        Value::Bool(b)
+    }
+}
+
+impl From<i32> for Value {
+    fn from(i: i32) -> Value {
+        Value::Int(i)
+    }
+}
+
+impl From<Vec<Value>> for Value {
+    fn from(v: Vec<Value>) -> Value {
+        Value::List(Arc::new(v))
+    }
+}
+
+impl Value {
+    /// Converts JSON into an engine value: integers that fit 32 bits become `Int`, larger ones
+    /// `Long`, other numbers `Double`; objects keep their key order.
+    pub fn from_json(json: &serde_json::Value) -> Value {
+        match json {
+            serde_json::Value::Null => Value::Null,
+            serde_json::Value::Bool(b) => Value::Bool(*b),
+            serde_json::Value::Number(n) => {
+                if let Some(i) = n.as_i64() {
+                    i32::try_from(i).map_or(Value::Long(i), Value::Int)
+                } else {
+                    Value::Double(n.as_f64().unwrap_or(f64::NAN))
+                }
+            }
+            serde_json::Value::String(s) => Value::Str(Arc::from(s.as_str())),
+            serde_json::Value::Array(a) => {
+                Value::List(Arc::new(a.iter().map(Value::from_json).collect()))
+            }
+            serde_json::Value::Object(o) => Value::Map(Arc::new(
+                o.iter()
+                    .map(|(k, v)| (Arc::from(k.as_str()), Value::from_json(v)))
+                    .collect(),
+            )),
+        }
+    }
+
+    /// The JSON form of the value, as emitted in a claim: ints stay ints, doubles stay doubles
+    /// (a non-finite double becomes null), lists and maps recurse, a user is the JSON it was
+    /// built from, a country is its alpha-2 code, a date-time its ISO 8601 text.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match self {
+            Value::Null => J::Null,
+            Value::Bool(b) => J::Bool(*b),
+            Value::Int(i) => J::from(*i),
+            Value::Long(i) => J::from(*i),
+            Value::Double(d) => serde_json::Number::from_f64(*d).map_or(J::Null, J::Number),
+            Value::Str(s) => J::String(s.to_string()),
+            Value::List(l) => J::Array(l.iter().map(Value::to_json).collect()),
+            Value::Map(m) => J::Object(
+                m.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_json()))
+                    .collect(),
+            ),
+            Value::User(u) => (*u.json).clone(),
+            Value::Country(c) => J::String(c.alpha2.to_owned()),
+            Value::DateTime(z) => J::String(z.to_iso_string()),
+        }
+    }
+
+    /// A short name of the value's type, for error messages.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "boolean",
+            Value::Int(_) => "integer",
+            Value::Long(_) => "long",
+            Value::Double(_) => "double",
+            Value::Str(_) => "string",
+            Value::List(_) => "list",
+            Value::Map(_) => "map",
+            Value::User(_) => "user",
+            Value::Country(_) => "country code",
+            Value::DateTime(_) => "date-time",
+        }
+    }
+
+    /// `true` for null.
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    /// The string, if this is one.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Java's `String.valueOf` of the value, as string concatenation renders it
+    /// (`null` → `"null"`, `1.0` → `"1.0"`, a list → its elements joined with `,`).
+    pub fn to_java_string(&self) -> String {
+        let mut s = String::new();
+        self.write_java(&mut s, true);
+        s
+    }
+
+    /// Appends [`Value::to_java_string`] to `out`.
+    pub(crate) fn push_java_string(&self, out: &mut String) {
+        match self {
+            Value::Str(s) => out.push_str(s),
+            other => other.write_java(out, true),
+        }
+    }
+
+    fn write_java(&self, out: &mut String, top: bool) {
+        match self {
+            Value::Null => out.push_str("null"),
+            Value::Bool(b) => {
+                let _ = write!(out, "{b}");
+            }
+            Value::Int(i) => {
+                let _ = write!(out, "{i}");
+            }
+            Value::Long(i) => {
+                let _ = write!(out, "{i}");
+            }
+            Value::Double(d) => out.push_str(&java_double(*d)),
+            Value::Str(s) => out.push_str(s),
+            Value::List(l) => {
+                // SpEL converts a collection to a string by joining its elements with ","
+                // at the top level; nested collections print like Java's `toString`.
+                if !top {
+                    out.push('[');
+                }
+                for (i, v) in l.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(if top { "," } else { ", " });
+                    }
+                    v.write_java(out, false);
+                }
+                if !top {
+                    out.push(']');
+                }
+            }
+            Value::Map(m) => {
+                out.push('{');
+                for (i, (k, v)) in m.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    out.push_str(k);
+                    out.push('=');
+                    v.write_java(out, false);
+                }
+                out.push('}');
+            }
+            Value::User(u) => out.push_str(&u.json.to_string()),
+            Value::Country(c) => out.push_str(c.alpha2),
+            Value::DateTime(z) => out.push_str(&z.to_java_string()),
+        }
+    }
+}
+
+/// Java's `Double.toString`: shortest round-trip digits, plain notation in [1e-3, 1e7),
+/// otherwise `d.dddE±n`.
+pub fn java_double(d: f64) -> String {
+    if d.is_nan() {
+        return "NaN".into();
+    }
+    if d.is_infinite() {
+        return if d > 0.0 { "Infinity" } else { "-Infinity" }.into();
+    }
+    if d == 0.0 {
+        return if d.is_sign_negative() { "-0.0" } else { "0.0" }.into();
+    }
+    let a = d.abs();
+    if (1e-3..1e7).contains(&a) {
+        let s = format!("{d}");
+        if s.contains('.') { s } else { s + ".0" }
+    } else {
+        let s = format!("{d:e}");
+        let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
+        let mant = if mant.contains('.') {
+            mant.to_owned()
+        } else {
+            format!("{mant}.0")
+        };
+        format!("{mant}E{exp}")
+    }
+}
+
+/// Java `equals` between values: type-sensitive for numbers, element-wise for lists and maps.
+pub fn java_equals(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Null, Value::Null) => true,
+        (Value::Bool(x), Value::Bool(y)) => x == y,
+        (Value::Int(x), Value::Int(y)) => x == y,
+        (Value::Long(x), Value::Long(y)) => x == y,
+        (Value::Double(x), Value::Double(y)) => x == y || (x.is_nan() && y.is_nan()),
+        (Value::Str(x), Value::Str(y)) => x == y,
+        (Value::List(x), Value::List(y)) => {
+            Arc::ptr_eq(x, y)
+                || (x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| java_equals(p, q)))
+        }
+        (Value::Map(x), Value::Map(y)) => {
+            Arc::ptr_eq(x, y)
+                || (x.len() == y.len()
+                    && x.iter()
+                        .all(|(k, v)| y.get(k).is_some_and(|w| java_equals(v, w))))
+        }
+        (Value::User(x), Value::User(y)) => Arc::ptr_eq(x, y) || x.json == y.json,
+        (Value::Country(x), Value::Country(y)) => x.alpha2 == y.alpha2,
+        (Value::DateTime(x), Value::DateTime(y)) => x == y,
+        _ => false,
+    }
+}
+
+enum Num {
+    I(i64),
+    D(f64),
+}
+
+fn num(v: &Value) -> Option<Num> {
+    match v {
+        Value::Int(i) => Some(Num::I(i64::from(*i))),
+        Value::Long(i) => Some(Num::I(*i)),
+        Value::Double(d) => Some(Num::D(*d)),
+        _ => None,
+    }
+}
+
+fn cmp_num(a: Num, b: Num) -> Option<Ordering> {
+    match (a, b) {
+        (Num::I(x), Num::I(y)) => Some(x.cmp(&y)),
+        (Num::I(x), Num::D(y)) => (x as f64).partial_cmp(&y),
+        (Num::D(x), Num::I(y)) => x.partial_cmp(&(y as f64)),
+        (Num::D(x), Num::D(y)) => x.partial_cmp(&y),
+    }
+}
+
+/// SpEL `==`: numbers by value across types (`1 == 1.0`), strings and booleans by value, no
+/// coercion between kinds (`'1' == 1` is false), null equal only to null.
+pub fn spel_eq(a: &Value, b: &Value) -> bool {
+    if let (Some(x), Some(y)) = (num(a), num(b)) {
+        return cmp_num(x, y) == Some(Ordering::Equal);
+    }
+    java_equals(a, b)
+}
+
+/// SpEL ordering for `<`, `<=`, `>`, `>=`: null is smaller than everything, numbers compare by
+/// value, strings lexicographically (by UTF-16 code units, like Java's `compareTo`), booleans
+/// false < true, date-times by instant. Other pairs are an error.
+pub fn spel_cmp(a: &Value, b: &Value) -> Result<Ordering, EvalError> {
+    if let (Some(x), Some(y)) = (num(a), num(b)) {
+        // NaN compares like Java's Double.compareTo: greater than everything.
+        return Ok(cmp_num(x, y).unwrap_or_else(|| {
+            let an = matches!(a, Value::Double(d) if d.is_nan());
+            let bn = matches!(b, Value::Double(d) if d.is_nan());
+            an.cmp(&bn)
+        }));
+    }
+    match (a, b) {
+        (Value::Null, Value::Null) => Ok(Ordering::Equal),
+        (Value::Null, _) => Ok(Ordering::Less),
+        (_, Value::Null) => Ok(Ordering::Greater),
+        (Value::Str(x), Value::Str(y)) => Ok(x.encode_utf16().cmp(y.encode_utf16())),
+        (Value::Bool(x), Value::Bool(y)) => Ok(x.cmp(y)),
+        (Value::DateTime(x), Value::DateTime(y)) => Ok(x.instant().cmp(&y.instant())),
+        _ => Err(EvalError::new(
+            EvalErrorKind::Type,
+            format!("cannot compare {} with {}", a.type_name(), b.type_name()),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn java_double_format() {
+        assert_eq!(java_double(1.0), "1.0");
+        assert_eq!(java_double(2.5), "2.5");
+        assert_eq!(java_double(1e20), "1.0E20");
+        assert_eq!(java_double(1.5e-5), "1.5E-5");
+        assert_eq!(java_double(1e7), "1.0E7");
+        assert_eq!(java_double(1234567.0), "1234567.0");
+        assert_eq!(java_double(0.001), "0.001");
+        assert_eq!(java_double(-0.0), "-0.0");
+    }
+}

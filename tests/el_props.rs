@@ -1,0 +1,177 @@
+//! Property tests: compiling and evaluating arbitrary input never panics; printing a parsed
+//! expression and parsing it again gives the same program.
+
+use proptest::prelude::*;
+use tokenmint::el::{self, Context, Limits};
+
+fn ctx() -> Context {
+    Context::from_json(&serde_json::json!({
+        "now": "2015-07-31T17:18:37.979Z",
+        "user": {"id": "00u1", "status": "ACTIVE", "created": "2015-07-30T23:58:32.000Z",
+            "profile": {"firstName": "Ann", "lastName": "O'Lee", "n": 7, "d": 2.5, "tags": ["a", "b"], "e": ""},
+            "groups": [{"id": "g1", "name": "IT", "type": "OKTA_GROUP"}]},
+        "app": {"id": "0oa1", "profile": {"allow": ["g1"]}},
+        "access": {"scope": ["openid", "email"]}
+    }))
+    .unwrap()
+}
+
+fn leaf() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (0i64..100_000).prop_map(|i| i.to_string()),
+        (0u32..1000, 0u32..100).prop_map(|(a, b)| format!("{a}.{b}")),
+        "[a-zA-Z '\"@.,-]{0,8}".prop_map(|s| format!("'{}'", s.replace('\'', "''"))),
+        "[a-zA-Z '@.,-]{0,8}".prop_map(|s| format!("\"{}\"", s.replace('"', "\"\""))),
+        Just("true".to_owned()),
+        Just("FALSE".to_owned()),
+        Just("null".to_owned()),
+        Just("user.firstName".to_owned()),
+        Just("user.profile.n".to_owned()),
+        Just("user.d".to_owned()),
+        Just("user.tags".to_owned()),
+        Just("user.e".to_owned()),
+        Just("user.missing".to_owned()),
+        Just("access.scope".to_owned()),
+        Just("app.profile.allow".to_owned()),
+        Just("{}".to_owned()),
+        Just("{:}".to_owned()),
+    ]
+}
+
+fn expr() -> impl Strategy<Value = String> {
+    leaf().prop_recursive(5, 48, 4, |inner| {
+        let bin = prop_oneof![
+            Just("+"),
+            Just("-"),
+            Just("*"),
+            Just("/"),
+            Just("%"),
+            Just("=="),
+            Just("!="),
+            Just("<"),
+            Just(">="),
+            Just("and"),
+            Just("OR"),
+            Just("matches"),
+            Just("^"),
+            Just("div"),
+            Just("?:")
+        ];
+        let method = prop_oneof![
+            Just(".length()"),
+            Just(".toUpperCase()"),
+            Just(".size()"),
+            Just(".toString()"),
+            Just(".isEmpty()"),
+            Just("?.toLowerCase()"),
+            Just("[0]"),
+            Just(".![toString()]"),
+            Just(".?[true]"),
+            Just(".contains('a')"),
+            Just(".substringAfter('@')")
+        ];
+        let func = prop_oneof![
+            Just("String.len"),
+            Just("Arrays.size"),
+            Just("toUpperCase"),
+            Just("String.toLowerCase"),
+            Just("Arrays.isEmpty"),
+            Just("Convert.toNum"),
+            Just("Arrays.flatten"),
+            Just("Arrays.toCsvString")
+        ];
+        prop_oneof![
+            (inner.clone(), bin, inner.clone()).prop_map(|(a, op, b)| format!("({a} {op} {b})")),
+            inner.clone().prop_map(|a| format!("!({a})")),
+            inner.clone().prop_map(|a| format!("-({a})")),
+            (inner.clone(), inner.clone(), inner.clone())
+                .prop_map(|(c, a, b)| format!("({c} ? {a} : {b})")),
+            (inner.clone(), method).prop_map(|(a, m)| format!("({a}){m}")),
+            (func, inner.clone()).prop_map(|(f, a)| format!("{f}({a})")),
+            prop::collection::vec(inner.clone(), 1..4)
+                .prop_map(|v| format!("{{{}}}", v.join(", "))),
+            (inner.clone(), inner).prop_map(|(k, v)| format!("{{'k': {k}, 'v': {v}}}")),
+        ]
+    })
+}
+
+fn same_result(a: &Result<el::Value, el::EvalError>, b: &Result<el::Value, el::EvalError>) -> bool {
+    match (a, b) {
+        (Ok(x), Ok(y)) => x.to_json() == y.to_json(),
+        (Err(x), Err(y)) => x.kind == y.kind,
+        _ => false,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(400),
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn arbitrary_text_never_panics(src in ".{0,200}") {
+        if let Ok(p) = el::compile(&src, &Limits::default()) {
+            let _ = p.eval(&ctx());
+        }
+    }
+
+    #[test]
+    fn token_soup_never_panics(parts in prop::collection::vec(prop_oneof![
+        Just("("), Just(")"), Just("{"), Just("}"), Just("["), Just("]"), Just("?"), Just(":"),
+        Just("?:"), Just("?."), Just(".!["), Just(".?["), Just(".^["), Just("'a'"), Just("\""),
+        Just("1"), Just("2.5"), Just("user"), Just(".firstName"), Just("+"), Just("-"),
+        Just("!"), Just("and"), Just("or"), Just("=="), Just("<"), Just(","), Just("String.len"),
+        Just("x"), Just(" "), Just("matches"), Just("'(a*)*b'"), Just("not"), Just("null")
+    ], 0..40)) {
+        let src = parts.concat();
+        if let Ok(p) = el::compile(&src, &Limits::default()) {
+            let _ = p.eval(&ctx());
+        }
+    }
+
+    #[test]
+    fn time_text_and_patterns_never_panic(
+        text in "[0-9A-Za-z:+\\-/ .'é日]{0,24}",
+        pattern in "[yYMdDHhmsSaEZzk:+\\-/ .'é]{0,16}",
+    ) {
+        let q = |s: &str| format!("'{}'", s.replace('\'', "''"));
+        for src in [
+            format!("Time.fromStringToIso8601({}, {})", q(&text), q(&pattern)),
+            format!("Time.fromIso8601ToString({}, {})", q(&text), q(&pattern)),
+            format!("Time.now({}, {})", q(&text), q(&pattern)),
+            format!("{}.parseStringTime({})", q(&text), q(&pattern)),
+            format!("Time.now('UTC', {})", q(&pattern)),
+            format!("{}.parseCountryCode()", q(&text)),
+            format!("Time.fromWindowsToIso8601({})", q(&text)),
+        ] {
+            if let Ok(p) = el::compile(&src, &Limits::default()) {
+                let _ = p.eval(&ctx());
+            }
+        }
+    }
+
+    #[test]
+    fn generated_expressions_compile_evaluate_and_round_trip(src in expr()) {
+        let p = el::compile(&src, &Limits::default());
+        let p = match p {
+            Ok(p) => p,
+            // a generated regex operand may be invalid, and a literal argument of the wrong
+            // type is refused; nothing else may fail to compile
+            Err(e) => {
+                prop_assert!(
+                    e.message.contains("regular expression") || e.message.contains("must be"),
+                    "{src}: {e}"
+                );
+                return Ok(());
+            }
+        };
+        let r1 = p.eval(&ctx());
+        let printed = p.to_string();
+        let q = el::compile(&printed, &Limits::default())
+            .map_err(|e| TestCaseError::fail(format!("{src}\nprinted {printed}\n{e}")))?;
+        prop_assert_eq!(q.to_string(), printed.clone(), "printing is not stable for {}", src);
+        let r2 = q.eval(&ctx());
+        prop_assert!(same_result(&r1, &r2), "{} / {}: {:?} vs {:?}", src, printed, r1, r2);
+    }
+}
