@@ -119,6 +119,9 @@ pub enum OAuthErrorId {
     AccessTokenNotGenerated,
     /// `server_error`: the ID token could not be created (500).
     IdTokenNotGenerated,
+    /// `insufficient_scope` (403): the userinfo request's access token has none of the
+    /// `profile`, `email`, `address`, `phone` scopes.
+    InsufficientScope,
 }
 
 impl OAuthErrorId {
@@ -288,6 +291,11 @@ impl OAuthErrorId {
             ),
             AccessTokenNotGenerated => ("server_error", 500, "Failed to create the access_token."),
             IdTokenNotGenerated => ("server_error", 500, "Failed to create the id_token."),
+            InsufficientScope => (
+                "insufficient_scope",
+                403,
+                "The access token must provide access to at least one of these scopes - profile, email, address or phone",
+            ),
         }
     }
 
@@ -343,6 +351,7 @@ impl OAuthErrorId {
             MismatchedAuthorizationServer => "mismatched_authorization_server",
             UserClaimEvaluationFailure => "user_claim_evaluation_failure",
             SystemClaimEvaluationFailure => "system_claim_evaluation_failure",
+            InsufficientScope => "insufficient_scope",
             TooManyGroupsInGroupsClaim => "too_many_groups_in_groups_claim",
             AccessTokenNotGenerated => "access_token_not_generated",
             IdTokenNotGenerated => "id_token_not_generated",
@@ -368,6 +377,10 @@ pub struct OAuthError {
     pub id: OAuthErrorId,
     /// The rendered `error_description`.
     pub description: String,
+    /// What went wrong inside, for logs and traces (for example the expression error behind
+    /// a claim that could not be evaluated). Never part of the response body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
 }
 
 impl OAuthError {
@@ -381,7 +394,14 @@ impl OAuthError {
         OAuthError {
             id,
             description: id.template().replace("{0}", arg),
+            cause: None,
         }
+    }
+
+    /// The same error with an internal cause attached (see [`OAuthError::cause`]).
+    pub fn with_cause(mut self, cause: impl Into<String>) -> Self {
+        self.cause = Some(cause.into());
+        self
     }
 
     /// The OAuth `error` code.
@@ -407,7 +427,11 @@ impl OAuthError {
 
 impl fmt::Display for OAuthError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.error(), self.description)
+        write!(f, "{}: {}", self.error(), self.description)?;
+        if let Some(cause) = &self.cause {
+            write!(f, " (cause: {cause})")?;
+        }
+        Ok(())
     }
 }
 

@@ -3,12 +3,12 @@
 #![deny(missing_docs)]
 
 mod analysis;
-#[allow(dead_code)] // wired into minting next
 mod claims;
 pub mod config;
 pub mod discovery;
 pub mod el;
 pub mod error;
+pub mod mint;
 pub mod policy;
 pub mod request;
 pub mod server;
@@ -16,6 +16,7 @@ pub mod token;
 
 pub use config::{Diagnostic, ServerConfig, Severity};
 pub use error::{ConfigError, OAuthError, OAuthErrorId};
+pub use mint::TokenResponse;
 pub use policy::{Grant, Trace};
 pub use request::TokenRequest;
 pub use server::{AuthorizationServer, Options};

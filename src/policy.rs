@@ -133,6 +133,9 @@ pub struct Grant {
     /// When the user authenticated (seconds since the epoch).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_time: Option<i64>,
+    /// The identity provider that authenticated the user (the ID token's `idp`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idp: Option<Value>,
     /// When the request was evaluated.
     pub evaluated_at: chrono::DateTime<chrono::Utc>,
     /// For a refresh: the record of the refresh token redeemed.
@@ -1204,6 +1207,7 @@ impl Engine {
             subject,
             nonce: req.nonce.clone(),
             auth_time: req.auth_time,
+            idp: req.idp.clone(),
             evaluated_at: req.now,
             refresh: req.refresh.clone().filter(|_| original.is_some()),
         }

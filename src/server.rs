@@ -1,9 +1,15 @@
 //! The compiled authorization server: the one entry point.
 
 use crate::config::{Diagnostic, ServerConfig, validate};
+use crate::el;
 use crate::error::{ConfigError, OAuthError};
+use crate::mint::{self, ClaimSet, TokenResponse};
 use crate::policy::{Engine, Grant, NoTrace, Recorder, Trace};
 use crate::request::TokenRequest;
+use crate::token::KeySet;
+use chrono::{DateTime, Utc};
+use rand::CryptoRng;
+use serde_json::{Map, Value};
 
 /// Compile-time options of an [`AuthorizationServer`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +21,8 @@ pub struct Options {
     /// (Okta's "OIDC scopes are granted by default" wording). Off by default: a rule must list
     /// every requested scope.
     pub implicit_oidc_scopes: bool,
+    /// Give access tokens the header `typ: at+jwt` (RFC 9068). Off by default, like Okta.
+    pub at_jwt_typ: bool,
 }
 
 impl Default for Options {
@@ -22,6 +30,17 @@ impl Default for Options {
         Options {
             max_expression_length: 1024,
             implicit_oidc_scopes: false,
+            at_jwt_typ: false,
+        }
+    }
+}
+
+impl Options {
+    /// The expression-engine limits these options imply.
+    pub fn el_limits(&self) -> el::Limits {
+        el::Limits {
+            max_length: self.max_expression_length,
+            ..el::Limits::default()
         }
     }
 }
@@ -43,13 +62,15 @@ pub struct AuthorizationServer {
     options: Options,
     warnings: Vec<Diagnostic>,
     engine: Engine,
+    claims: ClaimSet,
 }
 
 impl AuthorizationServer {
     /// Validates `config` and compiles it. On failure returns **every** problem found, each with
     /// a JSON pointer into the configuration.
     pub fn compile(config: ServerConfig, options: Options) -> Result<Self, ConfigError> {
-        let diagnostics = validate::validate(&config, &options);
+        let mut diagnostics = validate::validate(&config, &options);
+        let claims = ClaimSet::compile(&config, &options.el_limits(), &mut diagnostics);
         if diagnostics.iter().any(Diagnostic::is_error) {
             return Err(ConfigError::new(diagnostics));
         }
@@ -61,6 +82,7 @@ impl AuthorizationServer {
             options,
             warnings,
             engine,
+            claims,
         })
     }
 
@@ -128,5 +150,98 @@ impl AuthorizationServer {
         let mut rec = Recorder::default();
         let result = self.engine.run(request, &mut rec);
         Trace::new(rec.0, result)
+    }
+
+    /// Mints the tokens of a grant at `now`, signed with the key set's active key: the access
+    /// token, the ID token when `openid` was granted to a user (thin when it comes with an
+    /// access token, full for `response_type=id_token`), and a refresh token with the record
+    /// to store when `offline_access` was granted to a grant that allows it.
+    ///
+    /// Claim expressions are evaluated over the grant's context; a claim that can't be
+    /// evaluated fails the whole request with Okta's `server_error` (its
+    /// [`cause`](OAuthError::cause) says why). Equal inputs (grant, keys, `now`, RNG state)
+    /// give byte-identical tokens for the deterministic algorithms (RS*, EdDSA).
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use rand::SeedableRng;
+    /// use tokenmint::config::RotationMode;
+    /// use tokenmint::token::{Algorithm, KeySet};
+    /// use tokenmint::{AuthorizationServer, Options, ServerConfig, TokenRequest};
+    ///
+    /// let cfg = ServerConfig::from_json(r#"{
+    ///   "authorizationServer": {"name": "api", "audiences": ["api://orders"],
+    ///                           "issuer": "https://example.okta.com/oauth2/aus1"},
+    ///   "scopes": [{"name": "orders:read"}],
+    ///   "claims": [{"name": "tier", "claimType": "RESOURCE", "valueType": "EXPRESSION",
+    ///               "value": "app.profile.tier ?: 'standard'"}],
+    ///   "policies": [{"name": "Services", "description": "Back ends", "priority": 1,
+    ///                 "conditions": {"clients": {"include": ["ALL_CLIENTS"]}},
+    ///                 "rules": [{"name": "Read", "priority": 1,
+    ///                            "conditions": {"grantTypes": {"include": ["client_credentials"]},
+    ///                                           "scopes": {"include": ["orders:read"]}}}]}]
+    /// }"#)?;
+    /// let server = AuthorizationServer::compile(cfg, Options::default())?;
+    /// let req = TokenRequest::from_json(r#"{"client": {"clientId": "0oasvc"},
+    ///     "grantType": "client_credentials", "scopes": ["orders:read"],
+    ///     "now": "2026-01-01T00:00:00Z"}"#)?;
+    /// let grant = server.evaluate(&req)?;
+    ///
+    /// let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    /// let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(7);
+    /// let keys = KeySet::generate(Algorithm::ES256, RotationMode::Auto, now, &mut rng)?;
+    /// let tokens = server.mint(&grant, &keys, now, &mut rng)?;
+    /// assert_eq!(tokens.expires_in, Some(3600));
+    /// assert_eq!(tokens.scope, "orders:read");
+    /// assert!(tokens.id_token.is_none() && tokens.refresh_token.is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn mint(
+        &self,
+        grant: &Grant,
+        keys: &KeySet,
+        now: DateTime<Utc>,
+        rng: &mut impl CryptoRng,
+    ) -> Result<TokenResponse, OAuthError> {
+        mint::mint(
+            &self.claims,
+            &self.config,
+            self.options.at_jwt_typ,
+            grant,
+            None,
+            keys,
+            now,
+            rng,
+        )
+    }
+
+    /// [`AuthorizationServer::mint`] for an authorization response that also carries the
+    /// authorization `code` (hybrid flows): the ID token gets its `c_hash`.
+    pub fn mint_with_code(
+        &self,
+        grant: &Grant,
+        code: &str,
+        keys: &KeySet,
+        now: DateTime<Utc>,
+        rng: &mut impl CryptoRng,
+    ) -> Result<TokenResponse, OAuthError> {
+        mint::mint(
+            &self.claims,
+            &self.config,
+            self.options.at_jwt_typ,
+            grant,
+            Some(code),
+            keys,
+            now,
+            rng,
+        )
+    }
+
+    /// The `/userinfo` claims for a grant's scopes: `sub`, every standard claim its `profile`,
+    /// `email`, `address` and `phone` scopes allow, and the ID-token claims whose scope
+    /// condition matches (regardless of `alwaysIncludeInToken`). Without any of those four
+    /// scopes: `insufficient_scope` (403).
+    pub fn userinfo(&self, grant: &Grant) -> Result<Map<String, Value>, OAuthError> {
+        mint::userinfo(&self.claims, grant)
     }
 }

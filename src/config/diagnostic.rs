@@ -15,34 +15,7 @@ pub enum Severity {
 
 /// A byte range inside the string value at a diagnostic's path (an expression), with the
 /// 1-based line and column of its start.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Span {
-    /// Start byte offset.
-    pub start: usize,
-    /// End byte offset (exclusive).
-    pub end: usize,
-    /// 1-based line of `start`.
-    pub line: usize,
-    /// 1-based column (in characters) of `start`.
-    pub column: usize,
-}
-
-impl Span {
-    /// The span `start..end` of `text`, with the line and column of `start` computed.
-    pub fn in_text(text: &str, start: usize, end: usize) -> Span {
-        let start = start.min(text.len());
-        let before = text.get(..start).unwrap_or(text);
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before[line_start..].chars().count() + 1;
-        Span {
-            start,
-            end: end.max(start),
-            line,
-            column,
-        }
-    }
-}
+pub use crate::el::Span;
 
 /// One problem in a configuration, located by a JSON pointer (RFC 6901) into the
 /// [`ServerConfig`](crate::ServerConfig) JSON, e.g. `/claims/3/name`.
@@ -149,10 +122,10 @@ mod tests {
     #[test]
     fn span_line_and_column() {
         let text = "ab\ncdé f";
-        assert_eq!(Span::in_text(text, 0, 1).line, 1);
-        let s = Span::in_text(text, 7, 8);
+        assert_eq!(Span::new(text, 0, 1).line, 1);
+        let s = Span::new(text, 7, 8);
         assert_eq!((s.line, s.column), (2, 4), "columns count characters");
-        let past = Span::in_text(text, 99, 3);
+        let past = Span::new(text, 99, 3);
         assert_eq!(past.start, text.len());
         assert!(past.end >= past.start);
     }
@@ -161,7 +134,7 @@ mod tests {
     fn display_has_everything() {
         let d = Diagnostic::error("c.x", "/a", "broken")
             .with_hint("fix it")
-            .with_span(Span::in_text("x", 0, 1));
+            .with_span(Span::new("x", 0, 1));
         assert_eq!(
             d.to_string(),
             "error[c.x] at /a (line 1, column 1): broken (hint: fix it)"

@@ -7,7 +7,7 @@
 use std::fmt;
 
 /// A byte range of the source, with the 1-based line and column of its start.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 pub struct Span {
     /// Byte offset of the first character.
     pub start: usize,
@@ -22,11 +22,14 @@ pub struct Span {
 impl Span {
     /// The span of `start..end` in `source`, with line and column computed.
     pub fn new(source: &str, start: usize, end: usize) -> Span {
-        let start = start.min(source.len());
+        let mut start = start.min(source.len());
+        while !source.is_char_boundary(start) {
+            start -= 1;
+        }
         let before = &source[..start];
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = source[line_start..start].chars().count() + 1;
+        let column = before[line_start..].chars().count() + 1;
         Span {
             start,
             end: end.max(start).min(source.len()),

@@ -1,0 +1,587 @@
+//! Minting: a [`Grant`] becomes signed tokens — claim assembly in Okta's order, the access
+//! token, the (thin or full) ID token, the refresh token and its record — and the userinfo
+//! claim set.
+//!
+//! Claims are compiled once when the server is compiled ([`ClaimSet::compile`]); minting
+//! converts the grant's context to expression values once, evaluates the claims that apply,
+//! serializes each token once and signs those bytes with the key set's prepared signer.
+
+use crate::claims::{GroupFilter, OidcScopes, StandardClaims, standard_claims};
+use crate::config::{ClaimType, Diagnostic, ServerConfig, Status, ValueType};
+use crate::el;
+use crate::error::{OAuthError, OAuthErrorId};
+use crate::policy::Grant;
+use crate::request::ResponseType;
+use crate::token::refresh::RefreshRecord;
+use crate::token::{JtiKind, KeySet, left_half_hash, new_jti};
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use rand::CryptoRng;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// The system `sub` claim of access tokens when the configuration doesn't edit it.
+pub const DEFAULT_SUB_EXPRESSION: &str = "(appuser != null) ? appuser.userName : app.clientId";
+
+/// ID-token lifetime: 60 minutes, not configurable.
+pub const ID_TOKEN_LIFETIME_SECONDS: i64 = 3600;
+
+/// How a claim's value is computed, prepared at compile time.
+#[derive(Debug, Clone)]
+enum ClaimValue {
+    Expression(el::Program),
+    Groups(GroupFilter),
+}
+
+#[derive(Debug, Clone)]
+struct CompiledClaim {
+    name: String,
+    value: ClaimValue,
+    /// Scope condition; empty = any scope.
+    scopes: Vec<String>,
+    always_include: bool,
+    system: bool,
+}
+
+impl CompiledClaim {
+    fn applies(&self, granted: &[String]) -> bool {
+        self.scopes.is_empty() || self.scopes.iter().any(|s| granted.contains(s))
+    }
+}
+
+/// The claims of a server, compiled: the access token's `sub`, its custom claims and the ID
+/// token's, each list in configuration order, inactive claims left out.
+#[derive(Debug, Clone)]
+pub(crate) struct ClaimSet {
+    /// Always present once compilation succeeded.
+    sub: Option<CompiledClaim>,
+    access: Vec<CompiledClaim>,
+    identity: Vec<CompiledClaim>,
+}
+
+/// Names of the OIDC standard claims an ID token may carry from the user profile.
+const STANDARD_ID_CLAIMS: [&str; 14] = [
+    "name",
+    "email",
+    "email_verified",
+    "locale",
+    "preferred_username",
+    "given_name",
+    "middle_name",
+    "family_name",
+    "nickname",
+    "profile",
+    "zoneinfo",
+    "updated_at",
+    "address",
+    "phone_number",
+];
+
+impl ClaimSet {
+    /// Compiles every claim of `config` (inactive ones too, so that their errors show), adding
+    /// a located diagnostic for each expression that doesn't compile. Claims the validator
+    /// already refused (empty, too long, bad regex) are skipped.
+    pub(crate) fn compile(
+        config: &ServerConfig,
+        limits: &el::Limits,
+        diags: &mut Vec<Diagnostic>,
+    ) -> ClaimSet {
+        let mut access = Vec::new();
+        let mut identity = Vec::new();
+        let mut sub = None;
+        for (i, c) in config.claims.iter().enumerate() {
+            let path = format!("/claims/{i}/value");
+            let value = match (c.value_type, c.group_filter_type) {
+                (Some(ValueType::Expression | ValueType::System), _) => {
+                    if c.value.trim().is_empty() || c.value.chars().count() > limits.max_length {
+                        continue;
+                    }
+                    match el::compile(&c.value, limits) {
+                        Ok(p) => ClaimValue::Expression(p),
+                        Err(e) => {
+                            let mut d = Diagnostic::error(
+                                "claim.value.expression",
+                                path,
+                                format!(
+                                    "the expression of the claim {:?} doesn't compile: {}",
+                                    c.name, e.message
+                                ),
+                            )
+                            .with_span(e.span);
+                            if let Some(h) = e.hint {
+                                d = d.with_hint(h);
+                            }
+                            diags.push(d);
+                            continue;
+                        }
+                    }
+                }
+                (Some(ValueType::Groups), Some(kind)) => match GroupFilter::new(kind, &c.value) {
+                    Ok(f) => ClaimValue::Groups(f),
+                    Err(_) => continue,
+                },
+                _ => continue,
+            };
+            let (Some(ty), Status::Active) = (c.claim_type, c.status) else {
+                continue;
+            };
+            let compiled = CompiledClaim {
+                name: c.name.clone(),
+                value,
+                scopes: c.conditions.scopes.clone(),
+                always_include: c.always_include(),
+                system: c.system || c.value_type == Some(ValueType::System),
+            };
+            match ty {
+                ClaimType::Resource if c.name == "sub" => {
+                    if sub.is_none() {
+                        sub = Some(CompiledClaim {
+                            system: true,
+                            ..compiled
+                        });
+                    }
+                }
+                ClaimType::Resource => access.push(compiled),
+                ClaimType::Identity => {
+                    if STANDARD_ID_CLAIMS.contains(&c.name.as_str()) {
+                        diags.push(Diagnostic::warning(
+                            "claim.name.standard",
+                            format!("/claims/{i}/name"),
+                            format!(
+                                "{:?} is an OIDC standard claim; when its scope is granted the value from the user profile is used instead",
+                                c.name
+                            ),
+                        ));
+                    }
+                    identity.push(compiled)
+                }
+            }
+        }
+        let sub = match sub {
+            Some(s) => Some(s),
+            None => match el::compile(DEFAULT_SUB_EXPRESSION, &el::Limits::default()) {
+                Ok(p) => Some(CompiledClaim {
+                    name: "sub".into(),
+                    value: ClaimValue::Expression(p),
+                    scopes: Vec::new(),
+                    always_include: true,
+                    system: true,
+                }),
+                Err(e) => {
+                    // Only reachable if the engine regressed; reported like any other problem.
+                    diags.push(Diagnostic::error(
+                        "claim.sub.default",
+                        "/claims",
+                        format!("the default sub claim expression doesn't compile: {e}"),
+                    ));
+                    None
+                }
+            },
+        };
+        ClaimSet {
+            sub,
+            access,
+            identity,
+        }
+    }
+}
+
+/// What a successful mint returns: the tokens and the RFC 6749 §5.1 response fields.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TokenResponse {
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Access-token lifetime in seconds (absent when no access token is issued).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_in: Option<i64>,
+    /// The granted scopes, space-separated.
+    pub scope: String,
+    /// The signed access token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_token: Option<String>,
+    /// The signed ID token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    /// The opaque refresh-token handle (43 base64url characters).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    /// What the host stores under the refresh-token handle (not part of the response body).
+    #[serde(skip)]
+    pub refresh_record: Option<RefreshRecord>,
+}
+
+impl TokenResponse {
+    /// The token-endpoint response body (RFC 6749 §5.1): `access_token`, `token_type`,
+    /// `expires_in`, `scope`, and `refresh_token` / `id_token` when issued.
+    pub fn to_json(&self) -> Value {
+        let mut m = Map::new();
+        if let Some(t) = &self.access_token {
+            m.insert("access_token".into(), Value::from(t.as_str()));
+        }
+        m.insert("token_type".into(), Value::from(self.token_type));
+        if let Some(e) = self.expires_in {
+            m.insert("expires_in".into(), Value::from(e));
+        }
+        m.insert("scope".into(), Value::from(self.scope.as_str()));
+        if let Some(t) = &self.refresh_token {
+            m.insert("refresh_token".into(), Value::from(t.as_str()));
+        }
+        if let Some(t) = &self.id_token {
+            m.insert("id_token".into(), Value::from(t.as_str()));
+        }
+        Value::Object(m)
+    }
+}
+
+/// Which tokens a grant yields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Plan {
+    pub access: bool,
+    pub id: bool,
+    /// The ID token carries every scope-dependent claim (no access token in the response).
+    pub full_id: bool,
+    pub refresh: bool,
+}
+
+/// Grant types whose `offline_access` yields a refresh token.
+fn issues_refresh(g: &crate::config::GrantType) -> bool {
+    use crate::config::GrantType::*;
+    matches!(
+        g,
+        AuthorizationCode | Password | RefreshToken | DeviceCode | InteractionCode
+    )
+}
+
+pub(crate) fn plan(grant: &Grant) -> Result<Plan, OAuthError> {
+    let has = |s: &str| grant.scopes.iter().any(|g| g == s);
+    let openid = has("openid");
+    let user = grant.subject.is_some();
+    if grant.grant_type == crate::config::GrantType::Implicit {
+        // The authorization endpoint: the response type says which tokens. Without one, both
+        // (the access token, and the ID token when `openid` is granted).
+        let default = ResponseType::parse("token id_token");
+        let rt = grant.response_type.as_ref().unwrap_or(&default);
+        let access = rt.contains("token");
+        let wants_id = rt.contains("id_token");
+        if wants_id && !openid && grant.response_type.is_some() {
+            return Err(OAuthError::new(OAuthErrorId::OpenidScopeRequired));
+        }
+        let id = wants_id && openid && user;
+        if !access && !id {
+            return Err(OAuthError::new(OAuthErrorId::AccessTokenNotGenerated)
+                .with_cause(format!("the response type {rt} asks for no token")));
+        }
+        return Ok(Plan {
+            access,
+            id,
+            full_id: id && !access,
+            refresh: false,
+        });
+    }
+    Ok(Plan {
+        access: true,
+        id: openid && user,
+        full_id: false,
+        refresh: has("offline_access") && user && issues_refresh(&grant.grant_type),
+    })
+}
+
+/// Groups whose names GROUPS claims filter: the user's Okta groups (types `OKTA_GROUP` and
+/// `BUILT_IN`, or no type given), in the order given.
+fn okta_group_names(context: &Value) -> Vec<&str> {
+    context
+        .pointer("/user/groups")
+        .and_then(Value::as_array)
+        .map(|groups| {
+            groups
+                .iter()
+                .filter(|g| {
+                    matches!(
+                        g.get("type").and_then(Value::as_str),
+                        None | Some("OKTA_GROUP" | "BUILT_IN")
+                    )
+                })
+                .filter_map(|g| g.get("name").and_then(Value::as_str))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Per-mint evaluation state: the context converted once, the group names read once.
+struct Evaluation<'a> {
+    ctx: el::Context,
+    grant: &'a Grant,
+    groups: Option<Vec<&'a str>>,
+}
+
+impl<'a> Evaluation<'a> {
+    fn new(grant: &'a Grant) -> Result<Self, OAuthError> {
+        let ctx = el::Context::from_json(&grant.context).map_err(|e| {
+            OAuthError::new(OAuthErrorId::AccessTokenNotGenerated)
+                .with_cause(format!("the grant's context is not usable: {e}"))
+        })?;
+        Ok(Evaluation {
+            ctx,
+            grant,
+            groups: None,
+        })
+    }
+
+    /// The claim's value; `None` when it evaluates to null (the claim is omitted).
+    fn value(&mut self, c: &CompiledClaim) -> Result<Option<Value>, OAuthError> {
+        match &c.value {
+            ClaimValue::Expression(p) => match p.eval(&self.ctx) {
+                Ok(v) if v.is_null() => Ok(None),
+                Ok(v) => Ok(Some(v.to_json())),
+                Err(e) => {
+                    let id = if c.system {
+                        OAuthErrorId::SystemClaimEvaluationFailure
+                    } else {
+                        OAuthErrorId::UserClaimEvaluationFailure
+                    };
+                    Err(OAuthError::with_arg(id, &c.name).with_cause(e.to_string()))
+                }
+            },
+            ClaimValue::Groups(f) => {
+                let grant = self.grant;
+                let names = self
+                    .groups
+                    .get_or_insert_with(|| okta_group_names(&grant.context));
+                match f.apply(names.iter().copied()) {
+                    Ok(list) => Ok(Some(Value::from(list))),
+                    Err(n) => Err(OAuthError::new(OAuthErrorId::TooManyGroupsInGroupsClaim)
+                        .with_cause(format!(
+                            "{n} groups match the filter of the claim {:?}; at most {} are allowed",
+                            c.name,
+                            crate::claims::MAX_GROUPS_IN_CLAIM
+                        ))),
+                }
+            }
+        }
+    }
+
+    /// Adds the custom claims that apply, in configuration order; names already present keep
+    /// their value.
+    fn custom(
+        &mut self,
+        claims: &[CompiledClaim],
+        only_always_included: bool,
+        out: &mut Map<String, Value>,
+    ) -> Result<(), OAuthError> {
+        for c in claims {
+            if !c.applies(&self.grant.scopes)
+                || (only_always_included && !c.always_include)
+                || out.contains_key(&c.name)
+            {
+                continue;
+            }
+            if let Some(v) = self.value(c)? {
+                out.insert(c.name.clone(), v);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn profile_of(grant: &Grant) -> (Map<String, Value>, Option<i64>) {
+    let user = grant.context.get("user");
+    let profile = user
+        .and_then(|u| u.get("profile"))
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let updated = user
+        .and_then(|u| u.get("lastUpdated"))
+        .and_then(Value::as_str)
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.timestamp());
+    (profile, updated)
+}
+
+fn standard(grant: &Grant, full: bool) -> StandardClaims {
+    let (profile, updated) = profile_of(grant);
+    standard_claims(
+        &profile,
+        updated,
+        OidcScopes::from_granted(grant.scopes.iter().map(String::as_str)),
+        full,
+    )
+}
+
+fn b64_random(rng: &mut impl CryptoRng) -> String {
+    let mut bytes = [0u8; 32];
+    rng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Mints the tokens of `grant`. See [`AuthorizationServer::mint`](crate::AuthorizationServer::mint).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn mint(
+    claims: &ClaimSet,
+    config: &ServerConfig,
+    at_jwt_typ: bool,
+    grant: &Grant,
+    code: Option<&str>,
+    keys: &KeySet,
+    now: DateTime<Utc>,
+    rng: &mut impl CryptoRng,
+) -> Result<TokenResponse, OAuthError> {
+    let plan = plan(grant)?;
+    let server = &config.authorization_server;
+    let issuer = server.issuer.as_deref().unwrap_or_default();
+    let signer = keys.signer();
+    let iat = now.timestamp();
+    let mut eval = Evaluation::new(grant)?;
+    let user_id = grant.subject.as_ref().map(|s| s.user_id.as_str());
+    let auth_time = grant
+        .auth_time
+        .unwrap_or_else(|| grant.evaluated_at.timestamp());
+    let access_lifetime = grant.lifetimes.access_token_lifetime_minutes * 60;
+
+    let mut access_token = None;
+    if plan.access {
+        let mut at = Map::new();
+        at.insert("ver".into(), Value::from(1));
+        at.insert("jti".into(), Value::from(new_jti(JtiKind::Access, rng)));
+        at.insert("iss".into(), Value::from(issuer));
+        at.insert(
+            "aud".into(),
+            Value::from(server.audiences.first().map_or("", String::as_str)),
+        );
+        at.insert("iat".into(), Value::from(iat));
+        at.insert("exp".into(), Value::from(iat + access_lifetime));
+        at.insert("cid".into(), Value::from(grant.client_id.as_str()));
+        if let Some(uid) = user_id {
+            at.insert("uid".into(), Value::from(uid));
+        }
+        at.insert("scp".into(), Value::from(grant.scopes.clone()));
+        if user_id.is_some() {
+            at.insert("auth_time".into(), Value::from(auth_time));
+        }
+        let sub = match &claims.sub {
+            Some(c) => eval.value(c)?,
+            None => None,
+        };
+        match sub {
+            Some(v) => {
+                at.insert("sub".into(), v);
+            }
+            None => {
+                return Err(OAuthError::with_arg(
+                    OAuthErrorId::SystemClaimEvaluationFailure,
+                    "sub",
+                )
+                .with_cause("the sub expression evaluated to null"));
+            }
+        }
+        eval.custom(&claims.access, false, &mut at)?;
+        let payload = serde_json::to_vec(&at).map_err(|e| {
+            OAuthError::new(OAuthErrorId::AccessTokenNotGenerated).with_cause(e.to_string())
+        })?;
+        let mut header = Map::new();
+        if at_jwt_typ {
+            header.insert("typ".into(), Value::from("at+jwt"));
+        }
+        let token = signer.sign_compact(&header, &payload).map_err(|e| {
+            OAuthError::new(OAuthErrorId::AccessTokenNotGenerated).with_cause(e.to_string())
+        })?;
+        access_token = Some(token);
+    }
+
+    let mut id_token = None;
+    if plan.id {
+        let user_id = user_id.unwrap_or_default();
+        let std = standard(grant, plan.full_id);
+        let mut id = Map::new();
+        id.insert("sub".into(), Value::from(user_id));
+        for (k, v) in std.early {
+            id.insert(k.into(), v);
+        }
+        id.insert("ver".into(), Value::from(1));
+        id.insert("iss".into(), Value::from(issuer));
+        id.insert("aud".into(), Value::from(grant.client_id.as_str()));
+        id.insert("iat".into(), Value::from(iat));
+        id.insert("exp".into(), Value::from(iat + ID_TOKEN_LIFETIME_SECONDS));
+        id.insert("jti".into(), Value::from(new_jti(JtiKind::Id, rng)));
+        let amr = grant
+            .context
+            .pointer("/session/amr")
+            .filter(|v| v.is_array())
+            .cloned()
+            .unwrap_or_else(|| Value::from(vec!["pwd"]));
+        id.insert("amr".into(), amr);
+        if let Some(idp) = grant
+            .idp
+            .clone()
+            .or_else(|| grant.context.pointer("/org/id").cloned())
+        {
+            id.insert("idp".into(), idp);
+        }
+        if let Some(n) = &grant.nonce {
+            id.insert("nonce".into(), Value::from(n.as_str()));
+        }
+        for (k, v) in std.late {
+            id.insert(k.into(), v);
+        }
+        id.insert("auth_time".into(), Value::from(auth_time));
+        if let Some(at) = &access_token {
+            id.insert(
+                "at_hash".into(),
+                Value::from(left_half_hash(signer.algorithm(), at.as_bytes())),
+            );
+        }
+        if let Some(code) = code {
+            id.insert(
+                "c_hash".into(),
+                Value::from(left_half_hash(signer.algorithm(), code.as_bytes())),
+            );
+        }
+        eval.custom(&claims.identity, !plan.full_id, &mut id)?;
+        let payload = serde_json::to_vec(&id).map_err(|e| {
+            OAuthError::new(OAuthErrorId::IdTokenNotGenerated).with_cause(e.to_string())
+        })?;
+        let token = signer.sign_compact(&Map::new(), &payload).map_err(|e| {
+            OAuthError::new(OAuthErrorId::IdTokenNotGenerated).with_cause(e.to_string())
+        })?;
+        id_token = Some(token);
+    }
+
+    let (refresh_token, refresh_record) = if plan.refresh {
+        (Some(b64_random(rng)), Some(grant.refresh_record(now)))
+    } else {
+        (None, None)
+    };
+
+    Ok(TokenResponse {
+        token_type: "Bearer",
+        expires_in: plan.access.then_some(access_lifetime),
+        scope: grant.scopes.join(" "),
+        access_token,
+        id_token,
+        refresh_token,
+        refresh_record,
+    })
+}
+
+/// The userinfo claims of a grant: `sub`, every scope-dependent standard claim, and every
+/// ID-token claim whose scope condition matches.
+pub(crate) fn userinfo(claims: &ClaimSet, grant: &Grant) -> Result<Map<String, Value>, OAuthError> {
+    let scopes = OidcScopes::from_granted(grant.scopes.iter().map(String::as_str));
+    let Some(subject) = &grant.subject else {
+        return Err(
+            OAuthError::new(OAuthErrorId::InsufficientScope).with_cause("the grant has no user")
+        );
+    };
+    if scopes == OidcScopes::default() {
+        return Err(OAuthError::new(OAuthErrorId::InsufficientScope));
+    }
+    let mut eval = Evaluation::new(grant)?;
+    let std = standard(grant, true);
+    let mut out = Map::new();
+    out.insert("sub".into(), Value::from(subject.user_id.as_str()));
+    for (k, v) in std.early.into_iter().chain(std.late) {
+        out.insert(k.into(), v);
+    }
+    eval.custom(&claims.identity, false, &mut out)?;
+    Ok(out)
+}
