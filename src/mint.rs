@@ -328,11 +328,19 @@ impl<'a> Evaluation<'a> {
     }
 
     /// The claim's value; `None` when it evaluates to null (the claim is omitted).
+    ///
+    /// Without a user (client credentials), a claim about the user can have no value: a GROUPS
+    /// claim, and an expression reading the user or app user whose evaluation fails, are
+    /// omitted instead of failing the request. (Expressions that guard against the missing
+    /// user, such as `user != null ? user.email : app.clientId`, evaluate as written.)
     fn value(&mut self, c: &CompiledClaim) -> Result<Option<Value>, OAuthError> {
+        let userless = self.grant.subject.is_none();
         match &c.value {
+            ClaimValue::Groups(_) if userless => Ok(None),
             ClaimValue::Expression(p) => match p.eval(&self.ctx) {
                 Ok(v) if v.is_null() => Ok(None),
                 Ok(v) => Ok(Some(v.to_json())),
+                Err(_) if userless && p.reads_user() && c.name != "sub" => Ok(None),
                 Err(e) => {
                     let id = if c.system {
                         OAuthErrorId::SystemClaimEvaluationFailure

@@ -121,21 +121,53 @@ struct Compiler<'a> {
     scope: Scope,
     /// > 0 inside a projection or selection
     elem_depth: usize,
+    /// Set when the expression reads the user: the `user` or `appuser` root, or a function
+    /// that reads the user's groups, manager, assistant or directory assignments.
+    reads_user: std::cell::Cell<bool>,
 }
 
+/// Compiles a syntax tree; the flag says whether the expression reads the user.
 pub(crate) fn compile_ast(
     ast: &Expr,
     src: &str,
     limits: &Limits,
     scope: Scope,
-) -> Result<Node, CompileError> {
+) -> Result<(Node, bool), CompileError> {
     let _ = src;
-    Compiler {
+    let mut c = Compiler {
         limits,
         scope,
         elem_depth: 0,
-    }
-    .node(ast)
+        reads_user: std::cell::Cell::new(false),
+    };
+    let node = c.node(ast)?;
+    Ok((node, c.reads_user.get()))
+}
+
+/// Functions that read the user implicitly (groups, manager, assistant, directory users).
+fn func_reads_user(f: Func) -> bool {
+    use Func::*;
+    matches!(
+        f,
+        GroupsContains
+            | GroupsStartsWith
+            | GroupsEndsWith
+            | GetFilteredGroups
+            | IsMemberOfGroupName
+            | IsMemberOfGroup
+            | IsMemberOfAnyGroup
+            | IsMemberOfGroupNameStartsWith
+            | IsMemberOfGroupNameContains
+            | IsMemberOfGroupNameRegex
+            | GetManagerUser
+            | GetManagerAppUser
+            | GetAssistantUser
+            | GetAssistantAppUser
+            | HasDirectoryUser
+            | HasWorkdayUser
+            | FindDirectoryUser
+            | FindWorkdayUser
+    )
 }
 
 /// Builds a `regex` crate regex for a Java pattern. `whole` anchors it (Java `matches()`).
@@ -391,6 +423,9 @@ impl Compiler<'_> {
 
     fn root_ref(&self, name: &str) -> Option<RootRef> {
         if let Some((_, k)) = KNOWN_ROOTS.iter().find(|(n, _)| *n == name) {
+            if matches!(k, KnownRoot::User | KnownRoot::AppUser) {
+                self.reads_user.set(true);
+            }
             return Some(RootRef::Known(*k));
         }
         if name == "group" && self.scope == Scope::Group {
@@ -535,6 +570,7 @@ impl Compiler<'_> {
                 other => GroupExprArg::Dynamic(Box::new(self.node(other)?)),
             };
             let limit = self.node(&args[2])?;
+            self.reads_user.set(true);
             return Ok(Node::FilteredGroups(
                 Box::new(allow),
                 gexpr,
@@ -558,6 +594,9 @@ impl Compiler<'_> {
             None => None,
         };
         let nodes = self.args(args)?;
+        if func_reads_user(f.5) {
+            self.reads_user.set(true);
+        }
         Ok(Node::Call(f.5, nodes, regex, span))
     }
 

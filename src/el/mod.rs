@@ -212,6 +212,7 @@ struct ProgramInner {
     ast: ast::Expr,
     node: compile::Node,
     limits: Limits,
+    reads_user: bool,
 }
 
 impl fmt::Debug for Program {
@@ -235,6 +236,13 @@ impl Program {
         &self.inner.source
     }
 
+    /// Whether the expression reads the user: the `user` or `appuser` root, or a function that
+    /// reads the user's groups, manager, assistant or directory assignments. (In a token issued
+    /// without a user, minting leaves out such a claim when its evaluation fails.)
+    pub fn reads_user(&self) -> bool {
+        self.inner.reads_user
+    }
+
     /// Evaluates the program against a context.
     pub fn eval(&self, ctx: &Context) -> Result<Value, EvalError> {
         eval::eval_program(&self.inner.node, ctx, &self.inner.limits)
@@ -252,7 +260,7 @@ pub(crate) fn compile_with(
     scope: compile::Scope,
 ) -> Result<Program, CompileError> {
     let depth = scan::prescan(source, limits)?;
-    let (ast, node) = if depth <= INLINE_DEPTH {
+    let (ast, (node, reads_user)) = if depth <= INLINE_DEPTH {
         build(source, limits, scope)?
     } else {
         // The recursive-descent parser needs stack in proportion to the nesting depth (much
@@ -282,6 +290,7 @@ pub(crate) fn compile_with(
             ast,
             node,
             limits: limits.clone(),
+            reads_user,
         }),
     })
 }
@@ -295,7 +304,7 @@ fn build(
     source: &str,
     limits: &Limits,
     scope: compile::Scope,
-) -> Result<(ast::Expr, compile::Node), CompileError> {
+) -> Result<(ast::Expr, (compile::Node, bool)), CompileError> {
     let ast = parse::parse(source)?;
     let node = compile::compile_ast(&ast, source, limits, scope)?;
     Ok((ast, node))
