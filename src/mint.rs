@@ -2,7 +2,7 @@
 //! token, the (thin or full) ID token, the refresh token and its record — and the userinfo
 //! claim set.
 //!
-//! Claims are compiled once when the server is compiled ([`ClaimSet::compile`]); minting
+//! Claims are compiled once, when the server is compiled; minting
 //! converts the grant's context to expression values once, evaluates the claims that apply,
 //! serializes each token once and signs those bytes with the key set's prepared signer.
 
