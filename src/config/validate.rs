@@ -5,6 +5,7 @@ use super::{
     ALL_CLIENTS, Claim, ClaimType, EVERYONE, GrantType, GroupFilterType, Policy, Rule,
     SYSTEM_SCOPE_NAMES, Scope, ServerConfig, ValueType,
 };
+use crate::el::functions::did_you_mean;
 use crate::server::Options;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -165,35 +166,6 @@ pub(crate) fn regex_error_reason(e: &regex::Error) -> String {
         }
         other => other.to_string(),
     }
-}
-
-/// Levenshtein distance, for did-you-mean hints.
-pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
-/// The closest candidate to `word`, if it is close enough to be a likely typo.
-pub(crate) fn did_you_mean<'a>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
-    let lower = word.to_ascii_lowercase();
-    candidates
-        .into_iter()
-        .map(|c| (edit_distance(&lower, &c.to_ascii_lowercase()), c))
-        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
 }
 
 /// Validates a bundle; returns every error and warning found.
@@ -1081,6 +1053,9 @@ mod tests {
             Some("authorization_code")
         );
         assert_eq!(did_you_mean("zzz", ["authorization_code"]), None);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(
+            did_you_mean("groupFilterType", ["group_filter_type", "value"]),
+            Some("group_filter_type")
+        );
     }
 }
