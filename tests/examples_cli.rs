@@ -132,3 +132,25 @@ fn preview_cli_contract() {
     let out = preview(&[CONFIG, "examples/data/no-such-request.json"]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
 }
+
+/// The quickstart runs end to end, verifies what it minted, and prints the same bytes every
+/// time (fixed seed and clock).
+#[test]
+fn quickstart_runs_and_verifies() {
+    let run = || {
+        Command::new(env!("CARGO"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["run", "--quiet", "--example", "quickstart"])
+            .output()
+            .expect("cargo runs")
+    };
+    let out = run();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    // (a) access; (b) access + ID; the refresh: access + ID.
+    assert_eq!(text.matches("\nverified: ").count(), 5, "{text}");
+    assert!(text.contains("at_hash matches the access token"));
+    assert!(text.contains("\"error\":\"access_denied\""));
+    assert!(text.contains("the configuration has 3 errors"));
+    assert_eq!(out.stdout, run().stdout);
+}
