@@ -5,21 +5,48 @@
 //! ```text
 //! cargo run --example interop_tokens -- [OUT_DIR] [--seed N]
 //! ```
-//! OUT_DIR defaults to `target/interop`. Keys (and jti values) come from a ChaCha20 RNG seeded
-//! with N (default 2026); `iat`/`exp` come from the system clock, since the verifiers check
-//! them against theirs.
+//! The valid tokens are minted by an `AuthorizationServer` (an authorization-code grant with
+//! openid, a user, groups and custom claims; the ID token with `at_hash` and, through
+//! `mint_with_code`, `c_hash`); the negative cases are minted the same way or derived from
+//! minted tokens. OUT_DIR defaults to `target/interop`. Keys (and jti values) come from a
+//! ChaCha20 RNG seeded with N (default 2026); `iat`/`exp` come from the system clock, since the
+//! verifiers check them against theirs.
 
-use chrono::{TimeDelta, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde_json::{Map, Value, json};
 use std::path::PathBuf;
 use tokenmint::config::RotationMode;
-use tokenmint::token::{Algorithm, JtiKind, KeySet, Signer, left_half_hash, new_jti};
+use tokenmint::token::{Algorithm, KeySet};
+use tokenmint::{AuthorizationServer, Grant, Options, ServerConfig, TokenRequest, TokenResponse};
 
 const ISS: &str = "https://interop.example.com/oauth2/aus1interop";
 const AUD: &str = "api://default";
 const CLIENT: &str = "0oa1interopclient";
+
+/// The server the tokens come from: an authorization-code rule for the interop client, a
+/// GROUPS claim and custom claims in both tokens.
+const CONFIG: &str = r#"{
+  "authorizationServer": {"name": "interop", "audiences": ["api://default"],
+                          "issuer": "https://interop.example.com/oauth2/aus1interop"},
+  "scopes": [{"name": "orders:read"}, {"name": "groups"}],
+  "claims": [
+    {"name": "groups", "claimType": "RESOURCE", "valueType": "GROUPS",
+     "group_filter_type": "REGEX", "value": ".*", "conditions": {"scopes": ["groups"]}},
+    {"name": "department", "claimType": "RESOURCE", "valueType": "EXPRESSION",
+     "value": "user.department"},
+    {"name": "employee_id", "claimType": "IDENTITY", "valueType": "EXPRESSION",
+     "value": "appuser.employeeId", "alwaysIncludeInToken": true}
+  ],
+  "policies": [{"name": "Interop", "description": "The interop client", "priority": 1,
+    "conditions": {"clients": {"include": ["0oa1interopclient"]}},
+    "rules": [{"name": "Code", "priority": 1,
+      "conditions": {"people": {"groups": {"include": ["EVERYONE"]}},
+                     "grantTypes": {"include": ["authorization_code"]},
+                     "scopes": {"include": ["openid", "profile", "email", "orders:read", "groups"]}},
+      "actions": {"token": {"accessTokenLifetimeMinutes": 60}}}]}]
+}"#;
 
 fn obj(v: Value) -> Map<String, Value> {
     match v {
@@ -28,19 +55,53 @@ fn obj(v: Value) -> Map<String, Value> {
     }
 }
 
-fn sign(signer: &Signer, typ: Option<&str>, claims: &Map<String, Value>) -> String {
-    let mut extra = Map::new();
-    if let Some(t) = typ {
-        extra.insert("typ".into(), t.into());
-    }
-    signer
-        .sign_claims(&extra, claims)
-        .unwrap_or_else(|e| fail(&format!("signing failed: {e}")))
-}
-
 fn fail(msg: &str) -> ! {
     eprintln!("interop_tokens: {msg}");
     std::process::exit(1)
+}
+
+/// The authorization-code request of the sample user at `now`, evaluated.
+fn grant_at(server: &AuthorizationServer, now: DateTime<Utc>) -> Grant {
+    let req = json!({
+        "client": {"clientId": CLIENT, "name": "Interop client"},
+        "grantType": "authorization_code",
+        "responseType": "code",
+        "scopes": ["openid", "profile", "email", "orders:read", "groups"],
+        "user": {"id": "00u1interop", "status": "ACTIVE",
+                 "profile": {"login": "ann@example.com", "email": "ann@example.com",
+                             "firstName": "Ann", "lastName": "Example", "department": "Sales"},
+                 "groups": [{"id": "00g1every", "name": "Everyone", "type": "BUILT_IN"},
+                            {"id": "00g1sales", "name": "Sales", "type": "OKTA_GROUP"}]},
+        "appuser": {"userName": "ann@example.com", "employeeId": "E-7"},
+        "nonce": "n-0S6_WzA2Mj",
+        "authTime": now.timestamp() - 60,
+        "idp": "00o1interop",
+        "now": now,
+    });
+    let req = TokenRequest::from_json(&req.to_string()).unwrap_or_else(|e| fail(&e.to_string()));
+    server
+        .evaluate(&req)
+        .unwrap_or_else(|e| fail(&format!("the sample request is refused: {e}")))
+}
+
+/// Mints the grant's tokens, with `c_hash` when a code is given.
+fn mint(
+    server: &AuthorizationServer,
+    grant: &Grant,
+    code: Option<&str>,
+    keys: &KeySet,
+    now: DateTime<Utc>,
+    rng: &mut ChaCha20Rng,
+) -> (String, String) {
+    let minted: TokenResponse = match code {
+        Some(c) => server.mint_with_code(grant, c, keys, now, rng),
+        None => server.mint(grant, keys, now, rng),
+    }
+    .unwrap_or_else(|e| fail(&format!("minting failed: {e}")));
+    match (minted.access_token, minted.id_token) {
+        (Some(at), Some(id)) => (at, id),
+        _ => fail("the grant minted no access token or no ID token"),
+    }
 }
 
 fn main() {
@@ -60,10 +121,17 @@ fn main() {
     let tokens_dir = out.join("tokens");
     std::fs::create_dir_all(&tokens_dir).unwrap_or_else(|e| fail(&e.to_string()));
 
+    let config = ServerConfig::from_json(CONFIG).unwrap_or_else(|e| fail(&e.to_string()));
+    let mut options = Options::default();
+    options.at_jwt_typ = true;
+    let server =
+        AuthorizationServer::compile(config, options).unwrap_or_else(|e| fail(&e.to_string()));
+
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     let now = Utc::now();
     let start = now - TimeDelta::days(30);
-    let t = now.timestamp() - 5;
+    let t = now - TimeDelta::seconds(5);
+    let grant = grant_at(&server, t);
     let mut jwks_keys = Vec::new();
     let mut manifest = Vec::new();
     let write = |name: String, jwt: &str| {
@@ -75,35 +143,16 @@ fn main() {
         let a = alg.name().to_ascii_lowercase();
         let mut keys = KeySet::generate(alg, RotationMode::Auto, start, &mut rng)
             .unwrap_or_else(|e| fail(&e.to_string()));
-        let access = |signer: &Signer, rng: &mut ChaCha20Rng, iat: i64, typ: Option<&str>| {
-            let claims = obj(json!({
-                "ver": 1, "jti": new_jti(JtiKind::Access, rng), "iss": ISS, "aud": AUD,
-                "iat": iat, "exp": iat + 3600, "cid": CLIENT, "uid": "00u1interop",
-                "scp": ["openid", "profile", "orders:read"], "auth_time": iat - 60,
-                "sub": "ann@example.com", "groups": ["Everyone", "Sales"]}));
-            sign(signer, typ, &claims)
-        };
         // A token signed by the first key, which is EXPIRED (but still published) after the
         // rotation below.
-        let old = access(keys.signer(), &mut rng, t, None);
+        let (old, _) = mint(&server, &grant, None, &keys, t, &mut rng);
         keys.rotate(now - TimeDelta::minutes(1), &mut rng)
             .unwrap_or_else(|e| fail(&e.to_string()));
         jwks_keys.extend(keys.jwks()["keys"].as_array().cloned().unwrap_or_default());
-        let signer = keys.signer();
-        let at = access(signer, &mut rng, t, Some("at+jwt"));
         let mut code_bytes = [0u8; 24];
         rand::RngCore::fill_bytes(&mut rng, &mut code_bytes);
         let code: String = code_bytes.iter().map(|b| format!("{b:02x}")).collect();
-        let id_claims = |at_hash: String| {
-            obj(json!({
-                "sub": "00u1interop", "name": "Ann Example", "email": "ann@example.com",
-                "ver": 1, "iss": ISS, "aud": CLIENT, "iat": t, "exp": t + 3600,
-                "jti": new_jti(JtiKind::Id, &mut ChaCha20Rng::seed_from_u64(seed ^ 0x1d)),
-                "amr": ["pwd"], "idp": "00o1interop", "nonce": "n-0S6_WzA2Mj",
-                "preferred_username": "ann@example.com", "auth_time": t - 60,
-                "at_hash": at_hash, "c_hash": left_half_hash(alg, code.as_bytes())}))
-        };
-        let id = sign(signer, None, &id_claims(left_half_hash(alg, at.as_bytes())));
+        let (at, id) = mint(&server, &grant, Some(&code), &keys, t, &mut rng);
         // Negative cases.
         let (head, sig) = at.rsplit_once('.').unwrap_or_else(|| fail("bad token"));
         let (h, p) = head.split_once('.').unwrap_or_else(|| fail("bad token"));
@@ -111,12 +160,18 @@ fn main() {
         let i = flipped.len() / 2;
         flipped[i] = if flipped[i] == b'A' { b'B' } else { b'A' };
         let tampered = format!("{h}.{}.{sig}", String::from_utf8_lossy(&flipped));
-        let bad_hash = sign(
-            signer,
+        // The ID token of a second mint: its at_hash is of that mint's access token, not `at`.
+        let (_, bad_hash) = mint(&server, &grant, Some(&code), &keys, t, &mut rng);
+        // Minted two hours ago: its 60 minutes are over.
+        let two_hours_ago = t - TimeDelta::hours(2);
+        let (expired, _) = mint(
+            &server,
+            &grant_at(&server, two_hours_ago),
             None,
-            &id_claims(left_half_hash(alg, old.as_bytes())),
+            &keys,
+            two_hours_ago,
+            &mut rng,
         );
-        let expired = access(signer, &mut rng, t - 7200, None);
 
         let at_file = write(format!("at_{a}.jwt"), &at);
         let entries = [
@@ -124,7 +179,7 @@ fn main() {
                 at_file.clone(),
                 "access",
                 "valid",
-                "access token (typ at+jwt)",
+                "minted access token (typ at+jwt)",
                 None,
             ),
             (
@@ -138,7 +193,7 @@ fn main() {
                 write(format!("id_{a}.jwt"), &id),
                 "id",
                 "valid",
-                "ID token with at_hash and c_hash",
+                "minted ID token with at_hash and c_hash (mint_with_code)",
                 Some(at_file.clone()),
             ),
             (
@@ -152,14 +207,14 @@ fn main() {
                 write(format!("id_bad_at_hash_{a}.jwt"), &bad_hash),
                 "id",
                 "invalid",
-                "at_hash of another access token",
+                "ID token of a second mint: at_hash of another access token",
                 Some(at_file.clone()),
             ),
             (
                 write(format!("at_expired_{a}.jwt"), &expired),
                 "access",
                 "invalid",
-                "exp one hour ago",
+                "minted two hours ago, exp one hour ago",
                 None,
             ),
         ];

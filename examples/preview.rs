@@ -1,40 +1,71 @@
-//! The offline Token Preview: which policy and rule a request matches, and why.
+//! The offline Token Preview: which policy and rule a request matches, why, and the tokens it
+//! mints.
 //!
 //! ```text
-//! cargo run --example preview -- CONFIG.json REQUEST.json [--json] [--seed N] [--alg ALG]
+//! cargo run --example preview -- CONFIG.json REQUEST.json [--json] [--seed N] [--alg ALG] [--code CODE]
 //! ```
 //!
 //! CONFIG is a server bundle in Management API shapes, REQUEST a token request (see
-//! `examples/data/`). Without `--json` it prints the trace and the decision; with `--json` one
-//! JSON object. `--seed` and `--alg` are checked now and used once tokens are minted.
+//! `examples/data/`). A key set for `--alg` (RS256 by default) is generated at the request's
+//! `now`, from a ChaCha20 RNG seeded with `--seed N` (same seed, same keys, jti values and
+//! refresh handle; byte-identical tokens for RS*, EdDSA) or from OS randomness; the tokens are
+//! minted with the same RNG. `--code CODE` mints as for a hybrid authorization response that
+//! also carries the authorization code CODE: the ID token gets its `c_hash`.
 //!
-//! Exit status: 0 granted, 1 denied (an OAuth error), 2 bad arguments, configuration or request.
+//! Without `--json` it prints the compile warnings, the trace, then each token decoded (header
+//! and payload, the signature left out as Okta's Token Preview does) with its compact form, the
+//! refresh-token handle and record, and the JWKS. With `--json` it prints one object:
+//!
+//! ```text
+//! {"decision": {"policy", "rule", "scopes", "lifetimes"} | null,
+//!  "error": {"error", "error_description", "cause"?} | null,
+//!  "trace": [...],
+//!  "access_token": {"header", "payload", "compact"} | null,
+//!  "id_token": {"header", "payload", "compact"} | null,
+//!  "refresh_token": {"handle", "record"} | null,
+//!  "jwks": {"keys": [...]}}
+//! ```
+//!
+//! A request that matches but whose tokens can't be minted (e.g. a claim expression that fails)
+//! has both a `decision` and an `error`; `cause` says what failed inside.
+//!
+//! Exit status: 0 tokens minted, 1 denied or mint error (an OAuth error), 2 bad arguments,
+//! configuration or request. Output to a closed pipe (`preview … | head`) ends quietly.
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
 use serde_json::{Value, json};
+use std::io::{self, Write};
 use std::process::ExitCode;
+use std::str::FromStr;
+use tokenmint::config::RotationMode;
 use tokenmint::policy::Outcome;
-use tokenmint::{AuthorizationServer, Options, ServerConfig, TokenRequest};
+use tokenmint::token::{Algorithm, KeySet};
+use tokenmint::{AuthorizationServer, OAuthError, Options, ServerConfig, TokenRequest};
+use tokenmint::{TokenResponse, Trace};
 
-const ALGS: [&str; 10] = [
-    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
-];
-const USAGE: &str = "usage: preview CONFIG.json REQUEST.json [--json] [--seed N] [--alg ALG]\n  ALG: RS256 (default), RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA";
+const USAGE: &str = "usage: preview CONFIG.json REQUEST.json [--json] [--seed N] [--alg ALG] [--code CODE]\n  ALG: RS256 (default), RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA";
+
+/// What Okta's Token Preview shows instead of the signature.
+const SIGNATURE_REMOVED: &str = "/* The JWT signature has been removed from this token preview. */";
 
 struct Args {
     config: String,
     request: String,
     json: bool,
-    #[allow(dead_code)] // used once minting lands
     seed: Option<u64>,
-    #[allow(dead_code)]
-    alg: String,
+    alg: Algorithm,
+    code: Option<String>,
 }
 
 fn parse_args() -> Result<Args, String> {
     let mut files = Vec::new();
     let mut json = false;
     let mut seed = None;
-    let mut alg = "RS256".to_owned();
+    let mut alg = Algorithm::RS256;
+    let mut code = None;
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -48,13 +79,20 @@ fn parse_args() -> Result<Args, String> {
             }
             "--alg" => {
                 let v = it.next().ok_or("--alg needs an algorithm")?;
-                if !ALGS.contains(&v.as_str()) {
-                    return Err(format!(
+                alg = Algorithm::from_str(&v).map_err(|_| {
+                    let names: Vec<&str> = Algorithm::ALL.iter().map(|a| a.name()).collect();
+                    format!(
                         "--alg: unsupported algorithm {v:?}; use one of {}",
-                        ALGS.join(", ")
-                    ));
+                        names.join(", ")
+                    )
+                })?;
+            }
+            "--code" => {
+                let v = it.next().ok_or("--code needs an authorization code")?;
+                if v.is_empty() {
+                    return Err("--code: the code is empty".into());
                 }
-                alg = v;
+                code = Some(v);
             }
             "-h" | "--help" => return Err(String::new()),
             s if s.starts_with("--") => return Err(format!("unknown option {s}")),
@@ -70,97 +108,264 @@ fn parse_args() -> Result<Args, String> {
         json,
         seed,
         alg,
+        code,
     })
+}
+
+/// A compact JWS split into its decoded header and payload.
+struct Decoded {
+    header: Value,
+    payload: Value,
+    compact: String,
+}
+
+fn decode(compact: &str) -> Result<Decoded, String> {
+    let part = |s: &str| -> Result<Value, String> {
+        let bytes = URL_SAFE_NO_PAD
+            .decode(s)
+            .map_err(|e| format!("not base64url: {e}"))?;
+        serde_json::from_slice(&bytes).map_err(|e| format!("not JSON: {e}"))
+    };
+    let mut it = compact.split('.');
+    let (Some(h), Some(p), Some(_), None) = (it.next(), it.next(), it.next(), it.next()) else {
+        return Err("not a compact JWS".into());
+    };
+    Ok(Decoded {
+        header: part(h)?,
+        payload: part(p)?,
+        compact: compact.to_owned(),
+    })
+}
+
+/// Everything the preview prints, computed before anything is written.
+struct Preview {
+    trace: Trace,
+    /// The mint error of a granted request.
+    mint_error: Option<OAuthError>,
+    tokens: Option<TokenResponse>,
+    access: Option<Decoded>,
+    id: Option<Decoded>,
+    jwks: Value,
+}
+
+impl Preview {
+    fn error(&self) -> Option<&OAuthError> {
+        match &self.trace.outcome {
+            Outcome::Denied(e) => Some(e),
+            Outcome::Granted(_) => self.mint_error.as_ref(),
+        }
+    }
+}
+
+fn error_json(e: &OAuthError) -> Value {
+    let mut v = e.to_json();
+    if let (Some(cause), Value::Object(m)) = (&e.cause, &mut v) {
+        m.insert("cause".into(), Value::from(cause.as_str()));
+    }
+    v
+}
+
+fn pretty(v: &Value) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_else(|e| format!("(unprintable: {e})"))
+}
+
+fn write_json(out: &mut impl Write, p: &Preview) -> io::Result<()> {
+    let decision = match &p.trace.outcome {
+        Outcome::Granted(g) => json!({"policy": g.policy, "rule": g.rule, "scopes": g.scopes,
+                                      "lifetimes": g.lifetimes}),
+        Outcome::Denied(_) => Value::Null,
+    };
+    let token = |d: &Option<Decoded>| match d {
+        Some(d) => json!({"header": d.header, "payload": d.payload, "compact": d.compact}),
+        None => Value::Null,
+    };
+    let refresh = match &p.tokens {
+        Some(TokenResponse {
+            refresh_token: Some(handle),
+            refresh_record,
+            ..
+        }) => json!({"handle": handle, "record": refresh_record}),
+        _ => Value::Null,
+    };
+    let doc = json!({
+        "decision": decision,
+        "error": p.error().map_or(Value::Null, error_json),
+        "trace": p.trace.steps,
+        "access_token": token(&p.access),
+        "id_token": token(&p.id),
+        "refresh_token": refresh,
+        "jwks": p.jwks,
+    });
+    writeln!(out, "{}", pretty(&doc))
+}
+
+fn write_token(out: &mut impl Write, title: &str, d: &Decoded) -> io::Result<()> {
+    writeln!(out, "\n== {title}")?;
+    writeln!(out, "{}", pretty(&d.header))?;
+    writeln!(out, ".")?;
+    writeln!(out, "{}", pretty(&d.payload))?;
+    writeln!(out, ".")?;
+    writeln!(out, "{SIGNATURE_REMOVED}")?;
+    writeln!(out, "\n-- compact ({} characters)", d.compact.len())?;
+    writeln!(out, "{}", d.compact)
+}
+
+fn write_readable(
+    out: &mut impl Write,
+    server: &AuthorizationServer,
+    request: &TokenRequest,
+    p: &Preview,
+) -> io::Result<()> {
+    for w in server.warnings() {
+        writeln!(out, "{w}")?;
+    }
+    let scopes = match &request.scopes {
+        Some(s) => format!("[{}]", s.join(", ")),
+        None => "(no scope parameter)".to_owned(),
+    };
+    writeln!(
+        out,
+        "Token preview: client {}, grant {}, scopes {scopes}{}\n",
+        request.client.client_id,
+        request.grant_type,
+        request
+            .user
+            .as_ref()
+            .map(|u| format!(", user {}", u.id))
+            .unwrap_or_default()
+    )?;
+    writeln!(out, "{}", p.trace)?;
+    if let Some(e) = &p.mint_error {
+        writeln!(out, "\nThe request matched, but no tokens could be minted:")?;
+        writeln!(out, "  {}: {}", e.error(), e.description())?;
+        if let Some(cause) = &e.cause {
+            writeln!(out, "  cause: {cause}")?;
+        }
+    } else if let Outcome::Denied(e) = &p.trace.outcome
+        && let Some(cause) = &e.cause
+    {
+        writeln!(out, "  cause: {cause}")?;
+    }
+    if let Some(t) = &p.tokens {
+        let mut summary = format!("\n== token response: token_type {}", t.token_type);
+        if let Some(e) = t.expires_in {
+            summary.push_str(&format!(", expires_in {e}"));
+        }
+        summary.push_str(&format!(", scope {:?}", t.scope));
+        writeln!(out, "{summary}")?;
+    }
+    if let Some(d) = &p.access {
+        write_token(out, "access token", d)?;
+    }
+    if let Some(d) = &p.id {
+        write_token(out, "ID token", d)?;
+    }
+    if let Some(t) = &p.tokens
+        && let Some(handle) = &t.refresh_token
+    {
+        writeln!(out, "\n== refresh token\n{handle}")?;
+        if let Some(r) = &t.refresh_record {
+            let record = serde_json::to_value(r).unwrap_or(Value::Null);
+            writeln!(out, "-- record to store under it\n{}", pretty(&record))?;
+        }
+    }
+    writeln!(out, "\n== JWKS\n{}", pretty(&p.jwks))
+}
+
+fn fail(msg: &str) -> ExitCode {
+    let _ = writeln!(io::stderr(), "preview: {msg}");
+    ExitCode::from(2)
 }
 
 fn main() -> ExitCode {
     let args = match parse_args() {
         Ok(a) => a,
         Err(msg) => {
+            let mut err = io::stderr();
             if !msg.is_empty() {
-                eprintln!("preview: {msg}");
+                let _ = writeln!(err, "preview: {msg}");
             }
-            eprintln!("{USAGE}");
+            let _ = writeln!(err, "{USAGE}");
             return ExitCode::from(2);
         }
     };
-    let read = |path: &str| {
-        std::fs::read_to_string(path).map_err(|e| format!("preview: can't read {path}: {e}"))
-    };
+    let read =
+        |path: &str| std::fs::read_to_string(path).map_err(|e| format!("can't read {path}: {e}"));
     let (config_text, request_text) = match (read(&args.config), read(&args.request)) {
         (Ok(c), Ok(r)) => (c, r),
-        (Err(e), _) | (_, Err(e)) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
+        (Err(e), _) | (_, Err(e)) => return fail(&e),
     };
     let server = match ServerConfig::from_json(&config_text)
         .and_then(|c| AuthorizationServer::compile(c, Options::default()))
     {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("preview: {}: {e}", args.config);
-            return ExitCode::from(2);
-        }
+        Err(e) => return fail(&format!("{}: {e}", args.config)),
     };
     let request = match TokenRequest::from_json(&request_text) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("preview: {}: not a valid token request: {e}", args.request);
-            return ExitCode::from(2);
+            return fail(&format!("{}: not a valid token request: {e}", args.request));
         }
     };
+
+    let mut rng = match args.seed {
+        Some(seed) => ChaCha20Rng::seed_from_u64(seed),
+        None => ChaCha20Rng::from_rng(&mut rand::rng()),
+    };
+    let now = request.now;
+    let keys = match KeySet::generate(args.alg, RotationMode::Auto, now, &mut rng) {
+        Ok(k) => k,
+        Err(e) => return fail(&format!("can't generate a {} key: {e}", args.alg)),
+    };
     let trace = server.explain(&request);
-    let granted = matches!(trace.outcome, Outcome::Granted(_));
-    if args.json {
-        let (decision, error) = match &trace.outcome {
-            Outcome::Granted(g) => (
-                json!({"policy": g.policy, "rule": g.rule, "scopes": g.scopes,
-                       "lifetimes": g.lifetimes}),
-                Value::Null,
-            ),
-            Outcome::Denied(e) => (Value::Null, e.to_json()),
+    let mut p = Preview {
+        trace,
+        mint_error: None,
+        tokens: None,
+        access: None,
+        id: None,
+        jwks: keys.jwks(),
+    };
+    if let Outcome::Granted(grant) = &p.trace.outcome {
+        let minted = match &args.code {
+            Some(code) => server.mint_with_code(grant, code, &keys, now, &mut rng),
+            None => server.mint(grant, &keys, now, &mut rng),
         };
-        let out = json!({
-            "decision": decision,
-            "error": error,
-            "trace": trace.steps,
-            "access_token": null,
-            "id_token": null,
-            "refresh_token": null,
-            "jwks": {"keys": []},
-        });
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&out)
-                .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
-        );
-    } else {
-        for w in server.warnings() {
-            println!("{w}");
-        }
-        let scopes = match &request.scopes {
-            Some(s) => format!("[{}]", s.join(", ")),
-            None => "(no scope parameter)".to_owned(),
-        };
-        println!(
-            "Token preview: client {}, grant {}, scopes {scopes}{}\n",
-            request.client.client_id,
-            request.grant_type,
-            request
-                .user
-                .as_ref()
-                .map(|u| format!(", user {}", u.id))
-                .unwrap_or_default()
-        );
-        println!("{trace}");
-        if granted {
-            println!("\n(tokens are not minted by this build yet)");
+        match minted {
+            Ok(t) => {
+                let dec = |t: &Option<String>| t.as_deref().map(decode).transpose();
+                match (dec(&t.access_token), dec(&t.id_token)) {
+                    (Ok(a), Ok(i)) => {
+                        p.access = a;
+                        p.id = i;
+                    }
+                    (Err(e), _) | (_, Err(e)) => {
+                        return fail(&format!("a minted token doesn't decode: {e}"));
+                    }
+                }
+                p.tokens = Some(t);
+            }
+            Err(e) => p.mint_error = Some(e),
         }
     }
-    if granted {
-        ExitCode::SUCCESS
-    } else {
+    let code = if p.error().is_some() {
         ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    };
+
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let written = if args.json {
+        write_json(&mut out, &p)
+    } else {
+        write_readable(&mut out, &server, &request, &p)
+    }
+    .and_then(|()| out.flush());
+    match written {
+        Ok(()) => code,
+        // The reader went away (`preview … | head`): nothing more to say.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => code,
+        Err(e) => fail(&format!("can't write the preview: {e}")),
     }
 }

@@ -120,6 +120,12 @@ fn example_data() {
         ("request-code.json", Some("Everyone but contractors")),
         ("request-refresh.json", Some("Everyone but contractors")),
         ("request-denied.json", None),
+        (
+            "request-implicit-id-token.json",
+            Some("Everyone but contractors"),
+        ),
+        ("request-hybrid.json", Some("Everyone but contractors")),
+        ("request-mint-error.json", Some("Everyone but contractors")),
     ] {
         let req = TokenRequest::from_json(&read(file)).expect("sample request parses");
         let result = server.evaluate(&req);

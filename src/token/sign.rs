@@ -105,13 +105,19 @@ impl Signer {
         let mut out = b64url(&header_json);
         out.push('.');
         out.push_str(&b64url(payload_json));
-        let signature = self
-            .inner
-            .sign(out.as_bytes())
-            .map_err(|e| MintError::Sign(e.to_string()))?;
+        let signature = self.sign_raw(out.as_bytes())?;
         out.push('.');
         out.push_str(&b64url(&signature));
         Ok(out)
+    }
+
+    /// The raw signature of a JWS signing input (`base64url(header).base64url(payload)`, as
+    /// given, nothing encoded or checked) — the cryptographic step of
+    /// [`Signer::sign_compact`] alone, e.g. to measure it.
+    pub fn sign_raw(&self, signing_input: &[u8]) -> Result<Vec<u8>, MintError> {
+        self.inner
+            .sign(signing_input)
+            .map_err(|e| MintError::Sign(e.to_string()))
     }
 
     /// Serializes `claims` (in their order) and signs them; see [`Signer::sign_compact`].
