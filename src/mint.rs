@@ -391,25 +391,20 @@ impl<'a> Evaluation<'a> {
     }
 }
 
-fn profile_of(grant: &Grant) -> (Map<String, Value>, Option<i64>) {
+fn standard(grant: &Grant, full: bool) -> StandardClaims {
     let user = grant.context.get("user");
+    let empty = Map::new();
     let profile = user
         .and_then(|u| u.get("profile"))
         .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
+        .unwrap_or(&empty);
     let updated = user
         .and_then(|u| u.get("lastUpdated"))
         .and_then(Value::as_str)
         .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
         .map(|t| t.timestamp());
-    (profile, updated)
-}
-
-fn standard(grant: &Grant, full: bool) -> StandardClaims {
-    let (profile, updated) = profile_of(grant);
     standard_claims(
-        &profile,
+        profile,
         updated,
         OidcScopes::from_granted(grant.scopes.iter().map(String::as_str)),
         full,
