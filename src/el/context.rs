@@ -1,12 +1,12 @@
 //! The evaluation context: the root objects of one request, converted to engine values once.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Utc};
 
 use super::functions::time::Zdt;
-use super::value::{Map, User, Value};
+use super::value::{Map, User, Value, key, map_from_json};
 use super::{EvalError, EvalErrorKind};
 
 /// The roots every Okta expression may name, resolved at compile time to a slot.
@@ -182,15 +182,33 @@ impl Context {
 }
 
 fn map_of(json: Option<&serde_json::Value>) -> Map {
-    match json.map(Value::from_json) {
-        Some(Value::Map(m)) => Arc::unwrap_or_clone(m),
+    match json {
+        Some(serde_json::Value::Object(o)) => map_from_json(o),
         _ => Map::new(),
     }
 }
 
+/// The `objectClass` of a group that names none, shared by all such groups.
+fn default_object_class() -> Value {
+    static DEFAULT: OnceLock<Value> = OnceLock::new();
+    DEFAULT
+        .get_or_init(|| Value::List(Arc::new(vec![Value::from("okta:user_group")])))
+        .clone()
+}
+
 /// Normalises a group object (see [`Context`]).
 fn group_from_json(json: &serde_json::Value) -> Value {
-    let mut m = map_of(Some(json));
+    let mut m = match json {
+        // Room for the members normalisation may add (profile, objectClass, source).
+        serde_json::Value::Object(o) => {
+            let mut m = Map::with_capacity(o.len() + 3);
+            for (k, v) in o {
+                m.insert(key(k), Value::from_json(v));
+            }
+            m
+        }
+        _ => Map::new(),
+    };
     let name = m.get("name").cloned();
     let mut profile = match m.get_mut("profile") {
         Some(Value::Map(p)) => std::mem::take(Arc::make_mut(p)),
@@ -198,26 +216,23 @@ fn group_from_json(json: &serde_json::Value) -> Value {
     };
     match (&name, profile.get("name").cloned()) {
         (Some(n), None) if !n.is_null() => {
-            profile.insert(Arc::from("name"), n.clone());
+            profile.insert(key("name"), n.clone());
         }
         (None, Some(pn)) => {
-            m.insert(Arc::from("name"), pn);
+            m.insert(key("name"), pn);
         }
         _ => {}
     }
-    m.insert(Arc::from("profile"), Value::Map(Arc::new(profile)));
+    m.insert(key("profile"), Value::Map(Arc::new(profile)));
     if !m.contains_key("objectClass") {
-        m.insert(
-            Arc::from("objectClass"),
-            Value::List(Arc::new(vec![Value::from("okta:user_group")])),
-        );
+        m.insert(key("objectClass"), default_object_class());
     }
     if let Some(sid) = m.get("sourceId").cloned()
         && !m.contains_key("source")
     {
-        let mut s = Map::new();
-        s.insert(Arc::from("id"), sid);
-        m.insert(Arc::from("source"), Value::Map(Arc::new(s)));
+        let mut s = Map::with_capacity(1);
+        s.insert(key("id"), sid);
+        m.insert(key("source"), Value::Map(Arc::new(s)));
     }
     Value::Map(Arc::new(m))
 }
@@ -239,7 +254,6 @@ pub(crate) fn user_from_json(json: &serde_json::Value, depth: usize) -> Result<U
                     serde_json::Value::Null => Vec::new(),
                     _ => return Err(ctx_err("'user.groups' must be a list of group objects")),
                 };
-                user.index = super::value::GroupIndex::build(&groups);
                 user.groups = Arc::new(groups);
             }
             "linkedObjects" => {
@@ -266,11 +280,10 @@ pub(crate) fn user_from_json(json: &serde_json::Value, depth: usize) -> Result<U
                         || Value::from_json(v),
                         |t| Value::DateTime(Zdt::utc(t.with_timezone(&Utc))),
                     );
-                user.internal.insert(Arc::from(k.as_str()), val);
+                user.internal.insert(key(k), val);
             }
             _ => {
-                user.internal
-                    .insert(Arc::from(k.as_str()), Value::from_json(v));
+                user.internal.insert(key(k), Value::from_json(v));
             }
         }
     }
