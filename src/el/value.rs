@@ -305,7 +305,7 @@ pub(crate) fn map_from_json(o: &serde_json::Map<String, serde_json::Value>) -> M
 }
 
 /// Keys that occur in (nearly) every context: the attributes of users, groups and apps that
-/// Okta defines. Converting a context shares one `Arc<str>` per key instead of allocating one
+/// Okta defines (and the group types, shared the same way). Converting a context shares one `Arc<str>` per key instead of allocating one
 /// per occurrence.
 const COMMON_KEYS: &[&str] = &[
     "id",
@@ -350,6 +350,10 @@ const COMMON_KEYS: &[&str] = &[
     "scope",
     "userName",
     "label",
+    // group types
+    "OKTA_GROUP",
+    "APP_GROUP",
+    "BUILT_IN",
 ];
 
 /// The map key for `k`: a shared `Arc<str>` when `k` is one of the common keys, else a new one.
