@@ -134,10 +134,11 @@ pub(crate) fn filtered_groups(
     let Some(u) = user(env) else {
         return Ok(Value::from(Vec::new()));
     };
+    let ix = u.group_index();
     let mut out = Vec::new();
     for id in &ids {
         let Some(id) = id.as_str() else { continue };
-        if let Some(&i) = u.group_index().by_id.get(id) {
+        if let Some(&i) = ix.by_id.get(id) {
             out.push(env.with_group(&u.groups[i]).eval_nested(expr)?);
         }
     }
