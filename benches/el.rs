@@ -100,6 +100,23 @@ fn benches(c: &mut Criterion) {
     c.bench_function("context_from_json_200_groups", |b| {
         b.iter(|| Context::from_json(black_box(&json)).unwrap())
     });
+    // A request whose claims call a group function: the conversion plus the first call, which
+    // builds the user's group index.
+    let member = el::compile("isMemberOfGroupName('group-5')", &limits).unwrap();
+    c.bench_function("context_then_group_call_typical_10_groups", |b| {
+        b.iter(|| {
+            member
+                .eval(&Context::from_json(black_box(&typical)).unwrap())
+                .unwrap()
+        })
+    });
+    c.bench_function("context_then_group_call_200_groups", |b| {
+        b.iter(|| {
+            member
+                .eval(&Context::from_json(black_box(&json)).unwrap())
+                .unwrap()
+        })
+    });
 }
 
 criterion_group!(el_benches, benches);

@@ -1,12 +1,12 @@
 //! The evaluation context: the root objects of one request, converted to engine values once.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Utc};
 
 use super::functions::time::Zdt;
-use super::value::{Map, User, Value};
+use super::value::{Map, User, Value, key, map_from_json};
 use super::{EvalError, EvalErrorKind};
 
 /// The roots every Okta expression may name, resolved at compile time to a slot.
@@ -182,42 +182,126 @@ impl Context {
 }
 
 fn map_of(json: Option<&serde_json::Value>) -> Map {
-    match json.map(Value::from_json) {
-        Some(Value::Map(m)) => Arc::unwrap_or_clone(m),
+    match json {
+        Some(serde_json::Value::Object(o)) => map_from_json(o),
         _ => Map::new(),
     }
 }
 
-/// Normalises a group object (see [`Context`]).
-fn group_from_json(json: &serde_json::Value) -> Value {
-    let mut m = map_of(Some(json));
-    let name = m.get("name").cloned();
-    let mut profile = match m.get_mut("profile") {
-        Some(Value::Map(p)) => std::mem::take(Arc::make_mut(p)),
-        _ => Map::new(),
+/// The `objectClass` of a group that names none, shared by all such groups.
+fn default_object_class() -> Value {
+    static DEFAULT: OnceLock<Value> = OnceLock::new();
+    DEFAULT
+        .get_or_init(|| Value::List(Arc::new(vec![Value::from("okta:user_group")])))
+        .clone()
+}
+
+/// Values that many groups of one user have in common, shared between their maps instead
+/// of allocated per group: groups usually come from a handful of sources.
+#[derive(Default)]
+struct GroupShare {
+    /// The last `sourceId` seen and the `source` map (`{"id": sourceId}`) built for it.
+    source: Option<(Arc<str>, Value)>,
+}
+
+impl GroupShare {
+    /// `{"id": sid}`, shared with the previous group when it has the same string `sourceId`.
+    fn source_of(&mut self, sid: &Value) -> Value {
+        if let Value::Str(s) = sid
+            && let Some((last, map)) = &self.source
+            && last == s
+        {
+            return map.clone();
+        }
+        let mut src = Map::with_capacity(1);
+        src.insert(key("id"), sid.clone());
+        let map = Value::Map(Arc::new(src));
+        if let Value::Str(s) = sid {
+            self.source = Some((s.clone(), map.clone()));
+        }
+        map
+    }
+
+    /// A string value, reusing the previous `sourceId`'s allocation when equal.
+    fn source_id(&self, s: &str) -> Value {
+        match &self.source {
+            Some((last, _)) if **last == *s => Value::Str(last.clone()),
+            _ => Value::Str(Arc::from(s)),
+        }
+    }
+}
+
+/// Normalises a group object (see [`Context`]) in one pass over its members: `profile.name`
+/// defaults to `name` (and back), `objectClass` to `["okta:user_group"]`, and `source` to
+/// `{"id": sourceId}`. Members keep their order; added ones follow them.
+fn group_from_json(json: &serde_json::Value, share: &mut GroupShare) -> Value {
+    let empty = serde_json::Map::new();
+    let o = json.as_object().unwrap_or(&empty);
+    // Room for the members normalisation may add (name, profile, objectClass, source).
+    let mut m = Map::with_capacity(o.len() + 4);
+    let mut name = None;
+    let mut profile: Option<(usize, Map)> = None;
+    let mut source_id = None;
+    let (mut has_object_class, mut has_source) = (false, false);
+    for (k, v) in o {
+        let value = match (k.as_str(), v) {
+            ("profile", _) => {
+                // Filled in below, once `name` is known; the slot keeps the member's position.
+                let p = match v {
+                    serde_json::Value::Object(p) => {
+                        let mut pm = Map::with_capacity(p.len() + 1);
+                        for (pk, pv) in p {
+                            pm.insert(key(pk), Value::from_json(pv));
+                        }
+                        pm
+                    }
+                    _ => Map::new(),
+                };
+                let (i, _) = m.insert_full(key(k), Value::Null);
+                profile = Some((i, p));
+                continue;
+            }
+            ("type", serde_json::Value::String(t)) => Value::Str(key(t)),
+            ("sourceId", serde_json::Value::String(sid)) => share.source_id(sid),
+            _ => Value::from_json(v),
+        };
+        match k.as_str() {
+            "name" => name = Some(value.clone()),
+            "sourceId" => source_id = Some(value.clone()),
+            "objectClass" => has_object_class = true,
+            "source" => has_source = true,
+            _ => {}
+        }
+        m.insert(key(k), value);
+    }
+    let (slot, mut p) = match profile {
+        Some((i, p)) => (Some(i), p),
+        None => (None, Map::new()),
     };
-    match (&name, profile.get("name").cloned()) {
+    match (&name, p.get("name")) {
         (Some(n), None) if !n.is_null() => {
-            profile.insert(Arc::from("name"), n.clone());
+            p.insert(key("name"), n.clone());
         }
         (None, Some(pn)) => {
-            m.insert(Arc::from("name"), pn);
+            let pn = pn.clone();
+            m.insert(key("name"), pn);
         }
         _ => {}
     }
-    m.insert(Arc::from("profile"), Value::Map(Arc::new(profile)));
-    if !m.contains_key("objectClass") {
-        m.insert(
-            Arc::from("objectClass"),
-            Value::List(Arc::new(vec![Value::from("okta:user_group")])),
-        );
+    let p = Value::Map(Arc::new(p));
+    match slot.and_then(|i| m.get_index_mut(i)) {
+        Some((_, v)) => *v = p,
+        None => {
+            m.insert(key("profile"), p);
+        }
     }
-    if let Some(sid) = m.get("sourceId").cloned()
-        && !m.contains_key("source")
+    if !has_object_class {
+        m.insert(key("objectClass"), default_object_class());
+    }
+    if let Some(sid) = source_id
+        && !has_source
     {
-        let mut s = Map::new();
-        s.insert(Arc::from("id"), sid);
-        m.insert(Arc::from("source"), Value::Map(Arc::new(s)));
+        m.insert(key("source"), share.source_of(&sid));
     }
     Value::Map(Arc::new(m))
 }
@@ -235,11 +319,13 @@ pub(crate) fn user_from_json(json: &serde_json::Value, depth: usize) -> Result<U
             "profile" => user.profile = Arc::new(map_of(Some(v))),
             "groups" => {
                 let groups = match v {
-                    serde_json::Value::Array(a) => a.iter().map(group_from_json).collect(),
+                    serde_json::Value::Array(a) => {
+                        let mut share = GroupShare::default();
+                        a.iter().map(|g| group_from_json(g, &mut share)).collect()
+                    }
                     serde_json::Value::Null => Vec::new(),
                     _ => return Err(ctx_err("'user.groups' must be a list of group objects")),
                 };
-                user.index = super::value::GroupIndex::build(&groups);
                 user.groups = Arc::new(groups);
             }
             "linkedObjects" => {
@@ -266,13 +352,55 @@ pub(crate) fn user_from_json(json: &serde_json::Value, depth: usize) -> Result<U
                         || Value::from_json(v),
                         |t| Value::DateTime(Zdt::utc(t.with_timezone(&Utc))),
                     );
-                user.internal.insert(Arc::from(k.as_str()), val);
+                user.internal.insert(key(k), val);
             }
             _ => {
-                user.internal
-                    .insert(Arc::from(k.as_str()), Value::from_json(v));
+                user.internal.insert(key(k), Value::from_json(v));
             }
         }
     }
     Ok(user)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn groups(j: serde_json::Value) -> serde_json::Value {
+        let u = user_from_json(&json!({"groups": j}), 0).unwrap();
+        Value::List(u.groups.clone()).to_json()
+    }
+
+    #[test]
+    fn groups_are_normalised_in_member_order() {
+        assert_eq!(
+            groups(json!([
+                {"id": "g1", "name": "IT", "type": "OKTA_GROUP"},
+                {"profile": {"name": "Ops"}, "id": "g2", "sourceId": "0oa1"},
+                {"id": "g3", "profile": "x", "sourceId": "0oa1", "objectClass": null},
+                {"sourceId": null, "source": {"id": "s"}, "name": null},
+                7
+            ])),
+            json!([
+                {"id": "g1", "name": "IT", "type": "OKTA_GROUP", "profile": {"name": "IT"},
+                 "objectClass": ["okta:user_group"]},
+                {"profile": {"name": "Ops"}, "id": "g2", "sourceId": "0oa1", "name": "Ops",
+                 "objectClass": ["okta:user_group"], "source": {"id": "0oa1"}},
+                {"id": "g3", "profile": {}, "sourceId": "0oa1", "objectClass": null,
+                 "source": {"id": "0oa1"}},
+                {"sourceId": null, "source": {"id": "s"}, "name": null, "profile": {},
+                 "objectClass": ["okta:user_group"]},
+                {"profile": {}, "objectClass": ["okta:user_group"]}
+            ])
+        );
+    }
+
+    #[test]
+    fn group_index_is_built_on_first_use() {
+        let u = user_from_json(&json!({"groups": [{"id": "g1", "name": "IT"}]}), 0).unwrap();
+        assert!(u.index.get().is_none());
+        assert_eq!(u.group_index().by_id.get("g1"), Some(&0));
+        assert_eq!(u.group_index().lower, ["it"]);
+    }
 }

@@ -2,7 +2,7 @@
 
 use std::cmp::Ordering;
 use std::fmt::Write as _;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use indexmap::IndexMap;
 
@@ -58,8 +58,9 @@ pub struct User {
     pub app_users: Map,
     /// The JSON this user was built from, returned by [`Value::to_json`].
     pub json: Arc<serde_json::Value>,
-    /// Lookup tables over `groups`, built once per context.
-    pub(crate) index: GroupIndex,
+    /// Lookup tables over `groups`, built on first use by a group function (so requests whose
+    /// claims never call one don't pay for them); see [`User::group_index`].
+    pub(crate) index: OnceLock<GroupIndex>,
 }
 
 /// Per-user lookup tables over the groups, so group functions don't rescan maps.
@@ -96,6 +97,12 @@ impl GroupIndex {
 }
 
 impl User {
+    /// The lookup tables over `groups`, built on first call. `groups` must not change after
+    /// that (the engine never mutates a user it shares).
+    pub(crate) fn group_index(&self) -> &GroupIndex {
+        self.index.get_or_init(|| GroupIndex::build(&self.groups))
+    }
+
     /// Classic-dialect property read: a profile attribute, else `profile`, else a top-level
     /// property such as `id` or `status` (the Identity Engine spelling), else null.
     pub fn property(&self, name: &str) -> Value {
@@ -164,11 +171,7 @@ impl Value {
             serde_json::Value::Array(a) => {
                 Value::List(Arc::new(a.iter().map(Value::from_json).collect()))
             }
-            serde_json::Value::Object(o) => Value::Map(Arc::new(
-                o.iter()
-                    .map(|(k, v)| (Arc::from(k.as_str()), Value::from_json(v)))
-                    .collect(),
-            )),
+            serde_json::Value::Object(o) => Value::Map(Arc::new(map_from_json(o))),
         }
     }
 
@@ -288,6 +291,91 @@ impl Value {
             Value::Country(c) => out.push_str(c.alpha2),
             Value::DateTime(z) => out.push_str(&z.to_java_string()),
         }
+    }
+}
+
+/// Converts a JSON object into a [`Map`], sharing the key of common attribute names (see
+/// [`key`]) instead of allocating it.
+pub(crate) fn map_from_json(o: &serde_json::Map<String, serde_json::Value>) -> Map {
+    let mut m = Map::with_capacity(o.len());
+    for (k, v) in o {
+        m.insert(key(k), Value::from_json(v));
+    }
+    m
+}
+
+/// Keys that occur in (nearly) every context: the attributes of users, groups and apps that
+/// Okta defines (and the group types, shared the same way). Converting a context shares one `Arc<str>` per key instead of allocating one
+/// per occurrence.
+const COMMON_KEYS: &[&str] = &[
+    "id",
+    "name",
+    "type",
+    "profile",
+    "sourceId",
+    "sourceName",
+    "source",
+    "objectClass",
+    "description",
+    "status",
+    "created",
+    "lastUpdated",
+    "login",
+    "email",
+    "firstName",
+    "lastName",
+    "displayName",
+    "nickName",
+    "title",
+    "department",
+    "division",
+    "organization",
+    "manager",
+    "managerId",
+    "employeeNumber",
+    "costCenter",
+    "mobilePhone",
+    "primaryPhone",
+    "secondEmail",
+    "streetAddress",
+    "city",
+    "state",
+    "zipCode",
+    "countryCode",
+    "preferredLanguage",
+    "locale",
+    "timezone",
+    "userType",
+    "clientId",
+    "scope",
+    "userName",
+    "label",
+    // group types
+    "OKTA_GROUP",
+    "APP_GROUP",
+    "BUILT_IN",
+];
+
+/// The map key for `k`: a shared `Arc<str>` when `k` is one of the common keys, else a new one.
+pub(crate) fn key(k: &str) -> Arc<str> {
+    /// The common keys, bucketed by length so a lookup compares only a few strings.
+    static KEYS: OnceLock<Vec<Vec<Arc<str>>>> = OnceLock::new();
+    let keys = KEYS.get_or_init(|| {
+        let mut by_len: Vec<Vec<Arc<str>>> = Vec::new();
+        for &c in COMMON_KEYS {
+            if by_len.len() <= c.len() {
+                by_len.resize(c.len() + 1, Vec::new());
+            }
+            by_len[c.len()].push(Arc::from(c));
+        }
+        by_len
+    });
+    match keys
+        .get(k.len())
+        .and_then(|b| b.iter().find(|c| ***c == *k))
+    {
+        Some(c) => c.clone(),
+        None => Arc::from(k),
     }
 }
 

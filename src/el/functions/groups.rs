@@ -103,9 +103,10 @@ pub(crate) fn groups_fn(
     let limit = check_limit(limit)?;
     let mut out = Vec::new();
     if let Some(u) = user(env) {
+        let ix = u.group_index();
         for (i, g) in u.groups.iter().enumerate() {
-            if matches(m, &u.index.lower[i], &pattern) && from_app(g, &app) {
-                out.push(Value::Str(u.index.names[i].clone()));
+            if matches(m, &ix.lower[i], &pattern) && from_app(g, &app) {
+                out.push(Value::Str(ix.names[i].clone()));
             }
         }
     }
@@ -133,10 +134,11 @@ pub(crate) fn filtered_groups(
     let Some(u) = user(env) else {
         return Ok(Value::from(Vec::new()));
     };
+    let ix = u.group_index();
     let mut out = Vec::new();
     for id in &ids {
         let Some(id) = id.as_str() else { continue };
-        if let Some(&i) = u.index.by_id.get(id) {
+        if let Some(&i) = ix.by_id.get(id) {
             out.push(env.with_group(&u.groups[i]).eval_nested(expr)?);
         }
     }
@@ -150,7 +152,7 @@ pub(crate) fn filtered_groups(
 pub(crate) fn member_by_name(env: &Env<'_>, v: &Value, m: Match) -> Result<Value, EvalError> {
     let p = req_str(v, "isMemberOfGroupName")?;
     Ok(Value::Bool(user(env).is_some_and(|u| {
-        u.index.names.iter().any(|n| matches(m, n, &p))
+        u.group_index().names.iter().any(|n| matches(m, n, &p))
     })))
 }
 
@@ -161,8 +163,9 @@ pub(crate) fn member_by_ids(env: &Env<'_>, args: &[Value]) -> Result<Value, Eval
         ids.extend(arrays::items(a, "isMemberOfAnyGroup")?);
     }
     Ok(Value::Bool(user(env).is_some_and(|u| {
+        let ix = u.group_index();
         ids.iter()
-            .any(|id| id.as_str().is_some_and(|id| u.index.by_id.contains_key(id)))
+            .any(|id| id.as_str().is_some_and(|id| ix.by_id.contains_key(id)))
     })))
 }
 
@@ -182,7 +185,7 @@ pub(crate) fn strip_slashes(v: &Value) -> Value {
 
 pub(crate) fn member_by_regex(env: &Env<'_>, re: &Regex) -> Result<Value, EvalError> {
     Ok(Value::Bool(user(env).is_some_and(|u| {
-        u.index
+        u.group_index()
             .names
             .iter()
             .any(|n| !n.is_empty() && re.is_match(n))
