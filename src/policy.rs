@@ -27,7 +27,8 @@
 //!     none → `access_denied` `no_matching_policy`.
 
 use crate::config::{
-    ALL_CLIENTS, Consent, EVERYONE, GrantType, Policy, Rule, ServerConfig, Status, system_scopes,
+    ALL_CLIENTS, Consent, EVERYONE, GrantType, Policy, Rule, SYSTEM_SCOPE_NAMES, ServerConfig,
+    Status, system_scopes,
 };
 use crate::error::{OAuthError, OAuthErrorId};
 use crate::request::{ResponseType, TokenRequest, User};
@@ -37,15 +38,9 @@ use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
-/// The scopes every rule allows when `Options::implicit_oidc_scopes` is on.
-pub const IMPLICIT_OIDC_SCOPES: [&str; 6] = [
-    "openid",
-    "profile",
-    "email",
-    "address",
-    "phone",
-    "offline_access",
-];
+/// The scopes every rule allows when `Options::implicit_oidc_scopes` is on: the system scopes
+/// but `device_sso` (`openid profile email address phone offline_access`).
+pub const IMPLICIT_OIDC_SCOPES: &[&str] = SYSTEM_SCOPE_NAMES.split_at(6).0;
 
 // ---------------------------------------------------------------------------------------------
 // Results

@@ -203,16 +203,7 @@ impl AuthorizationServer {
         now: DateTime<Utc>,
         rng: &mut impl CryptoRng,
     ) -> Result<TokenResponse, OAuthError> {
-        mint::mint(
-            &self.claims,
-            &self.config,
-            self.options.at_jwt_typ,
-            grant,
-            None,
-            keys,
-            now,
-            rng,
-        )
+        self.mint_inner(grant, None, keys, now, rng)
     }
 
     /// [`AuthorizationServer::mint`] for an authorization response that also carries the
@@ -225,16 +216,19 @@ impl AuthorizationServer {
         now: DateTime<Utc>,
         rng: &mut impl CryptoRng,
     ) -> Result<TokenResponse, OAuthError> {
-        mint::mint(
-            &self.claims,
-            &self.config,
-            self.options.at_jwt_typ,
-            grant,
-            Some(code),
-            keys,
-            now,
-            rng,
-        )
+        self.mint_inner(grant, Some(code), keys, now, rng)
+    }
+
+    fn mint_inner(
+        &self,
+        grant: &Grant,
+        code: Option<&str>,
+        keys: &KeySet,
+        now: DateTime<Utc>,
+        rng: &mut impl CryptoRng,
+    ) -> Result<TokenResponse, OAuthError> {
+        let typ = self.options.at_jwt_typ;
+        mint::mint(&self.claims, &self.config, typ, grant, code, keys, now, rng)
     }
 
     /// The `/userinfo` claims for a grant's scopes: `sub`, every standard claim its `profile`,
