@@ -286,45 +286,18 @@ pub(crate) fn plan(grant: &Grant) -> Result<Plan, OAuthError> {
     })
 }
 
-/// Groups whose names GROUPS claims filter: the user's Okta groups (types `OKTA_GROUP` and
-/// `BUILT_IN`, or no type given), in the order given.
-fn okta_group_names(context: &Value) -> Vec<&str> {
-    context
-        .pointer("/user/groups")
-        .and_then(Value::as_array)
-        .map(|groups| {
-            groups
-                .iter()
-                .filter(|g| {
-                    matches!(
-                        g.get("type").and_then(Value::as_str),
-                        None | Some("OKTA_GROUP" | "BUILT_IN")
-                    )
-                })
-                .filter_map(|g| g.get("name").and_then(Value::as_str))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Per-mint evaluation state: the context converted once, the group names read once.
+/// Per-mint evaluation state: the group names GROUPS claims filter, read once.
 struct Evaluation<'a> {
-    ctx: el::Context,
     grant: &'a Grant,
     groups: Option<Vec<&'a str>>,
 }
 
 impl<'a> Evaluation<'a> {
-    fn new(grant: &'a Grant) -> Result<Self, OAuthError> {
-        let ctx = el::Context::from_json(&grant.context).map_err(|e| {
-            OAuthError::new(OAuthErrorId::AccessTokenNotGenerated)
-                .with_cause(format!("the grant's context is not usable: {e}"))
-        })?;
-        Ok(Evaluation {
-            ctx,
+    fn new(grant: &'a Grant) -> Self {
+        Evaluation {
             grant,
             groups: None,
-        })
+        }
     }
 
     /// The claim's value; `None` when it evaluates to null (the claim is omitted).
@@ -337,7 +310,7 @@ impl<'a> Evaluation<'a> {
         let userless = self.grant.subject.is_none();
         match &c.value {
             ClaimValue::Groups(_) if userless => Ok(None),
-            ClaimValue::Expression(p) => match p.eval(&self.ctx) {
+            ClaimValue::Expression(p) => match p.eval(&self.grant.context) {
                 Ok(v) if v.is_null() => Ok(None),
                 Ok(v) => Ok(Some(v.to_json())),
                 Err(_) if userless && p.reads_user() && c.name != "sub" => Ok(None),
@@ -352,9 +325,15 @@ impl<'a> Evaluation<'a> {
             },
             ClaimValue::Groups(f) => {
                 let grant = self.grant;
-                let names = self
-                    .groups
-                    .get_or_insert_with(|| okta_group_names(&grant.context));
+                // The user's Okta groups (types `OKTA_GROUP` and `BUILT_IN`, or no type given).
+                let names = self.groups.get_or_insert_with(|| {
+                    grant
+                        .context
+                        .user
+                        .as_deref()
+                        .map(el::User::okta_group_names)
+                        .unwrap_or_default()
+                });
                 match f.apply(names.iter().copied()) {
                     Ok(list) => Ok(Some(Value::from(list))),
                     Err(n) => Err(OAuthError::new(OAuthErrorId::TooManyGroupsInGroupsClaim)
@@ -392,15 +371,11 @@ impl<'a> Evaluation<'a> {
 }
 
 fn standard(grant: &Grant, full: bool) -> StandardClaims {
-    let user = grant.context.get("user");
+    let user = grant.context.user.as_deref();
     let empty = Map::new();
-    let profile = user
-        .and_then(|u| u.get("profile"))
-        .and_then(Value::as_object)
-        .unwrap_or(&empty);
+    let profile = user.and_then(el::User::profile_json).unwrap_or(&empty);
     let updated = user
-        .and_then(|u| u.get("lastUpdated"))
-        .and_then(Value::as_str)
+        .and_then(el::User::last_updated)
         .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
         .map(|t| t.timestamp());
     standard_claims(
@@ -409,6 +384,14 @@ fn standard(grant: &Grant, full: bool) -> StandardClaims {
         OidcScopes::from_granted(grant.scopes.iter().map(String::as_str)),
         full,
     )
+}
+
+/// A member of a map root of the grant's context (`session.amr`, `org.id`).
+fn root_member<'g>(grant: &'g Grant, root: &str, member: &str) -> Option<&'g el::Value> {
+    match grant.context.root(root) {
+        Some(el::Value::Map(m)) => m.get(member),
+        _ => None,
+    }
 }
 
 fn b64_random(rng: &mut impl CryptoRng) -> String {
@@ -434,7 +417,7 @@ pub(crate) fn mint(
     let issuer = server.issuer.as_deref().unwrap_or_default();
     let signer = keys.signer();
     let iat = now.timestamp();
-    let mut eval = Evaluation::new(grant)?;
+    let mut eval = Evaluation::new(grant);
     let user_id = grant.subject.as_ref().map(|s| s.user_id.as_str());
     let auth_time = grant
         .auth_time
@@ -506,17 +489,15 @@ pub(crate) fn mint(
         id.insert("iat".into(), Value::from(iat));
         id.insert("exp".into(), Value::from(iat + ID_TOKEN_LIFETIME_SECONDS));
         id.insert("jti".into(), Value::from(new_jti(JtiKind::Id, rng)));
-        let amr = grant
-            .context
-            .pointer("/session/amr")
-            .filter(|v| v.is_array())
-            .cloned()
-            .unwrap_or_else(|| Value::from(vec!["pwd"]));
+        let amr = match root_member(grant, "session", "amr") {
+            Some(amr @ el::Value::List(_)) => amr.to_json(),
+            _ => Value::from(vec!["pwd"]),
+        };
         id.insert("amr".into(), amr);
         if let Some(idp) = grant
             .idp
             .clone()
-            .or_else(|| grant.context.pointer("/org/id").cloned())
+            .or_else(|| root_member(grant, "org", "id").map(el::Value::to_json))
         {
             id.insert("idp".into(), idp);
         }
@@ -578,7 +559,7 @@ pub(crate) fn userinfo(claims: &ClaimSet, grant: &Grant) -> Result<Map<String, V
     if scopes == OidcScopes::default() {
         return Err(OAuthError::new(OAuthErrorId::InsufficientScope));
     }
-    let mut eval = Evaluation::new(grant)?;
+    let mut eval = Evaluation::new(grant);
     let std = standard(grant, true);
     let mut out = Map::new();
     out.insert("sub".into(), Value::from(subject.user_id.as_str()));

@@ -137,8 +137,9 @@ pub struct Grant {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh: Option<RefreshRecord>,
     /// The expression-evaluation context of the request with `access.scope` = the granted
-    /// scopes: a snapshot of the user, app user, app, org and session for the claims.
-    pub context: Value,
+    /// scopes: the user (shared with the request), app user, app, org and session the claims
+    /// read. Serializes as the JSON of [`el::Context`](crate::el::Context).
+    pub context: crate::el::Context,
 }
 
 impl Grant {
@@ -1091,7 +1092,7 @@ impl Engine {
                 verdict: Verdict::Evaluated,
             });
             for r in &p.rules {
-                match self.match_rule(r, grant, original, req.user.as_ref(), &wanted) {
+                match self.match_rule(r, grant, original, req.user.as_deref(), &wanted) {
                     Ok(scopes) => {
                         t.step(|| TraceStep::Rule {
                             rule: r.matched.clone(),
@@ -1193,7 +1194,7 @@ impl Engine {
             client_id: req.client.client_id.clone(),
             grant_type: req.grant_type.clone(),
             original_grant_type: original.cloned(),
-            context: req.context_with_scopes(&scopes),
+            context: req.eval_context(&scopes),
             scopes,
             default_scopes: matches!(wanted, Wanted::Defaults),
             lifetimes: r.lifetimes,

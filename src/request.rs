@@ -19,11 +19,13 @@
 //! ```
 
 use crate::config::GrantType;
+use crate::el;
 use crate::token::refresh::RefreshRecord;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// A JSON object.
 pub type JsonMap = Map<String, Value>;
@@ -44,9 +46,10 @@ pub struct TokenRequest {
     /// list is a `scope` parameter naming nothing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scopes: Option<Vec<String>>,
-    /// The signed-in user, if the grant has one.
+    /// The signed-in user, if the grant has one. Shared: a [`Grant`](crate::Grant) evaluated
+    /// from the request reads it in place instead of copying it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<User>,
+    pub user: Option<Arc<User>>,
     /// The user's app-user profile for this client; absent or null = not assigned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub appuser: Option<JsonMap>,
@@ -245,7 +248,7 @@ impl TokenRequest {
         let mut ctx = JsonMap::new();
         ctx.insert(
             "user".into(),
-            self.user.as_ref().map_or(Value::Null, user_json),
+            self.user.as_deref().map_or(Value::Null, user_json),
         );
         ctx.insert(
             "appuser".into(),
@@ -293,6 +296,79 @@ impl TokenRequest {
         if let Value::Object(m) = &mut ctx {
             m.insert("access".into(), json!({ "scope": scopes }));
         }
+        ctx
+    }
+
+    /// The evaluation context of [`TokenRequest::context_with_scopes`], built directly as
+    /// engine values: equal to `el::Context::from_json(&self.context_with_scopes(scopes))`,
+    /// without the JSON in between. The user is shared with the request, not copied, and its
+    /// parts are converted when an expression first reads them.
+    ///
+    /// ```
+    /// # use tokenmint::{el, TokenRequest};
+    /// let req = TokenRequest::from_json(r#"{"client": {"clientId": "0oa1"},
+    ///     "grantType": "client_credentials", "now": "2026-01-01T00:00:00Z"}"#).unwrap();
+    /// let scopes = ["orders:read".to_owned()];
+    /// let ctx = req.eval_context(&scopes);
+    /// assert_eq!(ctx, el::Context::from_json(&req.context_with_scopes(&scopes)).unwrap());
+    /// ```
+    pub fn eval_context(&self, scopes: &[String]) -> el::Context {
+        let map = |m: &JsonMap| el::Value::Map(Arc::new(el::map_from_json(m)));
+        let mut ctx = el::Context::new();
+        ctx.set_user(
+            self.user
+                .clone()
+                .map(|u| Arc::new(el::User::from_request(u))),
+        );
+        ctx.set_value(
+            "appuser",
+            self.appuser.as_ref().map_or(el::Value::Null, map),
+        );
+        let c = &self.client;
+        let mut app = el::Map::with_capacity(5);
+        let client_id = el::Value::from(c.client_id.as_str());
+        app.insert(el::key("id"), client_id.clone());
+        app.insert(el::key("clientId"), client_id.clone());
+        app.insert(el::key("name"), el::Value::from("oidc_client"));
+        app.insert(
+            el::key("label"),
+            c.name.as_deref().map_or(client_id, el::Value::from),
+        );
+        let profile = c
+            .profile
+            .as_ref()
+            .map(el::map_from_json)
+            .unwrap_or_default();
+        app.insert(el::key("profile"), el::Value::Map(Arc::new(profile)));
+        ctx.set_value("app", el::Value::Map(Arc::new(app)));
+        if let Some(org) = &self.org {
+            ctx.set_value("org", map(org));
+        }
+        let mut session = self
+            .session
+            .as_ref()
+            .map(el::map_from_json)
+            .unwrap_or_default();
+        if let Some(amr) = &self.amr
+            && !session.contains_key("amr")
+        {
+            let amr = amr.iter().map(|a| el::Value::from(a.as_str())).collect();
+            session.insert(el::key("amr"), el::Value::List(Arc::new(amr)));
+        }
+        if !session.is_empty() {
+            ctx.set_value("session", el::Value::Map(Arc::new(session)));
+        }
+        if let Some(idpuser) = &self.idpuser {
+            ctx.set_value("idpuser", map(idpuser));
+        }
+        if let Some(d) = &self.directory_users {
+            ctx.set_root("directoryUsers", &Value::Object(d.clone()));
+        }
+        ctx.set_now(self.now.trunc_subsecs(3));
+        let scope = scopes.iter().map(|s| el::Value::from(s.as_str())).collect();
+        let mut access = el::Map::with_capacity(1);
+        access.insert(el::key("scope"), el::Value::List(Arc::new(scope)));
+        ctx.set_value("access", el::Value::Map(Arc::new(access)));
         ctx
     }
 }
@@ -348,6 +424,40 @@ mod tests {
         assert_eq!(ctx["access"]["scope"], json!(["openid"]));
         assert_eq!(ctx["now"], "2026-01-01T00:02:03.500Z");
         assert!(req.context().get("access").is_none());
+    }
+
+    /// The direct context and the one read from the JSON context agree, root by root and in
+    /// what expressions see of the user.
+    #[test]
+    fn eval_context_is_the_json_context() {
+        let mut req = request();
+        req.directory_users = Some(
+            json!({"workday": [{"id": "w1"}]})
+                .as_object()
+                .cloned()
+                .unwrap(),
+        );
+        req.idpuser = Some(json!({"sub": "x"}).as_object().cloned().unwrap());
+        let scopes = ["openid".to_owned(), "email".to_owned()];
+        let direct = req.eval_context(&scopes);
+        let json = el::Context::from_json(&req.context_with_scopes(&scopes)).unwrap();
+        assert_eq!(direct.to_json(), json.to_json());
+        let limits = el::Limits::default();
+        for expr in [
+            "user.firstName",
+            "user.id + user.status",
+            "user.lastLogin",
+            "user.getLinkedObject(\"manager\").login",
+            "user.getInternalProperty(\"_links\")",
+            "isMemberOfGroupName(\"Staff\")",
+            "user.getGroups({\"group.type\": \"OKTA_GROUP\"})",
+            "hasWorkdayUser()",
+            "Time.now()",
+        ] {
+            let p = el::compile(expr, &limits).unwrap();
+            let (a, b) = (p.eval(&direct), p.eval(&json));
+            assert_eq!(format!("{a:?}"), format!("{b:?}"), "{expr}");
+        }
     }
 
     #[test]

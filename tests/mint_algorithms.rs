@@ -126,12 +126,21 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(128))]
 
     /// A host-supplied grant with any context never panics minting: tokens or an OAuth error.
+    /// (A context that is not of the engine's shape is refused when the grant is read.)
     #[test]
     fn arbitrary_grant_contexts_never_panic(context in arb_json(), nonce in proptest::option::of(".{0,8}")) {
         let server = server();
         let req = code_request();
         let mut grant: Grant = server.evaluate(&req).unwrap();
-        grant.context = context;
+        let mut stored = serde_json::to_value(&grant).unwrap();
+        stored["context"] = context.clone();
+        match serde_json::from_value::<Grant>(stored) {
+            Ok(g) => grant = g,
+            Err(e) => {
+                prop_assert!(tokenmint::el::Context::from_json(&context).is_err(), "{e}");
+                return Ok(());
+            }
+        }
         grant.nonce = nonce;
         let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(5);
         let keys = KeySet::generate(Algorithm::EdDSA, RotationMode::Manual, req.now, &mut rng).unwrap();

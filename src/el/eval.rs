@@ -676,11 +676,11 @@ impl Env<'_> {
             (M::IsMemberOf, Value::User(u)) => groups::is_member_of(u, a),
             (M::GetLinkedObject, Value::User(u)) => {
                 let n = req_str(&a[0], "getLinkedObject")?;
-                Ok(u.linked.get(&*n).cloned().unwrap_or_default())
+                Ok(u.linked().get(&*n).cloned().unwrap_or_default())
             }
             (M::GetInternalProperty, Value::User(u)) => {
                 let n = req_str(&a[0], "getInternalProperty")?;
-                Ok(u.internal.get(&*n).cloned().unwrap_or_default())
+                Ok(u.internal().get(&*n).cloned().unwrap_or_default())
             }
             (M::ToStringM, _) if a.is_empty() && !matches!(recv, Value::DateTime(_)) => {
                 if let Value::Str(_) = recv {

@@ -49,6 +49,7 @@ mod eval;
 pub mod functions;
 mod parse;
 mod scan;
+mod user;
 mod value;
 
 use std::fmt;
@@ -56,7 +57,9 @@ use std::sync::Arc;
 
 pub use ast::Span;
 pub use context::Context;
-pub use value::{Map, User, Value, java_double};
+pub use user::User;
+pub use value::{Map, Value, java_double};
+pub(crate) use value::{key, map_from_json};
 
 /// Resource limits of one engine instance (one server), checked at compile and evaluation time.
 ///

@@ -4,6 +4,8 @@ use std::cmp::Ordering;
 use std::fmt::Write as _;
 use std::sync::{Arc, OnceLock};
 
+use super::user::User;
+
 use indexmap::IndexMap;
 
 use super::functions::time::Zdt;
@@ -39,81 +41,6 @@ pub enum Value {
     Country(celes::Country),
     /// A date-time with a zone (`DateTime.now()`, `user.created`, `parseStringTime()`).
     DateTime(Zdt),
-}
-
-/// An Okta user as the engine sees it.
-#[derive(Debug, Clone, Default)]
-pub struct User {
-    /// Top-level properties: `id`, `status`, `created`, `lastUpdated`, `passwordChanged`,
-    /// `lastLogin`, and any other top-level key except the ones below.
-    pub internal: Map,
-    /// The profile attributes.
-    pub profile: Arc<Map>,
-    /// Group objects (maps with `id`, `name`, `type`, `sourceId`, `profile`, `objectClass`).
-    pub groups: Arc<Vec<Value>>,
-    /// Linked objects by primary name (`manager`, `assistant`, ...), each a user.
-    pub linked: Map,
-    /// App users by app name (`google`, ...): a map, or a list when the user has several
-    /// instances of that app.
-    pub app_users: Map,
-    /// The JSON this user was built from, returned by [`Value::to_json`].
-    pub json: Arc<serde_json::Value>,
-    /// Lookup tables over `groups`, built on first use by a group function (so requests whose
-    /// claims never call one don't pay for them); see [`User::group_index`].
-    pub(crate) index: OnceLock<GroupIndex>,
-}
-
-/// Per-user lookup tables over the groups, so group functions don't rescan maps.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct GroupIndex {
-    /// group id → position in `groups`
-    pub(crate) by_id: std::collections::HashMap<Arc<str>, usize>,
-    /// group names ("" when absent), in `groups` order
-    pub(crate) names: Vec<Arc<str>>,
-    /// lower-cased group names, in `groups` order
-    pub(crate) lower: Vec<String>,
-}
-
-impl GroupIndex {
-    pub(crate) fn build(groups: &[Value]) -> GroupIndex {
-        let mut ix = GroupIndex::default();
-        for (i, g) in groups.iter().enumerate() {
-            let (id, name) = match g {
-                Value::Map(m) => (m.get("id"), m.get("name")),
-                _ => (None, None),
-            };
-            if let Some(Value::Str(id)) = id {
-                ix.by_id.entry(id.clone()).or_insert(i);
-            }
-            let name = match name {
-                Some(Value::Str(n)) => n.clone(),
-                _ => Arc::from(""),
-            };
-            ix.lower.push(name.to_lowercase());
-            ix.names.push(name);
-        }
-        ix
-    }
-}
-
-impl User {
-    /// The lookup tables over `groups`, built on first call. `groups` must not change after
-    /// that (the engine never mutates a user it shares).
-    pub(crate) fn group_index(&self) -> &GroupIndex {
-        self.index.get_or_init(|| GroupIndex::build(&self.groups))
-    }
-
-    /// Classic-dialect property read: a profile attribute, else `profile`, else a top-level
-    /// property such as `id` or `status` (the Identity Engine spelling), else null.
-    pub fn property(&self, name: &str) -> Value {
-        if let Some(v) = self.profile.get(name) {
-            return v.clone();
-        }
-        if name == "profile" {
-            return Value::Map(self.profile.clone());
-        }
-        self.internal.get(name).cloned().unwrap_or(Value::Null)
-    }
 }
 
 impl PartialEq for Value {
@@ -193,7 +120,7 @@ impl Value {
                     .map(|(k, v)| (k.to_string(), v.to_json()))
                     .collect(),
             ),
-            Value::User(u) => (*u.json).clone(),
+            Value::User(u) => u.to_json(),
             Value::Country(c) => J::String(c.alpha2.to_owned()),
             Value::DateTime(z) => J::String(z.to_iso_string()),
         }
@@ -287,7 +214,7 @@ impl Value {
                 }
                 out.push('}');
             }
-            Value::User(u) => out.push_str(&u.json.to_string()),
+            Value::User(u) => out.push_str(&u.to_json().to_string()),
             Value::Country(c) => out.push_str(c.alpha2),
             Value::DateTime(z) => out.push_str(&z.to_java_string()),
         }
@@ -426,7 +353,7 @@ pub fn java_equals(a: &Value, b: &Value) -> bool {
                     && x.iter()
                         .all(|(k, v)| y.get(k).is_some_and(|w| java_equals(v, w))))
         }
-        (Value::User(x), Value::User(y)) => Arc::ptr_eq(x, y) || x.json == y.json,
+        (Value::User(x), Value::User(y)) => Arc::ptr_eq(x, y) || x.same(y),
         (Value::Country(x), Value::Country(y)) => x.alpha2 == y.alpha2,
         (Value::DateTime(x), Value::DateTime(y)) => x == y,
         _ => false,

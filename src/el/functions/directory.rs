@@ -34,7 +34,7 @@ pub(crate) fn linked_user(env: &Env<'_>, source: &Value, which: &str) -> Result<
         .ctx
         .user
         .as_ref()
-        .and_then(|u| u.linked.get(which).cloned())
+        .and_then(|u| u.linked().get(which).cloned())
         .unwrap_or_default())
 }
 
@@ -53,10 +53,11 @@ pub(crate) fn linked_app_user(
     };
     check_source(source, what)?;
     let app = req_str(app, what)?;
-    let Some(Value::User(linked)) = env.ctx.user.as_ref().and_then(|u| u.linked.get(which)) else {
+    let Some(Value::User(linked)) = env.ctx.user.as_ref().and_then(|u| u.linked().get(which))
+    else {
         return Ok(Value::Null);
     };
-    Ok(match linked.app_users.get(&*app) {
+    Ok(match linked.app_users().get(&*app) {
         Some(Value::List(l)) if l.len() == 1 => l[0].clone(),
         Some(Value::List(_)) | None => Value::Null,
         Some(v) => v.clone(),

@@ -20,8 +20,9 @@
 use regex::Regex;
 
 use super::{arg_err, arrays, req_int, req_str, type_err};
+use crate::el::User;
 use crate::el::eval::Env;
-use crate::el::value::{User, Value};
+use crate::el::value::Value;
 use crate::el::{EvalError, EvalErrorKind, Program};
 
 /// How a pattern is matched against a group name.
@@ -104,7 +105,7 @@ pub(crate) fn groups_fn(
     let mut out = Vec::new();
     if let Some(u) = user(env) {
         let ix = u.group_index();
-        for (i, g) in u.groups.iter().enumerate() {
+        for (i, g) in u.groups().iter().enumerate() {
             if matches(m, &ix.lower[i], &pattern) && from_app(g, &app) {
                 out.push(Value::Str(ix.names[i].clone()));
             }
@@ -139,7 +140,7 @@ pub(crate) fn filtered_groups(
     for id in &ids {
         let Some(id) = id.as_str() else { continue };
         if let Some(&i) = ix.by_id.get(id) {
-            out.push(env.with_group(&u.groups[i]).eval_nested(expr)?);
+            out.push(env.with_group(&u.groups()[i]).eval_nested(expr)?);
         }
     }
     if out.len() > limit {
@@ -286,7 +287,7 @@ fn group_matches(g: &Value, c: &Criterion) -> bool {
 pub(crate) fn get_groups(env: &Env<'_>, u: &User, args: &[Value]) -> Result<Value, EvalError> {
     let cs = criteria(args)?;
     let out: Vec<Value> = u
-        .groups
+        .groups()
         .iter()
         .filter(|g| cs.iter().all(|c| group_matches(g, c)))
         .cloned()
@@ -298,7 +299,7 @@ pub(crate) fn get_groups(env: &Env<'_>, u: &User, args: &[Value]) -> Result<Valu
 pub(crate) fn is_member_of(u: &User, args: &[Value]) -> Result<Value, EvalError> {
     let cs = criteria(args)?;
     Ok(Value::Bool(
-        u.groups
+        u.groups()
             .iter()
             .any(|g| cs.iter().all(|c| group_matches(g, c))),
     ))
