@@ -351,22 +351,95 @@ impl<'a> Evaluation<'a> {
     /// their value.
     fn custom(
         &mut self,
-        claims: &[CompiledClaim],
+        claims: &'a [CompiledClaim],
         only_always_included: bool,
-        out: &mut Map<String, Value>,
+        out: &mut impl ClaimSink<'a>,
     ) -> Result<(), OAuthError> {
         for c in claims {
             if !c.applies(&self.grant.scopes)
                 || (only_always_included && !c.always_include)
-                || out.contains_key(&c.name)
+                || out.has(&c.name)
             {
                 continue;
             }
             if let Some(v) = self.value(c)? {
-                out.insert(c.name.clone(), v);
+                out.put(&c.name, &v)?;
             }
         }
         Ok(())
+    }
+}
+
+/// Where claims go: a JSON map (userinfo) or a token payload being written.
+trait ClaimSink<'n> {
+    /// Whether a claim of that name is present.
+    fn has(&self, name: &str) -> bool;
+    /// Adds a claim (the caller checked it is not present).
+    fn put(&mut self, name: &'n str, value: &Value) -> Result<(), OAuthError>;
+}
+
+impl<'n> ClaimSink<'n> for Map<String, Value> {
+    fn has(&self, name: &str) -> bool {
+        self.contains_key(name)
+    }
+
+    fn put(&mut self, name: &'n str, value: &Value) -> Result<(), OAuthError> {
+        self.insert(name.to_owned(), value.clone());
+        Ok(())
+    }
+}
+
+/// A token payload written claim by claim, in order, straight into its JSON bytes (no map is
+/// built); the names written are kept for [`ClaimSink::has`].
+struct PayloadWriter<'s, 'n> {
+    map: serde_json::ser::Compound<'s, &'s mut Vec<u8>, serde_json::ser::CompactFormatter>,
+    names: Vec<&'n str>,
+    /// The error a failed write becomes.
+    error: OAuthErrorId,
+}
+
+impl<'s, 'n> PayloadWriter<'s, 'n> {
+    fn new(
+        ser: &'s mut serde_json::Serializer<&'s mut Vec<u8>>,
+        error: OAuthErrorId,
+    ) -> Result<Self, OAuthError> {
+        use serde::Serializer as _;
+        let map = ser
+            .serialize_map(None)
+            .map_err(|e| OAuthError::new(error).with_cause(e.to_string()))?;
+        Ok(PayloadWriter {
+            map,
+            names: Vec::with_capacity(24),
+            error,
+        })
+    }
+
+    /// Writes a claim.
+    fn claim<V: Serialize + ?Sized>(&mut self, name: &'n str, value: &V) -> Result<(), OAuthError> {
+        use serde::ser::SerializeMap as _;
+        self.map
+            .serialize_entry(name, value)
+            .map_err(|e| OAuthError::new(self.error).with_cause(e.to_string()))?;
+        self.names.push(name);
+        Ok(())
+    }
+
+    fn finish(self) -> Result<(), OAuthError> {
+        use serde::ser::SerializeMap as _;
+        let error = self.error;
+        self.map
+            .end()
+            .map_err(|e| OAuthError::new(error).with_cause(e.to_string()))
+    }
+}
+
+impl<'n> ClaimSink<'n> for PayloadWriter<'_, 'n> {
+    fn has(&self, name: &str) -> bool {
+        self.names.contains(&name)
+    }
+
+    fn put(&mut self, name: &'n str, value: &Value) -> Result<(), OAuthError> {
+        self.claim(name, value)
     }
 }
 
@@ -426,32 +499,30 @@ pub(crate) fn mint(
 
     let mut access_token = None;
     if plan.access {
-        let mut at = Map::new();
-        at.insert("ver".into(), Value::from(1));
-        at.insert("jti".into(), Value::from(new_jti(JtiKind::Access, rng)));
-        at.insert("iss".into(), Value::from(issuer));
-        at.insert(
-            "aud".into(),
-            Value::from(server.audiences.first().map_or("", String::as_str)),
-        );
-        at.insert("iat".into(), Value::from(iat));
-        at.insert("exp".into(), Value::from(iat + access_lifetime));
-        at.insert("cid".into(), Value::from(grant.client_id.as_str()));
+        let e = OAuthErrorId::AccessTokenNotGenerated;
+        let mut payload = Vec::with_capacity(1024);
+        let mut ser = serde_json::Serializer::new(&mut payload);
+        let mut at = PayloadWriter::new(&mut ser, e)?;
+        at.claim("ver", &1)?;
+        at.claim("jti", &new_jti(JtiKind::Access, rng))?;
+        at.claim("iss", issuer)?;
+        at.claim("aud", server.audiences.first().map_or("", String::as_str))?;
+        at.claim("iat", &iat)?;
+        at.claim("exp", &(iat + access_lifetime))?;
+        at.claim("cid", &grant.client_id)?;
         if let Some(uid) = user_id {
-            at.insert("uid".into(), Value::from(uid));
+            at.claim("uid", uid)?;
         }
-        at.insert("scp".into(), Value::from(grant.scopes.clone()));
+        at.claim("scp", &grant.scopes)?;
         if user_id.is_some() {
-            at.insert("auth_time".into(), Value::from(auth_time));
+            at.claim("auth_time", &auth_time)?;
         }
         let sub = match &claims.sub {
             Some(c) => eval.value(c)?,
             None => None,
         };
         match sub {
-            Some(v) => {
-                at.insert("sub".into(), v);
-            }
+            Some(v) => at.claim("sub", &v)?,
             None => {
                 return Err(OAuthError::with_arg(
                     OAuthErrorId::SystemClaimEvaluationFailure,
@@ -461,72 +532,67 @@ pub(crate) fn mint(
             }
         }
         eval.custom(&claims.access, false, &mut at)?;
-        let payload = serde_json::to_vec(&at).map_err(|e| {
-            OAuthError::new(OAuthErrorId::AccessTokenNotGenerated).with_cause(e.to_string())
-        })?;
-        let mut header = Map::new();
-        if at_jwt_typ {
-            header.insert("typ".into(), Value::from("at+jwt"));
-        }
-        let token = signer.sign_compact(&header, &payload).map_err(|e| {
-            OAuthError::new(OAuthErrorId::AccessTokenNotGenerated).with_cause(e.to_string())
-        })?;
+        at.finish()?;
+        let token = signer
+            .sign_prepared(at_jwt_typ, &payload)
+            .map_err(|err| OAuthError::new(e).with_cause(err.to_string()))?;
         access_token = Some(token);
     }
 
     let mut id_token = None;
     if plan.id {
+        let e = OAuthErrorId::IdTokenNotGenerated;
         let user_id = user_id.unwrap_or_default();
         let std = standard(grant, plan.full_id);
-        let mut id = Map::new();
-        id.insert("sub".into(), Value::from(user_id));
-        for (k, v) in std.early {
-            id.insert(k.into(), v);
+        let mut payload = Vec::with_capacity(1024);
+        let mut ser = serde_json::Serializer::new(&mut payload);
+        let mut id = PayloadWriter::new(&mut ser, e)?;
+        id.claim("sub", user_id)?;
+        for (k, v) in &std.early {
+            id.claim(k, v)?;
         }
-        id.insert("ver".into(), Value::from(1));
-        id.insert("iss".into(), Value::from(issuer));
-        id.insert("aud".into(), Value::from(grant.client_id.as_str()));
-        id.insert("iat".into(), Value::from(iat));
-        id.insert("exp".into(), Value::from(iat + ID_TOKEN_LIFETIME_SECONDS));
-        id.insert("jti".into(), Value::from(new_jti(JtiKind::Id, rng)));
-        let amr = match root_member(grant, "session", "amr") {
-            Some(amr @ el::Value::List(_)) => amr.to_json(),
-            _ => Value::from(vec!["pwd"]),
-        };
-        id.insert("amr".into(), amr);
-        if let Some(idp) = grant
-            .idp
-            .clone()
-            .or_else(|| root_member(grant, "org", "id").map(el::Value::to_json))
-        {
-            id.insert("idp".into(), idp);
+        id.claim("ver", &1)?;
+        id.claim("iss", issuer)?;
+        id.claim("aud", &grant.client_id)?;
+        id.claim("iat", &iat)?;
+        id.claim("exp", &(iat + ID_TOKEN_LIFETIME_SECONDS))?;
+        id.claim("jti", &new_jti(JtiKind::Id, rng))?;
+        match root_member(grant, "session", "amr") {
+            Some(amr @ el::Value::List(_)) => id.claim("amr", &amr.to_json())?,
+            _ => id.claim("amr", &["pwd"])?,
+        }
+        match &grant.idp {
+            Some(idp) => id.claim("idp", idp)?,
+            None => {
+                if let Some(org_id) = root_member(grant, "org", "id") {
+                    id.claim("idp", &org_id.to_json())?;
+                }
+            }
         }
         if let Some(n) = &grant.nonce {
-            id.insert("nonce".into(), Value::from(n.as_str()));
+            id.claim("nonce", n)?;
         }
-        for (k, v) in std.late {
-            id.insert(k.into(), v);
+        for (k, v) in &std.late {
+            id.claim(k, v)?;
         }
-        id.insert("auth_time".into(), Value::from(auth_time));
+        id.claim("auth_time", &auth_time)?;
         if let Some(at) = &access_token {
-            id.insert(
-                "at_hash".into(),
-                Value::from(left_half_hash(signer.algorithm(), at.as_bytes())),
-            );
+            id.claim(
+                "at_hash",
+                &left_half_hash(signer.algorithm(), at.as_bytes()),
+            )?;
         }
         if let Some(code) = code {
-            id.insert(
-                "c_hash".into(),
-                Value::from(left_half_hash(signer.algorithm(), code.as_bytes())),
-            );
+            id.claim(
+                "c_hash",
+                &left_half_hash(signer.algorithm(), code.as_bytes()),
+            )?;
         }
         eval.custom(&claims.identity, !plan.full_id, &mut id)?;
-        let payload = serde_json::to_vec(&id).map_err(|e| {
-            OAuthError::new(OAuthErrorId::IdTokenNotGenerated).with_cause(e.to_string())
-        })?;
-        let token = signer.sign_compact(&Map::new(), &payload).map_err(|e| {
-            OAuthError::new(OAuthErrorId::IdTokenNotGenerated).with_cause(e.to_string())
-        })?;
+        id.finish()?;
+        let token = signer
+            .sign_prepared(false, &payload)
+            .map_err(|err| OAuthError::new(e).with_cause(err.to_string()))?;
         id_token = Some(token);
     }
 

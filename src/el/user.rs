@@ -313,6 +313,23 @@ impl User {
         })
     }
 
+    /// Whether the name of some group (`""` when it has none) satisfies `f`, read in place:
+    /// neither the group maps nor the index are built for it.
+    pub(crate) fn any_group_name(&self, mut f: impl FnMut(&str) -> bool) -> bool {
+        if let Some(ix) = self.index.get() {
+            return ix.names.iter().any(|n| f(n));
+        }
+        match &self.source {
+            Source::Json(j) => match j.get("groups") {
+                Some(Json::Array(a)) => a
+                    .iter()
+                    .any(|g| f(json_group_name(g).and_then(Json::as_str).unwrap_or(""))),
+                _ => false,
+            },
+            Source::Request(u) => u.groups.iter().any(|g| f(&g.name)),
+        }
+    }
+
     /// The names of the user's Okta groups (types `OKTA_GROUP` and `BUILT_IN`, or no type
     /// given), in order — what GROUPS claims filter.
     pub(crate) fn okta_group_names(&self) -> Vec<&str> {
@@ -353,8 +370,14 @@ impl User {
     /// Classic-dialect property read: a profile attribute, else `profile`, else a top-level
     /// property such as `id` or `status` (the Identity Engine spelling), else null.
     pub fn property(&self, name: &str) -> Value {
-        if let Some(v) = self.profile().get(name) {
-            return v.clone();
+        // One attribute is converted from the source rather than the whole profile, unless
+        // the profile map is built already.
+        if let Some(p) = self.profile.get() {
+            if let Some(v) = p.get(name) {
+                return v.clone();
+            }
+        } else if let Some(v) = self.profile_json().and_then(|p| p.get(name)) {
+            return Value::from_json(v);
         }
         if name == "profile" {
             return Value::Map(self.profile().clone());
@@ -525,7 +548,20 @@ mod tests {
         ]}))
         .unwrap();
         assert!(u.index.get().is_none(), "built on first use");
+        let mut seen = Vec::new();
+        assert!(!u.any_group_name(|n| {
+            seen.push(n.to_owned());
+            false
+        }));
+        assert!(
+            u.index.get().is_none() && u.groups.get().is_none(),
+            "read in place"
+        );
         let ix = u.group_index();
+        assert_eq!(
+            ix.names.iter().map(|n| n.to_string()).collect::<Vec<_>>(),
+            seen
+        );
         assert!(u.groups.get().is_none(), "without building the group maps");
         for (i, g) in u.groups().iter().enumerate() {
             let Value::Map(m) = g else { panic!("a map") };
@@ -574,6 +610,20 @@ mod tests {
             Some(Value::DateTime(_))
         ));
         assert!(typed.same(&plain));
+    }
+
+    #[test]
+    fn properties_are_read_in_place() {
+        let u = User::from_json(&json!({"id": "00u1", "profile": {"a": "x", "id": "p"}})).unwrap();
+        assert_eq!(u.property("a"), Value::from("x"));
+        assert_eq!(u.property("id"), Value::from("p"), "the profile first");
+        assert_eq!(u.property("b"), Value::Null);
+        assert!(u.profile.get().is_none(), "the profile map is not built");
+        assert!(matches!(u.property("profile"), Value::Map(m) if m.len() == 2));
+        assert_eq!(u.property("a"), Value::from("x"));
+        let odd = User::from_json(&json!({"id": "00u2", "profile": 3})).unwrap();
+        assert_eq!(odd.property("id"), Value::from("00u2"));
+        assert!(matches!(odd.property("profile"), Value::Map(m) if m.is_empty()));
     }
 
     #[test]

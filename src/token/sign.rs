@@ -28,18 +28,23 @@
 
 use super::error::MintError;
 use super::keys::Algorithm;
-use super::util::b64url;
+use super::util::{b64url, b64url_into};
 use josekit::jws::JwsSigner;
 use rand::CryptoRng;
 use serde_json::{Map, Value};
 use std::fmt;
 
 /// The prepared signer of one key: its kid, algorithm and josekit signer (the private key is
-/// parsed once, when the key set is generated or loaded).
+/// parsed once, when the key set is generated or loaded), and its two usual headers, already
+/// encoded.
 pub struct Signer {
     kid: String,
     alg: Algorithm,
     inner: Box<dyn JwsSigner>,
+    /// base64url of `{"kid", "alg"}`.
+    plain_header: String,
+    /// base64url of `{"kid", "alg", "typ": "at+jwt"}`.
+    at_jwt_header: String,
 }
 
 impl Clone for Signer {
@@ -48,9 +53,14 @@ impl Clone for Signer {
             kid: self.kid.clone(),
             alg: self.alg,
             inner: self.inner.box_clone(),
+            plain_header: self.plain_header.clone(),
+            at_jwt_header: self.at_jwt_header.clone(),
         }
     }
 }
+
+/// The `typ` header of RFC 9068 access tokens.
+const AT_JWT: (&str, &str) = ("typ", "at+jwt");
 
 impl fmt::Debug for Signer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -63,7 +73,24 @@ impl fmt::Debug for Signer {
 
 impl Signer {
     pub(crate) fn new(kid: String, alg: Algorithm, inner: Box<dyn JwsSigner>) -> Signer {
-        Signer { kid, alg, inner }
+        let mut signer = Signer {
+            kid,
+            alg,
+            inner,
+            plain_header: String::new(),
+            at_jwt_header: String::new(),
+        };
+        let at_jwt = Map::from_iter([(AT_JWT.0.to_owned(), Value::from(AT_JWT.1))]);
+        signer.plain_header = signer.encoded_header(&Map::new()).unwrap_or_default();
+        signer.at_jwt_header = signer.encoded_header(&at_jwt).unwrap_or_default();
+        signer
+    }
+
+    /// base64url of the header JSON.
+    fn encoded_header(&self, extra: &Map<String, Value>) -> Result<String, MintError> {
+        let header = self.header(extra)?;
+        let json = serde_json::to_vec(&header).map_err(|e| MintError::Json(e.to_string()))?;
+        Ok(b64url(&json))
     }
 
     /// The kid written into every header.
@@ -99,15 +126,43 @@ impl Signer {
         extra_header: &Map<String, Value>,
         payload_json: &[u8],
     ) -> Result<String, MintError> {
-        let header = self.header(extra_header)?;
-        let header_json =
-            serde_json::to_vec(&header).map_err(|e| MintError::Json(e.to_string()))?;
-        let mut out = b64url(&header_json);
+        if extra_header.is_empty() {
+            return self.sign_encoded(&self.plain_header, payload_json);
+        }
+        let at_jwt = extra_header.len() == 1
+            && extra_header.get(AT_JWT.0).and_then(Value::as_str) == Some(AT_JWT.1);
+        if at_jwt {
+            return self.sign_encoded(&self.at_jwt_header, payload_json);
+        }
+        self.sign_encoded(&self.encoded_header(extra_header)?, payload_json)
+    }
+
+    /// [`Signer::sign_compact`] with the header `{kid, alg}`, plus `typ: at+jwt` when
+    /// `at_jwt`: both are encoded once, when the signer is prepared.
+    pub(crate) fn sign_prepared(
+        &self,
+        at_jwt: bool,
+        payload_json: &[u8],
+    ) -> Result<String, MintError> {
+        let header = if at_jwt {
+            &self.at_jwt_header
+        } else {
+            &self.plain_header
+        };
+        self.sign_encoded(header, payload_json)
+    }
+
+    /// Encodes the payload after the encoded header, signs, and appends the signature, in one
+    /// buffer.
+    fn sign_encoded(&self, header_b64: &str, payload_json: &[u8]) -> Result<String, MintError> {
+        // Room for the payload and the largest signature (RSA 4096: 512 bytes) encoded.
+        let mut out = String::with_capacity(header_b64.len() + payload_json.len() * 4 / 3 + 700);
+        out.push_str(header_b64);
         out.push('.');
-        out.push_str(&b64url(payload_json));
+        b64url_into(payload_json, &mut out);
         let signature = self.sign_raw(out.as_bytes())?;
         out.push('.');
-        out.push_str(&b64url(&signature));
+        b64url_into(&signature, &mut out);
         Ok(out)
     }
 

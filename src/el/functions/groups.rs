@@ -152,9 +152,9 @@ pub(crate) fn filtered_groups(
 /// `isMemberOfGroupName` and friends.
 pub(crate) fn member_by_name(env: &Env<'_>, v: &Value, m: Match) -> Result<Value, EvalError> {
     let p = req_str(v, "isMemberOfGroupName")?;
-    Ok(Value::Bool(user(env).is_some_and(|u| {
-        u.group_index().names.iter().any(|n| matches(m, n, &p))
-    })))
+    Ok(Value::Bool(
+        user(env).is_some_and(|u| u.any_group_name(|n| matches(m, n, &p))),
+    ))
 }
 
 /// `isMemberOfGroup(id)`, `isMemberOfAnyGroup(id, ...)` (lists and CSV strings accepted).
@@ -186,10 +186,7 @@ pub(crate) fn strip_slashes(v: &Value) -> Value {
 
 pub(crate) fn member_by_regex(env: &Env<'_>, re: &Regex) -> Result<Value, EvalError> {
     Ok(Value::Bool(user(env).is_some_and(|u| {
-        u.group_index()
-            .names
-            .iter()
-            .any(|n| !n.is_empty() && re.is_match(n))
+        u.any_group_name(|n| !n.is_empty() && re.is_match(n))
     })))
 }
 
