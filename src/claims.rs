@@ -48,14 +48,14 @@ impl GroupFilter {
     pub(crate) fn apply<'a>(
         &self,
         names: impl IntoIterator<Item = &'a str>,
-    ) -> Result<Vec<String>, usize> {
+    ) -> Result<Vec<&'a str>, usize> {
         let mut out = Vec::new();
         let mut count = 0usize;
         for name in names {
             if self.matches(name) {
                 count += 1;
                 if out.len() < MAX_GROUPS_IN_CLAIM {
-                    out.push(name.to_owned());
+                    out.push(name);
                 }
             }
         }

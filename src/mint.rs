@@ -306,13 +306,13 @@ impl<'a> Evaluation<'a> {
     /// claim, and an expression reading the user or app user whose evaluation fails, are
     /// omitted instead of failing the request. (Expressions that guard against the missing
     /// user, such as `user != null ? user.email : app.clientId`, evaluate as written.)
-    fn value(&mut self, c: &CompiledClaim) -> Result<Option<Value>, OAuthError> {
+    fn value(&mut self, c: &CompiledClaim) -> Result<Option<ClaimValueOut<'a>>, OAuthError> {
         let userless = self.grant.subject.is_none();
         match &c.value {
             ClaimValue::Groups(_) if userless => Ok(None),
             ClaimValue::Expression(p) => match p.eval(&self.grant.context) {
                 Ok(v) if v.is_null() => Ok(None),
-                Ok(v) => Ok(Some(v.to_json())),
+                Ok(v) => Ok(Some(ClaimValueOut::Value(v))),
                 Err(_) if userless && p.reads_user() && c.name != "sub" => Ok(None),
                 Err(e) => {
                     let id = if c.system {
@@ -335,7 +335,7 @@ impl<'a> Evaluation<'a> {
                         .unwrap_or_default()
                 });
                 match f.apply(names.iter().copied()) {
-                    Ok(list) => Ok(Some(Value::from(list))),
+                    Ok(list) => Ok(Some(ClaimValueOut::Names(list))),
                     Err(n) => Err(OAuthError::new(OAuthErrorId::TooManyGroupsInGroupsClaim)
                         .with_cause(format!(
                             "{n} groups match the filter of the claim {:?}; at most {} are allowed",
@@ -370,12 +370,30 @@ impl<'a> Evaluation<'a> {
     }
 }
 
+/// The value of a custom claim: an expression's value, or the group names a GROUPS claim
+/// passes. Serializes as its JSON.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum ClaimValueOut<'a> {
+    Value(el::Value),
+    Names(Vec<&'a str>),
+}
+
+impl ClaimValueOut<'_> {
+    fn to_json(&self) -> Value {
+        match self {
+            ClaimValueOut::Value(v) => v.to_json(),
+            ClaimValueOut::Names(n) => Value::from(n.clone()),
+        }
+    }
+}
+
 /// Where claims go: a JSON map (userinfo) or a token payload being written.
 trait ClaimSink<'n> {
     /// Whether a claim of that name is present.
     fn has(&self, name: &str) -> bool;
     /// Adds a claim (the caller checked it is not present).
-    fn put(&mut self, name: &'n str, value: &Value) -> Result<(), OAuthError>;
+    fn put(&mut self, name: &'n str, value: &ClaimValueOut<'_>) -> Result<(), OAuthError>;
 }
 
 impl<'n> ClaimSink<'n> for Map<String, Value> {
@@ -383,8 +401,8 @@ impl<'n> ClaimSink<'n> for Map<String, Value> {
         self.contains_key(name)
     }
 
-    fn put(&mut self, name: &'n str, value: &Value) -> Result<(), OAuthError> {
-        self.insert(name.to_owned(), value.clone());
+    fn put(&mut self, name: &'n str, value: &ClaimValueOut<'_>) -> Result<(), OAuthError> {
+        self.insert(name.to_owned(), value.to_json());
         Ok(())
     }
 }
@@ -438,7 +456,7 @@ impl<'n> ClaimSink<'n> for PayloadWriter<'_, 'n> {
         self.names.contains(&name)
     }
 
-    fn put(&mut self, name: &'n str, value: &Value) -> Result<(), OAuthError> {
+    fn put(&mut self, name: &'n str, value: &ClaimValueOut<'_>) -> Result<(), OAuthError> {
         self.claim(name, value)
     }
 }

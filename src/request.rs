@@ -25,7 +25,7 @@ use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// A JSON object.
 pub type JsonMap = Map<String, Value>;
@@ -313,6 +313,7 @@ impl TokenRequest {
     /// assert_eq!(ctx, el::Context::from_json(&req.context_with_scopes(&scopes)).unwrap());
     /// ```
     pub fn eval_context(&self, scopes: &[String]) -> el::Context {
+        use el::KnownRoot as K;
         let map = |m: &JsonMap| el::Value::Map(Arc::new(el::map_from_json(m)));
         let mut ctx = el::Context::new();
         ctx.set_user(
@@ -320,29 +321,10 @@ impl TokenRequest {
                 .clone()
                 .map(|u| Arc::new(el::User::from_request(u))),
         );
-        ctx.set_value(
-            "appuser",
-            self.appuser.as_ref().map_or(el::Value::Null, map),
-        );
-        let c = &self.client;
-        let mut app = el::Map::with_capacity(5);
-        let client_id = el::Value::from(c.client_id.as_str());
-        app.insert(el::key("id"), client_id.clone());
-        app.insert(el::key("clientId"), client_id.clone());
-        app.insert(el::key("name"), el::Value::from("oidc_client"));
-        app.insert(
-            el::key("label"),
-            c.name.as_deref().map_or(client_id, el::Value::from),
-        );
-        let profile = c
-            .profile
-            .as_ref()
-            .map(el::map_from_json)
-            .unwrap_or_default();
-        app.insert(el::key("profile"), el::Value::Map(Arc::new(profile)));
-        ctx.set_value("app", el::Value::Map(Arc::new(app)));
+        ctx.set_known(K::AppUser, self.appuser.as_ref().map_or(el::Value::Null, map));
+        ctx.set_known(K::App, self.app_value());
         if let Some(org) = &self.org {
-            ctx.set_value("org", map(org));
+            ctx.set_known(K::Org, map(org));
         }
         let mut session = self
             .session
@@ -356,10 +338,10 @@ impl TokenRequest {
             session.insert(el::key("amr"), el::Value::List(Arc::new(amr)));
         }
         if !session.is_empty() {
-            ctx.set_value("session", el::Value::Map(Arc::new(session)));
+            ctx.set_known(K::Session, el::Value::Map(Arc::new(session)));
         }
         if let Some(idpuser) = &self.idpuser {
-            ctx.set_value("idpuser", map(idpuser));
+            ctx.set_known(K::IdpUser, map(idpuser));
         }
         if let Some(d) = &self.directory_users {
             ctx.set_root("directoryUsers", &Value::Object(d.clone()));
@@ -368,8 +350,31 @@ impl TokenRequest {
         let scope = scopes.iter().map(|s| el::Value::from(s.as_str())).collect();
         let mut access = el::Map::with_capacity(1);
         access.insert(el::key("scope"), el::Value::List(Arc::new(scope)));
-        ctx.set_value("access", el::Value::Map(Arc::new(access)));
+        ctx.set_known(K::Access, el::Value::Map(Arc::new(access)));
         ctx
+    }
+
+    /// The `app` root: the client as an Okta app (see [`TokenRequest::context`]).
+    fn app_value(&self) -> el::Value {
+        static OIDC_CLIENT: OnceLock<el::Value> = OnceLock::new();
+        static NO_PROFILE: OnceLock<el::Value> = OnceLock::new();
+        let c = &self.client;
+        let mut app = el::Map::with_capacity(5);
+        let client_id = el::Value::from(c.client_id.as_str());
+        app.insert(el::key("id"), client_id.clone());
+        app.insert(el::key("clientId"), client_id.clone());
+        let name = OIDC_CLIENT.get_or_init(|| el::Value::from("oidc_client"));
+        app.insert(el::key("name"), name.clone());
+        let label = c.name.as_deref().map_or(client_id, el::Value::from);
+        app.insert(el::key("label"), label);
+        let profile = match &c.profile {
+            Some(p) => el::Value::Map(Arc::new(el::map_from_json(p))),
+            None => NO_PROFILE
+                .get_or_init(|| el::Value::Map(Arc::new(el::Map::new())))
+                .clone(),
+        };
+        app.insert(el::key("profile"), profile);
+        el::Value::Map(Arc::new(app))
     }
 }
 

@@ -57,6 +57,7 @@ use std::sync::Arc;
 
 pub use ast::Span;
 pub use context::Context;
+pub(crate) use context::KnownRoot;
 pub use user::User;
 pub use value::{Map, Value, java_double};
 pub(crate) use value::{key, map_from_json};

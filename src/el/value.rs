@@ -43,6 +43,39 @@ pub enum Value {
     DateTime(Zdt),
 }
 
+impl serde::Serialize for Value {
+    /// The JSON of [`Value::to_json`], written without building it.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self {
+            Value::Null => s.serialize_unit(),
+            Value::Bool(b) => s.serialize_bool(*b),
+            Value::Int(i) => s.serialize_i32(*i),
+            Value::Long(i) => s.serialize_i64(*i),
+            Value::Double(d) if d.is_finite() => s.serialize_f64(*d),
+            Value::Double(_) => s.serialize_unit(),
+            Value::Str(v) => s.serialize_str(v),
+            Value::List(l) => {
+                let mut seq = s.serialize_seq(Some(l.len()))?;
+                for v in l.iter() {
+                    seq.serialize_element(v)?;
+                }
+                seq.end()
+            }
+            Value::Map(m) => {
+                let mut map = s.serialize_map(Some(m.len()))?;
+                for (k, v) in m.iter() {
+                    map.serialize_entry(&**k, v)?;
+                }
+                map.end()
+            }
+            Value::User(u) => u.to_json().serialize(s),
+            Value::Country(c) => s.serialize_str(c.alpha2),
+            Value::DateTime(z) => s.serialize_str(&z.to_iso_string()),
+        }
+    }
+}
+
 impl PartialEq for Value {
     /// Structural equality (Java `equals`: `Int(1) != Long(1)`); the `==` operator compares numbers by value instead.
     fn eq(&self, other: &Value) -> bool {
@@ -432,5 +465,31 @@ mod tests {
         assert_eq!(java_double(1234567.0), "1234567.0");
         assert_eq!(java_double(0.001), "0.001");
         assert_eq!(java_double(-0.0), "-0.0");
+    }
+
+    /// Serializing a value writes exactly the JSON of `to_json`.
+    #[test]
+    fn serialize_is_to_json() {
+        let ctx = serde_json::json!({"id": "00u1", "created": "2026-01-01T00:00:00Z",
+                                     "profile": {"a": [1, 2.5, null, true, "x"]}});
+        let user = Value::User(Arc::new(User::from_json(&ctx).unwrap()));
+        let mut map = Map::new();
+        map.insert(key("k"), Value::Long(1 << 40));
+        map.insert(key("nan"), Value::Double(f64::NAN));
+        map.insert(key("inf"), Value::Double(f64::INFINITY));
+        map.insert(key("d"), Value::Double(1.0));
+        map.insert(key("neg"), Value::Double(-0.0));
+        map.insert(key("u"), user);
+        map.insert(key("c"), Value::Country(celes::Country::the_united_states_of_america()));
+        map.insert(
+            key("t"),
+            Value::DateTime(Zdt::utc(chrono::DateTime::UNIX_EPOCH)),
+        );
+        map.insert(key("e\"q"), Value::from("\u{1}\"\\é"));
+        let v = Value::List(Arc::new(vec![Value::Map(Arc::new(map)), Value::Null]));
+        assert_eq!(
+            serde_json::to_string(&v).unwrap(),
+            serde_json::to_string(&v.to_json()).unwrap()
+        );
     }
 }

@@ -231,5 +231,8 @@ pub fn new_jti(kind: JtiKind, rng: &mut impl CryptoRng) -> String {
         JtiKind::Access => "AT.",
         JtiKind::Id => "ID.",
     };
-    format!("{prefix}{}", b64url(&bytes))
+    let mut jti = String::with_capacity(prefix.len() + 43);
+    jti.push_str(prefix);
+    b64url_into(&bytes, &mut jti);
+    jti
 }
