@@ -610,9 +610,11 @@ impl CompiledPolicy {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct ScopeInfo {
     pub(crate) consent: Consent,
+    /// The name as an expression value, shared by every grant's `access.scope`.
+    pub(crate) value: crate::el::Value,
 }
 
 /// The compiled policies with their index.
@@ -658,7 +660,13 @@ impl Engine {
         }
         let scopes = all_scopes
             .iter()
-            .map(|s| (s.name.clone(), ScopeInfo { consent: s.consent }))
+            .map(|s| {
+                let info = ScopeInfo {
+                    consent: s.consent,
+                    value: crate::el::Value::from(s.name.as_str()),
+                };
+                (s.name.clone(), info)
+            })
             .collect();
         let default_scopes = all_scopes
             .iter()
@@ -1194,7 +1202,10 @@ impl Engine {
             client_id: req.client.client_id.clone(),
             grant_type: req.grant_type.clone(),
             original_grant_type: original.cloned(),
-            context: req.eval_context(&scopes),
+            context: req.eval_context_with(scopes.iter().map(|s| match self.scopes.get(s) {
+                Some(info) => info.value.clone(),
+                None => crate::el::Value::from(s.as_str()),
+            })),
             scopes,
             default_scopes: matches!(wanted, Wanted::Defaults),
             lifetimes: r.lifetimes,

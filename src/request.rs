@@ -313,6 +313,12 @@ impl TokenRequest {
     /// assert_eq!(ctx, el::Context::from_json(&req.context_with_scopes(&scopes)).unwrap());
     /// ```
     pub fn eval_context(&self, scopes: &[String]) -> el::Context {
+        self.eval_context_with(scopes.iter().map(|s| el::Value::from(s.as_str())))
+    }
+
+    /// [`TokenRequest::eval_context`] with the scopes given as values (the policy engine
+    /// shares the ones it made at load).
+    pub(crate) fn eval_context_with(&self, scopes: impl Iterator<Item = el::Value>) -> el::Context {
         use el::KnownRoot as K;
         let map = |m: &JsonMap| el::Value::Map(Arc::new(el::map_from_json(m)));
         let mut ctx = el::Context::new();
@@ -321,7 +327,10 @@ impl TokenRequest {
                 .clone()
                 .map(|u| Arc::new(el::User::from_request(u))),
         );
-        ctx.set_known(K::AppUser, self.appuser.as_ref().map_or(el::Value::Null, map));
+        ctx.set_known(
+            K::AppUser,
+            self.appuser.as_ref().map_or(el::Value::Null, map),
+        );
         ctx.set_known(K::App, self.app_value());
         if let Some(org) = &self.org {
             ctx.set_known(K::Org, map(org));
@@ -347,8 +356,8 @@ impl TokenRequest {
             ctx.set_root("directoryUsers", &Value::Object(d.clone()));
         }
         ctx.set_now(self.now.trunc_subsecs(3));
-        let scope = scopes.iter().map(|s| el::Value::from(s.as_str())).collect();
-        let mut access = el::Map::with_capacity(1);
+        let scope = scopes.collect();
+        let mut access = el::Map::with_capacity_and_hasher(1, Default::default());
         access.insert(el::key("scope"), el::Value::List(Arc::new(scope)));
         ctx.set_known(K::Access, el::Value::Map(Arc::new(access)));
         ctx
@@ -359,7 +368,7 @@ impl TokenRequest {
         static OIDC_CLIENT: OnceLock<el::Value> = OnceLock::new();
         static NO_PROFILE: OnceLock<el::Value> = OnceLock::new();
         let c = &self.client;
-        let mut app = el::Map::with_capacity(5);
+        let mut app = el::Map::with_capacity_and_hasher(5, Default::default());
         let client_id = el::Value::from(c.client_id.as_str());
         app.insert(el::key("id"), client_id.clone());
         app.insert(el::key("clientId"), client_id.clone());
@@ -370,7 +379,7 @@ impl TokenRequest {
         let profile = match &c.profile {
             Some(p) => el::Value::Map(Arc::new(el::map_from_json(p))),
             None => NO_PROFILE
-                .get_or_init(|| el::Value::Map(Arc::new(el::Map::new())))
+                .get_or_init(|| el::Value::Map(Arc::new(el::Map::default())))
                 .clone(),
         };
         app.insert(el::key("profile"), profile);

@@ -342,7 +342,7 @@ impl Compiler<'_> {
                     .iter()
                     .all(|(k, v)| matches!(k, Node::Const(_)) && matches!(v, Node::Const(_)))
                 {
-                    let mut m = Map::new();
+                    let mut m = Map::default();
                     for (k, v) in out {
                         if let (Node::Const(k), Node::Const(v)) = (k, v) {
                             m.insert(Arc::from(map_key(&k)), v);

@@ -135,7 +135,7 @@ impl Context {
                 let o = value.as_object().ok_or_else(|| {
                     ctx_err("'directoryUsers' must be an object of lists of app users")
                 })?;
-                let mut m = Map::new();
+                let mut m = Map::default();
                 for (k, v) in o {
                     let list = match v {
                         serde_json::Value::Array(_) => Value::from_json(v),

@@ -187,7 +187,7 @@ impl Env<'_> {
                 self.list_value(out).map_err(|e| e.at(*span))
             }
             Node::Map(entries) => {
-                let mut m = Map::new();
+                let mut m = Map::default();
                 for (k, v) in entries {
                     let k = self.eval(k, elem)?;
                     let v = self.eval(v, elem)?;
@@ -460,7 +460,7 @@ impl Env<'_> {
                     return Ok(Value::Null);
                 }
                 if is_map {
-                    let mut m = Map::new();
+                    let mut m = Map::default();
                     for it in out {
                         if let Value::Map(e) = it {
                             let k = e.get("key").map(map_key).unwrap_or_default();
@@ -755,7 +755,7 @@ impl Env<'_> {
 fn entries(m: &Map) -> Vec<Value> {
     m.iter()
         .map(|(k, v)| {
-            let mut e = Map::new();
+            let mut e = Map::default();
             e.insert(Arc::from("key"), Value::Str(k.clone()));
             e.insert(Arc::from("value"), v.clone());
             Value::Map(Arc::new(e))
@@ -769,7 +769,7 @@ fn unentry(v: Value, is_map: bool) -> Value {
     }
     match &v {
         Value::Map(e) => {
-            let mut m = Map::new();
+            let mut m = Map::default();
             let k = e.get("key").map(map_key).unwrap_or_default();
             m.insert(Arc::from(k), e.get("value").cloned().unwrap_or_default());
             Value::Map(Arc::new(m))

@@ -129,7 +129,7 @@ fn internal_value(k: &str, v: &Json) -> Value {
 fn map_of(json: Option<&Json>) -> Map {
     match json {
         Some(Json::Object(o)) => map_from_json(o),
-        _ => Map::new(),
+        _ => Map::default(),
     }
 }
 
@@ -193,7 +193,7 @@ impl User {
     /// `linkedObjects` and `appUsers`.
     pub fn internal(&self) -> &Map {
         self.internal.get_or_init(|| {
-            let mut m = Map::new();
+            let mut m = Map::default();
             let skip = |k: &str| matches!(k, "profile" | "groups" | "linkedObjects" | "appUsers");
             match &self.source {
                 Source::Json(j) => {
@@ -231,7 +231,7 @@ impl User {
     /// not an object); followed 8 links deep.
     pub fn linked(&self) -> &Map {
         self.linked.get_or_init(|| {
-            let mut m = Map::new();
+            let mut m = Map::default();
             if self.depth >= MAX_LINK_DEPTH {
                 return m;
             }
@@ -411,7 +411,7 @@ impl GroupShare {
         {
             return map.clone();
         }
-        let mut src = Map::with_capacity(1);
+        let mut src = Map::with_capacity_and_hasher(1, Default::default());
         src.insert(key("id"), sid.clone());
         let map = Value::Map(Arc::new(src));
         if let Value::Str(s) = sid {
@@ -436,7 +436,7 @@ fn group(json: &Json, share: &mut GroupShare) -> Value {
     let empty = serde_json::Map::new();
     let o = json.as_object().unwrap_or(&empty);
     // Room for the members normalisation may add (name, profile, objectClass, source).
-    let mut m = Map::with_capacity(o.len() + 4);
+    let mut m = Map::with_capacity_and_hasher(o.len() + 4, Default::default());
     let mut name = None;
     let mut profile: Option<(usize, Map)> = None;
     let mut source_id = None;
@@ -447,13 +447,13 @@ fn group(json: &Json, share: &mut GroupShare) -> Value {
                 // Filled in below, once `name` is known; the slot keeps the member's position.
                 let p = match v {
                     Json::Object(p) => {
-                        let mut pm = Map::with_capacity(p.len() + 1);
+                        let mut pm = Map::with_capacity_and_hasher(p.len() + 1, Default::default());
                         for (pk, pv) in p {
                             pm.insert(key(pk), Value::from_json(pv));
                         }
                         pm
                     }
-                    _ => Map::new(),
+                    _ => Map::default(),
                 };
                 let (i, _) = m.insert_full(key(k), Value::Null);
                 profile = Some((i, p));
@@ -474,7 +474,7 @@ fn group(json: &Json, share: &mut GroupShare) -> Value {
     }
     let (slot, mut p) = match profile {
         Some((i, p)) => (Some(i), p),
-        None => (None, Map::new()),
+        None => (None, Map::default()),
     };
     match (&name, p.get("name")) {
         (Some(n), None) if !n.is_null() => {

@@ -11,8 +11,9 @@ use indexmap::IndexMap;
 use super::functions::time::Zdt;
 use super::{EvalError, EvalErrorKind};
 
-/// A string-keyed map that keeps insertion order.
-pub type Map = IndexMap<Arc<str>, Value>;
+/// A string-keyed map that keeps insertion order (hashed with foldhash: engine maps are
+/// small and made per request, where SipHash's cost shows).
+pub type Map = IndexMap<Arc<str>, Value, foldhash::fast::RandomState>;
 
 /// A value of the expression language.
 #[derive(Debug, Clone, Default)]
@@ -257,7 +258,7 @@ impl Value {
 /// Converts a JSON object into a [`Map`], sharing the key of common attribute names (see
 /// [`key`]) instead of allocating it.
 pub(crate) fn map_from_json(o: &serde_json::Map<String, serde_json::Value>) -> Map {
-    let mut m = Map::with_capacity(o.len());
+    let mut m = Map::with_capacity_and_hasher(o.len(), Default::default());
     for (k, v) in o {
         m.insert(key(k), Value::from_json(v));
     }
@@ -473,14 +474,17 @@ mod tests {
         let ctx = serde_json::json!({"id": "00u1", "created": "2026-01-01T00:00:00Z",
                                      "profile": {"a": [1, 2.5, null, true, "x"]}});
         let user = Value::User(Arc::new(User::from_json(&ctx).unwrap()));
-        let mut map = Map::new();
+        let mut map = Map::default();
         map.insert(key("k"), Value::Long(1 << 40));
         map.insert(key("nan"), Value::Double(f64::NAN));
         map.insert(key("inf"), Value::Double(f64::INFINITY));
         map.insert(key("d"), Value::Double(1.0));
         map.insert(key("neg"), Value::Double(-0.0));
         map.insert(key("u"), user);
-        map.insert(key("c"), Value::Country(celes::Country::the_united_states_of_america()));
+        map.insert(
+            key("c"),
+            Value::Country(celes::Country::the_united_states_of_america()),
+        );
         map.insert(
             key("t"),
             Value::DateTime(Zdt::utc(chrono::DateTime::UNIX_EPOCH)),

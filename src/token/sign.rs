@@ -28,7 +28,7 @@
 
 use super::error::MintError;
 use super::keys::Algorithm;
-use super::util::{b64url, b64url_into};
+use super::util::{b64url, b64url_append, b64url_into};
 use josekit::jws::JwsSigner;
 use rand::CryptoRng;
 use serde_json::{Map, Value};
@@ -156,14 +156,16 @@ impl Signer {
     /// buffer.
     fn sign_encoded(&self, header_b64: &str, payload_json: &[u8]) -> Result<String, MintError> {
         // Room for the payload and the largest signature (RSA 4096: 512 bytes) encoded.
-        let mut out = String::with_capacity(header_b64.len() + payload_json.len() * 4 / 3 + 700);
-        out.push_str(header_b64);
-        out.push('.');
-        b64url_into(payload_json, &mut out);
-        let signature = self.sign_raw(out.as_bytes())?;
-        out.push('.');
-        b64url_into(&signature, &mut out);
-        Ok(out)
+        let mut out = Vec::with_capacity(header_b64.len() + payload_json.len() * 4 / 3 + 700);
+        out.extend_from_slice(header_b64.as_bytes());
+        out.push(b'.');
+        let too_long = || MintError::Json("the token is too long to encode".into());
+        b64url_append(payload_json, &mut out).ok_or_else(too_long)?;
+        let signature = self.sign_raw(&out)?;
+        out.push(b'.');
+        b64url_append(&signature, &mut out).ok_or_else(too_long)?;
+        // Base64url and the header's encoding are ASCII.
+        String::from_utf8(out).map_err(|e| MintError::Json(e.to_string()))
     }
 
     /// The raw signature of a JWS signing input (`base64url(header).base64url(payload)`, as
