@@ -39,7 +39,7 @@ pub enum Value {
     /// An Okta user (the `user` root, linked objects, managers).
     User(Arc<User>),
     /// An ISO 3166 country (`parseCountryCode()`).
-    Country(celes::Country),
+    Country(Arc<celes::Country>),
     /// A date-time with a zone (`DateTime.now()`, `user.created`, `parseStringTime()`).
     DateTime(Zdt),
 }
@@ -483,7 +483,7 @@ mod tests {
         map.insert(key("u"), user);
         map.insert(
             key("c"),
-            Value::Country(celes::Country::the_united_states_of_america()),
+            Value::Country(Arc::new(celes::Country::the_united_states_of_america())),
         );
         map.insert(
             key("t"),

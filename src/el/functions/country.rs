@@ -88,7 +88,7 @@ pub(crate) fn convert(v: &Value, f: Field) -> Result<Value, EvalError> {
 pub(crate) fn method(m: Method, recv: &Value) -> Result<Value, EvalError> {
     match (m, recv) {
         (Method::ParseCountryCode, Value::Str(s)) => {
-            from_code_or_name(s).map(Value::Country).ok_or_else(|| {
+            from_code_or_name(s).map(|c| Value::Country(std::sync::Arc::new(c))).ok_or_else(|| {
                 EvalError::new(
                     EvalErrorKind::Argument,
                     format!("'{s}' is not an ISO 3166 country code or name"),
