@@ -3,6 +3,7 @@
 
 use crate::config::{GroupFilterType, validate::group_filter_regex};
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 
 /// Okta's cap on the number of groups a GROUPS claim may carry; more fails the request.
 pub const MAX_GROUPS_IN_CLAIM: usize = 100;
@@ -37,6 +38,20 @@ impl GroupFilter {
     pub(crate) fn matches(&self, name: &str) -> bool {
         match self {
             GroupFilter::Regex(r) => r.is_match(name),
+            // ASCII names compare without a lower-cased copy (the pattern is lower case; a
+            // non-ASCII pattern byte never equals an ASCII one either way).
+            GroupFilter::StartsWith(v) if name.is_ascii() => name
+                .as_bytes()
+                .get(..v.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(v.as_bytes())),
+            GroupFilter::Equals(v) if name.is_ascii() => name.eq_ignore_ascii_case(v),
+            GroupFilter::Contains(v) if name.is_ascii() => {
+                v.is_empty()
+                    || name
+                        .as_bytes()
+                        .windows(v.len())
+                        .any(|w| w.eq_ignore_ascii_case(v.as_bytes()))
+            }
             GroupFilter::StartsWith(v) => lower_if_needed(name).starts_with(v.as_str()),
             GroupFilter::Equals(v) => lower_if_needed(name) == *v,
             GroupFilter::Contains(v) => lower_if_needed(name).contains(v.as_str()),
@@ -107,12 +122,13 @@ impl OidcScopes {
 /// `preferred_username` (profile scope) and `email` (email scope) are included.
 /// Attributes the profile lacks (absent or null) are omitted.
 #[derive(Debug, Default, PartialEq)]
-pub(crate) struct StandardClaims {
-    /// Placed right after `sub`: `name`, `email`, `locale`.
-    pub early: Vec<(&'static str, Value)>,
+pub(crate) struct StandardClaims<'p> {
+    /// Placed right after `sub`: `name`, `email`, `locale`. Values are borrowed from the
+    /// profile where they are its attributes as they are.
+    pub early: Vec<(&'static str, Cow<'p, Value>)>,
     /// Placed after `nonce`: `preferred_username` and the other profile, email, address and
     /// phone claims.
-    pub late: Vec<(&'static str, Value)>,
+    pub late: Vec<(&'static str, Cow<'p, Value>)>,
 }
 
 /// Builds the standard claims from `profile` (the Okta profile attributes) and the user's
@@ -122,16 +138,18 @@ pub(crate) fn standard_claims(
     last_updated: Option<i64>,
     scopes: OidcScopes,
     full: bool,
-) -> StandardClaims {
-    let get = |key: &str| profile.get(key).filter(|v| !v.is_null()).cloned();
+) -> StandardClaims<'_> {
+    let get = |key: &str| profile.get(key).filter(|v| !v.is_null()).map(Cow::Borrowed);
     let mut out = StandardClaims::default();
     if scopes.profile {
         let name = get("displayName").or_else(|| {
             let first = profile.get("firstName").and_then(Value::as_str);
             let last = profile.get("lastName").and_then(Value::as_str);
             match (first, last) {
-                (Some(f), Some(l)) => Some(Value::String(format!("{f} {l}"))),
-                (Some(one), None) | (None, Some(one)) => Some(Value::String(one.to_owned())),
+                (Some(f), Some(l)) => Some(Cow::Owned(Value::String(format!("{f} {l}")))),
+                (Some(one), None) | (None, Some(one)) => {
+                    Some(Cow::Owned(Value::String(one.to_owned())))
+                }
                 (None, None) => None,
             }
         });
@@ -172,13 +190,13 @@ pub(crate) fn standard_claims(
             }
         }
         if let Some(t) = last_updated {
-            out.late.push(("updated_at", Value::from(t)));
+            out.late.push(("updated_at", Cow::Owned(Value::from(t))));
         }
     }
     if scopes.email {
         // Okta's profile has no verification flag of its own; a host may supply one as the
         // `emailVerified` attribute.
-        if let Some(v) = get("emailVerified").filter(Value::is_boolean) {
+        if let Some(v) = get("emailVerified").filter(|v| v.is_boolean()) {
             out.late.push(("email_verified", v));
         }
     }
@@ -192,11 +210,12 @@ pub(crate) fn standard_claims(
             ("country", "countryCode"),
         ] {
             if let Some(v) = get(attr) {
-                address.insert(member.to_owned(), v);
+                address.insert(member.to_owned(), v.into_owned());
             }
         }
         if !address.is_empty() {
-            out.late.push(("address", Value::Object(address)));
+            out.late
+                .push(("address", Cow::Owned(Value::Object(address))));
         }
     }
     if scopes.phone
@@ -225,27 +244,29 @@ mod tests {
         .unwrap()
     }
 
-    fn keys(v: &[(&'static str, Value)]) -> Vec<&'static str> {
+    fn keys(v: &[(&'static str, Cow<'_, Value>)]) -> Vec<&'static str> {
         v.iter().map(|(k, _)| *k).collect()
     }
 
     #[test]
     fn thin_profile_and_email() {
+        let p = profile();
         let s = standard_claims(
-            &profile(),
+            &p,
             Some(1498155598),
             OidcScopes::from_granted(["openid", "profile", "email"]),
             false,
         );
         assert_eq!(keys(&s.early), ["name", "email"]);
-        assert_eq!(s.early[0].1, "John Smith");
+        assert_eq!(*s.early[0].1, "John Smith");
         assert_eq!(keys(&s.late), ["preferred_username"]);
     }
 
     #[test]
     fn full_profile_in_okta_order() {
+        let p = profile();
         let s = standard_claims(
-            &profile(),
+            &p,
             Some(1498155598),
             OidcScopes::from_granted(["openid", "profile"]),
             true,
@@ -266,8 +287,9 @@ mod tests {
 
     #[test]
     fn full_email_address_phone() {
+        let p = profile();
         let s = standard_claims(
-            &profile(),
+            &p,
             None,
             OidcScopes::from_granted(["email", "address", "phone"]),
             true,
@@ -275,7 +297,7 @@ mod tests {
         assert_eq!(keys(&s.early), ["email"]);
         assert_eq!(keys(&s.late), ["email_verified", "address", "phone_number"]);
         assert_eq!(
-            s.late[1].1,
+            *s.late[1].1,
             json!({"street_address": "1 Main St", "locality": "Springfield", "country": "US"})
         );
     }
@@ -289,8 +311,41 @@ mod tests {
             OidcScopes::from_granted(["profile", "address"]),
             true,
         );
-        assert_eq!(s.early, vec![("name", json!("Dr. J"))]);
+        assert_eq!(s.early, vec![("name", Cow::Owned(json!("Dr. J")))]);
         assert_eq!(keys(&s.late), ["given_name"]);
+    }
+
+    #[test]
+    fn ascii_names_match_like_lower_cased_ones() {
+        let names = [
+            "Orders-Admins",
+            "orders",
+            "ORDERS",
+            "xOrders",
+            "",
+            "Örders-Ä",
+            "İstanbul",
+        ];
+        let patterns = ["orders", "Orders-A", "", "ö", "ders", "i̇stanbul", "s-a"];
+        for kind in [
+            GroupFilterType::StartsWith,
+            GroupFilterType::Equals,
+            GroupFilterType::Contains,
+        ] {
+            for p in patterns {
+                let f = GroupFilter::new(kind, p).unwrap();
+                let lower = p.to_lowercase();
+                for n in names {
+                    let n_lower = n.to_lowercase();
+                    let want = match kind {
+                        GroupFilterType::StartsWith => n_lower.starts_with(&lower),
+                        GroupFilterType::Equals => n_lower == lower,
+                        _ => n_lower.contains(&lower),
+                    };
+                    assert_eq!(f.matches(n), want, "{kind:?} {p:?} {n:?}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::error::{OAuthError, OAuthErrorId};
 use crate::policy::Grant;
 use crate::request::ResponseType;
 use crate::token::refresh::RefreshRecord;
-use crate::token::{JtiKind, KeySet, left_half_hash, new_jti};
+use crate::token::{JtiKind, KeySet, left_half_hash_stack, new_jti_stack};
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use rand::CryptoRng;
@@ -417,19 +417,18 @@ struct PayloadWriter<'s, 'n> {
 }
 
 impl<'s, 'n> PayloadWriter<'s, 'n> {
+    /// Starts a payload; `names` is a spare (empty) list to keep the claim names in.
     fn new(
         ser: &'s mut serde_json::Serializer<&'s mut Vec<u8>>,
+        mut names: Vec<&'n str>,
         error: OAuthErrorId,
     ) -> Result<Self, OAuthError> {
         use serde::Serializer as _;
         let map = ser
             .serialize_map(None)
             .map_err(|e| OAuthError::new(error).with_cause(e.to_string()))?;
-        Ok(PayloadWriter {
-            map,
-            names: Vec::with_capacity(24),
-            error,
-        })
+        names.clear();
+        Ok(PayloadWriter { map, names, error })
     }
 
     /// Writes a claim.
@@ -442,12 +441,14 @@ impl<'s, 'n> PayloadWriter<'s, 'n> {
         Ok(())
     }
 
-    fn finish(self) -> Result<(), OAuthError> {
+    /// Closes the payload; gives back the list of names for the next one.
+    fn finish(self) -> Result<Vec<&'n str>, OAuthError> {
         use serde::ser::SerializeMap as _;
         let error = self.error;
         self.map
             .end()
-            .map_err(|e| OAuthError::new(error).with_cause(e.to_string()))
+            .map_err(|e| OAuthError::new(error).with_cause(e.to_string()))?;
+        Ok(self.names)
     }
 }
 
@@ -461,10 +462,12 @@ impl<'n> ClaimSink<'n> for PayloadWriter<'_, 'n> {
     }
 }
 
-fn standard(grant: &Grant, full: bool) -> StandardClaims {
+fn standard(grant: &Grant, full: bool) -> StandardClaims<'_> {
     let user = grant.context.user.as_deref();
-    let empty = Map::new();
-    let profile = user.and_then(el::User::profile_json).unwrap_or(&empty);
+    static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
+    let profile = user
+        .and_then(el::User::profile_json)
+        .unwrap_or_else(|| EMPTY.get_or_init(Map::new));
     let updated = user
         .and_then(el::User::last_updated)
         .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
@@ -515,14 +518,16 @@ pub(crate) fn mint(
         .unwrap_or_else(|| grant.evaluated_at.timestamp());
     let access_lifetime = grant.lifetimes.access_token_lifetime_minutes * 60;
 
+    // One payload buffer and one list of claim names serve both tokens.
+    let mut payload = Vec::with_capacity(1024);
+    let mut names = Vec::with_capacity(32);
     let mut access_token = None;
     if plan.access {
         let e = OAuthErrorId::AccessTokenNotGenerated;
-        let mut payload = Vec::with_capacity(1024);
         let mut ser = serde_json::Serializer::new(&mut payload);
-        let mut at = PayloadWriter::new(&mut ser, e)?;
+        let mut at = PayloadWriter::new(&mut ser, names, e)?;
         at.claim("ver", &1)?;
-        at.claim("jti", &new_jti(JtiKind::Access, rng))?;
+        at.claim("jti", &new_jti_stack(JtiKind::Access, rng))?;
         at.claim("iss", issuer)?;
         at.claim("aud", server.audiences.first().map_or("", String::as_str))?;
         at.claim("iat", &iat)?;
@@ -550,7 +555,7 @@ pub(crate) fn mint(
             }
         }
         eval.custom(&claims.access, false, &mut at)?;
-        at.finish()?;
+        names = at.finish()?;
         let token = signer
             .sign_prepared(at_jwt_typ, &payload)
             .map_err(|err| OAuthError::new(e).with_cause(err.to_string()))?;
@@ -562,9 +567,9 @@ pub(crate) fn mint(
         let e = OAuthErrorId::IdTokenNotGenerated;
         let user_id = user_id.unwrap_or_default();
         let std = standard(grant, plan.full_id);
-        let mut payload = Vec::with_capacity(1024);
+        payload.clear();
         let mut ser = serde_json::Serializer::new(&mut payload);
-        let mut id = PayloadWriter::new(&mut ser, e)?;
+        let mut id = PayloadWriter::new(&mut ser, names, e)?;
         id.claim("sub", user_id)?;
         for (k, v) in &std.early {
             id.claim(k, v)?;
@@ -574,7 +579,7 @@ pub(crate) fn mint(
         id.claim("aud", &grant.client_id)?;
         id.claim("iat", &iat)?;
         id.claim("exp", &(iat + ID_TOKEN_LIFETIME_SECONDS))?;
-        id.claim("jti", &new_jti(JtiKind::Id, rng))?;
+        id.claim("jti", &new_jti_stack(JtiKind::Id, rng))?;
         match root_member(grant, "session", "amr") {
             Some(amr @ el::Value::List(_)) => id.claim("amr", &amr.to_json())?,
             _ => id.claim("amr", &["pwd"])?,
@@ -597,13 +602,13 @@ pub(crate) fn mint(
         if let Some(at) = &access_token {
             id.claim(
                 "at_hash",
-                &left_half_hash(signer.algorithm(), at.as_bytes()),
+                &left_half_hash_stack(signer.algorithm(), at.as_bytes()),
             )?;
         }
         if let Some(code) = code {
             id.claim(
                 "c_hash",
-                &left_half_hash(signer.algorithm(), code.as_bytes()),
+                &left_half_hash_stack(signer.algorithm(), code.as_bytes()),
             )?;
         }
         eval.custom(&claims.identity, !plan.full_id, &mut id)?;
@@ -648,7 +653,7 @@ pub(crate) fn userinfo(claims: &ClaimSet, grant: &Grant) -> Result<Map<String, V
     let mut out = Map::new();
     out.insert("sub".into(), Value::from(subject.user_id.as_str()));
     for (k, v) in std.early.into_iter().chain(std.late) {
-        out.insert(k.into(), v);
+        out.insert(k.into(), v.into_owned());
     }
     eval.custom(&claims.identity, false, &mut out)?;
     Ok(out)

@@ -850,7 +850,17 @@ fn fail<T: Tracer>(
     Err(err)
 }
 
+/// The scopes in order, without repeats (a set only for long lists).
 fn dedup(scopes: &[String]) -> Vec<String> {
+    if scopes.len() <= 16 {
+        let mut out: Vec<String> = Vec::with_capacity(scopes.len());
+        for s in scopes {
+            if !out.contains(s) {
+                out.push(s.clone());
+            }
+        }
+        return out;
+    }
     let mut seen = HashSet::with_capacity(scopes.len());
     scopes
         .iter()
@@ -940,7 +950,7 @@ impl Engine {
         };
 
         // 5. The scope list.
-        let wanted = match (&req.scopes, refresh) {
+        let mut wanted = match (&req.scopes, refresh) {
             (Some(s), _) if s.is_empty() => {
                 return fail(
                     t,
@@ -1107,6 +1117,10 @@ impl Engine {
                             path: r.path.clone(),
                             verdict: Verdict::Matched,
                         });
+                        let scopes = scopes.unwrap_or_else(|| match &mut wanted {
+                            Wanted::Explicit(s) => std::mem::take(s),
+                            Wanted::Defaults => Vec::new(),
+                        });
                         return Ok(self.grant(req, p, r, scopes, &wanted, original));
                     }
                     Err(reason) => t.step(|| TraceStep::Rule {
@@ -1128,7 +1142,7 @@ impl Engine {
         original: Option<&GrantType>,
         user: Option<&User>,
         wanted: &Wanted,
-    ) -> Result<Vec<String>, SkipReason> {
+    ) -> Result<Option<Vec<String>>, SkipReason> {
         if !r.active {
             return Err(SkipReason::Inactive);
         }
@@ -1158,7 +1172,8 @@ impl Engine {
                 if let Some(s) = scopes.iter().find(|s| !self.allows_scope(r, s)) {
                     return Err(SkipReason::ScopeNotAllowed { scope: s.clone() });
                 }
-                Ok(scopes.clone())
+                // The caller takes the wanted scopes themselves.
+                Ok(None)
             }
             Wanted::Defaults => {
                 let granted: Vec<String> = self
@@ -1172,7 +1187,7 @@ impl Engine {
                         default_scopes: self.default_scopes.clone(),
                     });
                 }
-                Ok(granted)
+                Ok(Some(granted))
             }
         }
     }

@@ -342,12 +342,16 @@ impl User {
                     .collect(),
                 _ => Vec::new(),
             },
-            Source::Request(u) => u
-                .groups
-                .iter()
-                .filter(|g| is_okta_group(g.group_type.as_deref()))
-                .map(|g| g.name.as_str())
-                .collect(),
+            Source::Request(u) => {
+                let mut names = Vec::with_capacity(u.groups.len());
+                names.extend(
+                    u.groups
+                        .iter()
+                        .filter(|g| is_okta_group(g.group_type.as_deref()))
+                        .map(|g| g.name.as_str()),
+                );
+                names
+            }
         }
     }
 

@@ -50,4 +50,5 @@ pub mod verify;
 pub use error::{JwksError, KeyError, MintError, ParseAlgorithmError, VerifyError};
 pub use keys::{Algorithm, KeyEvent, KeySet, KeyStatus, RotationPolicy, SigningKey};
 pub use sign::{JtiKind, Signer, left_half_hash, new_jti};
+pub(crate) use sign::{left_half_hash_stack, new_jti_stack};
 pub use verify::{Expectations, Jwks, MAX_JWKS_LEN, MAX_TOKEN_LEN, VerifiedToken, verify};

@@ -28,7 +28,7 @@
 
 use super::error::MintError;
 use super::keys::Algorithm;
-use super::util::{b64url, b64url_append, b64url_into};
+use super::util::{StackStr, b64url, b64url_append};
 use josekit::jws::JwsSigner;
 use rand::CryptoRng;
 use serde_json::{Map, Value};
@@ -201,18 +201,26 @@ impl Signer {
 ///            "77QmUPtjPfzWtF2AnpK9RQ");
 /// ```
 pub fn left_half_hash(alg: Algorithm, value: &[u8]) -> String {
-    let digest: Vec<u8> = match alg {
+    left_half_hash_stack(alg, value).as_str().to_owned()
+}
+
+/// [`left_half_hash`] on the stack: at most 43 characters (half of SHA-512).
+pub(crate) fn left_half_hash_stack(alg: Algorithm, value: &[u8]) -> StackStr<44> {
+    let half = |digest: &[u8]| {
+        StackStr::b64url("", &digest[..digest.len() / 2])
+            .expect("half a SHA-2 digest fits 44 base64url characters")
+    };
+    match alg {
         Algorithm::RS256 | Algorithm::PS256 | Algorithm::ES256 => {
-            openssl::sha::sha256(value).to_vec()
+            half(&openssl::sha::sha256(value))
         }
         Algorithm::RS384 | Algorithm::PS384 | Algorithm::ES384 => {
-            openssl::sha::sha384(value).to_vec()
+            half(&openssl::sha::sha384(value))
         }
         Algorithm::RS512 | Algorithm::PS512 | Algorithm::ES512 | Algorithm::EdDSA => {
-            openssl::sha::sha512(value).to_vec()
+            half(&openssl::sha::sha512(value))
         }
-    };
-    b64url(&digest[..digest.len() / 2])
+    }
 }
 
 /// Which token a `jti` is for.
@@ -227,14 +235,16 @@ pub enum JtiKind {
 /// A token id as Okta writes them: `AT.` or `ID.` followed by 43 base64url characters (32 bytes
 /// of the caller's RNG).
 pub fn new_jti(kind: JtiKind, rng: &mut impl CryptoRng) -> String {
+    new_jti_stack(kind, rng).as_str().to_owned()
+}
+
+/// [`new_jti`] on the stack (46 characters).
+pub(crate) fn new_jti_stack(kind: JtiKind, rng: &mut impl CryptoRng) -> StackStr<46> {
     let mut bytes = [0u8; 32];
     rng.fill_bytes(&mut bytes);
     let prefix = match kind {
         JtiKind::Access => "AT.",
         JtiKind::Id => "ID.",
     };
-    let mut jti = String::with_capacity(prefix.len() + 43);
-    jti.push_str(prefix);
-    b64url_into(&bytes, &mut jti);
-    jti
+    StackStr::b64url(prefix, &bytes).expect("a jti is 46 characters")
 }

@@ -8,11 +8,6 @@ pub(crate) fn b64url(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// Appends unpadded base64url to `out`.
-pub(crate) fn b64url_into(bytes: &[u8], out: &mut String) {
-    URL_SAFE_NO_PAD.encode_string(bytes, out);
-}
-
 /// Appends unpadded base64url to `out`, encoded in one pass into its spare room. `None` only
 /// if the encoded length overflows `usize` (`out` is then unchanged).
 pub(crate) fn b64url_append(bytes: &[u8], out: &mut Vec<u8>) -> Option<()> {
@@ -34,4 +29,44 @@ pub(crate) fn b64url_append(bytes: &[u8], out: &mut Vec<u8>) -> Option<()> {
 /// Decodes unpadded base64url; `None` on padding, a foreign character or non-zero trailing bits.
 pub(crate) fn b64url_decode(text: &str) -> Option<Vec<u8>> {
     URL_SAFE_NO_PAD.decode(text).ok()
+}
+
+/// A short string built on the stack (a jti, an `at_hash`): its text is written into a token
+/// payload without a heap allocation of its own.
+#[derive(Clone, Copy)]
+pub(crate) struct StackStr<const N: usize> {
+    buf: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> StackStr<N> {
+    /// `prefix` followed by the unpadded base64url of `bytes`; `None` if that is longer than
+    /// `N` bytes.
+    pub(crate) fn b64url(prefix: &str, bytes: &[u8]) -> Option<Self> {
+        let mut s = StackStr {
+            buf: [0; N],
+            len: prefix.len(),
+        };
+        s.buf
+            .get_mut(..prefix.len())?
+            .copy_from_slice(prefix.as_bytes());
+        let written = URL_SAFE_NO_PAD
+            .encode_slice(bytes, &mut s.buf[prefix.len()..])
+            .ok()?;
+        s.len += written;
+        // A prefix that is not ASCII could be cut by nothing here, but `as_str` must hold.
+        std::str::from_utf8(&s.buf[..s.len]).ok()?;
+        Some(s)
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        // Checked in `b64url`, the only constructor.
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
+    }
+}
+
+impl<const N: usize> serde::Serialize for StackStr<N> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
 }

@@ -87,14 +87,14 @@ pub(crate) fn convert(v: &Value, f: Field) -> Result<Value, EvalError> {
 /// `parseCountryCode()` on strings, `toAlpha2()`... on country codes.
 pub(crate) fn method(m: Method, recv: &Value) -> Result<Value, EvalError> {
     match (m, recv) {
-        (Method::ParseCountryCode, Value::Str(s)) => {
-            from_code_or_name(s).map(|c| Value::Country(std::sync::Arc::new(c))).ok_or_else(|| {
+        (Method::ParseCountryCode, Value::Str(s)) => from_code_or_name(s)
+            .map(|c| Value::Country(std::sync::Arc::new(c)))
+            .ok_or_else(|| {
                 EvalError::new(
                     EvalErrorKind::Argument,
                     format!("'{s}' is not an ISO 3166 country code or name"),
                 )
-            })
-        }
+            }),
         (Method::ToAlpha2, Value::Country(c)) => Ok(field(c, Field::Alpha2)),
         (Method::ToAlpha3, Value::Country(c)) => Ok(field(c, Field::Alpha3)),
         (Method::ToNumeric, Value::Country(c)) => Ok(field(c, Field::Numeric)),
