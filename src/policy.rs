@@ -35,7 +35,10 @@ use crate::request::{ResponseType, TokenRequest, User};
 use crate::token::refresh::RefreshRecord;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::{HashMap, HashSet};
+/// Sets and maps of the compiled configuration, looked up several times per request (foldhash:
+/// short keys, where SipHash's cost shows).
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+type HashSet<T> = std::collections::HashSet<T, foldhash::fast::RandomState>;
 use std::fmt;
 
 /// The scopes every rule allows when `Options::implicit_oidc_scopes` is on: the system scopes
@@ -679,7 +682,7 @@ impl Engine {
             .map(|i| compile_policy(&cfg.policies[i], i))
             .collect();
         let mut all_clients = Vec::new();
-        let mut named: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut named: HashMap<String, Vec<usize>> = HashMap::default();
         for (i, p) in policies.iter().enumerate() {
             if !p.active {
                 continue;
@@ -861,7 +864,7 @@ fn dedup(scopes: &[String]) -> Vec<String> {
         }
         return out;
     }
-    let mut seen = HashSet::with_capacity(scopes.len());
+    let mut seen = HashSet::with_capacity_and_hasher(scopes.len(), Default::default());
     scopes
         .iter()
         .filter(|s| seen.insert(s.as_str()))
