@@ -23,6 +23,27 @@ pub(crate) struct Env<'a> {
     steps: &'a Cell<u64>,
 }
 
+/// How many arguments a call keeps on the stack (Okta's functions take at most four but for
+/// a few variadic ones).
+const ARGS_INLINE: usize = 4;
+
+/// The evaluated arguments of a call: on the stack when there are few.
+enum Args {
+    Inline([Value; ARGS_INLINE], usize),
+    Heap(Vec<Value>),
+}
+
+impl std::ops::Deref for Args {
+    type Target = [Value];
+
+    fn deref(&self) -> &[Value] {
+        match self {
+            Args::Inline(vals, n) => &vals[..*n],
+            Args::Heap(v) => v,
+        }
+    }
+}
+
 pub(crate) fn eval_program(
     node: &Node,
     ctx: &Context,
@@ -332,8 +353,20 @@ impl Env<'_> {
         self.eval(&p.inner.node, None)
     }
 
-    fn eval_args(&self, args: &[Node], elem: Option<&Value>) -> Result<Vec<Value>, EvalError> {
-        args.iter().map(|a| self.eval(a, elem)).collect()
+    fn eval_args(&self, args: &[Node], elem: Option<&Value>) -> Result<Args, EvalError> {
+        if args.len() <= ARGS_INLINE {
+            let mut out = Args::Inline(Default::default(), args.len());
+            if let Args::Inline(vals, _) = &mut out {
+                for (slot, a) in vals.iter_mut().zip(args) {
+                    *slot = self.eval(a, elem)?;
+                }
+            }
+            return Ok(out);
+        }
+        args.iter()
+            .map(|a| self.eval(a, elem))
+            .collect::<Result<_, _>>()
+            .map(Args::Heap)
     }
 
     pub(crate) fn regex(
