@@ -4,7 +4,11 @@
 //! email` for a user with 12 groups, custom claims (a GROUPS claim among them) — an access
 //! token and an ID token, no refresh token. `<alg>_sign`: only the two signatures over the
 //! same signing inputs (taken from minted tokens once, outside the loop). The difference is
-//! policy evaluation, claim evaluation, serialization and encoding.
+//! policy evaluation, claim evaluation, serialization and encoding. `evaluate` is the policy
+//! evaluation alone (the grant and its expression context).
+//!
+//! The machines are shared: compare the ratios of one run, and prefer long runs
+//! (`--measurement-time 10`) for the figures in the README.
 
 use chrono::{TimeZone, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -141,6 +145,9 @@ fn bench(c: &mut Criterion) {
             })
         });
     }
+    group.bench_function("evaluate", |b| {
+        b.iter(|| server.evaluate(black_box(&req)).unwrap())
+    });
     group.finish();
 }
 
