@@ -25,7 +25,7 @@ use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 /// A JSON object.
 pub type JsonMap = Map<String, Value>;
@@ -331,7 +331,13 @@ impl TokenRequest {
             K::AppUser,
             self.appuser.as_ref().map_or(el::Value::Null, map),
         );
-        ctx.set_known(K::App, self.app_value());
+        // `app` and `access` are built when an expression first reads them: few claims do.
+        let c = &self.client;
+        let (client_id, name) = (c.client_id.clone(), c.name.clone());
+        let profile = c.profile.clone();
+        ctx.set_deferred(K::App, move || {
+            app_value(&client_id, name.as_deref(), profile.as_ref())
+        });
         if let Some(org) = &self.org {
             ctx.set_known(K::Org, map(org));
         }
@@ -356,35 +362,27 @@ impl TokenRequest {
             ctx.set_root("directoryUsers", &Value::Object(d.clone()));
         }
         ctx.set_now(self.now.trunc_subsecs(3));
-        let scope = scopes.collect();
-        let mut access = el::Map::with_capacity_and_hasher(1, Default::default());
-        access.insert(el::key("scope"), el::Value::List(Arc::new(scope)));
-        ctx.set_known(K::Access, el::Value::Map(Arc::new(access)));
+        let scope: Vec<el::Value> = scopes.collect();
+        ctx.set_deferred(K::Access, move || {
+            let mut access = el::Map::with_capacity_and_hasher(1, Default::default());
+            access.insert(el::key("scope"), el::Value::List(Arc::new(scope.clone())));
+            el::Value::Map(Arc::new(access))
+        });
         ctx
     }
+}
 
-    /// The `app` root: the client as an Okta app (see [`TokenRequest::context`]).
-    fn app_value(&self) -> el::Value {
-        static OIDC_CLIENT: OnceLock<el::Value> = OnceLock::new();
-        static NO_PROFILE: OnceLock<el::Value> = OnceLock::new();
-        let c = &self.client;
-        let mut app = el::Map::with_capacity_and_hasher(5, Default::default());
-        let client_id = el::Value::from(c.client_id.as_str());
-        app.insert(el::key("id"), client_id.clone());
-        app.insert(el::key("clientId"), client_id.clone());
-        let name = OIDC_CLIENT.get_or_init(|| el::Value::from("oidc_client"));
-        app.insert(el::key("name"), name.clone());
-        let label = c.name.as_deref().map_or(client_id, el::Value::from);
-        app.insert(el::key("label"), label);
-        let profile = match &c.profile {
-            Some(p) => el::Value::Map(Arc::new(el::map_from_json(p))),
-            None => NO_PROFILE
-                .get_or_init(|| el::Value::Map(Arc::new(el::Map::default())))
-                .clone(),
-        };
-        app.insert(el::key("profile"), profile);
-        el::Value::Map(Arc::new(app))
-    }
+/// The `app` root: the client as an Okta app (see [`TokenRequest::context`]).
+fn app_value(client_id: &str, name: Option<&str>, profile: Option<&JsonMap>) -> el::Value {
+    let mut app = el::Map::with_capacity_and_hasher(5, Default::default());
+    let client_id = el::Value::from(client_id);
+    app.insert(el::key("id"), client_id.clone());
+    app.insert(el::key("clientId"), client_id.clone());
+    app.insert(el::key("name"), el::Value::from("oidc_client"));
+    app.insert(el::key("label"), name.map_or(client_id, el::Value::from));
+    let profile = profile.map(el::map_from_json).unwrap_or_default();
+    app.insert(el::key("profile"), el::Value::Map(Arc::new(profile)));
+    el::Value::Map(Arc::new(app))
 }
 
 fn user_json(user: &User) -> Value {
@@ -467,6 +465,9 @@ mod tests {
             "user.getGroups({\"group.type\": \"OKTA_GROUP\"})",
             "hasWorkdayUser()",
             "Time.now()",
+            "app.label + ' ' + app.clientId + ' ' + app.profile.tier",
+            "access.scope[1]",
+            "session.amr",
         ] {
             let p = el::compile(expr, &limits).unwrap();
             let (a, b) = (p.eval(&direct), p.eval(&json));

@@ -1,6 +1,6 @@
 //! The evaluation context: the root objects of one request, converted to engine values once.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -71,11 +71,38 @@ pub struct Context {
     known: [Value; N_KNOWN],
     /// Which known roots are bound (bit `KnownRoot as usize`).
     bound: u16,
+    /// Known roots built on first read (bit set in `deferred_mask`), e.g. `app` and `access`,
+    /// which few claims read.
+    deferred: Vec<Deferred>,
+    deferred_mask: u16,
     others: Map,
     pub(crate) user: Option<Arc<User>>,
     pub(crate) directory: Map,
     directory_bound: bool,
     pub(crate) now: Option<Zdt>,
+}
+
+/// A root's value, made on first read.
+#[derive(Clone)]
+struct Deferred {
+    root: KnownRoot,
+    make: Arc<dyn Fn() -> Value + Send + Sync>,
+    value: OnceLock<Value>,
+}
+
+impl Deferred {
+    fn get(&self) -> &Value {
+        self.value.get_or_init(|| (self.make)())
+    }
+}
+
+impl std::fmt::Debug for Deferred {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Deferred")
+            .field("root", &self.root)
+            .field("value", &self.value.get())
+            .finish_non_exhaustive()
+    }
 }
 
 fn ctx_err(msg: impl Into<String>) -> EvalError {
@@ -172,6 +199,26 @@ impl Context {
         }
         self.known[k as usize] = value;
         self.bound |= 1 << k as usize;
+        if self.deferred_mask & (1 << k as usize) != 0 {
+            self.deferred_mask &= !(1 << k as usize);
+            self.deferred.retain(|d| d.root != k);
+        }
+    }
+
+    /// Binds a known root to the value `make` returns when an expression first reads it.
+    pub(crate) fn set_deferred(
+        &mut self,
+        k: KnownRoot,
+        make: impl Fn() -> Value + Send + Sync + 'static,
+    ) {
+        debug_assert!(k != KnownRoot::User, "the user is bound with set_user");
+        self.set_known(k, Value::Null);
+        self.deferred.push(Deferred {
+            root: k,
+            make: Arc::new(make),
+            value: OnceLock::new(),
+        });
+        self.deferred_mask |= 1 << k as usize;
     }
 
     /// Binds `user` (null when `None`).
@@ -187,12 +234,17 @@ impl Context {
     /// The value of a root, if bound.
     pub fn root(&self, name: &str) -> Option<&Value> {
         match KNOWN_ROOTS.iter().find(|(n, _)| *n == name) {
-            Some((_, k)) => Some(&self.known[*k as usize]),
+            Some((_, k)) => Some(self.known(*k)),
             None => self.others.get(name),
         }
     }
 
     pub(crate) fn known(&self, k: KnownRoot) -> &Value {
+        if self.deferred_mask & (1 << k as usize) != 0
+            && let Some(d) = self.deferred.iter().find(|d| d.root == k)
+        {
+            return d.get();
+        }
         &self.known[k as usize]
     }
 
@@ -204,11 +256,11 @@ impl Context {
     /// `directoryUsers`, and `now` (UTC, milliseconds).
     pub fn to_json(&self) -> serde_json::Value {
         let mut o = serde_json::Map::new();
-        for (i, v) in self.known.iter().enumerate() {
+        for (i, _) in self.known.iter().enumerate() {
             if self.bound & (1 << i) != 0
-                && let Some((name, _)) = KNOWN_ROOTS.iter().find(|(_, k)| *k as usize == i)
+                && let Some((name, k)) = KNOWN_ROOTS.iter().find(|(_, k)| *k as usize == i)
             {
-                o.insert((*name).to_owned(), v.to_json());
+                o.insert((*name).to_owned(), self.known(*k).to_json());
             }
         }
         for (k, v) in &self.others {
@@ -267,5 +319,34 @@ mod tests {
         assert_eq!(back, ctx);
         assert!(serde_json::from_str::<Context>(r#"{"user": 1}"#).is_err());
         assert_eq!(Context::new().to_json(), json!({}));
+    }
+
+    #[test]
+    fn deferred_roots_are_made_once_on_first_read() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static MADE: AtomicUsize = AtomicUsize::new(0);
+        let mut ctx = Context::new();
+        ctx.set_deferred(KnownRoot::App, || {
+            MADE.fetch_add(1, Ordering::Relaxed);
+            Value::from("made")
+        });
+        assert_eq!(MADE.load(Ordering::Relaxed), 0);
+        assert_eq!(ctx.root("app"), Some(&Value::from("made")));
+        assert_eq!(ctx.root("app"), Some(&Value::from("made")));
+        assert_eq!(MADE.load(Ordering::Relaxed), 1);
+        assert_eq!(ctx.to_json(), json!({"app": "made"}));
+        let copy = ctx.clone();
+        assert_eq!(copy.root("app"), Some(&Value::from("made")));
+        assert_eq!(
+            MADE.load(Ordering::Relaxed),
+            1,
+            "a copy keeps the value made"
+        );
+        ctx.set_value("app", Value::from("bound"));
+        assert_eq!(
+            ctx.root("app"),
+            Some(&Value::from("bound")),
+            "binding replaces it"
+        );
     }
 }
