@@ -7,6 +7,7 @@
 //! for what its claims read.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Utc};
@@ -41,7 +42,7 @@ enum Source {
 /// assert_eq!(u.property("id"), Value::from("00u1"));
 /// assert_eq!(u.groups().len(), 1);
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct User {
     source: Source,
     depth: usize,
@@ -51,6 +52,24 @@ pub struct User {
     linked: OnceLock<Map>,
     app_users: OnceLock<Map>,
     index: OnceLock<GroupIndex>,
+    /// Name scans made in place (JSON source): the second builds the index instead.
+    name_scans: AtomicU8,
+}
+
+impl Clone for User {
+    fn clone(&self) -> User {
+        User {
+            source: self.source.clone(),
+            depth: self.depth,
+            profile: self.profile.clone(),
+            groups: self.groups.clone(),
+            internal: self.internal.clone(),
+            linked: self.linked.clone(),
+            app_users: self.app_users.clone(),
+            index: self.index.clone(),
+            name_scans: AtomicU8::new(self.name_scans.load(Ordering::Relaxed)),
+        }
+    }
 }
 
 /// Per-user lookup tables over the groups, so group functions don't rescan maps.
@@ -144,6 +163,7 @@ impl User {
             linked: OnceLock::new(),
             app_users: OnceLock::new(),
             index: OnceLock::new(),
+            name_scans: AtomicU8::new(0),
         }
     }
 
@@ -313,19 +333,25 @@ impl User {
         })
     }
 
-    /// Whether the name of some group (`""` when it has none) satisfies `f`, read in place:
-    /// neither the group maps nor the index are built for it.
+    /// Whether the name of some group (`""` when it has none) satisfies `f`. A request user's
+    /// names are read in place; a JSON user's too the first time, and from the index (built
+    /// then) after that, as looking names up in JSON objects costs more than keeping them.
     pub(crate) fn any_group_name(&self, mut f: impl FnMut(&str) -> bool) -> bool {
         if let Some(ix) = self.index.get() {
             return ix.names.iter().any(|n| f(n));
         }
         match &self.source {
-            Source::Json(j) => match j.get("groups") {
-                Some(Json::Array(a)) => a
-                    .iter()
-                    .any(|g| f(json_group_name(g).and_then(Json::as_str).unwrap_or(""))),
-                _ => false,
-            },
+            Source::Json(j) => {
+                if self.name_scans.fetch_add(1, Ordering::Relaxed) > 0 {
+                    return self.group_index().names.iter().any(|n| f(n));
+                }
+                match j.get("groups") {
+                    Some(Json::Array(a)) => a
+                        .iter()
+                        .any(|g| f(json_group_name(g).and_then(Json::as_str).unwrap_or(""))),
+                    _ => false,
+                }
+            }
             Source::Request(u) => u.groups.iter().any(|g| f(&g.name)),
         }
     }
