@@ -47,10 +47,11 @@ const N_KNOWN: usize = 12;
 
 /// The data an expression is evaluated against.
 ///
-/// Built once per request with [`Context::from_json`] from the shape documented in DESIGN.md:
-/// `user` (with `profile`, `groups`, `linkedObjects`), `appuser`, `app`, `org`, `access`,
-/// `idpuser`, `session`, `directoryUsers`, `now`; any other top-level key becomes a root of
-/// that name.
+/// Built once per request — by [`TokenRequest::eval_context`](crate::TokenRequest::eval_context)
+/// (what the policy engine does), or with [`Context::from_json`] from the shape documented in
+/// DESIGN.md: `user` (with `profile`, `groups`, `linkedObjects`), `appuser`, `app`, `org`,
+/// `access`, `idpuser`, `session`, `directoryUsers`, `now`; any other top-level key becomes a
+/// root of that name. A user ([`User`]) is converted part by part as expressions read it.
 ///
 /// Data conventions for functions the JSON of a request can't otherwise express:
 /// * `user.linkedObjects.manager` / `.assistant` — the users `getManagerUser("active_directory")`
