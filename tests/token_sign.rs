@@ -214,3 +214,28 @@ fn golden_vectors() {
 fn openssl_sha256(bytes: &[u8]) -> [u8; 32] {
     openssl::sha::sha256(bytes)
 }
+
+/// The headers a signer encodes once are exactly the ones `Signer::header` describes, and any
+/// other extra header is encoded per token the same way.
+#[test]
+fn prepared_headers_are_the_described_ones() {
+    use base64::Engine as _;
+    let mut rng = ChaCha20Rng::seed_from_u64(7);
+    let keys = KeySet::generate(Algorithm::EdDSA, RotationMode::Manual, now(), &mut rng).unwrap();
+    let signer = keys.signer();
+    for extra in [
+        json!({}),
+        json!({"typ": "at+jwt"}),
+        json!({"typ": "JWT"}),
+        json!({"typ": "at+jwt", "cty": "x"}),
+    ] {
+        let extra = extra.as_object().cloned().unwrap();
+        let jwt = signer.sign_compact(&extra, b"{}").unwrap();
+        let head = jwt.split('.').next().unwrap();
+        let head = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(head)
+            .unwrap();
+        let want = serde_json::to_vec(&signer.header(&extra).unwrap()).unwrap();
+        assert_eq!(head, want, "{extra:?}");
+    }
+}

@@ -322,6 +322,15 @@ mod tests {
         assert_eq!(Context::new().to_json(), json!({}));
     }
 
+    /// Hosts keep grants across threads and await points.
+    #[test]
+    fn contexts_and_grants_are_send_and_sync() {
+        fn check<T: Send + Sync + 'static>() {}
+        check::<Context>();
+        check::<crate::el::User>();
+        check::<crate::Grant>();
+    }
+
     #[test]
     fn deferred_roots_are_made_once_on_first_read() {
         use std::sync::atomic::{AtomicUsize, Ordering};

@@ -73,17 +73,25 @@ impl fmt::Debug for Signer {
 
 impl Signer {
     pub(crate) fn new(kid: String, alg: Algorithm, inner: Box<dyn JwsSigner>) -> Signer {
-        let mut signer = Signer {
+        // `{kid, alg}` in that order, then `typ`: the order of `Signer::header`.
+        let encode = |typ: Option<&str>| {
+            let mut h = Map::new();
+            h.insert("kid".into(), Value::from(kid.as_str()));
+            h.insert("alg".into(), Value::from(alg.name()));
+            if let Some(t) = typ {
+                h.insert(AT_JWT.0.into(), Value::from(t));
+            }
+            b64url(Value::Object(h).to_string().as_bytes())
+        };
+        let plain_header = encode(None);
+        let at_jwt_header = encode(Some(AT_JWT.1));
+        Signer {
             kid,
             alg,
             inner,
-            plain_header: String::new(),
-            at_jwt_header: String::new(),
-        };
-        let at_jwt = Map::from_iter([(AT_JWT.0.to_owned(), Value::from(AT_JWT.1))]);
-        signer.plain_header = signer.encoded_header(&Map::new()).unwrap_or_default();
-        signer.at_jwt_header = signer.encoded_header(&at_jwt).unwrap_or_default();
-        signer
+            plain_header,
+            at_jwt_header,
+        }
     }
 
     /// base64url of the header JSON.
