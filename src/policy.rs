@@ -932,7 +932,8 @@ impl Engine {
                     OAuthError::new(OAuthErrorId::InvalidRefreshToken),
                 );
             };
-            if let Err(problem) = record.check(client_id, req.now) {
+            let user_id = req.user.as_ref().map(|u| u.id.as_str());
+            if let Err(problem) = record.check(client_id, user_id, req.now) {
                 return fail(
                     t,
                     Check::RefreshToken,

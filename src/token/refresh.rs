@@ -45,6 +45,9 @@ pub struct RefreshRecord {
 pub enum RefreshProblem {
     /// It was issued to another client.
     MismatchedClient,
+    /// It was issued for another user (or for no user, and the request has one; or the other
+    /// way round).
+    MismatchedUser,
     /// Its lifetime (from the first token of the chain) is over.
     LifetimeExpired,
     /// It was idle longer than its window.
@@ -56,7 +59,9 @@ impl RefreshProblem {
     pub fn to_error(self) -> OAuthError {
         match self {
             RefreshProblem::MismatchedClient => OAuthError::new(OAuthErrorId::MismatchedClient),
-            RefreshProblem::LifetimeExpired | RefreshProblem::IdleWindowExceeded => {
+            RefreshProblem::MismatchedUser
+            | RefreshProblem::LifetimeExpired
+            | RefreshProblem::IdleWindowExceeded => {
                 OAuthError::new(OAuthErrorId::InvalidRefreshToken)
             }
         }
@@ -66,6 +71,9 @@ impl RefreshProblem {
     pub fn explain(self) -> &'static str {
         match self {
             RefreshProblem::MismatchedClient => "the refresh token was issued to another client",
+            RefreshProblem::MismatchedUser => {
+                "the refresh token was issued for another user than the request's"
+            }
             RefreshProblem::LifetimeExpired => {
                 "the refresh-token lifetime, counted from the first token of the chain, is over"
             }
@@ -89,11 +97,21 @@ impl RefreshRecord {
         (self.window_minutes > 0).then(|| add_minutes(from, self.window_minutes))
     }
 
-    /// Checks that `client_id` may use the record at `now`: the client first, then the lifetime,
-    /// then the idle window. A token is expired from the instant its lifetime ends.
-    pub fn check(&self, client_id: &str, now: DateTime<Utc>) -> Result<(), RefreshProblem> {
+    /// Checks that `client_id`, for the user `user_id` (`None`: no user), may use the record at
+    /// `now`: the client first, then the user (the record's `userId` and the request's user must
+    /// be the same, or both absent), then the lifetime, then the idle window. A token is expired
+    /// from the instant its lifetime ends.
+    pub fn check(
+        &self,
+        client_id: &str,
+        user_id: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), RefreshProblem> {
         if self.client_id != client_id {
             return Err(RefreshProblem::MismatchedClient);
+        }
+        if self.user_id.as_deref() != user_id {
+            return Err(RefreshProblem::MismatchedUser);
         }
         if self.expires_at().is_some_and(|t| now >= t) {
             return Err(RefreshProblem::LifetimeExpired);
@@ -121,7 +139,7 @@ mod tests {
             client_id: "c1".into(),
             grant_type: GrantType::AuthorizationCode,
             scopes: vec!["openid".into()],
-            user_id: None,
+            user_id: Some("00u1".into()),
             first_issued_at: "2026-01-01T00:00:00Z".parse().unwrap(),
             last_used_at: Some("2026-01-01T12:00:00Z".parse().unwrap()),
             lifetime_minutes: 24 * 60,
@@ -133,24 +151,43 @@ mod tests {
     fn checks_in_order() {
         let r = record();
         let t = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
-        assert_eq!(r.check("c1", t("2026-01-01T12:30:00Z")), Ok(()));
         assert_eq!(
-            r.check("c2", t("2026-01-01T12:30:00Z")),
+            r.check("c1", Some("00u1"), t("2026-01-01T12:30:00Z")),
+            Ok(())
+        );
+        assert_eq!(
+            r.check("c2", Some("00u1"), t("2026-01-01T12:30:00Z")),
             Err(RefreshProblem::MismatchedClient)
         );
         assert_eq!(
-            r.check("c1", t("2026-01-01T13:00:00Z")),
+            r.check("c1", Some("00u1"), t("2026-01-01T13:00:00Z")),
             Err(RefreshProblem::IdleWindowExceeded)
         );
         assert_eq!(
-            r.check("c1", t("2026-01-02T00:00:00Z")),
+            r.check("c1", Some("00u1"), t("2026-01-02T00:00:00Z")),
             Err(RefreshProblem::LifetimeExpired)
+        );
+        assert_eq!(
+            r.check("c1", Some("00u2"), t("2026-01-01T12:30:00Z")),
+            Err(RefreshProblem::MismatchedUser)
+        );
+        assert_eq!(
+            r.check("c1", None, t("2026-01-01T12:30:00Z")),
+            Err(RefreshProblem::MismatchedUser)
+        );
+        assert_eq!(
+            r.check("c2", Some("00u2"), t("2026-01-01T12:30:00Z")),
+            Err(RefreshProblem::MismatchedClient),
+            "the client is checked first"
         );
         let unlimited = RefreshRecord {
             lifetime_minutes: 0,
             window_minutes: 0,
             ..r
         };
-        assert_eq!(unlimited.check("c1", t("2099-01-01T00:00:00Z")), Ok(()));
+        assert_eq!(
+            unlimited.check("c1", Some("00u1"), t("2099-01-01T00:00:00Z")),
+            Ok(())
+        );
     }
 }
