@@ -191,7 +191,14 @@ fn random_request(rng: &mut StdRng) -> Value {
         let last = now - Duration::minutes(rng.random_range(0..200));
         let life = [0, 1440, 2880][rng.random_range(0..3)];
         let window = [0, 60, 10080][rng.random_range(0..3)];
+        // Mostly the request's user; sometimes another one, or none.
+        let user_id = match rng.random_range(0..10) {
+            0 => json!("00uother"),
+            1 => Value::Null,
+            _ => r["user"]["id"].clone(),
+        };
         r["refresh"] = json!({
+            "userId": user_id,
             "clientId": rc,
             "grantType": GRANTS[rng.random_range(0..GRANTS.len())],
             "scopes": nonempty(rng, &SCOPES, 0.4),
@@ -281,6 +288,10 @@ fn reference_inner(
         if r.client_id != req.client.client_id {
             steps.push(Step::Check(Check::RefreshToken, false));
             return e(OAuthErrorId::MismatchedClient);
+        }
+        if r.user_id.as_deref() != req.user.as_ref().map(|u| u.id.as_str()) {
+            steps.push(Step::Check(Check::RefreshToken, false));
+            return e(OAuthErrorId::InvalidRefreshToken);
         }
         let expired = r.lifetime_minutes > 0
             && req.now >= r.first_issued_at + Duration::minutes(r.lifetime_minutes);
