@@ -83,7 +83,8 @@ impl GroupFilter {
 }
 
 fn lower_if_needed(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.chars().any(char::is_uppercase) {
+    // Not only upper-case letters change: title-case ones (ǅ) do too.
+    if s.chars().any(|c| c.to_lowercase().ne(std::iter::once(c))) {
         std::borrow::Cow::Owned(s.to_lowercase())
     } else {
         std::borrow::Cow::Borrowed(s)

@@ -136,7 +136,15 @@ impl Context {
     /// Shape errors in `user`, `now` or `directoryUsers` leave the root null.
     pub fn set_root(&mut self, name: &str, value: &serde_json::Value) {
         if self.try_set_root(name, value).is_err() {
-            self.set_value(name, Value::Null);
+            match name {
+                // Not roots of their own: unset, so the context still reads back from its JSON.
+                "now" => self.now = None,
+                "directoryUsers" => {
+                    self.directory = Map::default();
+                    self.directory_bound = false;
+                }
+                _ => self.set_value(name, Value::Null),
+            }
         }
     }
 
@@ -253,19 +261,41 @@ impl Context {
         self.others.get(name)
     }
 
-    /// The JSON shape of the context ([`Context::from_json`] reads it back): the bound roots,
-    /// `directoryUsers`, and `now` (UTC, milliseconds).
+    /// The JSON shape of the context ([`Context::from_json`] reads it back): the bound roots
+    /// (in the order of [`TokenRequest::context`](crate::TokenRequest::context): `user`,
+    /// `appuser`, `app`, `org`, `session`, `idpuser`, …, `access` last), `directoryUsers`, and
+    /// `now` (UTC, milliseconds unless it has finer digits).
     pub fn to_json(&self) -> serde_json::Value {
+        use KnownRoot as K;
+        const FIRST: [KnownRoot; 11] = [
+            K::User,
+            K::AppUser,
+            K::App,
+            K::Org,
+            K::Session,
+            K::IdpUser,
+            K::Source,
+            K::Device,
+            K::Security,
+            K::Login,
+            K::Event,
+        ];
         let mut o = serde_json::Map::new();
-        for (i, _) in self.known.iter().enumerate() {
-            if self.bound & (1 << i) != 0
-                && let Some((name, k)) = KNOWN_ROOTS.iter().find(|(_, k)| *k as usize == i)
+        let mut put = |o: &mut serde_json::Map<String, serde_json::Value>, k: KnownRoot| {
+            if self.bound & (1 << k as usize) != 0
+                && let Some((name, _)) = KNOWN_ROOTS.iter().find(|(_, r)| *r == k)
             {
-                o.insert((*name).to_owned(), self.known(*k).to_json());
+                o.insert((*name).to_owned(), self.known(k).to_json());
             }
+        };
+        for k in FIRST {
+            put(&mut o, k);
         }
         for (k, v) in &self.others {
-            o.insert(k.to_string(), v.to_json());
+            // Values bound under these names by `set_value` are not what `from_json` reads there.
+            if !matches!(&**k, "now" | "directoryUsers") {
+                o.insert(k.to_string(), v.to_json());
+            }
         }
         if self.directory_bound {
             let d = self
@@ -276,9 +306,15 @@ impl Context {
             o.insert("directoryUsers".into(), serde_json::Value::Object(d));
         }
         if let Some(now) = &self.now {
-            let t = now.instant().to_rfc3339_opts(SecondsFormat::AutoSi, true);
-            o.insert("now".into(), serde_json::Value::String(t));
+            let t = now.instant();
+            let format = if t.timestamp_subsec_nanos() % 1_000_000 == 0 {
+                SecondsFormat::Millis
+            } else {
+                SecondsFormat::AutoSi
+            };
+            o.insert("now".into(), t.to_rfc3339_opts(format, true).into());
         }
+        put(&mut o, K::Access);
         serde_json::Value::Object(o)
     }
 }
@@ -319,6 +355,23 @@ mod tests {
         let back: Context = serde_json::from_str(&text).unwrap();
         assert_eq!(back, ctx);
         assert!(serde_json::from_str::<Context>(r#"{"user": 1}"#).is_err());
+        // Shape errors leave `now` and `directoryUsers` unset, so the JSON still reads back.
+        let mut bad = Context::new();
+        bad.set_root("now", &json!(5));
+        bad.set_root("directoryUsers", &json!(5));
+        bad.set_value("now", Value::Null);
+        assert_eq!(bad.to_json(), json!({}));
+        // The order of `TokenRequest::context`, and `now` with milliseconds.
+        let mut ordered = Context::new();
+        ordered.set_root("access", &json!({"scope": []}));
+        ordered.set_root("now", &json!("2026-03-01T12:00:00Z"));
+        ordered.set_root("session", &json!({}));
+        ordered.set_root("user", &json!(null));
+        let text = serde_json::to_string(&ordered).unwrap();
+        assert_eq!(
+            text,
+            r#"{"user":null,"session":{},"now":"2026-03-01T12:00:00.000Z","access":{"scope":[]}}"#
+        );
         assert_eq!(Context::new().to_json(), json!({}));
     }
 
