@@ -281,7 +281,7 @@ impl Context {
             K::Event,
         ];
         let mut o = serde_json::Map::new();
-        let mut put = |o: &mut serde_json::Map<String, serde_json::Value>, k: KnownRoot| {
+        let put = |o: &mut serde_json::Map<String, serde_json::Value>, k: KnownRoot| {
             if self.bound & (1 << k as usize) != 0
                 && let Some((name, _)) = KNOWN_ROOTS.iter().find(|(_, r)| *r == k)
             {
