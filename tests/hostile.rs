@@ -266,7 +266,11 @@ fn run_config(case: &Case) -> Result<String, String> {
 fn short(v: &Json) -> String {
     let s = v.to_string();
     if s.len() > 120 {
-        format!("{}… ({} bytes)", &s[..s.floor_char_boundary(100)], s.len())
+        let mut end = 100;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!("{}… ({} bytes)", &s[..end], s.len())
     } else {
         s
     }
