@@ -5,13 +5,6 @@
 
 use thiserror::Error;
 
-/// A `--alg` value (or any other string) that names no supported JWS algorithm.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error(
-    "unsupported signing algorithm {0:?} (supported: RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA)"
-)]
-pub struct ParseAlgorithmError(pub String);
-
 /// Generating, rotating, storing or loading a [`KeySet`](super::keys::KeySet) failed.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]

@@ -25,7 +25,8 @@
 //! caller's RNG (64 extra bits, reduced modulo the group order) and Ed25519 keys are 32 bytes of
 //! it. Every key is then held by OpenSSL, and its josekit signer is prepared once.
 
-use super::error::{KeyError, ParseAlgorithmError};
+use super::alg::{Algorithm, ParseAlgorithmError};
+use super::error::KeyError;
 use super::sign::Signer;
 use super::util::{b64url, b64url_decode};
 use crate::config::RotationMode;
@@ -40,158 +41,6 @@ use rand::CryptoRng;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::fmt;
-use std::str::FromStr;
-
-/// A JWS signature algorithm (RFC 7518, RFC 8037). `RS256` is Okta's and the default.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[allow(clippy::upper_case_acronyms)]
-pub enum Algorithm {
-    /// RSASSA-PKCS1-v1_5 with SHA-256 (deterministic).
-    #[default]
-    RS256,
-    /// RSASSA-PKCS1-v1_5 with SHA-384 (deterministic).
-    RS384,
-    /// RSASSA-PKCS1-v1_5 with SHA-512 (deterministic).
-    RS512,
-    /// RSASSA-PSS with SHA-256 (randomized).
-    PS256,
-    /// RSASSA-PSS with SHA-384 (randomized).
-    PS384,
-    /// RSASSA-PSS with SHA-512 (randomized).
-    PS512,
-    /// ECDSA on P-256 with SHA-256 (randomized).
-    ES256,
-    /// ECDSA on P-384 with SHA-384 (randomized).
-    ES384,
-    /// ECDSA on P-521 with SHA-512 (randomized).
-    ES512,
-    /// EdDSA on Ed25519 (deterministic).
-    EdDSA,
-}
-
-impl Algorithm {
-    /// Every supported algorithm, in this order.
-    pub const ALL: [Algorithm; 10] = [
-        Algorithm::RS256,
-        Algorithm::RS384,
-        Algorithm::RS512,
-        Algorithm::PS256,
-        Algorithm::PS384,
-        Algorithm::PS512,
-        Algorithm::ES256,
-        Algorithm::ES384,
-        Algorithm::ES512,
-        Algorithm::EdDSA,
-    ];
-
-    /// The JWS name (`"RS256"`, …, `"EdDSA"`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Algorithm::RS256 => "RS256",
-            Algorithm::RS384 => "RS384",
-            Algorithm::RS512 => "RS512",
-            Algorithm::PS256 => "PS256",
-            Algorithm::PS384 => "PS384",
-            Algorithm::PS512 => "PS512",
-            Algorithm::ES256 => "ES256",
-            Algorithm::ES384 => "ES384",
-            Algorithm::ES512 => "ES512",
-            Algorithm::EdDSA => "EdDSA",
-        }
-    }
-
-    /// The JWK `kty` of its keys: `RSA`, `EC` or `OKP`.
-    pub fn key_type(self) -> &'static str {
-        match self {
-            Algorithm::ES256 | Algorithm::ES384 | Algorithm::ES512 => "EC",
-            Algorithm::EdDSA => "OKP",
-            _ => "RSA",
-        }
-    }
-
-    /// The JWK `crv` of its keys (`P-256`, `P-384`, `P-521`, `Ed25519`); `None` for RSA.
-    pub fn curve(self) -> Option<&'static str> {
-        match self {
-            Algorithm::ES256 => Some("P-256"),
-            Algorithm::ES384 => Some("P-384"),
-            Algorithm::ES512 => Some("P-521"),
-            Algorithm::EdDSA => Some("Ed25519"),
-            _ => None,
-        }
-    }
-
-    /// Whether signing the same bytes with the same key always gives the same signature
-    /// (RSASSA-PKCS1-v1_5 and EdDSA). PSS and ECDSA signatures are randomized by OpenSSL, so
-    /// golden test vectors must use `RS*` or `EdDSA`.
-    pub fn is_deterministic(self) -> bool {
-        matches!(
-            self,
-            Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512 | Algorithm::EdDSA
-        )
-    }
-
-    /// Prepares a josekit signer from a private key held by OpenSSL.
-    fn signer(self, pkey: &PKey<Private>) -> Result<Box<dyn JwsSigner>, KeyError> {
-        use josekit::jws::{ES256, ES384, ES512, PS256, PS384, PS512, RS256, RS384, RS512};
-        let err = |e| KeyError::crypto("preparing the signer", e);
-        let traditional = || {
-            pkey.private_key_to_der()
-                .map_err(|e| KeyError::crypto("encoding the private key", e))
-        };
-        let pkcs8 = || {
-            pkey.private_key_to_pkcs8()
-                .map_err(|e| KeyError::crypto("encoding the private key", e))
-        };
-        Ok(match self {
-            Algorithm::RS256 => Box::new(RS256.signer_from_der(traditional()?).map_err(err)?),
-            Algorithm::RS384 => Box::new(RS384.signer_from_der(traditional()?).map_err(err)?),
-            Algorithm::RS512 => Box::new(RS512.signer_from_der(traditional()?).map_err(err)?),
-            Algorithm::PS256 => Box::new(PS256.signer_from_der(traditional()?).map_err(err)?),
-            Algorithm::PS384 => Box::new(PS384.signer_from_der(traditional()?).map_err(err)?),
-            Algorithm::PS512 => Box::new(PS512.signer_from_der(traditional()?).map_err(err)?),
-            Algorithm::ES256 => Box::new(ES256.signer_from_der(pkcs8()?).map_err(err)?),
-            Algorithm::ES384 => Box::new(ES384.signer_from_der(pkcs8()?).map_err(err)?),
-            Algorithm::ES512 => Box::new(ES512.signer_from_der(pkcs8()?).map_err(err)?),
-            Algorithm::EdDSA => Box::new(EdDSA.signer_from_der(pkcs8()?).map_err(err)?),
-        })
-    }
-
-    fn ec_nid(self) -> Option<Nid> {
-        match self {
-            Algorithm::ES256 => Some(Nid::X9_62_PRIME256V1),
-            Algorithm::ES384 => Some(Nid::SECP384R1),
-            Algorithm::ES512 => Some(Nid::SECP521R1),
-            _ => None,
-        }
-    }
-
-    /// Byte length of an EC field element / private scalar.
-    fn ec_len(self) -> i32 {
-        match self {
-            Algorithm::ES256 => 32,
-            Algorithm::ES384 => 48,
-            _ => 66,
-        }
-    }
-}
-
-impl fmt::Display for Algorithm {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Algorithm {
-    type Err = ParseAlgorithmError;
-
-    /// Parses a JWS name; ASCII case is ignored (`es256` and `EDDSA` are accepted too).
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Algorithm::ALL
-            .into_iter()
-            .find(|a| a.name().eq_ignore_ascii_case(s))
-            .ok_or_else(|| ParseAlgorithmError(s.to_owned()))
-    }
-}
 
 /// Lifecycle state of a key (Okta's `status` in `credentials/keys`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -351,7 +200,7 @@ impl SigningKey {
         created: DateTime<Utc>,
     ) -> Result<SigningKey, KeyError> {
         let (kid, public) = public_jwk(alg, &pkey)?;
-        let signer = Signer::new(kid, alg, alg.signer(&pkey)?);
+        let signer = Signer::new(kid, alg, jws_signer(alg, &pkey)?);
         Ok(SigningKey {
             alg,
             pkey,
@@ -401,6 +250,32 @@ impl SigningKey {
         }
         Ok(m)
     }
+}
+
+/// Prepares a josekit signer from a private key held by OpenSSL.
+fn jws_signer(alg: Algorithm, pkey: &PKey<Private>) -> Result<Box<dyn JwsSigner>, KeyError> {
+    use josekit::jws::{ES256, ES384, ES512, PS256, PS384, PS512, RS256, RS384, RS512};
+    let err = |e| KeyError::crypto("preparing the signer", e);
+    let traditional = || {
+        pkey.private_key_to_der()
+            .map_err(|e| KeyError::crypto("encoding the private key", e))
+    };
+    let pkcs8 = || {
+        pkey.private_key_to_pkcs8()
+            .map_err(|e| KeyError::crypto("encoding the private key", e))
+    };
+    Ok(match alg {
+        Algorithm::RS256 => Box::new(RS256.signer_from_der(traditional()?).map_err(err)?),
+        Algorithm::RS384 => Box::new(RS384.signer_from_der(traditional()?).map_err(err)?),
+        Algorithm::RS512 => Box::new(RS512.signer_from_der(traditional()?).map_err(err)?),
+        Algorithm::PS256 => Box::new(PS256.signer_from_der(traditional()?).map_err(err)?),
+        Algorithm::PS384 => Box::new(PS384.signer_from_der(traditional()?).map_err(err)?),
+        Algorithm::PS512 => Box::new(PS512.signer_from_der(traditional()?).map_err(err)?),
+        Algorithm::ES256 => Box::new(ES256.signer_from_der(pkcs8()?).map_err(err)?),
+        Algorithm::ES384 => Box::new(ES384.signer_from_der(pkcs8()?).map_err(err)?),
+        Algorithm::ES512 => Box::new(ES512.signer_from_der(pkcs8()?).map_err(err)?),
+        Algorithm::EdDSA => Box::new(EdDSA.signer_from_der(pkcs8()?).map_err(err)?),
+    })
 }
 
 /// Generates a private key for `alg` from the caller's RNG.
@@ -1084,20 +959,6 @@ fn pkey_from_private_jwk(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn algorithm_names_round_trip() {
-        for alg in Algorithm::ALL {
-            assert_eq!(alg.name().parse::<Algorithm>(), Ok(alg));
-            assert_eq!(
-                serde_json::to_value(alg).ok(),
-                Some(Value::String(alg.name().into()))
-            );
-        }
-        assert_eq!("eddsa".parse::<Algorithm>(), Ok(Algorithm::EdDSA));
-        assert!("HS256".parse::<Algorithm>().is_err());
-        assert!("none".parse::<Algorithm>().is_err());
-    }
 
     #[test]
     fn rfc7638_example_thumbprint() {

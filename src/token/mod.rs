@@ -40,6 +40,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod alg;
 pub mod error;
 pub mod keys;
 pub mod refresh;
@@ -47,8 +48,9 @@ pub mod sign;
 mod util;
 pub mod verify;
 
-pub use error::{JwksError, KeyError, MintError, ParseAlgorithmError, VerifyError};
-pub use keys::{Algorithm, KeyEvent, KeySet, KeyStatus, RotationPolicy, SigningKey};
+pub use alg::{Algorithm, ParseAlgorithmError};
+pub use error::{JwksError, KeyError, MintError, VerifyError};
+pub use keys::{KeyEvent, KeySet, KeyStatus, RotationPolicy, SigningKey};
 pub use sign::{JtiKind, Signer, left_half_hash, new_jti};
 pub(crate) use sign::{left_half_hash_stack, new_jti_stack};
 pub use verify::{Expectations, Jwks, MAX_JWKS_LEN, MAX_TOKEN_LEN, VerifiedToken, verify};

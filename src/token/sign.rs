@@ -26,8 +26,8 @@
 //! assert_eq!(token.claims["scp"], json!(["orders:read"]));
 //! ```
 
+use super::alg::Algorithm;
 use super::error::MintError;
-use super::keys::Algorithm;
 use super::util::{StackStr, b64url, b64url_append};
 use josekit::jws::JwsSigner;
 use rand::CryptoRng;

@@ -14,8 +14,8 @@
 //! For ID tokens, [`VerifiedToken::check_at_hash`] and [`VerifiedToken::check_c_hash`] check the
 //! OIDC hashes afterwards.
 
+use super::alg::Algorithm;
 use super::error::{JwksError, VerifyError};
-use super::keys::Algorithm;
 use super::util::b64url_decode;
 use chrono::{DateTime, Utc};
 use josekit::jwk::Jwk;
