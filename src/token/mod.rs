@@ -42,6 +42,7 @@
 
 pub mod alg;
 pub mod error;
+pub mod keygen;
 pub mod keys;
 pub mod refresh;
 pub mod sign;
