@@ -42,6 +42,7 @@
 
 pub mod alg;
 pub mod error;
+pub mod jwk;
 pub mod keygen;
 pub mod keys;
 pub mod refresh;
