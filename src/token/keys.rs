@@ -29,7 +29,6 @@ use super::keygen::generate_pkey;
 use super::sign::Signer;
 use crate::config::RotationMode;
 use chrono::{DateTime, TimeDelta, Utc};
-use josekit::jws::{EdDSA, JwsSigner};
 use openssl::pkey::{PKey, Private};
 use rand::CryptoRng;
 use serde::{Deserialize, Serialize};
@@ -194,7 +193,7 @@ impl SigningKey {
         created: DateTime<Utc>,
     ) -> Result<SigningKey, KeyError> {
         let (kid, public) = public_jwk(alg, &pkey)?;
-        let signer = Signer::new(kid, alg, jws_signer(alg, &pkey)?);
+        let signer = Signer::prepare(kid, alg, &pkey)?;
         Ok(SigningKey {
             alg,
             pkey,
@@ -211,32 +210,6 @@ impl SigningKey {
     fn private_jwk(&self) -> Result<Map<String, Value>, KeyError> {
         private_jwk(self.alg, &self.pkey, &self.public)
     }
-}
-
-/// Prepares a josekit signer from a private key held by OpenSSL.
-fn jws_signer(alg: Algorithm, pkey: &PKey<Private>) -> Result<Box<dyn JwsSigner>, KeyError> {
-    use josekit::jws::{ES256, ES384, ES512, PS256, PS384, PS512, RS256, RS384, RS512};
-    let err = |e| KeyError::crypto("preparing the signer", e);
-    let traditional = || {
-        pkey.private_key_to_der()
-            .map_err(|e| KeyError::crypto("encoding the private key", e))
-    };
-    let pkcs8 = || {
-        pkey.private_key_to_pkcs8()
-            .map_err(|e| KeyError::crypto("encoding the private key", e))
-    };
-    Ok(match alg {
-        Algorithm::RS256 => Box::new(RS256.signer_from_der(traditional()?).map_err(err)?),
-        Algorithm::RS384 => Box::new(RS384.signer_from_der(traditional()?).map_err(err)?),
-        Algorithm::RS512 => Box::new(RS512.signer_from_der(traditional()?).map_err(err)?),
-        Algorithm::PS256 => Box::new(PS256.signer_from_der(traditional()?).map_err(err)?),
-        Algorithm::PS384 => Box::new(PS384.signer_from_der(traditional()?).map_err(err)?),
-        Algorithm::PS512 => Box::new(PS512.signer_from_der(traditional()?).map_err(err)?),
-        Algorithm::ES256 => Box::new(ES256.signer_from_der(pkcs8()?).map_err(err)?),
-        Algorithm::ES384 => Box::new(ES384.signer_from_der(pkcs8()?).map_err(err)?),
-        Algorithm::ES512 => Box::new(ES512.signer_from_der(pkcs8()?).map_err(err)?),
-        Algorithm::EdDSA => Box::new(EdDSA.signer_from_der(pkcs8()?).map_err(err)?),
-    })
 }
 
 /// What [`KeySet::advance`] or [`KeySet::rotate`] changed; the host should store the key set

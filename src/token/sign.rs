@@ -27,9 +27,10 @@
 //! ```
 
 use super::alg::Algorithm;
-use super::error::MintError;
+use super::error::{KeyError, MintError};
 use super::util::{StackStr, b64url, b64url_append};
 use josekit::jws::JwsSigner;
+use openssl::pkey::{PKey, Private};
 use rand::CryptoRng;
 use serde_json::{Map, Value};
 use std::fmt;
@@ -72,7 +73,16 @@ impl fmt::Debug for Signer {
 }
 
 impl Signer {
-    pub(crate) fn new(kid: String, alg: Algorithm, inner: Box<dyn JwsSigner>) -> Signer {
+    /// Prepares the signer of a private key whose kid is `kid`.
+    pub(super) fn prepare(
+        kid: String,
+        alg: Algorithm,
+        pkey: &PKey<Private>,
+    ) -> Result<Signer, KeyError> {
+        Ok(Signer::new(kid, alg, jws_signer(alg, pkey)?))
+    }
+
+    fn new(kid: String, alg: Algorithm, inner: Box<dyn JwsSigner>) -> Signer {
         // `{kid, alg}` in that order, then `typ`: the order of `Signer::header`.
         let encode = |typ: Option<&str>| {
             let mut h = Map::new();
@@ -194,6 +204,33 @@ impl Signer {
         let payload = serde_json::to_vec(claims).map_err(|e| MintError::Json(e.to_string()))?;
         self.sign_compact(extra_header, &payload)
     }
+}
+
+/// The josekit signer of a private key held by OpenSSL (the key is encoded and parsed once,
+/// here).
+fn jws_signer(alg: Algorithm, pkey: &PKey<Private>) -> Result<Box<dyn JwsSigner>, KeyError> {
+    use josekit::jws::{ES256, ES384, ES512, EdDSA, PS256, PS384, PS512, RS256, RS384, RS512};
+    let err = |e| KeyError::crypto("preparing the signer", e);
+    let traditional = || {
+        pkey.private_key_to_der()
+            .map_err(|e| KeyError::crypto("encoding the private key", e))
+    };
+    let pkcs8 = || {
+        pkey.private_key_to_pkcs8()
+            .map_err(|e| KeyError::crypto("encoding the private key", e))
+    };
+    Ok(match alg {
+        Algorithm::RS256 => Box::new(RS256.signer_from_der(traditional()?).map_err(err)?),
+        Algorithm::RS384 => Box::new(RS384.signer_from_der(traditional()?).map_err(err)?),
+        Algorithm::RS512 => Box::new(RS512.signer_from_der(traditional()?).map_err(err)?),
+        Algorithm::PS256 => Box::new(PS256.signer_from_der(traditional()?).map_err(err)?),
+        Algorithm::PS384 => Box::new(PS384.signer_from_der(traditional()?).map_err(err)?),
+        Algorithm::PS512 => Box::new(PS512.signer_from_der(traditional()?).map_err(err)?),
+        Algorithm::ES256 => Box::new(ES256.signer_from_der(pkcs8()?).map_err(err)?),
+        Algorithm::ES384 => Box::new(ES384.signer_from_der(pkcs8()?).map_err(err)?),
+        Algorithm::ES512 => Box::new(ES512.signer_from_der(pkcs8()?).map_err(err)?),
+        Algorithm::EdDSA => Box::new(EdDSA.signer_from_der(pkcs8()?).map_err(err)?),
+    })
 }
 
 /// OIDC Core 3.3.2.11 hash of a token or code for `at_hash` / `c_hash`: the left half of the
