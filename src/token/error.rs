@@ -5,7 +5,7 @@
 
 use thiserror::Error;
 
-/// Generating, rotating, storing or loading a [`KeySet`](super::keys::KeySet) failed.
+/// Generating, rotating, storing or loading a [`KeySet`](super::rotation::KeySet) failed.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum KeyError {

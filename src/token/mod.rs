@@ -1,4 +1,4 @@
-//! Tokens: refresh-token records ([`refresh`]), signing keys and their rotation ([`keys`]), JWS signing ([`sign`]) and the
+//! Tokens: refresh-token records ([`refresh`]), signing keys and their rotation ([`rotation`]), JWS signing ([`sign`]) and the
 //! resource-server verifier ([`verify`](mod@verify)).
 //!
 //! The host owns the [`KeySet`] (generates it once from its RNG, stores it with
@@ -44,15 +44,15 @@ pub mod alg;
 pub mod error;
 pub mod jwk;
 pub mod keygen;
-pub mod keys;
 pub mod refresh;
+pub mod rotation;
 pub mod sign;
 mod util;
 pub mod verify;
 
 pub use alg::{Algorithm, ParseAlgorithmError};
 pub use error::{JwksError, KeyError, MintError, VerifyError};
-pub use keys::{KeyEvent, KeySet, KeyStatus, RotationPolicy, SigningKey};
+pub use rotation::{KeyEvent, KeySet, KeyStatus, RotationPolicy, SigningKey};
 pub use sign::{JtiKind, Signer, left_half_hash, new_jti};
 pub(crate) use sign::{left_half_hash_stack, new_jti_stack};
 pub use verify::{Expectations, Jwks, MAX_JWKS_LEN, MAX_TOKEN_LEN, VerifiedToken, verify};

@@ -73,7 +73,7 @@ impl Jwks {
         Jwks::from_slice(text.as_bytes())
     }
 
-    /// Loads an already parsed JWKS (e.g. [`KeySet::jwks`](super::keys::KeySet::jwks)).
+    /// Loads an already parsed JWKS (e.g. [`KeySet::jwks`](super::rotation::KeySet::jwks)).
     pub fn from_value(value: &Value) -> Result<Jwks, JwksError> {
         let Some(Value::Array(list)) = value.as_object().and_then(|o| o.get("keys")) else {
             return Err(JwksError::Shape);

@@ -1,6 +1,6 @@
-//! Signing keys: the JWS [`Algorithm`]s, one key pair ([`SigningKey`]), and the server's
-//! [`KeySet`] with its ACTIVE / NEXT / EXPIRED keys, rotation (AUTO or MANUAL), the public JWKS
-//! and the private storage form.
+//! Key rotation: one key pair with its lifecycle ([`SigningKey`]), and the server's [`KeySet`]
+//! with its ACTIVE / NEXT / EXPIRED keys, rotation (AUTO or MANUAL, [`RotationPolicy`]), the
+//! public JWKS and the private storage form.
 //!
 //! Keys are generated from the caller's RNG, so a seeded RNG and a fixed clock give
 //! byte-identical keys, kids and JWKS:
