@@ -95,6 +95,31 @@ impl Algorithm {
         )
     }
 
+    /// The SHA-2 digest of `value` with the hash of the algorithm's size: SHA-256 for `*256`,
+    /// SHA-384 for `*384`, SHA-512 for `*512` and for `EdDSA` (Ed25519 hashes with SHA-512
+    /// internally). OIDC's `at_hash` and `c_hash` are its left half.
+    pub(super) fn digest(self, value: &[u8]) -> Digest {
+        // The hasher objects run the digest directly; the one-shot functions look the algorithm
+        // up in OpenSSL's provider tables on every call.
+        match self {
+            Algorithm::RS256 | Algorithm::PS256 | Algorithm::ES256 => {
+                let mut h = openssl::sha::Sha256::new();
+                h.update(value);
+                Digest::Sha256(h.finish())
+            }
+            Algorithm::RS384 | Algorithm::PS384 | Algorithm::ES384 => {
+                let mut h = openssl::sha::Sha384::new();
+                h.update(value);
+                Digest::Sha384(h.finish())
+            }
+            Algorithm::RS512 | Algorithm::PS512 | Algorithm::ES512 | Algorithm::EdDSA => {
+                let mut h = openssl::sha::Sha512::new();
+                h.update(value);
+                Digest::Sha512(h.finish())
+            }
+        }
+    }
+
     pub(super) fn ec_nid(self) -> Option<Nid> {
         match self {
             Algorithm::ES256 => Some(Nid::X9_62_PRIME256V1),
@@ -111,6 +136,30 @@ impl Algorithm {
             Algorithm::ES384 => 48,
             _ => 66,
         }
+    }
+}
+
+/// A SHA-2 digest, on the stack ([`Algorithm::digest`]).
+pub(super) enum Digest {
+    Sha256([u8; 32]),
+    Sha384([u8; 48]),
+    Sha512([u8; 64]),
+}
+
+impl Digest {
+    /// The digest's bytes.
+    pub(super) fn as_bytes(&self) -> &[u8] {
+        match self {
+            Digest::Sha256(d) => d,
+            Digest::Sha384(d) => d,
+            Digest::Sha512(d) => d,
+        }
+    }
+
+    /// Its left half (OIDC Core 3.3.2.11).
+    pub(super) fn left_half(&self) -> &[u8] {
+        let bytes = self.as_bytes();
+        bytes.split_at(bytes.len() / 2).0
     }
 }
 

@@ -251,29 +251,8 @@ pub fn left_half_hash(alg: Algorithm, value: &[u8]) -> String {
 
 /// [`left_half_hash`] on the stack: at most 43 characters (half of SHA-512).
 pub(crate) fn left_half_hash_stack(alg: Algorithm, value: &[u8]) -> StackStr<44> {
-    let half = |digest: &[u8]| {
-        StackStr::b64url("", &digest[..digest.len() / 2])
-            .expect("half a SHA-2 digest fits 44 base64url characters")
-    };
-    // The hasher objects run the digest directly; the one-shot functions look the algorithm
-    // up in OpenSSL's provider tables on every call.
-    match alg {
-        Algorithm::RS256 | Algorithm::PS256 | Algorithm::ES256 => {
-            let mut h = openssl::sha::Sha256::new();
-            h.update(value);
-            half(&h.finish())
-        }
-        Algorithm::RS384 | Algorithm::PS384 | Algorithm::ES384 => {
-            let mut h = openssl::sha::Sha384::new();
-            h.update(value);
-            half(&h.finish())
-        }
-        Algorithm::RS512 | Algorithm::PS512 | Algorithm::ES512 | Algorithm::EdDSA => {
-            let mut h = openssl::sha::Sha512::new();
-            h.update(value);
-            half(&h.finish())
-        }
-    }
+    StackStr::b64url("", alg.digest(value).left_half())
+        .expect("half a SHA-2 digest fits 44 base64url characters")
 }
 
 /// Which token a `jti` is for.
