@@ -51,8 +51,10 @@ mod util;
 pub mod verify;
 
 pub use alg::{Algorithm, ParseAlgorithmError};
-pub use error::{JwksError, KeyError, MintError, VerifyError};
+pub use error::KeyError;
 pub use rotation::{KeyEvent, KeySet, KeyStatus, RotationPolicy, SigningKey};
-pub use sign::{JtiKind, Signer, left_half_hash, new_jti};
+pub use sign::{JtiKind, MintError, Signer, left_half_hash, new_jti};
 pub(crate) use sign::{left_half_hash_stack, new_jti_stack};
-pub use verify::{Expectations, Jwks, MAX_JWKS_LEN, MAX_TOKEN_LEN, VerifiedToken, verify};
+pub use verify::{
+    Expectations, Jwks, JwksError, MAX_JWKS_LEN, MAX_TOKEN_LEN, VerifiedToken, VerifyError, verify,
+};

@@ -1,5 +1,5 @@
 //! Signing: the prepared [`Signer`] of a key, OIDC `at_hash`/`c_hash` ([`left_half_hash`]) and
-//! token ids ([`new_jti`]).
+//! token ids ([`new_jti`]); a failed signature is a [`MintError`].
 //!
 //! A signer base64url-encodes the header and the already-serialized payload once and signs
 //! `header.payload` with josekit; nothing is parsed or re-serialized per token.
@@ -27,13 +27,14 @@
 //! ```
 
 use super::alg::Algorithm;
-use super::error::{KeyError, MintError};
+use super::error::KeyError;
 use super::util::{StackStr, b64url, b64url_append};
 use josekit::jws::JwsSigner;
 use openssl::pkey::{PKey, Private};
 use rand::CryptoRng;
 use serde_json::{Map, Value};
 use std::fmt;
+use thiserror::Error;
 
 /// The prepared signer of one key: its kid, algorithm and josekit signer (the private key is
 /// parsed once, when the key set is generated or loaded), and its two usual headers, already
@@ -279,4 +280,19 @@ pub(crate) fn new_jti_stack(kind: JtiKind, rng: &mut impl CryptoRng) -> StackStr
         JtiKind::Id => "ID.",
     };
     StackStr::b64url(prefix, &bytes).expect("a jti is 46 characters")
+}
+
+/// Signing a token failed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum MintError {
+    /// An extra header member tried to replace `kid` or `alg`, which the signer owns.
+    #[error("header member {0:?} is set by the signer and can't be overridden")]
+    ReservedHeader(String),
+    /// The cryptographic library failed to sign.
+    #[error("signing failed: {0}")]
+    Sign(String),
+    /// The claims could not be serialized.
+    #[error("claims could not be serialized: {0}")]
+    Json(String),
 }

@@ -12,16 +12,16 @@
 //!    and every required scope in the `scp` array.
 //!
 //! For ID tokens, [`VerifiedToken::check_at_hash`] and [`VerifiedToken::check_c_hash`] check the
-//! OIDC hashes afterwards.
+//! OIDC hashes afterwards. A JWKS that can't be loaded is a [`JwksError`].
 
 use super::alg::Algorithm;
-use super::error::{JwksError, VerifyError};
 use super::util::b64url_decode;
 use chrono::{DateTime, Utc};
 use josekit::jwk::Jwk;
 use josekit::jws::JwsVerifier;
 use serde_json::{Map, Value};
 use std::fmt;
+use thiserror::Error;
 
 /// Longest token [`verify`] decodes (64 KiB); longer input is rejected untouched.
 pub const MAX_TOKEN_LEN: usize = 64 * 1024;
@@ -444,4 +444,174 @@ fn check_claims(claims: &Map<String, Value>, expect: &Expectations) -> Result<()
         }
     }
     Ok(())
+}
+
+/// A published JWKS could not be loaded for verification.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum JwksError {
+    /// The document is larger than [`MAX_JWKS_LEN`].
+    #[error("JWKS is {len} bytes, more than the {max} accepted")]
+    TooLarge {
+        /// Size of the document.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Not JSON.
+    #[error("JWKS is not valid JSON: {0}")]
+    Json(String),
+    /// Not an object with a `keys` array.
+    #[error("JWKS must be an object with a \"keys\" array")]
+    Shape,
+    /// A key that is meant for signatures but can't be used.
+    #[error("JWKS key #{index} is unusable: {reason}")]
+    Key {
+        /// Position in `keys`.
+        index: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Two signature keys share a `kid`.
+    #[error("JWKS has more than one key with kid {0:?}")]
+    DuplicateKid(String),
+}
+
+/// Why a token was rejected. Every check has its own variant.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// The token is longer than [`MAX_TOKEN_LEN`]; nothing was decoded.
+    #[error("token is {len} bytes, more than the {max} accepted")]
+    TooLarge {
+        /// Length of the token.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A compact JWS has exactly three dot-separated segments.
+    #[error("token has {0} segments, expected 3 (header.payload.signature)")]
+    SegmentCount(usize),
+    /// The header segment is not unpadded base64url.
+    #[error("header is not base64url")]
+    HeaderBase64,
+    /// The header is not JSON.
+    #[error("header is not JSON: {0}")]
+    HeaderJson(String),
+    /// The header is JSON but not an object.
+    #[error("header is not a JSON object")]
+    HeaderNotObject,
+    /// The payload segment is not unpadded base64url.
+    #[error("payload is not base64url")]
+    PayloadBase64,
+    /// The signature segment is not unpadded base64url.
+    #[error("signature is not base64url")]
+    SignatureBase64,
+    /// The header has no `alg` string.
+    #[error("header has no \"alg\" string")]
+    MissingAlgorithm,
+    /// `alg` is `none`: unsigned tokens are never accepted.
+    #[error("unsigned tokens (alg \"none\") are not accepted")]
+    AlgorithmNone,
+    /// `alg` is an HMAC algorithm: shared-secret tokens are never accepted from a JWKS.
+    #[error("HMAC-signed tokens (alg {0:?}) are not accepted")]
+    AlgorithmHmac(String),
+    /// `alg` is not a JWS algorithm this library supports.
+    #[error("unsupported alg {0:?}")]
+    UnsupportedAlgorithm(String),
+    /// `alg` is supported but not in the expectations' allow-list.
+    #[error("alg {0} is not allowed")]
+    AlgorithmNotAllowed(String),
+    /// The header has a `crit` member; no extension is understood.
+    #[error("header has \"crit\"; no critical extension is supported")]
+    CriticalHeader,
+    /// The header has no `kid` string.
+    #[error("header has no \"kid\" string")]
+    MissingKid,
+    /// No key of the JWKS has the header's `kid`.
+    #[error("no key with kid {0:?} in the JWKS")]
+    UnknownKid(String),
+    /// The key with that `kid` is published for another algorithm.
+    #[error("key {kid:?} is for {key_alg}, token says {token_alg}")]
+    KeyAlgorithmMismatch {
+        /// The key id.
+        kid: String,
+        /// The JWK's `alg`.
+        key_alg: String,
+        /// The header's `alg`.
+        token_alg: String,
+    },
+    /// The signature does not verify.
+    #[error("signature does not verify")]
+    BadSignature,
+    /// The payload is not JSON (after a valid signature).
+    #[error("payload is not JSON: {0}")]
+    PayloadJson(String),
+    /// The payload is JSON but not an object.
+    #[error("payload is not a JSON object")]
+    PayloadNotObject,
+    /// A required claim is absent.
+    #[error("claim {0:?} is missing")]
+    MissingClaim(&'static str),
+    /// A claim has the wrong JSON type (e.g. `exp` not a number, `scp` not an array of strings).
+    #[error("claim {0:?} has the wrong type")]
+    InvalidClaim(&'static str),
+    /// `exp` (plus leeway) is not after now.
+    #[error("token expired at {exp} (now {now}, leeway {leeway}s)")]
+    Expired {
+        /// The token's `exp`.
+        exp: i64,
+        /// The verifier's clock.
+        now: i64,
+        /// Allowed clock skew in seconds.
+        leeway: i64,
+    },
+    /// `nbf` is later than now plus leeway.
+    #[error("token not valid before {nbf} (now {now}, leeway {leeway}s)")]
+    NotYetValid {
+        /// The token's `nbf`.
+        nbf: i64,
+        /// The verifier's clock.
+        now: i64,
+        /// Allowed clock skew in seconds.
+        leeway: i64,
+    },
+    /// `iat` is later than now plus leeway.
+    #[error("token issued in the future at {iat} (now {now}, leeway {leeway}s)")]
+    IssuedInFuture {
+        /// The token's `iat`.
+        iat: i64,
+        /// The verifier's clock.
+        now: i64,
+        /// Allowed clock skew in seconds.
+        leeway: i64,
+    },
+    /// `iss` is not the expected issuer.
+    #[error("issuer {found:?} is not {expected:?}")]
+    IssuerMismatch {
+        /// The expected issuer.
+        expected: String,
+        /// The token's `iss`.
+        found: String,
+    },
+    /// `aud` does not contain the expected audience.
+    #[error("audience does not include {expected:?}")]
+    AudienceMismatch {
+        /// The expected audience.
+        expected: String,
+    },
+    /// The header's `typ` is not the expected one (see [`Expectations::typ`]).
+    #[error("typ {found:?} is not {expected:?}")]
+    TypeMismatch {
+        /// The expected `typ`.
+        expected: String,
+        /// The header's `typ`, if any.
+        found: Option<String>,
+    },
+    /// An ID token's `at_hash` or `c_hash` does not match the access token or code it came with.
+    #[error("{0} does not match")]
+    HashMismatch(&'static str),
+    /// A required scope is not in `scp`.
+    #[error("scope {0:?} was not granted")]
+    MissingScope(String),
 }
