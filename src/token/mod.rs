@@ -1,5 +1,5 @@
-//! Tokens: refresh-token records ([`refresh`]), signing keys and their rotation ([`rotation`]), JWS signing ([`sign`]) and the
-//! resource-server verifier ([`verify`](mod@verify)).
+//! Tokens: refresh-token records ([`RefreshRecord`]), signing keys and their rotation
+//! ([`KeySet`]), JWS signing ([`Signer`]) and the resource-server verifier ([`verify()`]).
 //!
 //! The host owns the [`KeySet`] (generates it once from its RNG, stores it with
 //! [`KeySet::to_private_json`], calls [`KeySet::advance`] with its clock), publishes
@@ -40,18 +40,19 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-pub mod alg;
-pub mod error;
-pub mod jwk;
-pub mod keygen;
-pub mod refresh;
-pub mod rotation;
-pub mod sign;
+mod alg;
+mod error;
+mod jwk;
+mod keygen;
+mod refresh;
+mod rotation;
+mod sign;
 mod util;
-pub mod verify;
+mod verify;
 
 pub use alg::{Algorithm, ParseAlgorithmError};
 pub use error::KeyError;
+pub use refresh::{RefreshProblem, RefreshRecord};
 pub use rotation::{KeyEvent, KeySet, KeyStatus, RotationPolicy, SigningKey};
 pub use sign::{JtiKind, MintError, Signer, left_half_hash, new_jti};
 pub(crate) use sign::{left_half_hash_stack, new_jti_stack};

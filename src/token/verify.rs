@@ -1,15 +1,5 @@
 //! The resource-server side: load a published JWKS once ([`Jwks`]) and [`verify`] tokens
-//! against it and a set of [`Expectations`].
-//!
-//! What is checked, in this order (each failure is its own [`VerifyError`] variant):
-//! 1. size (at most [`MAX_TOKEN_LEN`] bytes, before anything is decoded), three segments, each
-//!    unpadded base64url, a JSON object header;
-//! 2. `alg`: present, not `none`, not HMAC (`HS*`), supported, in the allow-list; no `crit`;
-//!    `typ` if the expectations name one; `kid` present and in the JWKS, and the JWK's `alg` equal to the header's;
-//! 3. the signature over the exact `header.payload` bytes;
-//! 4. a JSON object payload; `exp` required (with leeway), `nbf` and `iat` if present (not in the
-//!    future beyond the leeway), `iss` exact, `aud` a string or an array containing the audience,
-//!    and every required scope in the `scp` array.
+//! against it and a set of [`Expectations`] (the checks, in order, are listed on [`verify`]).
 //!
 //! For ID tokens, [`VerifiedToken::check_at_hash`] and [`VerifiedToken::check_c_hash`] check the
 //! OIDC hashes afterwards. A JWKS that can't be loaded is a [`JwksError`].
@@ -265,8 +255,18 @@ impl VerifiedToken {
     }
 }
 
-/// Verifies a compact JWS against a JWKS and the expectations; see the [module](self) docs for
-/// the checks.
+/// Verifies a compact JWS against a JWKS and the expectations.
+///
+/// What is checked, in this order (each failure is its own [`VerifyError`] variant):
+/// 1. size (at most [`MAX_TOKEN_LEN`] bytes, before anything is decoded), three segments, each
+///    unpadded base64url, a JSON object header;
+/// 2. `alg`: present, not `none`, not HMAC (`HS*`), supported, in the allow-list; no `crit`;
+///    `typ` if the expectations name one; `kid` present and in the JWKS, and the JWK's `alg` equal to the header's;
+/// 3. the signature over the exact `header.payload` bytes;
+/// 4. a JSON object payload; `exp` required (with leeway), `nbf` and `iat` if present (not in the
+///    future beyond the leeway), `iss` exact, `aud` a string or an array containing the audience,
+///    and every required scope in the `scp` array.
+///
 pub fn verify(jwt: &str, jwks: &Jwks, expect: &Expectations) -> Result<VerifiedToken, VerifyError> {
     if jwt.len() > MAX_TOKEN_LEN {
         return Err(VerifyError::TooLarge {
