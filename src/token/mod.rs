@@ -40,6 +40,14 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+// The crate-wide lint table comes later; token already keeps these.
+#![warn(
+    unreachable_pub,
+    clippy::indexing_slicing,
+    clippy::expect_used,
+    clippy::cast_possible_truncation
+)]
+
 mod alg;
 mod error;
 mod jwk;

@@ -251,7 +251,8 @@ pub struct KeySet {
     policy: RotationPolicy,
     created: DateTime<Utc>,
     last_rotated: DateTime<Utc>,
-    /// ACTIVE first, then NEXT (if any), then EXPIRED keys, most recently expired first.
+    /// ACTIVE first, then NEXT (if any), then EXPIRED keys, most recently expired first; never
+    /// empty (see [`KeySet::active`] for how each mutation keeps this).
     keys: Vec<SigningKey>,
 }
 
@@ -366,7 +367,12 @@ impl KeySet {
 
     /// The ACTIVE key.
     pub fn active(&self) -> &SigningKey {
-        // Invariant: keys[0] is the ACTIVE key (checked on load, kept by every mutation).
+        // Invariant: `keys` is never empty and `keys[0]` is the ACTIVE key. `generate_with_policy`
+        // starts with `vec![active]`; `from_private_json` refuses a set without exactly one
+        // ACTIVE key and sorts it first; `rotate_inner` removes the NEXT and the ACTIVE key and
+        // puts back the new ACTIVE key first; `generate_next` inserts at 1, after it; `prune`
+        // drops EXPIRED keys only.
+        #[allow(clippy::indexing_slicing)]
         &self.keys[0]
     }
 
@@ -378,9 +384,10 @@ impl KeySet {
     /// The algorithms that sign or will sign tokens: the ACTIVE key's, then the NEXT key's if
     /// different (for discovery's `id_token_signing_alg_values_supported`).
     pub fn algorithms(&self) -> Vec<Algorithm> {
-        let mut out = vec![self.active().alg];
+        let active = self.active().alg;
+        let mut out = vec![active];
         if let Some(next) = self.next()
-            && next.alg != out[0]
+            && next.alg != active
         {
             out.push(next.alg);
         }

@@ -266,7 +266,6 @@ impl VerifiedToken {
 /// 4. a JSON object payload; `exp` required (with leeway), `nbf` and `iat` if present (not in the
 ///    future beyond the leeway), `iss` exact, `aud` a string or an array containing the audience,
 ///    and every required scope in the `scp` array.
-///
 pub fn verify(jwt: &str, jwks: &Jwks, expect: &Expectations) -> Result<VerifiedToken, VerifyError> {
     if jwt.len() > MAX_TOKEN_LEN {
         return Err(VerifyError::TooLarge {
@@ -274,13 +273,12 @@ pub fn verify(jwt: &str, jwks: &Jwks, expect: &Expectations) -> Result<VerifiedT
             max: MAX_TOKEN_LEN,
         });
     }
-    let mut segments = jwt.split('.');
-    let (Some(h64), Some(p64), Some(s64), None) = (
-        segments.next(),
-        segments.next(),
-        segments.next(),
-        segments.next(),
-    ) else {
+    // Exactly two dots: `header.payload` (the signing input, as given) and the signature.
+    let segments = jwt
+        .rsplit_once('.')
+        .and_then(|(input, s64)| Some((input, input.split_once('.')?, s64)))
+        .filter(|(_, (_, p64), _)| !p64.contains('.'));
+    let Some((signing_input, (h64, p64), s64)) = segments else {
         return Err(VerifyError::SegmentCount(jwt.split('.').count()));
     };
     let header_bytes = b64url_decode(h64).ok_or(VerifyError::HeaderBase64)?;
@@ -345,7 +343,6 @@ pub fn verify(jwt: &str, jwks: &Jwks, expect: &Expectations) -> Result<VerifiedT
             token_alg: alg.name().to_owned(),
         });
     }
-    let signing_input = &jwt[..h64.len() + 1 + p64.len()];
     key.verifier
         .verify(signing_input.as_bytes(), &signature)
         .map_err(|_| VerifyError::BadSignature)?;
@@ -376,7 +373,9 @@ fn numeric_date(
             if let Some(i) = n.as_i64() {
                 Ok(Some(i))
             } else if let Some(f) = n.as_f64().filter(|f| f.is_finite()) {
-                // Saturating float-to-int conversion; absurd dates simply fail the checks.
+                // `as` converts a finite float to the nearest i64, saturating at i64::MIN/MAX
+                // (NaN and infinities are excluded above): absurd dates simply fail the checks.
+                #[allow(clippy::cast_possible_truncation)]
                 Ok(Some(f.floor() as i64))
             } else {
                 Err(VerifyError::InvalidClaim(name))
