@@ -2,7 +2,7 @@
 //! JWK a key set is stored as — written from a key held by OpenSSL and read back with every
 //! member checked.
 
-use super::alg::Algorithm;
+use super::alg::{Algorithm, ParseAlgorithmError};
 use super::error::KeyError;
 use super::keygen::ec_pkey;
 use super::util::{b64url, b64url_decode};
@@ -11,6 +11,7 @@ use openssl::ec::EcGroup;
 use openssl::pkey::{Id, PKey, Private};
 use openssl::rsa::Rsa;
 use serde_json::{Map, Value, json};
+use thiserror::Error;
 
 /// Computes the public JWK and the RFC 7638 thumbprint (the kid).
 pub(super) fn public_jwk(
@@ -111,27 +112,112 @@ pub(super) fn private_jwk(
     Ok(m)
 }
 
+/// Why a stored private JWK can't be used (the `reason` of [`KeyError::InvalidKey`]).
+#[derive(Debug, Error)]
+pub(super) enum JwkError {
+    /// No `alg` string.
+    #[error("missing \"alg\"")]
+    MissingAlgorithm,
+    /// An `alg` that names no supported algorithm.
+    #[error(transparent)]
+    Algorithm(#[from] ParseAlgorithmError),
+    /// A `kty` other than the algorithm's.
+    #[error("kty {kty:?} does not fit alg {alg}")]
+    KeyType {
+        /// The stored `kty` (empty if absent).
+        kty: String,
+        /// The stored `alg`.
+        alg: Algorithm,
+    },
+    /// An EC key whose `crv` is not the algorithm's curve.
+    #[error("crv {crv:?} does not fit alg {alg}")]
+    Curve {
+        /// The stored `crv`, if a string.
+        crv: Option<String>,
+        /// The stored `alg`.
+        alg: Algorithm,
+    },
+    /// An OKP key whose `crv` is not Ed25519.
+    #[error("crv {0:?} is not Ed25519")]
+    NotEd25519(Option<String>),
+    /// A required member is absent or not a string.
+    #[error("member {0:?} is missing")]
+    MissingMember(&'static str),
+    /// A member is not unpadded base64url.
+    #[error("member {0:?} is not base64url")]
+    NotBase64url(&'static str),
+    /// A private scalar of the wrong size for the curve.
+    #[error("member {0:?} has the wrong length")]
+    WrongLength(&'static str),
+    /// An RSA modulus under 2048 bits.
+    #[error("RSA keys must have at least 2048 bits")]
+    RsaTooShort,
+    /// RSA parts that don't make one key.
+    #[error("inconsistent RSA key")]
+    InconsistentRsa,
+    /// A public member that is not what the private key implies.
+    #[error("member {0:?} does not match the private key")]
+    PublicMismatch(String),
+    /// OpenSSL refused the parts.
+    #[error("{0}")]
+    Crypto(String),
+}
+
+impl From<openssl::error::ErrorStack> for JwkError {
+    fn from(e: openssl::error::ErrorStack) -> Self {
+        JwkError::Crypto(e.to_string())
+    }
+}
+
+/// Reads the algorithm of a stored private JWK and rebuilds its key.
+pub(super) fn read_private_jwk(
+    jwk: &Map<String, Value>,
+) -> Result<(Algorithm, PKey<Private>), JwkError> {
+    let alg: Algorithm = match jwk.get("alg") {
+        Some(Value::String(s)) => s.parse()?,
+        _ => return Err(JwkError::MissingAlgorithm),
+    };
+    Ok((alg, pkey_from_private_jwk(alg, jwk)?))
+}
+
+/// Checks that every public member of a stored private JWK (but `kid` and `use`) is what the
+/// private key implies (`public`, as [`public_jwk`] builds it).
+pub(super) fn check_public_members(
+    jwk: &Map<String, Value>,
+    public: &Map<String, Value>,
+) -> Result<(), JwkError> {
+    for (name, value) in public {
+        if name == "kid" || name == "use" {
+            continue;
+        }
+        if jwk.get(name) != Some(value) {
+            return Err(JwkError::PublicMismatch(name.clone()));
+        }
+    }
+    Ok(())
+}
+
 /// Rebuilds an OpenSSL private key from a private JWK, checking its consistency.
-pub(super) fn pkey_from_private_jwk(
+fn pkey_from_private_jwk(
     alg: Algorithm,
     jwk: &Map<String, Value>,
-) -> Result<PKey<Private>, String> {
+) -> Result<PKey<Private>, JwkError> {
     let kty = jwk.get("kty").and_then(Value::as_str).unwrap_or_default();
     if kty != alg.key_type() {
-        return Err(format!("kty {kty:?} does not fit alg {alg}"));
+        return Err(JwkError::KeyType {
+            kty: kty.to_owned(),
+            alg,
+        });
     }
-    let bytes = |name: &str| -> Result<Vec<u8>, String> {
+    let bytes = |name: &'static str| -> Result<Vec<u8>, JwkError> {
         match jwk.get(name) {
-            Some(Value::String(s)) => {
-                b64url_decode(s).ok_or_else(|| format!("member {name:?} is not base64url"))
-            }
-            _ => Err(format!("member {name:?} is missing")),
+            Some(Value::String(s)) => b64url_decode(s).ok_or(JwkError::NotBase64url(name)),
+            _ => Err(JwkError::MissingMember(name)),
         }
     };
-    let bn = |name: &str| -> Result<BigNum, String> {
-        BigNum::from_slice(&bytes(name)?).map_err(|e| e.to_string())
-    };
-    let ossl = |e: openssl::error::ErrorStack| e.to_string();
+    let bn =
+        |name: &'static str| -> Result<BigNum, JwkError> { Ok(BigNum::from_slice(&bytes(name)?)?) };
+    let crv = || jwk.get("crv").and_then(Value::as_str);
     match kty {
         "RSA" => {
             let rsa = Rsa::from_private_components(
@@ -143,40 +229,43 @@ pub(super) fn pkey_from_private_jwk(
                 bn("dp")?,
                 bn("dq")?,
                 bn("qi")?,
-            )
-            .map_err(ossl)?;
+            )?;
             if rsa.size() < 256 {
-                return Err("RSA keys must have at least 2048 bits".to_owned());
+                return Err(JwkError::RsaTooShort);
             }
-            if !rsa.check_key().map_err(ossl)? {
-                return Err("inconsistent RSA key".to_owned());
+            if !rsa.check_key()? {
+                return Err(JwkError::InconsistentRsa);
             }
-            PKey::from_rsa(rsa).map_err(ossl)
+            Ok(PKey::from_rsa(rsa)?)
         }
         "EC" => {
-            let crv = jwk.get("crv").and_then(Value::as_str);
-            if crv != alg.curve() {
-                return Err(format!("crv {crv:?} does not fit alg {alg}"));
+            if crv() != alg.curve() {
+                return Err(JwkError::Curve {
+                    crv: crv().map(str::to_owned),
+                    alg,
+                });
             }
             let d = bytes("d")?;
-            if d.len() != alg.ec_len() as usize {
-                return Err("member \"d\" has the wrong length".to_owned());
+            if i32::try_from(d.len()).ok() != Some(alg.ec_len()) {
+                return Err(JwkError::WrongLength("d"));
             }
-            let nid = alg.ec_nid().ok_or("not an EC algorithm")?;
-            let group = EcGroup::from_curve_name(nid).map_err(ossl)?;
-            let d = BigNum::from_slice(&d).map_err(ossl)?;
-            ec_pkey(&group, d).map_err(ossl)
+            let nid = alg.ec_nid().ok_or_else(|| JwkError::KeyType {
+                kty: kty.to_owned(),
+                alg,
+            })?;
+            let group = EcGroup::from_curve_name(nid)?;
+            let d = BigNum::from_slice(&d)?;
+            Ok(ec_pkey(&group, d)?)
         }
         _ => {
-            let crv = jwk.get("crv").and_then(Value::as_str);
-            if crv != Some("Ed25519") {
-                return Err(format!("crv {crv:?} is not Ed25519"));
+            if crv() != Some("Ed25519") {
+                return Err(JwkError::NotEd25519(crv().map(str::to_owned)));
             }
             let d = bytes("d")?;
             if d.len() != 32 {
-                return Err("member \"d\" has the wrong length".to_owned());
+                return Err(JwkError::WrongLength("d"));
             }
-            PKey::private_key_from_raw_bytes(&d, Id::ED25519).map_err(ossl)
+            Ok(PKey::private_key_from_raw_bytes(&d, Id::ED25519)?)
         }
     }
 }

@@ -45,7 +45,9 @@ pub(super) fn generate_pkey(
             let mut order = BigNum::new().map_err(err)?;
             group.order(&mut order, &mut ctx).map_err(err)?;
             // 64 more bits than the order makes the bias of the reduction negligible.
-            let mut bytes = vec![0u8; order.num_bytes() as usize + 8];
+            let order_len = usize::try_from(order.num_bytes())
+                .map_err(|e| KeyError::crypto("EC key generation", e))?;
+            let mut bytes = vec![0u8; order_len + 8];
             // A zero scalar is (for a working RNG) practically impossible; a few retries, then
             // an error rather than a hang with a broken RNG.
             for _ in 0..8 {

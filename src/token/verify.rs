@@ -7,6 +7,7 @@
 use super::alg::Algorithm;
 use super::util::b64url_decode;
 use chrono::{DateTime, Utc};
+use josekit::JoseError;
 use josekit::jwk::Jwk;
 use josekit::jws::JwsVerifier;
 use serde_json::{Map, Value};
@@ -101,7 +102,7 @@ impl Jwks {
             if alg.curve().is_some() && crv != alg.curve() {
                 return Err(bad(&format!("crv {crv:?} does not fit alg {alg}")));
             }
-            let verifier = verifier_from_jwk(alg, map).map_err(|e| bad(&e))?;
+            let verifier = verifier_from_jwk(alg, map).map_err(|e| bad(&e.to_string()))?;
             if keys.iter().any(|k| k.kid == *kid) {
                 return Err(JwksError::DuplicateKid(kid.clone()));
             }
@@ -130,24 +131,25 @@ impl Jwks {
     }
 }
 
+/// The josekit verifier of a public JWK (its members checked by josekit: `kty`, sizes, points
+/// on the curve).
 fn verifier_from_jwk(
     alg: Algorithm,
     map: &Map<String, Value>,
-) -> Result<Box<dyn JwsVerifier>, String> {
+) -> Result<Box<dyn JwsVerifier>, JoseError> {
     use josekit::jws::{ES256, ES384, ES512, EdDSA, PS256, PS384, PS512, RS256, RS384, RS512};
-    let jwk = Jwk::from_map(map.clone()).map_err(|e| e.to_string())?;
-    let e = |e: josekit::JoseError| e.to_string();
+    let jwk = Jwk::from_map(map.clone())?;
     Ok(match alg {
-        Algorithm::RS256 => Box::new(RS256.verifier_from_jwk(&jwk).map_err(e)?),
-        Algorithm::RS384 => Box::new(RS384.verifier_from_jwk(&jwk).map_err(e)?),
-        Algorithm::RS512 => Box::new(RS512.verifier_from_jwk(&jwk).map_err(e)?),
-        Algorithm::PS256 => Box::new(PS256.verifier_from_jwk(&jwk).map_err(e)?),
-        Algorithm::PS384 => Box::new(PS384.verifier_from_jwk(&jwk).map_err(e)?),
-        Algorithm::PS512 => Box::new(PS512.verifier_from_jwk(&jwk).map_err(e)?),
-        Algorithm::ES256 => Box::new(ES256.verifier_from_jwk(&jwk).map_err(e)?),
-        Algorithm::ES384 => Box::new(ES384.verifier_from_jwk(&jwk).map_err(e)?),
-        Algorithm::ES512 => Box::new(ES512.verifier_from_jwk(&jwk).map_err(e)?),
-        Algorithm::EdDSA => Box::new(EdDSA.verifier_from_jwk(&jwk).map_err(e)?),
+        Algorithm::RS256 => Box::new(RS256.verifier_from_jwk(&jwk)?),
+        Algorithm::RS384 => Box::new(RS384.verifier_from_jwk(&jwk)?),
+        Algorithm::RS512 => Box::new(RS512.verifier_from_jwk(&jwk)?),
+        Algorithm::PS256 => Box::new(PS256.verifier_from_jwk(&jwk)?),
+        Algorithm::PS384 => Box::new(PS384.verifier_from_jwk(&jwk)?),
+        Algorithm::PS512 => Box::new(PS512.verifier_from_jwk(&jwk)?),
+        Algorithm::ES256 => Box::new(ES256.verifier_from_jwk(&jwk)?),
+        Algorithm::ES384 => Box::new(ES384.verifier_from_jwk(&jwk)?),
+        Algorithm::ES512 => Box::new(ES512.verifier_from_jwk(&jwk)?),
+        Algorithm::EdDSA => Box::new(EdDSA.verifier_from_jwk(&jwk)?),
     })
 }
 
