@@ -6,7 +6,7 @@
 
 use thiserror::Error;
 
-/// Generating, rotating, storing or loading a [`KeySet`](super::rotation::KeySet) failed.
+/// Generating, rotating, storing or loading a [`KeySet`](super::KeySet) failed.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum KeyError {

@@ -3,28 +3,6 @@
 //!
 //! A signer base64url-encodes the header and the already-serialized payload once and signs
 //! `header.payload` with josekit; nothing is parsed or re-serialized per token.
-//!
-//! ```
-//! use chrono::{TimeZone, Utc};
-//! use rand::SeedableRng;
-//! use serde_json::{Map, json};
-//! use tokenmint::config::RotationMode;
-//! use tokenmint::token::{Algorithm, Expectations, Jwks, KeySet, JtiKind, new_jti, verify};
-//!
-//! let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-//! let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
-//! let keys = KeySet::generate(Algorithm::ES256, RotationMode::Auto, now, &mut rng).unwrap();
-//! let payload = json!({"ver": 1, "jti": new_jti(JtiKind::Access, &mut rng),
-//!     "iss": "https://example.okta.com/oauth2/default", "aud": "api://default",
-//!     "iat": now.timestamp(), "exp": now.timestamp() + 3600, "scp": ["orders:read"]});
-//! let jwt = keys.signer().sign_compact(&Map::new(), payload.to_string().as_bytes()).unwrap();
-//!
-//! let jwks = Jwks::from_value(&keys.jwks()).unwrap();
-//! let expect = Expectations::new("https://example.okta.com/oauth2/default", "api://default", now)
-//!     .require_scopes(["orders:read"]);
-//! let token = verify(&jwt, &jwks, &expect).unwrap();
-//! assert_eq!(token.claims["scp"], json!(["orders:read"]));
-//! ```
 
 use super::alg::Algorithm;
 use super::error::KeyError;
@@ -39,6 +17,30 @@ use thiserror::Error;
 /// The prepared signer of one key: its kid, algorithm and josekit signer (the private key is
 /// parsed once, when the key set is generated or loaded), and its two usual headers, already
 /// encoded.
+///
+/// Signing an already-serialized payload, and a resource server checking it:
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use rand::SeedableRng;
+/// use serde_json::{Map, json};
+/// use tokenmint::config::RotationMode;
+/// use tokenmint::token::{Algorithm, Expectations, Jwks, KeySet, JtiKind, new_jti, verify};
+///
+/// let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+/// let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
+/// let keys = KeySet::generate(Algorithm::ES256, RotationMode::Auto, now, &mut rng).unwrap();
+/// let payload = json!({"ver": 1, "jti": new_jti(JtiKind::Access, &mut rng),
+///     "iss": "https://example.okta.com/oauth2/default", "aud": "api://default",
+///     "iat": now.timestamp(), "exp": now.timestamp() + 3600, "scp": ["orders:read"]});
+/// let jwt = keys.signer().sign_compact(&Map::new(), payload.to_string().as_bytes()).unwrap();
+///
+/// let jwks = Jwks::from_value(&keys.jwks()).unwrap();
+/// let expect = Expectations::new("https://example.okta.com/oauth2/default", "api://default", now)
+///     .require_scopes(["orders:read"]);
+/// let token = verify(&jwt, &jwks, &expect).unwrap();
+/// assert_eq!(token.claims["scp"], json!(["orders:read"]));
+/// ```
 pub struct Signer {
     kid: String,
     alg: Algorithm,

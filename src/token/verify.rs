@@ -5,6 +5,7 @@
 //! OIDC hashes afterwards. A JWKS that can't be loaded is a [`JwksError`].
 
 use super::alg::Algorithm;
+use super::sign::left_half_hash;
 use super::util::b64url_decode;
 use chrono::{DateTime, Utc};
 use josekit::JoseError;
@@ -64,7 +65,7 @@ impl Jwks {
         Jwks::from_slice(text.as_bytes())
     }
 
-    /// Loads an already parsed JWKS (e.g. [`KeySet::jwks`](super::rotation::KeySet::jwks)).
+    /// Loads an already parsed JWKS (e.g. [`KeySet::jwks`](super::KeySet::jwks)).
     pub fn from_value(value: &Value) -> Result<Jwks, JwksError> {
         let Some(Value::Array(list)) = value.as_object().and_then(|o| o.get("keys")) else {
             return Err(JwksError::Shape);
@@ -231,7 +232,7 @@ pub struct VerifiedToken {
 impl VerifiedToken {
     /// For an ID token: checks `at_hash` against the access token issued with it (OIDC Core
     /// 3.2.2.9), with the hash of the token's algorithm (see
-    /// [`left_half_hash`](super::sign::left_half_hash)).
+    /// [`left_half_hash`](super::left_half_hash)).
     pub fn check_at_hash(&self, access_token: &str) -> Result<(), VerifyError> {
         self.check_hash("at_hash", access_token)
     }
@@ -246,7 +247,7 @@ impl VerifiedToken {
         match self.claims.get(claim) {
             None => Err(VerifyError::MissingClaim(claim)),
             Some(Value::String(h)) => {
-                if *h == super::sign::left_half_hash(self.algorithm, value.as_bytes()) {
+                if *h == left_half_hash(self.algorithm, value.as_bytes()) {
                     Ok(())
                 } else {
                     Err(VerifyError::HashMismatch(claim))
