@@ -225,3 +225,75 @@ pub(crate) use sign::{left_half_hash_stack, new_jti_stack};
 pub use verify::{
     Expectations, Jwks, JwksError, MAX_JWKS_LEN, MAX_TOKEN_LEN, VerifiedToken, VerifyError, verify,
 };
+
+#[cfg(test)]
+mod tests {
+    /// Each file of `token` and the token modules it may import: the graph of the module docs.
+    const LAYERS: [(&str, &str, &[&str]); 9] = [
+        ("alg", include_str!("alg.rs"), &[]),
+        ("util", include_str!("util.rs"), &[]),
+        ("error", include_str!("error.rs"), &[]),
+        ("keygen", include_str!("keygen.rs"), &["alg", "error"]),
+        (
+            "jwk",
+            include_str!("jwk.rs"),
+            &["alg", "error", "keygen", "util"],
+        ),
+        ("sign", include_str!("sign.rs"), &["alg", "error", "util"]),
+        (
+            "rotation",
+            include_str!("rotation.rs"),
+            &["alg", "error", "jwk", "keygen", "sign"],
+        ),
+        (
+            "verify",
+            include_str!("verify.rs"),
+            &["alg", "sign", "util"],
+        ),
+        ("refresh", include_str!("refresh.rs"), &[]),
+    ];
+
+    /// Layers outside `token` that a token file may read.
+    const OUTSIDE: [&str; 2] = ["config", "error"];
+
+    /// The names that follow `prefix` in the code (comments left out) of `text`; a group
+    /// (`prefix{…}`) is returned as `{`, so that it can't hide an import.
+    fn paths_after<'a>(text: &'a str, prefix: &str) -> Vec<&'a str> {
+        text.lines()
+            .filter_map(|line| line.split("//").next())
+            .flat_map(|code| code.split(prefix).skip(1))
+            .map(|rest| {
+                let end = rest
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(rest.len())
+                    .max(usize::from(rest.starts_with('{')));
+                rest.get(..end).unwrap_or_default()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn imports_follow_the_documented_graph() {
+        let modules: Vec<&str> = LAYERS.iter().map(|(name, _, _)| *name).collect();
+        for (name, text, allowed) in LAYERS {
+            for used in paths_after(text, "super::") {
+                assert_ne!(
+                    used, "{",
+                    "token::{name}: one `super::module::…` path per import"
+                );
+                if modules.contains(&used) {
+                    assert!(
+                        allowed.contains(&used),
+                        "token::{name} imports token::{used}, outside the documented graph"
+                    );
+                }
+            }
+            for used in paths_after(text, "crate::") {
+                assert!(
+                    OUTSIDE.contains(&used),
+                    "token::{name} imports crate::{used}; token reads only config and error"
+                );
+            }
+        }
+    }
+}
