@@ -1,5 +1,5 @@
-//! The JWS signature algorithms ([`Algorithm`]): their names, key types and curves, and
-//! parsing ([`ParseAlgorithmError`]).
+//! The JWS signature algorithms ([`Algorithm`]): their names, key types and curves, the SHA-2
+//! each goes with (for `at_hash` and `c_hash`), and parsing ([`ParseAlgorithmError`]).
 
 use openssl::nid::Nid;
 use serde::{Deserialize, Serialize};
@@ -120,6 +120,7 @@ impl Algorithm {
         }
     }
 
+    /// OpenSSL's name of the curve of an ECDSA algorithm; `None` for the others.
     pub(super) fn ec_nid(self) -> Option<Nid> {
         match self {
             Algorithm::ES256 => Some(Nid::X9_62_PRIME256V1),
