@@ -32,7 +32,7 @@ use crate::config::{
 };
 use crate::error::{OAuthError, OAuthErrorId};
 use crate::request::{ResponseType, TokenRequest, User};
-use crate::token::refresh::RefreshRecord;
+use crate::token::RefreshRecord;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 /// Sets and maps of the compiled configuration, looked up several times per request (foldhash:

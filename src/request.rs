@@ -20,7 +20,7 @@
 
 use crate::config::GrantType;
 use crate::el;
-use crate::token::refresh::RefreshRecord;
+use crate::token::RefreshRecord;
 use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value, json};

@@ -1,42 +1,46 @@
 //! Signing: the prepared [`Signer`] of a key, OIDC `at_hash`/`c_hash` ([`left_half_hash`]) and
-//! token ids ([`new_jti`]).
+//! token ids ([`new_jti`]); a failed signature is a [`MintError`].
 //!
 //! A signer base64url-encodes the header and the already-serialized payload once and signs
 //! `header.payload` with josekit; nothing is parsed or re-serialized per token.
-//!
-//! ```
-//! use chrono::{TimeZone, Utc};
-//! use rand::SeedableRng;
-//! use serde_json::{Map, json};
-//! use tokenmint::config::RotationMode;
-//! use tokenmint::token::{Algorithm, Expectations, Jwks, KeySet, JtiKind, new_jti, verify};
-//!
-//! let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-//! let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
-//! let keys = KeySet::generate(Algorithm::ES256, RotationMode::Auto, now, &mut rng).unwrap();
-//! let payload = json!({"ver": 1, "jti": new_jti(JtiKind::Access, &mut rng),
-//!     "iss": "https://example.okta.com/oauth2/default", "aud": "api://default",
-//!     "iat": now.timestamp(), "exp": now.timestamp() + 3600, "scp": ["orders:read"]});
-//! let jwt = keys.signer().sign_compact(&Map::new(), payload.to_string().as_bytes()).unwrap();
-//!
-//! let jwks = Jwks::from_value(&keys.jwks()).unwrap();
-//! let expect = Expectations::new("https://example.okta.com/oauth2/default", "api://default", now)
-//!     .require_scopes(["orders:read"]);
-//! let token = verify(&jwt, &jwks, &expect).unwrap();
-//! assert_eq!(token.claims["scp"], json!(["orders:read"]));
-//! ```
 
-use super::error::MintError;
-use super::keys::Algorithm;
+use super::alg::Algorithm;
+use super::error::KeyError;
 use super::util::{StackStr, b64url, b64url_append};
 use josekit::jws::JwsSigner;
+use openssl::pkey::{PKey, Private};
 use rand::CryptoRng;
 use serde_json::{Map, Value};
 use std::fmt;
+use thiserror::Error;
 
 /// The prepared signer of one key: its kid, algorithm and josekit signer (the private key is
 /// parsed once, when the key set is generated or loaded), and its two usual headers, already
 /// encoded.
+///
+/// Signing an already-serialized payload, and a resource server checking it:
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use rand::SeedableRng;
+/// use serde_json::{Map, json};
+/// use tokenmint::config::RotationMode;
+/// use tokenmint::token::{Algorithm, Expectations, Jwks, KeySet, JtiKind, new_jti, verify};
+///
+/// let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+/// let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
+/// let keys = KeySet::generate(Algorithm::ES256, RotationMode::Auto, now, &mut rng).unwrap();
+/// let payload = json!({"ver": 1, "jti": new_jti(JtiKind::Access, &mut rng),
+///     "iss": "https://example.okta.com/oauth2/default", "aud": "api://default",
+///     "iat": now.timestamp(), "exp": now.timestamp() + 3600, "scp": ["orders:read"]});
+/// let jwt = keys.signer().sign_compact(&Map::new(), payload.to_string().as_bytes()).unwrap();
+///
+/// let jwks = Jwks::from_value(&keys.jwks()).unwrap();
+/// let expect = Expectations::new("https://example.okta.com/oauth2/default", "api://default", now)
+///     .require_scopes(["orders:read"]);
+/// let token = verify(&jwt, &jwks, &expect).unwrap();
+/// assert_eq!(token.claims["scp"], json!(["orders:read"]));
+/// ```
 pub struct Signer {
     kid: String,
     alg: Algorithm,
@@ -72,7 +76,16 @@ impl fmt::Debug for Signer {
 }
 
 impl Signer {
-    pub(crate) fn new(kid: String, alg: Algorithm, inner: Box<dyn JwsSigner>) -> Signer {
+    /// Prepares the signer of a private key whose kid is `kid`.
+    pub(super) fn prepare(
+        kid: String,
+        alg: Algorithm,
+        pkey: &PKey<Private>,
+    ) -> Result<Signer, KeyError> {
+        Ok(Signer::new(kid, alg, jws_signer(alg, pkey)?))
+    }
+
+    fn new(kid: String, alg: Algorithm, inner: Box<dyn JwsSigner>) -> Signer {
         // `{kid, alg}` in that order, then `typ`: the order of `Signer::header`.
         let encode = |typ: Option<&str>| {
             let mut h = Map::new();
@@ -196,6 +209,33 @@ impl Signer {
     }
 }
 
+/// The josekit signer of a private key held by OpenSSL (the key is encoded and parsed once,
+/// here).
+fn jws_signer(alg: Algorithm, pkey: &PKey<Private>) -> Result<Box<dyn JwsSigner>, KeyError> {
+    use josekit::jws::{ES256, ES384, ES512, EdDSA, PS256, PS384, PS512, RS256, RS384, RS512};
+    let err = |e| KeyError::crypto("preparing the signer", e);
+    let traditional = || {
+        pkey.private_key_to_der()
+            .map_err(|e| KeyError::crypto("encoding the private key", e))
+    };
+    let pkcs8 = || {
+        pkey.private_key_to_pkcs8()
+            .map_err(|e| KeyError::crypto("encoding the private key", e))
+    };
+    Ok(match alg {
+        Algorithm::RS256 => Box::new(RS256.signer_from_der(traditional()?).map_err(err)?),
+        Algorithm::RS384 => Box::new(RS384.signer_from_der(traditional()?).map_err(err)?),
+        Algorithm::RS512 => Box::new(RS512.signer_from_der(traditional()?).map_err(err)?),
+        Algorithm::PS256 => Box::new(PS256.signer_from_der(traditional()?).map_err(err)?),
+        Algorithm::PS384 => Box::new(PS384.signer_from_der(traditional()?).map_err(err)?),
+        Algorithm::PS512 => Box::new(PS512.signer_from_der(traditional()?).map_err(err)?),
+        Algorithm::ES256 => Box::new(ES256.signer_from_der(pkcs8()?).map_err(err)?),
+        Algorithm::ES384 => Box::new(ES384.signer_from_der(pkcs8()?).map_err(err)?),
+        Algorithm::ES512 => Box::new(ES512.signer_from_der(pkcs8()?).map_err(err)?),
+        Algorithm::EdDSA => Box::new(EdDSA.signer_from_der(pkcs8()?).map_err(err)?),
+    })
+}
+
 /// OIDC Core 3.3.2.11 hash of a token or code for `at_hash` / `c_hash`: the left half of the
 /// hash of its ASCII bytes, base64url. The hash is the SHA-2 of the algorithm's size (SHA-256
 /// for `*256`, SHA-384 for `*384`, SHA-512 for `*512`) and SHA-512 for `EdDSA` with Ed25519 (the
@@ -214,29 +254,11 @@ pub fn left_half_hash(alg: Algorithm, value: &[u8]) -> String {
 
 /// [`left_half_hash`] on the stack: at most 43 characters (half of SHA-512).
 pub(crate) fn left_half_hash_stack(alg: Algorithm, value: &[u8]) -> StackStr<44> {
-    let half = |digest: &[u8]| {
-        StackStr::b64url("", &digest[..digest.len() / 2])
-            .expect("half a SHA-2 digest fits 44 base64url characters")
-    };
-    // The hasher objects run the digest directly; the one-shot functions look the algorithm
-    // up in OpenSSL's provider tables on every call.
-    match alg {
-        Algorithm::RS256 | Algorithm::PS256 | Algorithm::ES256 => {
-            let mut h = openssl::sha::Sha256::new();
-            h.update(value);
-            half(&h.finish())
-        }
-        Algorithm::RS384 | Algorithm::PS384 | Algorithm::ES384 => {
-            let mut h = openssl::sha::Sha384::new();
-            h.update(value);
-            half(&h.finish())
-        }
-        Algorithm::RS512 | Algorithm::PS512 | Algorithm::ES512 | Algorithm::EdDSA => {
-            let mut h = openssl::sha::Sha512::new();
-            h.update(value);
-            half(&h.finish())
-        }
-    }
+    // Half a SHA-2 digest is at most 32 bytes (SHA-512), and 32 bytes are 43 base64url
+    // characters: the encoding always fits.
+    #[allow(clippy::expect_used)]
+    StackStr::b64url("", alg.digest(value).left_half())
+        .expect("half a SHA-2 digest fits 44 base64url characters")
 }
 
 /// Which token a `jti` is for.
@@ -262,5 +284,22 @@ pub(crate) fn new_jti_stack(kind: JtiKind, rng: &mut impl CryptoRng) -> StackStr
         JtiKind::Access => "AT.",
         JtiKind::Id => "ID.",
     };
+    // A 3-byte ASCII prefix and 32 bytes in base64url (43 characters) are 46 bytes: it fits.
+    #[allow(clippy::expect_used)]
     StackStr::b64url(prefix, &bytes).expect("a jti is 46 characters")
+}
+
+/// Signing a token failed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum MintError {
+    /// An extra header member tried to replace `kid` or `alg`, which the signer owns.
+    #[error("header member {0:?} is set by the signer and can't be overridden")]
+    ReservedHeader(String),
+    /// The cryptographic library failed to sign.
+    #[error("signing failed: {0}")]
+    Sign(String),
+    /// The claims could not be serialized.
+    #[error("claims could not be serialized: {0}")]
+    Json(String),
 }

@@ -14,12 +14,15 @@ pub(crate) fn b64url_append(bytes: &[u8], out: &mut Vec<u8>) -> Option<()> {
     let start = out.len();
     let len = base64::encoded_len(bytes.len(), false)?;
     out.resize(start.checked_add(len)?, 0);
-    match URL_SAFE_NO_PAD.encode_slice(bytes, &mut out[start..]) {
-        Ok(written) => {
-            out.truncate(start + written);
+    let written = out
+        .get_mut(start..)
+        .and_then(|room| URL_SAFE_NO_PAD.encode_slice(bytes, room).ok());
+    match written {
+        Some(written) => {
+            out.truncate(start.saturating_add(written));
             Some(())
         }
-        Err(_) => {
+        None => {
             out.truncate(start);
             None
         }
@@ -50,18 +53,18 @@ impl<const N: usize> StackStr<N> {
         s.buf
             .get_mut(..prefix.len())?
             .copy_from_slice(prefix.as_bytes());
-        let written = URL_SAFE_NO_PAD
-            .encode_slice(bytes, &mut s.buf[prefix.len()..])
-            .ok()?;
-        s.len += written;
+        let room = s.buf.get_mut(prefix.len()..)?;
+        let written = URL_SAFE_NO_PAD.encode_slice(bytes, room).ok()?;
+        s.len = s.len.checked_add(written)?;
         // A prefix that is not ASCII could be cut by nothing here, but `as_str` must hold.
-        std::str::from_utf8(&s.buf[..s.len]).ok()?;
+        std::str::from_utf8(s.buf.get(..s.len)?).ok()?;
         Some(s)
     }
 
     pub(crate) fn as_str(&self) -> &str {
         // Checked in `b64url`, the only constructor.
-        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
+        let bytes = self.buf.get(..self.len).unwrap_or_default();
+        std::str::from_utf8(bytes).unwrap_or_default()
     }
 }
 

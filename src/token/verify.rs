@@ -1,27 +1,19 @@
 //! The resource-server side: load a published JWKS once ([`Jwks`]) and [`verify`] tokens
-//! against it and a set of [`Expectations`].
-//!
-//! What is checked, in this order (each failure is its own [`VerifyError`] variant):
-//! 1. size (at most [`MAX_TOKEN_LEN`] bytes, before anything is decoded), three segments, each
-//!    unpadded base64url, a JSON object header;
-//! 2. `alg`: present, not `none`, not HMAC (`HS*`), supported, in the allow-list; no `crit`;
-//!    `typ` if the expectations name one; `kid` present and in the JWKS, and the JWK's `alg` equal to the header's;
-//! 3. the signature over the exact `header.payload` bytes;
-//! 4. a JSON object payload; `exp` required (with leeway), `nbf` and `iat` if present (not in the
-//!    future beyond the leeway), `iss` exact, `aud` a string or an array containing the audience,
-//!    and every required scope in the `scp` array.
+//! against it and a set of [`Expectations`] (the checks, in order, are listed on [`verify`]).
 //!
 //! For ID tokens, [`VerifiedToken::check_at_hash`] and [`VerifiedToken::check_c_hash`] check the
-//! OIDC hashes afterwards.
+//! OIDC hashes afterwards. A JWKS that can't be loaded is a [`JwksError`].
 
-use super::error::{JwksError, VerifyError};
-use super::keys::Algorithm;
+use super::alg::Algorithm;
+use super::sign::left_half_hash;
 use super::util::b64url_decode;
 use chrono::{DateTime, Utc};
+use josekit::JoseError;
 use josekit::jwk::Jwk;
 use josekit::jws::JwsVerifier;
 use serde_json::{Map, Value};
 use std::fmt;
+use thiserror::Error;
 
 /// Longest token [`verify`] decodes (64 KiB); longer input is rejected untouched.
 pub const MAX_TOKEN_LEN: usize = 64 * 1024;
@@ -73,7 +65,7 @@ impl Jwks {
         Jwks::from_slice(text.as_bytes())
     }
 
-    /// Loads an already parsed JWKS (e.g. [`KeySet::jwks`](super::keys::KeySet::jwks)).
+    /// Loads an already parsed JWKS (e.g. [`KeySet::jwks`](super::KeySet::jwks)).
     pub fn from_value(value: &Value) -> Result<Jwks, JwksError> {
         let Some(Value::Array(list)) = value.as_object().and_then(|o| o.get("keys")) else {
             return Err(JwksError::Shape);
@@ -111,7 +103,7 @@ impl Jwks {
             if alg.curve().is_some() && crv != alg.curve() {
                 return Err(bad(&format!("crv {crv:?} does not fit alg {alg}")));
             }
-            let verifier = verifier_from_jwk(alg, map).map_err(|e| bad(&e))?;
+            let verifier = verifier_from_jwk(alg, map).map_err(|e| bad(&e.to_string()))?;
             if keys.iter().any(|k| k.kid == *kid) {
                 return Err(JwksError::DuplicateKid(kid.clone()));
             }
@@ -140,24 +132,25 @@ impl Jwks {
     }
 }
 
+/// The josekit verifier of a public JWK (its members checked by josekit: `kty`, sizes, points
+/// on the curve).
 fn verifier_from_jwk(
     alg: Algorithm,
     map: &Map<String, Value>,
-) -> Result<Box<dyn JwsVerifier>, String> {
+) -> Result<Box<dyn JwsVerifier>, JoseError> {
     use josekit::jws::{ES256, ES384, ES512, EdDSA, PS256, PS384, PS512, RS256, RS384, RS512};
-    let jwk = Jwk::from_map(map.clone()).map_err(|e| e.to_string())?;
-    let e = |e: josekit::JoseError| e.to_string();
+    let jwk = Jwk::from_map(map.clone())?;
     Ok(match alg {
-        Algorithm::RS256 => Box::new(RS256.verifier_from_jwk(&jwk).map_err(e)?),
-        Algorithm::RS384 => Box::new(RS384.verifier_from_jwk(&jwk).map_err(e)?),
-        Algorithm::RS512 => Box::new(RS512.verifier_from_jwk(&jwk).map_err(e)?),
-        Algorithm::PS256 => Box::new(PS256.verifier_from_jwk(&jwk).map_err(e)?),
-        Algorithm::PS384 => Box::new(PS384.verifier_from_jwk(&jwk).map_err(e)?),
-        Algorithm::PS512 => Box::new(PS512.verifier_from_jwk(&jwk).map_err(e)?),
-        Algorithm::ES256 => Box::new(ES256.verifier_from_jwk(&jwk).map_err(e)?),
-        Algorithm::ES384 => Box::new(ES384.verifier_from_jwk(&jwk).map_err(e)?),
-        Algorithm::ES512 => Box::new(ES512.verifier_from_jwk(&jwk).map_err(e)?),
-        Algorithm::EdDSA => Box::new(EdDSA.verifier_from_jwk(&jwk).map_err(e)?),
+        Algorithm::RS256 => Box::new(RS256.verifier_from_jwk(&jwk)?),
+        Algorithm::RS384 => Box::new(RS384.verifier_from_jwk(&jwk)?),
+        Algorithm::RS512 => Box::new(RS512.verifier_from_jwk(&jwk)?),
+        Algorithm::PS256 => Box::new(PS256.verifier_from_jwk(&jwk)?),
+        Algorithm::PS384 => Box::new(PS384.verifier_from_jwk(&jwk)?),
+        Algorithm::PS512 => Box::new(PS512.verifier_from_jwk(&jwk)?),
+        Algorithm::ES256 => Box::new(ES256.verifier_from_jwk(&jwk)?),
+        Algorithm::ES384 => Box::new(ES384.verifier_from_jwk(&jwk)?),
+        Algorithm::ES512 => Box::new(ES512.verifier_from_jwk(&jwk)?),
+        Algorithm::EdDSA => Box::new(EdDSA.verifier_from_jwk(&jwk)?),
     })
 }
 
@@ -239,7 +232,7 @@ pub struct VerifiedToken {
 impl VerifiedToken {
     /// For an ID token: checks `at_hash` against the access token issued with it (OIDC Core
     /// 3.2.2.9), with the hash of the token's algorithm (see
-    /// [`left_half_hash`](super::sign::left_half_hash)).
+    /// [`left_half_hash`](super::left_half_hash)).
     pub fn check_at_hash(&self, access_token: &str) -> Result<(), VerifyError> {
         self.check_hash("at_hash", access_token)
     }
@@ -254,7 +247,7 @@ impl VerifiedToken {
         match self.claims.get(claim) {
             None => Err(VerifyError::MissingClaim(claim)),
             Some(Value::String(h)) => {
-                if *h == super::sign::left_half_hash(self.algorithm, value.as_bytes()) {
+                if *h == left_half_hash(self.algorithm, value.as_bytes()) {
                     Ok(())
                 } else {
                     Err(VerifyError::HashMismatch(claim))
@@ -265,8 +258,17 @@ impl VerifiedToken {
     }
 }
 
-/// Verifies a compact JWS against a JWKS and the expectations; see the [module](self) docs for
-/// the checks.
+/// Verifies a compact JWS against a JWKS and the expectations.
+///
+/// What is checked, in this order (each failure is its own [`VerifyError`] variant):
+/// 1. size (at most [`MAX_TOKEN_LEN`] bytes, before anything is decoded), three segments, each
+///    unpadded base64url, a JSON object header;
+/// 2. `alg`: present, not `none`, not HMAC (`HS*`), supported, in the allow-list; no `crit`;
+///    `typ` if the expectations name one; `kid` present and in the JWKS, and the JWK's `alg` equal to the header's;
+/// 3. the signature over the exact `header.payload` bytes;
+/// 4. a JSON object payload; `exp` required (with leeway), `nbf` and `iat` if present (not in the
+///    future beyond the leeway), `iss` exact, `aud` a string or an array containing the audience,
+///    and every required scope in the `scp` array.
 pub fn verify(jwt: &str, jwks: &Jwks, expect: &Expectations) -> Result<VerifiedToken, VerifyError> {
     if jwt.len() > MAX_TOKEN_LEN {
         return Err(VerifyError::TooLarge {
@@ -274,13 +276,12 @@ pub fn verify(jwt: &str, jwks: &Jwks, expect: &Expectations) -> Result<VerifiedT
             max: MAX_TOKEN_LEN,
         });
     }
-    let mut segments = jwt.split('.');
-    let (Some(h64), Some(p64), Some(s64), None) = (
-        segments.next(),
-        segments.next(),
-        segments.next(),
-        segments.next(),
-    ) else {
+    // Exactly two dots: `header.payload` (the signing input, as given) and the signature.
+    let segments = jwt
+        .rsplit_once('.')
+        .and_then(|(input, s64)| Some((input, input.split_once('.')?, s64)))
+        .filter(|(_, (_, p64), _)| !p64.contains('.'));
+    let Some((signing_input, (h64, p64), s64)) = segments else {
         return Err(VerifyError::SegmentCount(jwt.split('.').count()));
     };
     let header_bytes = b64url_decode(h64).ok_or(VerifyError::HeaderBase64)?;
@@ -345,7 +346,6 @@ pub fn verify(jwt: &str, jwks: &Jwks, expect: &Expectations) -> Result<VerifiedT
             token_alg: alg.name().to_owned(),
         });
     }
-    let signing_input = &jwt[..h64.len() + 1 + p64.len()];
     key.verifier
         .verify(signing_input.as_bytes(), &signature)
         .map_err(|_| VerifyError::BadSignature)?;
@@ -376,7 +376,9 @@ fn numeric_date(
             if let Some(i) = n.as_i64() {
                 Ok(Some(i))
             } else if let Some(f) = n.as_f64().filter(|f| f.is_finite()) {
-                // Saturating float-to-int conversion; absurd dates simply fail the checks.
+                // `as` converts a finite float to the nearest i64, saturating at i64::MIN/MAX
+                // (NaN and infinities are excluded above): absurd dates simply fail the checks.
+                #[allow(clippy::cast_possible_truncation)]
                 Ok(Some(f.floor() as i64))
             } else {
                 Err(VerifyError::InvalidClaim(name))
@@ -444,4 +446,174 @@ fn check_claims(claims: &Map<String, Value>, expect: &Expectations) -> Result<()
         }
     }
     Ok(())
+}
+
+/// A published JWKS could not be loaded for verification.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum JwksError {
+    /// The document is larger than [`MAX_JWKS_LEN`].
+    #[error("JWKS is {len} bytes, more than the {max} accepted")]
+    TooLarge {
+        /// Size of the document.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Not JSON.
+    #[error("JWKS is not valid JSON: {0}")]
+    Json(String),
+    /// Not an object with a `keys` array.
+    #[error("JWKS must be an object with a \"keys\" array")]
+    Shape,
+    /// A key that is meant for signatures but can't be used.
+    #[error("JWKS key #{index} is unusable: {reason}")]
+    Key {
+        /// Position in `keys`.
+        index: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Two signature keys share a `kid`.
+    #[error("JWKS has more than one key with kid {0:?}")]
+    DuplicateKid(String),
+}
+
+/// Why a token was rejected. Every check has its own variant.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// The token is longer than [`MAX_TOKEN_LEN`]; nothing was decoded.
+    #[error("token is {len} bytes, more than the {max} accepted")]
+    TooLarge {
+        /// Length of the token.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A compact JWS has exactly three dot-separated segments.
+    #[error("token has {0} segments, expected 3 (header.payload.signature)")]
+    SegmentCount(usize),
+    /// The header segment is not unpadded base64url.
+    #[error("header is not base64url")]
+    HeaderBase64,
+    /// The header is not JSON.
+    #[error("header is not JSON: {0}")]
+    HeaderJson(String),
+    /// The header is JSON but not an object.
+    #[error("header is not a JSON object")]
+    HeaderNotObject,
+    /// The payload segment is not unpadded base64url.
+    #[error("payload is not base64url")]
+    PayloadBase64,
+    /// The signature segment is not unpadded base64url.
+    #[error("signature is not base64url")]
+    SignatureBase64,
+    /// The header has no `alg` string.
+    #[error("header has no \"alg\" string")]
+    MissingAlgorithm,
+    /// `alg` is `none`: unsigned tokens are never accepted.
+    #[error("unsigned tokens (alg \"none\") are not accepted")]
+    AlgorithmNone,
+    /// `alg` is an HMAC algorithm: shared-secret tokens are never accepted from a JWKS.
+    #[error("HMAC-signed tokens (alg {0:?}) are not accepted")]
+    AlgorithmHmac(String),
+    /// `alg` is not a JWS algorithm this library supports.
+    #[error("unsupported alg {0:?}")]
+    UnsupportedAlgorithm(String),
+    /// `alg` is supported but not in the expectations' allow-list.
+    #[error("alg {0} is not allowed")]
+    AlgorithmNotAllowed(String),
+    /// The header has a `crit` member; no extension is understood.
+    #[error("header has \"crit\"; no critical extension is supported")]
+    CriticalHeader,
+    /// The header has no `kid` string.
+    #[error("header has no \"kid\" string")]
+    MissingKid,
+    /// No key of the JWKS has the header's `kid`.
+    #[error("no key with kid {0:?} in the JWKS")]
+    UnknownKid(String),
+    /// The key with that `kid` is published for another algorithm.
+    #[error("key {kid:?} is for {key_alg}, token says {token_alg}")]
+    KeyAlgorithmMismatch {
+        /// The key id.
+        kid: String,
+        /// The JWK's `alg`.
+        key_alg: String,
+        /// The header's `alg`.
+        token_alg: String,
+    },
+    /// The signature does not verify.
+    #[error("signature does not verify")]
+    BadSignature,
+    /// The payload is not JSON (after a valid signature).
+    #[error("payload is not JSON: {0}")]
+    PayloadJson(String),
+    /// The payload is JSON but not an object.
+    #[error("payload is not a JSON object")]
+    PayloadNotObject,
+    /// A required claim is absent.
+    #[error("claim {0:?} is missing")]
+    MissingClaim(&'static str),
+    /// A claim has the wrong JSON type (e.g. `exp` not a number, `scp` not an array of strings).
+    #[error("claim {0:?} has the wrong type")]
+    InvalidClaim(&'static str),
+    /// `exp` (plus leeway) is not after now.
+    #[error("token expired at {exp} (now {now}, leeway {leeway}s)")]
+    Expired {
+        /// The token's `exp`.
+        exp: i64,
+        /// The verifier's clock.
+        now: i64,
+        /// Allowed clock skew in seconds.
+        leeway: i64,
+    },
+    /// `nbf` is later than now plus leeway.
+    #[error("token not valid before {nbf} (now {now}, leeway {leeway}s)")]
+    NotYetValid {
+        /// The token's `nbf`.
+        nbf: i64,
+        /// The verifier's clock.
+        now: i64,
+        /// Allowed clock skew in seconds.
+        leeway: i64,
+    },
+    /// `iat` is later than now plus leeway.
+    #[error("token issued in the future at {iat} (now {now}, leeway {leeway}s)")]
+    IssuedInFuture {
+        /// The token's `iat`.
+        iat: i64,
+        /// The verifier's clock.
+        now: i64,
+        /// Allowed clock skew in seconds.
+        leeway: i64,
+    },
+    /// `iss` is not the expected issuer.
+    #[error("issuer {found:?} is not {expected:?}")]
+    IssuerMismatch {
+        /// The expected issuer.
+        expected: String,
+        /// The token's `iss`.
+        found: String,
+    },
+    /// `aud` does not contain the expected audience.
+    #[error("audience does not include {expected:?}")]
+    AudienceMismatch {
+        /// The expected audience.
+        expected: String,
+    },
+    /// The header's `typ` is not the expected one (see [`Expectations::typ`]).
+    #[error("typ {found:?} is not {expected:?}")]
+    TypeMismatch {
+        /// The expected `typ`.
+        expected: String,
+        /// The header's `typ`, if any.
+        found: Option<String>,
+    },
+    /// An ID token's `at_hash` or `c_hash` does not match the access token or code it came with.
+    #[error("{0} does not match")]
+    HashMismatch(&'static str),
+    /// A required scope is not in `scp`.
+    #[error("scope {0:?} was not granted")]
+    MissingScope(String),
 }

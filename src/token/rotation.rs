@@ -1,197 +1,22 @@
-//! Signing keys: the JWS [`Algorithm`]s, one key pair ([`SigningKey`]), and the server's
-//! [`KeySet`] with its ACTIVE / NEXT / EXPIRED keys, rotation (AUTO or MANUAL), the public JWKS
-//! and the private storage form.
+//! Key rotation: one key pair with its lifecycle ([`SigningKey`]), and the server's [`KeySet`]
+//! with its ACTIVE / NEXT / EXPIRED keys, rotation (AUTO or MANUAL, [`RotationPolicy`]), the
+//! public JWKS and the private storage form.
 //!
-//! Keys are generated from the caller's RNG, so a seeded RNG and a fixed clock give
-//! byte-identical keys, kids and JWKS:
-//!
-//! ```
-//! use chrono::{TimeZone, Utc};
-//! use rand::SeedableRng;
-//! use tokenmint::config::RotationMode;
-//! use tokenmint::token::{Algorithm, KeySet};
-//!
-//! let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-//! let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(7);
-//! let keys = KeySet::generate(Algorithm::EdDSA, RotationMode::Auto, now, &mut rng).unwrap();
-//! let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(7);
-//! let again = KeySet::generate(Algorithm::EdDSA, RotationMode::Auto, now, &mut rng).unwrap();
-//! assert_eq!(keys.jwks(), again.jwks());
-//! assert_eq!(keys.active().kid().len(), 43);
-//! ```
-//!
-//! Key generation: RSA keys (2048 bits) come from the RustCrypto `rsa` crate driven by a ChaCha20
-//! generator seeded with 32 bytes of the caller's RNG; EC private scalars are drawn from the
-//! caller's RNG (64 extra bits, reduced modulo the group order) and Ed25519 keys are 32 bytes of
-//! it. Every key is then held by OpenSSL, and its josekit signer is prepared once.
+//! Keys come from `keygen`, their JWKs from `jwk` and their prepared signers from `sign`; this
+//! module keeps their lifecycle and the set's invariants (see [`KeySet::active`]).
 
-use super::error::{KeyError, ParseAlgorithmError};
+use super::alg::Algorithm;
+use super::error::KeyError;
+use super::jwk::{JwkError, check_public_members, private_jwk, public_jwk, read_private_jwk};
+use super::keygen::generate_pkey;
 use super::sign::Signer;
-use super::util::{b64url, b64url_decode};
 use crate::config::RotationMode;
 use chrono::{DateTime, TimeDelta, Utc};
-use josekit::jws::{EdDSA, JwsSigner};
-use openssl::bn::{BigNum, BigNumContext};
-use openssl::ec::{EcGroup, EcKey, EcPoint};
-use openssl::nid::Nid;
-use openssl::pkey::{Id, PKey, Private};
-use openssl::rsa::Rsa;
+use openssl::pkey::{PKey, Private};
 use rand::CryptoRng;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::fmt;
-use std::str::FromStr;
-
-/// A JWS signature algorithm (RFC 7518, RFC 8037). `RS256` is Okta's and the default.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[allow(clippy::upper_case_acronyms)]
-pub enum Algorithm {
-    /// RSASSA-PKCS1-v1_5 with SHA-256 (deterministic).
-    #[default]
-    RS256,
-    /// RSASSA-PKCS1-v1_5 with SHA-384 (deterministic).
-    RS384,
-    /// RSASSA-PKCS1-v1_5 with SHA-512 (deterministic).
-    RS512,
-    /// RSASSA-PSS with SHA-256 (randomized).
-    PS256,
-    /// RSASSA-PSS with SHA-384 (randomized).
-    PS384,
-    /// RSASSA-PSS with SHA-512 (randomized).
-    PS512,
-    /// ECDSA on P-256 with SHA-256 (randomized).
-    ES256,
-    /// ECDSA on P-384 with SHA-384 (randomized).
-    ES384,
-    /// ECDSA on P-521 with SHA-512 (randomized).
-    ES512,
-    /// EdDSA on Ed25519 (deterministic).
-    EdDSA,
-}
-
-impl Algorithm {
-    /// Every supported algorithm, in this order.
-    pub const ALL: [Algorithm; 10] = [
-        Algorithm::RS256,
-        Algorithm::RS384,
-        Algorithm::RS512,
-        Algorithm::PS256,
-        Algorithm::PS384,
-        Algorithm::PS512,
-        Algorithm::ES256,
-        Algorithm::ES384,
-        Algorithm::ES512,
-        Algorithm::EdDSA,
-    ];
-
-    /// The JWS name (`"RS256"`, …, `"EdDSA"`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Algorithm::RS256 => "RS256",
-            Algorithm::RS384 => "RS384",
-            Algorithm::RS512 => "RS512",
-            Algorithm::PS256 => "PS256",
-            Algorithm::PS384 => "PS384",
-            Algorithm::PS512 => "PS512",
-            Algorithm::ES256 => "ES256",
-            Algorithm::ES384 => "ES384",
-            Algorithm::ES512 => "ES512",
-            Algorithm::EdDSA => "EdDSA",
-        }
-    }
-
-    /// The JWK `kty` of its keys: `RSA`, `EC` or `OKP`.
-    pub fn key_type(self) -> &'static str {
-        match self {
-            Algorithm::ES256 | Algorithm::ES384 | Algorithm::ES512 => "EC",
-            Algorithm::EdDSA => "OKP",
-            _ => "RSA",
-        }
-    }
-
-    /// The JWK `crv` of its keys (`P-256`, `P-384`, `P-521`, `Ed25519`); `None` for RSA.
-    pub fn curve(self) -> Option<&'static str> {
-        match self {
-            Algorithm::ES256 => Some("P-256"),
-            Algorithm::ES384 => Some("P-384"),
-            Algorithm::ES512 => Some("P-521"),
-            Algorithm::EdDSA => Some("Ed25519"),
-            _ => None,
-        }
-    }
-
-    /// Whether signing the same bytes with the same key always gives the same signature
-    /// (RSASSA-PKCS1-v1_5 and EdDSA). PSS and ECDSA signatures are randomized by OpenSSL, so
-    /// golden test vectors must use `RS*` or `EdDSA`.
-    pub fn is_deterministic(self) -> bool {
-        matches!(
-            self,
-            Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512 | Algorithm::EdDSA
-        )
-    }
-
-    /// Prepares a josekit signer from a private key held by OpenSSL.
-    fn signer(self, pkey: &PKey<Private>) -> Result<Box<dyn JwsSigner>, KeyError> {
-        use josekit::jws::{ES256, ES384, ES512, PS256, PS384, PS512, RS256, RS384, RS512};
-        let err = |e| KeyError::crypto("preparing the signer", e);
-        let traditional = || {
-            pkey.private_key_to_der()
-                .map_err(|e| KeyError::crypto("encoding the private key", e))
-        };
-        let pkcs8 = || {
-            pkey.private_key_to_pkcs8()
-                .map_err(|e| KeyError::crypto("encoding the private key", e))
-        };
-        Ok(match self {
-            Algorithm::RS256 => Box::new(RS256.signer_from_der(traditional()?).map_err(err)?),
-            Algorithm::RS384 => Box::new(RS384.signer_from_der(traditional()?).map_err(err)?),
-            Algorithm::RS512 => Box::new(RS512.signer_from_der(traditional()?).map_err(err)?),
-            Algorithm::PS256 => Box::new(PS256.signer_from_der(traditional()?).map_err(err)?),
-            Algorithm::PS384 => Box::new(PS384.signer_from_der(traditional()?).map_err(err)?),
-            Algorithm::PS512 => Box::new(PS512.signer_from_der(traditional()?).map_err(err)?),
-            Algorithm::ES256 => Box::new(ES256.signer_from_der(pkcs8()?).map_err(err)?),
-            Algorithm::ES384 => Box::new(ES384.signer_from_der(pkcs8()?).map_err(err)?),
-            Algorithm::ES512 => Box::new(ES512.signer_from_der(pkcs8()?).map_err(err)?),
-            Algorithm::EdDSA => Box::new(EdDSA.signer_from_der(pkcs8()?).map_err(err)?),
-        })
-    }
-
-    fn ec_nid(self) -> Option<Nid> {
-        match self {
-            Algorithm::ES256 => Some(Nid::X9_62_PRIME256V1),
-            Algorithm::ES384 => Some(Nid::SECP384R1),
-            Algorithm::ES512 => Some(Nid::SECP521R1),
-            _ => None,
-        }
-    }
-
-    /// Byte length of an EC field element / private scalar.
-    fn ec_len(self) -> i32 {
-        match self {
-            Algorithm::ES256 => 32,
-            Algorithm::ES384 => 48,
-            _ => 66,
-        }
-    }
-}
-
-impl fmt::Display for Algorithm {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Algorithm {
-    type Err = ParseAlgorithmError;
-
-    /// Parses a JWS name; ASCII case is ignored (`es256` and `EDDSA` are accepted too).
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Algorithm::ALL
-            .into_iter()
-            .find(|a| a.name().eq_ignore_ascii_case(s))
-            .ok_or_else(|| ParseAlgorithmError(s.to_owned()))
-    }
-}
 
 /// Lifecycle state of a key (Okta's `status` in `credentials/keys`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -351,7 +176,7 @@ impl SigningKey {
         created: DateTime<Utc>,
     ) -> Result<SigningKey, KeyError> {
         let (kid, public) = public_jwk(alg, &pkey)?;
-        let signer = Signer::new(kid, alg, alg.signer(&pkey)?);
+        let signer = Signer::prepare(kid, alg, &pkey)?;
         Ok(SigningKey {
             alg,
             pkey,
@@ -366,163 +191,8 @@ impl SigningKey {
 
     /// The private JWK (public members plus `d` and, for RSA, the CRT parts).
     fn private_jwk(&self) -> Result<Map<String, Value>, KeyError> {
-        let err = |e| KeyError::crypto("exporting the private key", e);
-        let mut m = self.public.clone();
-        match self.alg.key_type() {
-            "RSA" => {
-                let rsa = self.pkey.rsa().map_err(err)?;
-                let parts = [
-                    ("d", Some(rsa.d())),
-                    ("p", rsa.p()),
-                    ("q", rsa.q()),
-                    ("dp", rsa.dmp1()),
-                    ("dq", rsa.dmq1()),
-                    ("qi", rsa.iqmp()),
-                ];
-                for (name, bn) in parts {
-                    let bn = bn.ok_or_else(|| {
-                        KeyError::crypto("exporting the private key", "RSA key without CRT parts")
-                    })?;
-                    m.insert(name.into(), b64url(&bn.to_vec()).into());
-                }
-            }
-            "EC" => {
-                let ec = self.pkey.ec_key().map_err(err)?;
-                let d = ec
-                    .private_key()
-                    .to_vec_padded(self.alg.ec_len())
-                    .map_err(err)?;
-                m.insert("d".into(), b64url(&d).into());
-            }
-            _ => {
-                let d = self.pkey.raw_private_key().map_err(err)?;
-                m.insert("d".into(), b64url(&d).into());
-            }
-        }
-        Ok(m)
+        private_jwk(self.alg, &self.pkey, &self.public)
     }
-}
-
-/// Generates a private key for `alg` from the caller's RNG.
-fn generate_pkey(alg: Algorithm, rng: &mut impl CryptoRng) -> Result<PKey<Private>, KeyError> {
-    match alg.key_type() {
-        "RSA" => {
-            use rand_chacha_010::ChaCha20Rng as Chacha010;
-            use rand_chacha_010::rand_core::SeedableRng as _;
-            use rsa::pkcs1::EncodeRsaPrivateKey;
-            let mut seed = [0u8; 32];
-            rng.fill_bytes(&mut seed);
-            let mut bridge = Chacha010::from_seed(seed);
-            let key = rsa::PrivateKey::new(&mut bridge, 2048)
-                .map_err(|e| KeyError::crypto("RSA key generation", e))?;
-            let der = key
-                .to_pkcs1_der()
-                .map_err(|e| KeyError::crypto("RSA key encoding", e))?;
-            let rsa = Rsa::private_key_from_der(der.as_bytes())
-                .map_err(|e| KeyError::crypto("RSA key loading", e))?;
-            PKey::from_rsa(rsa).map_err(|e| KeyError::crypto("RSA key loading", e))
-        }
-        "EC" => {
-            let err = |e| KeyError::crypto("EC key generation", e);
-            let nid = alg.ec_nid().unwrap_or(Nid::X9_62_PRIME256V1);
-            let group = EcGroup::from_curve_name(nid).map_err(err)?;
-            let mut ctx = BigNumContext::new().map_err(err)?;
-            let mut order = BigNum::new().map_err(err)?;
-            group.order(&mut order, &mut ctx).map_err(err)?;
-            // 64 more bits than the order makes the bias of the reduction negligible.
-            let mut bytes = vec![0u8; order.num_bytes() as usize + 8];
-            // A zero scalar is (for a working RNG) practically impossible; a few retries, then
-            // an error rather than a hang with a broken RNG.
-            for _ in 0..8 {
-                rng.fill_bytes(&mut bytes);
-                let wide = BigNum::from_slice(&bytes).map_err(err)?;
-                let mut d = BigNum::new().map_err(err)?;
-                d.nnmod(&wide, &order, &mut ctx).map_err(err)?;
-                if d.num_bits() > 0 {
-                    return ec_pkey(&group, d).map_err(err);
-                }
-            }
-            Err(KeyError::crypto(
-                "EC key generation",
-                "the RNG produced only zero scalars",
-            ))
-        }
-        _ => {
-            let mut seed = [0u8; 32];
-            rng.fill_bytes(&mut seed);
-            PKey::private_key_from_raw_bytes(&seed, Id::ED25519)
-                .map_err(|e| KeyError::crypto("Ed25519 key generation", e))
-        }
-    }
-}
-
-fn ec_pkey(group: &EcGroup, d: BigNum) -> Result<PKey<Private>, openssl::error::ErrorStack> {
-    let mut ctx = BigNumContext::new()?;
-    let mut point = EcPoint::new(group)?;
-    point.mul_generator2(group, &d, &mut ctx)?;
-    let ec = EcKey::from_private_components(group, &d, &point)?;
-    ec.check_key()?;
-    PKey::from_ec_key(ec)
-}
-
-/// Computes the public JWK and the RFC 7638 thumbprint (the kid).
-fn public_jwk(
-    alg: Algorithm,
-    pkey: &PKey<Private>,
-) -> Result<(String, Map<String, Value>), KeyError> {
-    let err = |e| KeyError::crypto("exporting the public key", e);
-    // Required members in lexicographic order, no whitespace (RFC 7638 §3.2); the values are
-    // base64url strings, so serde_json's output is exactly the canonical form.
-    let (canonical, members): (Value, Vec<(&str, String)>) = match alg.key_type() {
-        "RSA" => {
-            let rsa = pkey.rsa().map_err(err)?;
-            let n = b64url(&rsa.n().to_vec());
-            let e = b64url(&rsa.e().to_vec());
-            (
-                json!({"e": e, "kty": "RSA", "n": n}),
-                vec![("n", n), ("e", e)],
-            )
-        }
-        "EC" => {
-            let ec = pkey.ec_key().map_err(err)?;
-            let mut ctx = BigNumContext::new().map_err(err)?;
-            let mut x = BigNum::new().map_err(err)?;
-            let mut y = BigNum::new().map_err(err)?;
-            ec.public_key()
-                .affine_coordinates(ec.group(), &mut x, &mut y, &mut ctx)
-                .map_err(err)?;
-            let x = b64url(&x.to_vec_padded(alg.ec_len()).map_err(err)?);
-            let y = b64url(&y.to_vec_padded(alg.ec_len()).map_err(err)?);
-            let crv = alg.curve().unwrap_or_default().to_owned();
-            (
-                json!({"crv": crv, "kty": "EC", "x": x, "y": y}),
-                vec![("crv", crv), ("x", x), ("y", y)],
-            )
-        }
-        _ => {
-            let x = b64url(&pkey.raw_public_key().map_err(err)?);
-            (
-                json!({"crv": "Ed25519", "kty": "OKP", "x": x}),
-                vec![("crv", "Ed25519".to_owned()), ("x", x)],
-            )
-        }
-    };
-    let kid = thumbprint(&canonical);
-    let mut m = Map::new();
-    m.insert("kty".into(), alg.key_type().into());
-    m.insert("alg".into(), alg.name().into());
-    m.insert("kid".into(), kid.clone().into());
-    m.insert("use".into(), "sig".into());
-    for (k, v) in members {
-        m.insert(k.into(), v.into());
-    }
-    Ok((kid, m))
-}
-
-/// RFC 7638 thumbprint of a canonical JWK: base64url(SHA-256(json)).
-fn thumbprint(canonical: &Value) -> String {
-    let text = canonical.to_string();
-    b64url(&openssl::sha::sha256(text.as_bytes()))
 }
 
 /// What [`KeySet::advance`] or [`KeySet::rotate`] changed; the host should store the key set
@@ -557,6 +227,24 @@ pub enum KeyEvent {
 /// [`from_private_json`](KeySet::from_private_json) are the only ways private parts leave or
 /// enter it, `Debug` prints kids and states only, and [`jwks`](KeySet::jwks) publishes public
 /// parts only. Every key's signer is prepared when the set is generated or loaded.
+///
+/// Keys are generated from the caller's RNG, so a seeded RNG and a fixed clock give
+/// byte-identical keys, kids and JWKS:
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use rand::SeedableRng;
+/// use tokenmint::config::RotationMode;
+/// use tokenmint::token::{Algorithm, KeySet};
+///
+/// let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+/// let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(7);
+/// let keys = KeySet::generate(Algorithm::EdDSA, RotationMode::Auto, now, &mut rng).unwrap();
+/// let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(7);
+/// let again = KeySet::generate(Algorithm::EdDSA, RotationMode::Auto, now, &mut rng).unwrap();
+/// assert_eq!(keys.jwks(), again.jwks());
+/// assert_eq!(keys.active().kid().len(), 43);
+/// ```
 #[derive(Clone)]
 pub struct KeySet {
     algorithm: Algorithm,
@@ -564,7 +252,8 @@ pub struct KeySet {
     policy: RotationPolicy,
     created: DateTime<Utc>,
     last_rotated: DateTime<Utc>,
-    /// ACTIVE first, then NEXT (if any), then EXPIRED keys, most recently expired first.
+    /// ACTIVE first, then NEXT (if any), then EXPIRED keys, most recently expired first; never
+    /// empty (see [`KeySet::active`] for how each mutation keeps this).
     keys: Vec<SigningKey>,
 }
 
@@ -679,7 +368,12 @@ impl KeySet {
 
     /// The ACTIVE key.
     pub fn active(&self) -> &SigningKey {
-        // Invariant: keys[0] is the ACTIVE key (checked on load, kept by every mutation).
+        // Invariant: `keys` is never empty and `keys[0]` is the ACTIVE key. `generate_with_policy`
+        // starts with `vec![active]`; `from_private_json` refuses a set without exactly one
+        // ACTIVE key and sorts it first; `rotate_inner` removes the NEXT and the ACTIVE key and
+        // puts back the new ACTIVE key first; `generate_next` inserts at 1, after it; `prune`
+        // drops EXPIRED keys only.
+        #[allow(clippy::indexing_slicing)]
         &self.keys[0]
     }
 
@@ -691,9 +385,10 @@ impl KeySet {
     /// The algorithms that sign or will sign tokens: the ACTIVE key's, then the NEXT key's if
     /// different (for discovery's `id_token_signing_alg_values_supported`).
     pub fn algorithms(&self) -> Vec<Algorithm> {
-        let mut out = vec![self.active().alg];
+        let active = self.active().alg;
+        let mut out = vec![active];
         if let Some(next) = self.next()
-            && next.alg != out[0]
+            && next.alg != active
         {
             out.push(next.alg);
         }
@@ -911,26 +606,13 @@ impl KeySet {
         policy.check()?;
         let mut keys = Vec::with_capacity(stored.keys.len());
         for (index, k) in stored.keys.into_iter().enumerate() {
-            let invalid = |reason: String| KeyError::InvalidKey { index, reason };
-            let alg: Algorithm = match k.jwk.get("alg") {
-                Some(Value::String(s)) => s
-                    .parse()
-                    .map_err(|e: ParseAlgorithmError| invalid(e.to_string()))?,
-                _ => return Err(invalid("missing \"alg\"".to_owned())),
+            let invalid = |e: JwkError| KeyError::InvalidKey {
+                index,
+                reason: e.to_string(),
             };
-            let pkey = pkey_from_private_jwk(alg, &k.jwk).map_err(invalid)?;
+            let (alg, pkey) = read_private_jwk(&k.jwk).map_err(invalid)?;
             let mut key = SigningKey::from_pkey(alg, pkey, k.status, k.created)?;
-            // The public members must match what the private key implies.
-            for (name, value) in &key.public {
-                if name == "kid" || name == "use" {
-                    continue;
-                }
-                if k.jwk.get(name) != Some(value) {
-                    return Err(invalid(format!(
-                        "member {name:?} does not match the private key"
-                    )));
-                }
-            }
+            check_public_members(&k.jwk, &key.public).map_err(invalid)?;
             if let Some(stored_kid) = k.jwk.get("kid")
                 && stored_kid.as_str() != Some(key.kid())
             {
@@ -1009,104 +691,4 @@ struct StoredKey {
     #[serde(default)]
     expired: Option<DateTime<Utc>>,
     jwk: Map<String, Value>,
-}
-
-/// Rebuilds an OpenSSL private key from a private JWK, checking its consistency.
-fn pkey_from_private_jwk(
-    alg: Algorithm,
-    jwk: &Map<String, Value>,
-) -> Result<PKey<Private>, String> {
-    let kty = jwk.get("kty").and_then(Value::as_str).unwrap_or_default();
-    if kty != alg.key_type() {
-        return Err(format!("kty {kty:?} does not fit alg {alg}"));
-    }
-    let bytes = |name: &str| -> Result<Vec<u8>, String> {
-        match jwk.get(name) {
-            Some(Value::String(s)) => {
-                b64url_decode(s).ok_or_else(|| format!("member {name:?} is not base64url"))
-            }
-            _ => Err(format!("member {name:?} is missing")),
-        }
-    };
-    let bn = |name: &str| -> Result<BigNum, String> {
-        BigNum::from_slice(&bytes(name)?).map_err(|e| e.to_string())
-    };
-    let ossl = |e: openssl::error::ErrorStack| e.to_string();
-    match kty {
-        "RSA" => {
-            let rsa = Rsa::from_private_components(
-                bn("n")?,
-                bn("e")?,
-                bn("d")?,
-                bn("p")?,
-                bn("q")?,
-                bn("dp")?,
-                bn("dq")?,
-                bn("qi")?,
-            )
-            .map_err(ossl)?;
-            if rsa.size() < 256 {
-                return Err("RSA keys must have at least 2048 bits".to_owned());
-            }
-            if !rsa.check_key().map_err(ossl)? {
-                return Err("inconsistent RSA key".to_owned());
-            }
-            PKey::from_rsa(rsa).map_err(ossl)
-        }
-        "EC" => {
-            let crv = jwk.get("crv").and_then(Value::as_str);
-            if crv != alg.curve() {
-                return Err(format!("crv {crv:?} does not fit alg {alg}"));
-            }
-            let d = bytes("d")?;
-            if d.len() != alg.ec_len() as usize {
-                return Err("member \"d\" has the wrong length".to_owned());
-            }
-            let nid = alg.ec_nid().ok_or("not an EC algorithm")?;
-            let group = EcGroup::from_curve_name(nid).map_err(ossl)?;
-            let d = BigNum::from_slice(&d).map_err(ossl)?;
-            ec_pkey(&group, d).map_err(ossl)
-        }
-        _ => {
-            let crv = jwk.get("crv").and_then(Value::as_str);
-            if crv != Some("Ed25519") {
-                return Err(format!("crv {crv:?} is not Ed25519"));
-            }
-            let d = bytes("d")?;
-            if d.len() != 32 {
-                return Err("member \"d\" has the wrong length".to_owned());
-            }
-            PKey::private_key_from_raw_bytes(&d, Id::ED25519).map_err(ossl)
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn algorithm_names_round_trip() {
-        for alg in Algorithm::ALL {
-            assert_eq!(alg.name().parse::<Algorithm>(), Ok(alg));
-            assert_eq!(
-                serde_json::to_value(alg).ok(),
-                Some(Value::String(alg.name().into()))
-            );
-        }
-        assert_eq!("eddsa".parse::<Algorithm>(), Ok(Algorithm::EdDSA));
-        assert!("HS256".parse::<Algorithm>().is_err());
-        assert!("none".parse::<Algorithm>().is_err());
-    }
-
-    #[test]
-    fn rfc7638_example_thumbprint() {
-        // The RSA example of RFC 7638 §3.1.
-        let n = "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw";
-        let canonical = json!({"e": "AQAB", "kty": "RSA", "n": n});
-        assert_eq!(
-            thumbprint(&canonical),
-            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
-        );
-    }
 }
