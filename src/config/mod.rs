@@ -26,6 +26,8 @@
 
 mod diagnostic;
 mod load;
+pub(crate) mod position;
+pub mod terraform;
 pub mod validate;
 
 pub use diagnostic::{Diagnostic, Severity, Span};
