@@ -27,17 +27,25 @@ struct Cursor<'a> {
     at: usize,
     line: usize,
     line_start: usize,
+    /// The last position computed, so that columns on one long line are counted once.
+    counted_to: usize,
+    counted_column: usize,
 }
 
 impl Cursor<'_> {
-    fn position(&self) -> Position {
-        let column = self
+    fn position(&mut self) -> Position {
+        if self.counted_to < self.line_start {
+            self.counted_to = self.line_start;
+            self.counted_column = 1;
+        }
+        self.counted_column += self
             .text
-            .get(self.line_start..self.at)
-            .map_or(1, |s| s.chars().count() + 1);
+            .get(self.counted_to..self.at)
+            .map_or(0, |s| s.chars().count());
+        self.counted_to = self.at;
         Position {
             line: self.line,
-            column,
+            column: self.counted_column,
         }
     }
 
@@ -150,6 +158,8 @@ pub(crate) fn positions(text: &str, targets: &HashSet<String>) -> HashMap<String
         at: 0,
         line: 1,
         line_start: 0,
+        counted_to: 0,
+        counted_column: 1,
     };
     // Hashing a long pointer at every value would make deep or long-keyed text quadratic:
     // only pointers as long as some target are looked up.
