@@ -1033,6 +1033,16 @@ impl Terraform {
     /// Fails with every error found in that server's resources (and in resources whose server
     /// couldn't be determined, which might be that server's).
     pub fn server(&self, select: Option<&str>) -> Result<TerraformServer, TerraformError> {
+        let chosen = self.choose(select).map_err(|e| {
+            // Problems with the document's shape explain why a server may be missing.
+            let mut all = e.diagnostics;
+            all.extend(self.document.iter().cloned());
+            TerraformError::new(all)
+        })?;
+        self.build(chosen)
+    }
+
+    fn choose(&self, select: Option<&str>) -> Result<usize, TerraformError> {
         let servers = self.server_indices();
         let list = || {
             servers
@@ -1120,7 +1130,7 @@ impl Terraform {
                 }
             }
         };
-        self.build(chosen)
+        Ok(chosen)
     }
 }
 
@@ -1541,10 +1551,13 @@ fn link_one(
     budget: &Budget,
     diags: &mut Vec<Located>,
 ) -> Link {
-    let what = if attr == "policy_id" {
-        "okta_auth_server_policy"
+    let (what, example) = if attr == "policy_id" {
+        ("okta_auth_server_policy", "okta_auth_server_policy")
     } else {
-        "okta_auth_server or okta_auth_server_default"
+        (
+            "okta_auth_server or okta_auth_server_default",
+            "okta_auth_server",
+        )
     };
     match r.known(attr) {
         Some(Value::String(id)) => match by_id.get(id).map(Vec::as_slice) {
@@ -1619,7 +1632,7 @@ fn link_one(
                                         )
                                     },
                                 )
-                                .with_hint(format!("set {attr} to the id attribute of a {what} resource (e.g. {attr} = {}.example.id), directly or through module variables", what.split(' ').next().unwrap_or(what))),
+                                .with_hint(format!("set {attr} to the id of an {what} of this configuration (e.g. {attr} = {example}.example.id), directly or through module variables and outputs")),
                             );
                             Link::Unresolved
                         }
@@ -2068,7 +2081,13 @@ impl Terraform {
         }
         let overridden =
             self.apply_policy_priority(chosen, &policies, &mut priorities, &mut diags, ctx);
-        self.renumbering(&policies, &priorities, &overridden, "policies", &mut diags);
+        self.renumbering(
+            &policies,
+            &priorities,
+            &overridden,
+            ("policy", "policies"),
+            &mut diags,
+        );
 
         let mut policies_json = Vec::new();
         for (pi, (p, mut obj)) in policy_objs.into_iter().enumerate() {
@@ -2103,7 +2122,13 @@ impl Terraform {
                 rule_prios.insert(rid, prio);
                 rules_json.push(Value::Object(robj));
             }
-            self.renumbering(&rules, &rule_prios, &HashMap::new(), "rules", &mut diags);
+            self.renumbering(
+                &rules,
+                &rule_prios,
+                &HashMap::new(),
+                ("rule", "rules"),
+                &mut diags,
+            );
             obj.insert("rules".into(), Value::Array(rules_json));
             policies_json.push(Value::Object(obj));
         }
@@ -2657,12 +2682,11 @@ impl Terraform {
         items: &[usize],
         priorities: &HashMap<usize, Option<i64>>,
         overridden: &HashMap<usize, (usize, &'static str)>,
-        what: &str,
+        what: (&str, &str),
         diags: &mut Vec<Located>,
     ) {
         let mut known: Vec<(i64, usize)> = items
             .iter()
-            .filter(|p| !overridden.contains_key(p))
             .filter_map(|p| priorities.get(p).copied().flatten().map(|n| (n, *p)))
             .collect();
         known.sort();
@@ -2674,16 +2698,23 @@ impl Terraform {
             return; // duplicates and ranges are validation errors
         }
         let total = known.len();
+        let (one, many) = what;
+        let counted = if total == 1 {
+            format!("1 {one}")
+        } else {
+            format!("{total} {many}")
+        };
         for (k, (n, p)) in known.iter().enumerate() {
             let rank = i64::try_from(k + 1).unwrap_or(i64::MAX);
             if *n != rank
+                && !overridden.contains_key(p)
                 && let Some(r) = self.resources.get(*p)
             {
                 diags.push(r.warning(
                     "terraform.priority.renumbered",
                     Some("priority"),
                     format!(
-                        "Okta keeps priorities contiguous from 1: with these {total} {what} it stores priority {rank}, not {n} (unless {what} Terraform doesn't manage fill the gap), and every plan shows a change; the evaluation order is the same"
+                        "Okta keeps priorities contiguous from 1 ({counted} here): it stores priority {rank}, not {n}, unless {many} Terraform doesn't manage fill the gap, and every plan shows a change; the evaluation order is the same"
                     ),
                 ));
             }
