@@ -734,8 +734,10 @@ fn compare(config: &ServerConfig, trace: &Trace, expect: &Expect, r: &mut Scenar
                         reason: why_not(config, trace, Some(p), None),
                     });
                 }
+                // A rule is the expected one only inside the expected policy.
+                let policy_ok = d.policy.as_deref().is_none_or(|p| names(p, &got.policy));
                 if let Some(rule) = &d.rule
-                    && !names(rule, &got.rule)
+                    && !(policy_ok && names(rule, &got.rule))
                 {
                     failures.push(Mismatch {
                         what: "rule".into(),
