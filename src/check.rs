@@ -41,7 +41,7 @@
 //! assert_eq!(report.failed(), 1);
 //! let text = report.to_string();
 //! assert!(text.starts_with("PASS  a service reads\nFAIL  writing is not allowed\n"));
-//! assert!(text.contains("rule \"Read\" was skipped: scope orders:write not allowed"));
+//! assert!(text.contains("rule \"Read\" (policy \"Services\") was skipped: scope orders:write not allowed"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
