@@ -45,7 +45,7 @@ use std::str::FromStr;
 use tokenmint::check::load_server;
 use tokenmint::config::RotationMode;
 use tokenmint::config::terraform::Located;
-use tokenmint::policy::Outcome;
+use tokenmint::policy::{Outcome, TraceStep};
 use tokenmint::token::{Algorithm, KeySet};
 use tokenmint::{OAuthError, Options, TokenRequest};
 use tokenmint::{TokenResponse, Trace};
@@ -305,9 +305,9 @@ fn main() -> ExitCode {
         (Ok(c), Ok(r)) => (c, r),
         (Err(e), _) | (_, Err(e)) => return fail(&e),
     };
-    let (server, warnings) =
+    let (server, warnings, terraform) =
         match load_server(&config_text, args.server.as_deref(), Options::default()) {
-            Ok(l) => (l.server, l.warnings),
+            Ok(l) => (l.server, l.warnings, l.terraform),
             Err(e) => return fail(&format!("{}: {e}", args.config)),
         };
     let request = match TokenRequest::from_json(&request_text) {
@@ -368,6 +368,16 @@ fn main() -> ExitCode {
     let written = if args.json {
         write_json(&mut out, &p)
     } else {
+        // Terraform input: the readable trace names resources, not configuration pointers.
+        if let Some(tf) = &terraform {
+            for step in &mut p.trace.steps {
+                if let TraceStep::Policy { path, .. } | TraceStep::Rule { path, .. } = step
+                    && let Some(address) = tf.address_of(path)
+                {
+                    *path = address.to_owned();
+                }
+            }
+        }
         write_readable(&mut out, &warnings, &request, &p)
     }
     .and_then(|()| out.flush());

@@ -69,7 +69,7 @@
 //! line and column.
 
 use crate::config::position::positions;
-use crate::config::terraform::{DocumentKind, Located, Terraform};
+use crate::config::terraform::{DocumentKind, Located, Terraform, TerraformServer};
 use crate::config::{Diagnostic, ServerConfig};
 use crate::error::OAuthError;
 use crate::policy::{Matched, Outcome, SkipReason, Trace, TraceStep, Verdict};
@@ -1046,6 +1046,9 @@ pub struct Loaded {
     /// Every warning: the Terraform reader's and the compiler's, located in the input (for
     /// Terraform, by resource address and attribute).
     pub warnings: Vec<Located>,
+    /// For Terraform input, the server as read, which maps configuration pointers (of
+    /// diagnostics, of trace steps) back to resource addresses.
+    pub terraform: Option<TerraformServer>,
 }
 
 /// A configuration that can't be loaded, with every problem found, located in the input.
@@ -1134,6 +1137,7 @@ pub fn load_server(
                     server,
                     source,
                     warnings,
+                    terraform: Some(tf),
                 })
             }
             Err(e) => {
@@ -1172,5 +1176,6 @@ pub fn load_server(
         server,
         source: Source::Bundle,
         warnings,
+        terraform: None,
     })
 }

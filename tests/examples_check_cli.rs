@@ -257,6 +257,12 @@ fn preview_reads_terraform_and_check_mints_what_preview_mints() {
         };
         assert_eq!(id(other), id(&from_bundle));
     }
+    // The readable trace names the resources a decision came from.
+    let out = run("preview", &[STATE, request, "--server", "Orders API"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains(
+        "rule \"Everyone but contractors\" (0prstaff) at module.portal.okta_auth_server_policy_rule.staff: MATCHED"
+    ), "{}", stdout(&out));
     // A server chosen by name that isn't in a bundle is bad input.
     let out = run("preview", &[BUNDLE, request, "--server", "default"]);
     assert_eq!(out.status.code(), Some(2));

@@ -2835,6 +2835,19 @@ impl TerraformServer {
         }
     }
 
+    /// The address of the resource a configuration pointer (`/policies/1/rules/0`, or any
+    /// pointer inside that object) comes from.
+    pub fn address_of(&self, config_pointer: &str) -> Option<&str> {
+        let mut cut = config_pointer.len();
+        loop {
+            let prefix = config_pointer.get(..cut)?;
+            if let Some(&i) = self.map.objects.get(prefix) {
+                return self.map.resources.get(i).map(|r| r.address.as_str());
+            }
+            cut = prefix.rfind('/')?;
+        }
+    }
+
     /// Replaces configuration pointers quoted in a message (`like /policies/0`) with the
     /// resource addresses they stand for.
     fn rewrite_pointers(&self, message: &str) -> String {
