@@ -1953,7 +1953,6 @@ fn path_segment(s: &str) -> String {
 
 impl Terraform {
     fn build(&self, chosen: usize) -> Result<TerraformServer, TerraformError> {
-        let plan = self.kind == DocumentKind::Plan;
         let Some(server) = self.resources.get(chosen) else {
             return Err(TerraformError::one(Diagnostic::error(
                 "terraform.server.none",
@@ -1987,7 +1986,7 @@ impl Terraform {
             .filter(|r| matches!(r.server, Link::Foreign(_)))
             .map(|r| r.address.as_str())
             .collect();
-        if !ignored.is_empty() && self.server_indices().len() <= 1 {
+        if !ignored.is_empty() {
             diags.push(
                 Diagnostic::warning(
                     "terraform.server.unmanaged",
@@ -2089,6 +2088,13 @@ impl Terraform {
             &mut diags,
         );
 
+        // Rules by policy, in document order.
+        let mut rules_of: HashMap<usize, Vec<usize>> = HashMap::new();
+        for (i, r) in self.resources.iter().enumerate() {
+            if let (Kind::Rule, Link::To(p)) = (r.kind, &r.policy) {
+                rules_of.entry(*p).or_default().push(i);
+            }
+        }
         let mut policies_json = Vec::new();
         for (pi, (p, mut obj)) in policy_objs.into_iter().enumerate() {
             let ppath = pointer("/policies", pi);
@@ -2100,24 +2106,20 @@ impl Terraform {
             if let Some(Some(n)) = priorities.get(&p) {
                 obj.insert("priority".into(), json!(n));
             }
-            let rules: Vec<usize> = (0..self.resources.len())
-                .filter(|&i| {
-                    self.resources
-                        .get(i)
-                        .is_some_and(|r| r.kind == Kind::Rule && r.policy == Link::To(p))
-                })
-                .collect();
+            let rules = rules_of.remove(&p).unwrap_or_default();
             let mut rule_prios = HashMap::new();
             let mut rules_json = Vec::new();
-            for (ri, &rid) in rules.iter().enumerate() {
+            for &rid in &rules {
                 let Some(r) = self.resources.get(rid) else {
                     continue;
                 };
                 if !mine(r) {
+                    // Claims another server: its link error says so.
+                    diags.extend(r.diags.iter().cloned());
                     continue;
                 }
                 map.objects
-                    .insert(pointer(&pointer(&ppath, "rules"), ri), rid);
+                    .insert(pointer(&pointer(&ppath, "rules"), rules_json.len()), rid);
                 let (robj, prio) = self.rule_object(r, &mut diags, ctx);
                 rule_prios.insert(rid, prio);
                 rules_json.push(Value::Object(robj));
@@ -2177,7 +2179,6 @@ impl Terraform {
             Ok(cfg) => ts.config = cfg,
             Err(e) => diags.extend(e.diagnostics.iter().map(|d| ts.locate(d))),
         }
-        let _ = plan;
         dedup(&mut diags);
         if diags.iter().any(Located::is_error) {
             return Err(TerraformError::new(diags));
