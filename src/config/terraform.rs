@@ -41,6 +41,27 @@
 //! (`https://okta.invalid` otherwise). A claim whose `value` is unknown is left out, with a
 //! warning.
 //!
+//! # Decisions on points neither Okta nor the provider documents
+//!
+//! * Objects keep the document's order. Terraform lists resources by address, so the custom
+//!   claims of a token come in that order (Okta's is creation order, which parallel applies
+//!   don't fix); claim values are the same either way.
+//! * `okta_auth_server_default` without an id is the server `default`; without audiences, it has
+//!   Okta's `api://default`. Resources whose `auth_server_id` is `"default"` in a document without
+//!   `okta_auth_server_default` belong to an implicit default server with Okta's defaults (a
+//!   warning says so); resources of other servers the document doesn't have are left out (a
+//!   warning lists them).
+//! * `okta_auth_server_claim_default` for `sub` becomes the access token's system `sub` claim;
+//!   for the standard ID-token claims it becomes nothing (this library derives them from the
+//!   profile) and `always_include_in_token` draws a warning where it differs from what thin ID
+//!   tokens carry here (`name`, `preferred_username`, `email`).
+//! * `okta_auth_server_policy_priority` gives the listed policies priorities 1, 2, …; policies
+//!   it doesn't list come after them in their own order, with a warning.
+//! * The provider's check that the refresh window lies between the two lifetimes is an error in
+//!   a plan (apply will fail) and a warning in a state (it was applied by an older provider).
+//! * A rule whose policy is not in the document is an error: without the policy's client
+//!   condition its decisions can't be known.
+//!
 //! # Where Okta and the provider differ from the plan
 //!
 //! Warnings (`terraform.*` codes) say what will happen differently from what the document says:
