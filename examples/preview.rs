@@ -2,11 +2,13 @@
 //! mints.
 //!
 //! ```text
-//! cargo run --example preview -- CONFIG.json REQUEST.json [--json] [--seed N] [--alg ALG] [--code CODE]
+//! cargo run --example preview -- CONFIG.json REQUEST.json [--json] [--seed N] [--alg ALG] [--code CODE] [--server NAME]
 //! ```
 //!
-//! CONFIG is a server bundle in Management API shapes, REQUEST a token request (see
-//! `examples/data/`). A key set for `--alg` (RS256 by default) is generated at the request's
+//! CONFIG is a server bundle in Management API shapes or the output of `terraform show -json`
+//! (a state or a plan with the Okta provider's `okta_auth_server*` resources; `--server NAME`
+//! picks a server by name or resource address when it holds several), REQUEST a token request
+//! (see `examples/data/`). A key set for `--alg` (RS256 by default) is generated at the request's
 //! `now`, from a ChaCha20 RNG seeded with `--seed N` (same seed, same keys, jti values and
 //! refresh handle; byte-identical tokens for RS*, EdDSA) or from OS randomness; the tokens are
 //! minted with the same RNG. `--code CODE` mints as for a hybrid authorization response that
@@ -40,13 +42,15 @@ use serde_json::{Value, json};
 use std::io::{self, Write};
 use std::process::ExitCode;
 use std::str::FromStr;
+use tokenmint::check::load_server;
 use tokenmint::config::RotationMode;
-use tokenmint::policy::Outcome;
+use tokenmint::config::terraform::Located;
+use tokenmint::policy::{Outcome, TraceStep};
 use tokenmint::token::{Algorithm, KeySet};
-use tokenmint::{AuthorizationServer, OAuthError, Options, ServerConfig, TokenRequest};
+use tokenmint::{OAuthError, Options, TokenRequest};
 use tokenmint::{TokenResponse, Trace};
 
-const USAGE: &str = "usage: preview CONFIG.json REQUEST.json [--json] [--seed N] [--alg ALG] [--code CODE]\n  ALG: RS256 (default), RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA";
+const USAGE: &str = "usage: preview CONFIG.json REQUEST.json [--json] [--seed N] [--alg ALG] [--code CODE] [--server NAME]\n  CONFIG: a server bundle, or terraform show -json output (--server picks a server by name)\n  ALG: RS256 (default), RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA";
 
 /// What Okta's Token Preview shows instead of the signature.
 const SIGNATURE_REMOVED: &str = "/* The JWT signature has been removed from this token preview. */";
@@ -58,6 +62,7 @@ struct Args {
     seed: Option<u64>,
     alg: Algorithm,
     code: Option<String>,
+    server: Option<String>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -66,6 +71,7 @@ fn parse_args() -> Result<Args, String> {
     let mut seed = None;
     let mut alg = Algorithm::RS256;
     let mut code = None;
+    let mut server = None;
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -94,6 +100,9 @@ fn parse_args() -> Result<Args, String> {
                 }
                 code = Some(v);
             }
+            "--server" => {
+                server = Some(it.next().ok_or("--server needs a server name")?);
+            }
             "-h" | "--help" => return Err(String::new()),
             s if s.starts_with("--") => return Err(format!("unknown option {s}")),
             _ => files.push(a),
@@ -109,6 +118,7 @@ fn parse_args() -> Result<Args, String> {
         seed,
         alg,
         code,
+        server,
     })
 }
 
@@ -212,11 +222,11 @@ fn write_token(out: &mut impl Write, title: &str, d: &Decoded) -> io::Result<()>
 
 fn write_readable(
     out: &mut impl Write,
-    server: &AuthorizationServer,
+    warnings: &[Located],
     request: &TokenRequest,
     p: &Preview,
 ) -> io::Result<()> {
-    for w in server.warnings() {
+    for w in warnings {
         writeln!(out, "{w}")?;
     }
     let scopes = match &request.scopes {
@@ -295,12 +305,11 @@ fn main() -> ExitCode {
         (Ok(c), Ok(r)) => (c, r),
         (Err(e), _) | (_, Err(e)) => return fail(&e),
     };
-    let server = match ServerConfig::from_json(&config_text)
-        .and_then(|c| AuthorizationServer::compile(c, Options::default()))
-    {
-        Ok(s) => s,
-        Err(e) => return fail(&format!("{}: {e}", args.config)),
-    };
+    let (server, warnings, terraform) =
+        match load_server(&config_text, args.server.as_deref(), Options::default()) {
+            Ok(l) => (l.server, l.warnings, l.terraform),
+            Err(e) => return fail(&format!("{}: {e}", args.config)),
+        };
     let request = match TokenRequest::from_json(&request_text) {
         Ok(r) => r,
         Err(e) => {
@@ -359,7 +368,17 @@ fn main() -> ExitCode {
     let written = if args.json {
         write_json(&mut out, &p)
     } else {
-        write_readable(&mut out, &server, &request, &p)
+        // Terraform input: the readable trace names resources, not configuration pointers.
+        if let Some(tf) = &terraform {
+            for step in &mut p.trace.steps {
+                if let TraceStep::Policy { path, .. } | TraceStep::Rule { path, .. } = step
+                    && let Some(address) = tf.address_of(path)
+                {
+                    *path = address.to_owned();
+                }
+            }
+        }
+        write_readable(&mut out, &warnings, &request, &p)
     }
     .and_then(|()| out.flush());
     match written {

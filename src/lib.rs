@@ -3,6 +3,7 @@
 #![deny(missing_docs)]
 
 mod analysis;
+pub mod check;
 mod claims;
 pub mod config;
 pub mod discovery;

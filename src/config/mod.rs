@@ -24,10 +24,14 @@
 //! assert_eq!(cfg.policies[0].rules[0].actions.token.access_token_lifetime_minutes, 60);
 //! ```
 
+mod api;
 mod diagnostic;
 mod load;
+pub(crate) mod position;
+pub mod terraform;
 pub mod validate;
 
+pub use api::ApiResponses;
 pub use diagnostic::{Diagnostic, Severity, Span};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
