@@ -510,112 +510,102 @@ impl fmt::Display for Trace {
 
 // ---------------------------------------------------------------------------------------------
 // Compiled form
+//
+// The compiled policies refer to the configuration by position instead of copying it: names,
+// ids, client lists, lifetimes and hooks are read from the `ServerConfig` the engine was built
+// from (the `AuthorizationServer` owns both). Sets are sorted runs of small integers in one
+// arena (`Engine::ids`): scope ids (positions in `Engine::scopes`), user and group ids (each
+// distinct id interned once), policy positions. The memory of a compiled server is therefore
+// linear in the configuration: no list is copied per client, rule or policy.
 
-#[derive(Debug, Clone)]
+/// A run of `Engine::ids`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub(crate) struct Span {
+    pub(crate) start: u32,
+    pub(crate) len: u32,
+}
+
+/// Grant types Okta knows, as bits (validation refuses the others before anything compiles).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct GrantSet(u16);
+
+impl GrantSet {
+    fn bit(g: &GrantType) -> u16 {
+        match g {
+            GrantType::AuthorizationCode => 1,
+            GrantType::Implicit => 1 << 1,
+            GrantType::Password => 1 << 2,
+            GrantType::ClientCredentials => 1 << 3,
+            GrantType::RefreshToken => 1 << 4,
+            GrantType::DeviceCode => 1 << 5,
+            GrantType::TokenExchange => 1 << 6,
+            GrantType::Saml2Bearer => 1 << 7,
+            GrantType::JwtBearer => 1 << 8,
+            GrantType::Ciba => 1 << 9,
+            GrantType::InteractionCode => 1 << 10,
+            GrantType::Otp => 1 << 11,
+            GrantType::Oob => 1 << 12,
+            GrantType::MfaOtp => 1 << 13,
+            GrantType::MfaOob => 1 << 14,
+            GrantType::Other(_) => 0,
+        }
+    }
+
+    fn of(list: &[GrantType]) -> GrantSet {
+        GrantSet(list.iter().fold(0, |acc, g| acc | GrantSet::bit(g)))
+    }
+
+    pub(crate) fn contains(self, g: &GrantType) -> bool {
+        self.0 & GrantSet::bit(g) != 0
+    }
+
+    /// Whether every grant type of `self` is in `other`.
+    pub(crate) fn is_subset(self, other: GrantSet) -> bool {
+        self.0 & !other.0 == 0
+    }
+}
+
+/// `conditions.people` of a rule that names someone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct CompiledPeople {
-    pub(crate) users_include: HashSet<String>,
-    pub(crate) users_exclude: HashSet<String>,
-    pub(crate) groups_include: HashSet<String>,
-    pub(crate) groups_exclude: HashSet<String>,
+    pub(crate) users_include: Span,
+    pub(crate) users_exclude: Span,
+    pub(crate) groups_include: Span,
+    pub(crate) groups_exclude: Span,
     pub(crate) everyone: bool,
     pub(crate) everyone_excluded: bool,
 }
 
-impl CompiledPeople {
-    fn new(rule: &Rule) -> Option<CompiledPeople> {
-        let p = rule.conditions.people.as_ref()?;
-        if !p.has_includes() {
-            return None;
-        }
-        let set = |v: Option<&Vec<String>>| -> HashSet<String> {
-            v.map(|v| v.iter().cloned().collect()).unwrap_or_default()
-        };
-        let groups_include = set(p.groups.as_ref().map(|g| &g.include));
-        let groups_exclude = set(p.groups.as_ref().map(|g| &g.exclude));
-        Some(CompiledPeople {
-            users_include: set(p.users.as_ref().map(|u| &u.include)),
-            users_exclude: set(p.users.as_ref().map(|u| &u.exclude)),
-            everyone: groups_include.contains(EVERYONE),
-            everyone_excluded: groups_exclude.contains(EVERYONE),
-            groups_include,
-            groups_exclude,
-        })
-    }
-
-    /// Exclusion beats inclusion.
-    fn check(&self, user: &User) -> Result<(), SkipReason> {
-        if self.users_exclude.contains(&user.id) {
-            return Err(SkipReason::UserExcluded {
-                user_id: user.id.clone(),
-            });
-        }
-        if self.everyone_excluded {
-            return Err(SkipReason::UserExcludedByGroup {
-                group_id: EVERYONE.to_owned(),
-                group_name: None,
-            });
-        }
-        if let Some(g) = user
-            .groups
-            .iter()
-            .find(|g| self.groups_exclude.contains(&g.id))
-        {
-            return Err(SkipReason::UserExcludedByGroup {
-                group_id: g.id.clone(),
-                group_name: Some(g.name.clone()),
-            });
-        }
-        if self.everyone
-            || self.users_include.contains(&user.id)
-            || user
-                .groups
-                .iter()
-                .any(|g| self.groups_include.contains(&g.id))
-        {
-            Ok(())
-        } else {
-            Err(SkipReason::UserNotIncluded {
-                user_id: user.id.clone(),
-            })
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 pub(crate) struct CompiledRule {
-    pub(crate) matched: Matched,
-    pub(crate) path: String,
+    /// Position in its policy's `rules` (document order).
+    pub(crate) index: u32,
     pub(crate) active: bool,
-    pub(crate) grant_list: Vec<GrantType>,
-    pub(crate) grants: HashSet<GrantType>,
     pub(crate) any_scope: bool,
-    pub(crate) scopes: HashSet<String>,
-    pub(crate) people: Option<CompiledPeople>,
-    pub(crate) lifetimes: Lifetimes,
-    pub(crate) inline_hook: Option<String>,
+    pub(crate) grants: GrantSet,
+    /// Scope ids, sorted.
+    pub(crate) scopes: Span,
+    /// Its people condition in `Engine::people`; [`NO_PEOPLE`]: the rule is for requests
+    /// without a user.
+    people: u32,
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct CompiledPolicy {
-    pub(crate) matched: Matched,
-    pub(crate) path: String,
+    /// Position in the configuration's `policies` (document order).
+    pub(crate) index: u32,
     pub(crate) active: bool,
-    pub(crate) client_list: Vec<String>,
     pub(crate) all_clients: bool,
-    pub(crate) clients: HashSet<String>,
-    /// Sorted by effective priority.
-    pub(crate) rules: Vec<CompiledRule>,
-}
-
-impl CompiledPolicy {
-    fn covers(&self, client_id: &str) -> bool {
-        self.all_clients || self.clients.contains(client_id)
-    }
+    /// Its rules in `Engine::rules`, by effective priority.
+    pub(crate) rules: Span,
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct ScopeInfo {
+    pub(crate) name: String,
     pub(crate) consent: Consent,
+    /// Allowed by every rule when `Options::implicit_oidc_scopes` is on.
+    pub(crate) implicit: bool,
     /// The name as an expression value, shared by every grant's `access.scope`.
     pub(crate) value: crate::el::Value,
 }
@@ -623,18 +613,27 @@ pub(crate) struct ScopeInfo {
 /// The compiled policies with their index.
 #[derive(Debug, Clone)]
 pub(crate) struct Engine {
-    /// Every policy, sorted by effective priority.
+    /// Every policy, sorted by effective priority; "positions" index this list.
     pub(crate) policies: Vec<CompiledPolicy>,
-    /// `0..policies.len()`: the order `explain` walks.
-    every: Vec<usize>,
-    /// Active `ALL_CLIENTS` policies, in order: the candidates of a client no policy names.
-    pub(crate) all_clients: Vec<usize>,
-    /// Per named client: its active policies merged with the `ALL_CLIENTS` ones, in order.
-    pub(crate) by_client: HashMap<String, Vec<usize>>,
-    /// Every scope of the server (system scopes included).
-    pub(crate) scopes: HashMap<String, ScopeInfo>,
-    /// Scopes with `default: true`, in configuration order.
-    pub(crate) default_scopes: Vec<String>,
+    /// Every rule, each policy's together, by effective priority.
+    pub(crate) rules: Vec<CompiledRule>,
+    /// The arena of every id run (equal runs stored once).
+    ids: Vec<u32>,
+    /// The distinct people conditions.
+    people: Vec<CompiledPeople>,
+    /// The user and group ids the rules name, interned.
+    names: HashMap<Box<str>, u32>,
+    /// Positions of the active `ALL_CLIENTS` policies, in order.
+    pub(crate) all_clients: Vec<u32>,
+    /// Per client named by an active policy: the positions of the active policies that name it
+    /// (not the `ALL_CLIENTS` ones: evaluation merges the two sorted runs as it goes).
+    pub(crate) by_client: HashMap<Box<str>, Span>,
+    /// Every scope of the server (system scopes first), by id.
+    pub(crate) scopes: Vec<ScopeInfo>,
+    /// Scope ids by name.
+    pub(crate) scope_ids: HashMap<Box<str>, u32>,
+    /// Ids of the scopes with `default: true`, in configuration order.
+    pub(crate) default_scopes: Vec<u32>,
     pub(crate) implicit_oidc: bool,
     pub(crate) server_active: bool,
     /// The grant types active rules of active policies list, in `GrantType::KNOWN` order.
@@ -645,155 +644,339 @@ pub(crate) struct Engine {
 /// ones without a priority in document order.
 pub(crate) fn priority_order<T>(items: &[T], priority: impl Fn(&T) -> Option<i64>) -> Vec<usize> {
     let mut idx: Vec<usize> = (0..items.len()).collect();
-    idx.sort_by_key(|&i| match priority(&items[i]) {
+    idx.sort_by_key(|&i| match items.get(i).and_then(&priority) {
         Some(p) => (0, p, i),
         None => (1, 0, i),
     });
     idx
 }
 
+/// Whether a sorted run contains `x`.
+pub(crate) fn contains(run: &[u32], x: u32) -> bool {
+    if run.len() <= 8 {
+        run.contains(&x)
+    } else {
+        run.binary_search(&x).is_ok()
+    }
+}
+
+/// `u32` of a count the configuration caps keep far below 2³².
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// Builds the arena and the interned names.
+struct Builder<'c> {
+    ids: Vec<u32>,
+    names: HashMap<&'c str, u32>,
+    /// Every distinct run, so that equal ones share their ids.
+    runs: HashMap<Box<[u32]>, Span>,
+    scratch: Vec<u32>,
+    people: Vec<CompiledPeople>,
+    people_index: HashMap<CompiledPeople, u32>,
+}
+
+impl<'c> Builder<'c> {
+    /// The sorted, deduplicated run of `items` (shared with an equal run made before).
+    fn run(&mut self, items: impl IntoIterator<Item = u32>) -> Span {
+        self.scratch.clear();
+        self.scratch.extend(items);
+        self.scratch.sort_unstable();
+        self.scratch.dedup();
+        if self.scratch.is_empty() {
+            return Span::default();
+        }
+        if let Some(&s) = self.runs.get(self.scratch.as_slice()) {
+            return s;
+        }
+        let span = Span {
+            start: to_u32(self.ids.len()),
+            len: to_u32(self.scratch.len()),
+        };
+        self.ids.extend_from_slice(&self.scratch);
+        self.runs.insert(self.scratch.as_slice().into(), span);
+        span
+    }
+
+    fn names(&mut self, list: &'c [String]) -> Span {
+        let mut ids = std::mem::take(&mut self.scratch);
+        ids.clear();
+        for s in list {
+            let next = to_u32(self.names.len());
+            ids.push(*self.names.entry(s.as_str()).or_insert(next));
+        }
+        let span = self.run(ids.iter().copied());
+        // Keep the bigger buffer for the next run.
+        if ids.capacity() > self.scratch.capacity() {
+            self.scratch = ids;
+        }
+        span
+    }
+
+    /// The index of the rule's people condition in `Engine::people` (equal ones shared), or
+    /// [`NO_PEOPLE`].
+    fn people(&mut self, rule: &'c Rule) -> u32 {
+        let Some(p) = rule.conditions.people.as_ref().filter(|p| p.has_includes()) else {
+            return NO_PEOPLE;
+        };
+        let none: &[String] = &[];
+        let (ui, ue) = p
+            .users
+            .as_ref()
+            .map_or((none, none), |u| (&u.include[..], &u.exclude[..]));
+        let (gi, ge) = p
+            .groups
+            .as_ref()
+            .map_or((none, none), |g| (&g.include[..], &g.exclude[..]));
+        let compiled = CompiledPeople {
+            users_include: self.names(ui),
+            users_exclude: self.names(ue),
+            groups_include: self.names(gi),
+            groups_exclude: self.names(ge),
+            everyone: gi.iter().any(|g| g == EVERYONE),
+            everyone_excluded: ge.iter().any(|g| g == EVERYONE),
+        };
+        let next = to_u32(self.people.len());
+        let i = *self.people_index.entry(compiled).or_insert(next);
+        if i == next {
+            self.people.push(compiled);
+        }
+        i
+    }
+}
+
+/// `CompiledRule::people` of a rule without a people condition.
+const NO_PEOPLE: u32 = u32::MAX;
+
 impl Engine {
     pub(crate) fn new(cfg: &ServerConfig, implicit_oidc: bool) -> Engine {
-        let mut all_scopes = system_scopes();
+        // Scopes: the system ones first (a configured scope of the same name replaces one),
+        // then the others in configuration order.
+        let system = system_scopes();
+        let mut all: Vec<&crate::config::Scope> = system.iter().collect();
         for s in &cfg.scopes {
-            match all_scopes.iter_mut().find(|x| x.name == s.name) {
-                Some(x) => *x = s.clone(),
-                None => all_scopes.push(s.clone()),
+            match all.iter_mut().take(system.len()).find(|x| x.name == s.name) {
+                Some(x) => *x = s,
+                None => all.push(s),
             }
         }
-        let scopes = all_scopes
-            .iter()
-            .map(|s| {
-                let info = ScopeInfo {
-                    consent: s.consent,
-                    value: crate::el::Value::from(s.name.as_str()),
-                };
-                (s.name.clone(), info)
-            })
-            .collect();
-        let default_scopes = all_scopes
-            .iter()
-            .filter(|s| s.default)
-            .map(|s| s.name.clone())
-            .collect();
+        let mut scope_ids: HashMap<Box<str>, u32> =
+            HashMap::with_capacity_and_hasher(all.len(), Default::default());
+        let mut scopes = Vec::with_capacity(all.len());
+        let mut default_scopes = Vec::new();
+        for s in &all {
+            if scope_ids.contains_key(s.name.as_str()) {
+                continue;
+            }
+            let id = to_u32(scopes.len());
+            scope_ids.insert(s.name.as_str().into(), id);
+            if s.default {
+                default_scopes.push(id);
+            }
+            scopes.push(ScopeInfo {
+                name: s.name.clone(),
+                consent: s.consent,
+                implicit: IMPLICIT_OIDC_SCOPES.contains(&s.name.as_str()),
+                value: crate::el::Value::from(s.name.as_str()),
+            });
+        }
 
-        let policies: Vec<CompiledPolicy> = priority_order(&cfg.policies, |p| p.priority)
-            .into_iter()
-            .map(|i| compile_policy(&cfg.policies[i], i))
-            .collect();
+        let mut b = Builder {
+            ids: Vec::new(),
+            names: HashMap::default(),
+            runs: HashMap::default(),
+            scratch: Vec::new(),
+            people: Vec::new(),
+            people_index: HashMap::default(),
+        };
+        let order = priority_order(&cfg.policies, |p| p.priority);
+        let mut policies = Vec::with_capacity(order.len());
+        let mut rules = Vec::with_capacity(cfg.policies.iter().map(|p| p.rules.len()).sum());
+        let mut scope_buf = Vec::new();
+        for &i in &order {
+            let Some(p) = cfg.policies.get(i) else {
+                continue;
+            };
+            let first = rules.len();
+            for j in priority_order(&p.rules, |r| r.priority) {
+                let Some(r) = p.rules.get(j) else { continue };
+                let include = &r.conditions.scopes.include;
+                scope_buf.clear();
+                scope_buf.extend(include.iter().filter_map(|s| scope_ids.get(s.as_str())));
+                rules.push(CompiledRule {
+                    index: to_u32(j),
+                    active: r.status == Status::Active,
+                    any_scope: include.iter().any(|s| s == "*"),
+                    grants: GrantSet::of(&r.conditions.grant_types.include),
+                    scopes: b.run(scope_buf.iter().copied()),
+                    people: b.people(r),
+                });
+            }
+            let clients = p
+                .conditions
+                .clients
+                .as_ref()
+                .map_or(&[][..], |c| &c.include[..]);
+            policies.push(CompiledPolicy {
+                index: to_u32(i),
+                active: p.status == Status::Active,
+                all_clients: clients.iter().any(|c| c == ALL_CLIENTS),
+                rules: Span {
+                    start: to_u32(first),
+                    len: to_u32(rules.len() - first),
+                },
+            });
+        }
+
+        // The client index: per client, the positions of the active policies naming it, in
+        // order, each once (a list may repeat a client).
         let mut all_clients = Vec::new();
-        let mut named: HashMap<String, Vec<usize>> = HashMap::default();
-        for (i, p) in policies.iter().enumerate() {
+        let mut named: HashMap<&str, Vec<u32>> = HashMap::default();
+        for (pos, p) in policies.iter().enumerate() {
             if !p.active {
                 continue;
             }
             if p.all_clients {
-                all_clients.push(i);
-            } else {
-                for c in &p.clients {
-                    named.entry(c.clone()).or_default().push(i);
+                all_clients.push(to_u32(pos));
+                continue;
+            }
+            let Some(cp) = cfg.policies.get(p.index as usize) else {
+                continue;
+            };
+            for c in cp.conditions.clients.iter().flat_map(|c| &c.include) {
+                let own = named.entry(c.as_str()).or_default();
+                if own.last() != Some(&to_u32(pos)) {
+                    own.push(to_u32(pos));
                 }
             }
         }
-        let by_client = named
-            .into_iter()
-            .map(|(c, own)| (c, merge_sorted(&own, &all_clients)))
-            .collect();
+        let mut by_client: HashMap<Box<str>, Span> =
+            HashMap::with_capacity_and_hasher(named.len(), Default::default());
+        for (c, own) in named {
+            let start = to_u32(b.ids.len());
+            b.ids.extend_from_slice(&own);
+            by_client.insert(
+                c.into(),
+                Span {
+                    start,
+                    len: to_u32(own.len()),
+                },
+            );
+        }
+
+        let mut used = GrantSet::default();
+        for p in policies.iter().filter(|p| p.active) {
+            for r in rules_of(&rules, p) {
+                if r.active {
+                    used.0 |= r.grants.0;
+                }
+            }
+        }
         let configured_grants = GrantType::KNOWN
             .iter()
-            .filter(|g| {
-                policies
-                    .iter()
-                    .filter(|p| p.active)
-                    .flat_map(|p| &p.rules)
-                    .any(|r| r.active && r.grants.contains(*g))
-            })
+            .filter(|g| used.contains(g))
             .cloned()
+            .collect();
+        let mut ids = b.ids;
+        ids.shrink_to_fit();
+        let mut people = b.people;
+        people.shrink_to_fit();
+        let names = b
+            .names
+            .into_iter()
+            .map(|(k, v)| (Box::from(k), v))
             .collect();
         Engine {
             configured_grants,
-            every: (0..policies.len()).collect(),
             policies,
+            rules,
+            ids,
+            people,
+            names,
             all_clients,
             by_client,
             scopes,
+            scope_ids,
             default_scopes,
             implicit_oidc,
             server_active: cfg.authorization_server.status == Status::Active,
         }
     }
 
-    pub(crate) fn allows_scope(&self, rule: &CompiledRule, scope: &str) -> bool {
+    /// The ids of a run.
+    pub(crate) fn ids(&self, s: Span) -> &[u32] {
+        self.ids
+            .get(s.start as usize..)
+            .and_then(|t| t.get(..s.len as usize))
+            .unwrap_or_default()
+    }
+
+    /// A rule's people condition (`None`: the rule is for requests without a user).
+    pub(crate) fn people(&self, r: &CompiledRule) -> Option<&CompiledPeople> {
+        self.people.get(r.people as usize)
+    }
+
+    /// A policy's compiled rules.
+    pub(crate) fn rules(&self, p: &CompiledPolicy) -> &[CompiledRule] {
+        rules_of(&self.rules, p)
+    }
+
+    /// The positions of the active policies that name `client_id` (not `ALL_CLIENTS`).
+    pub(crate) fn own_policies(&self, client_id: &str) -> &[u32] {
+        self.by_client.get(client_id).map_or(&[], |s| self.ids(*s))
+    }
+
+    pub(crate) fn allows_scope(&self, rule: &CompiledRule, scope: u32) -> bool {
         rule.any_scope
-            || rule.scopes.contains(scope)
-            || (self.implicit_oidc && IMPLICIT_OIDC_SCOPES.contains(&scope))
+            || contains(self.ids(rule.scopes), scope)
+            || (self.implicit_oidc && self.scopes.get(scope as usize).is_some_and(|s| s.implicit))
     }
 }
 
-fn merge_sorted(a: &[usize], b: &[usize]) -> Vec<usize> {
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        if a[i] <= b[j] {
-            out.push(a[i]);
-            i += 1;
-        } else {
-            out.push(b[j]);
-            j += 1;
-        }
-    }
-    out.extend_from_slice(&a[i..]);
-    out.extend_from_slice(&b[j..]);
-    out
+fn rules_of<'a>(rules: &'a [CompiledRule], p: &CompiledPolicy) -> &'a [CompiledRule] {
+    rules
+        .get(p.rules.start as usize..)
+        .and_then(|t| t.get(..p.rules.len as usize))
+        .unwrap_or_default()
 }
 
-fn compile_policy(p: &Policy, index: usize) -> CompiledPolicy {
-    let path = format!("/policies/{index}");
-    let client_list = p
-        .conditions
-        .clients
-        .as_ref()
-        .map(|c| c.include.clone())
-        .unwrap_or_default();
-    let rules = priority_order(&p.rules, |r| r.priority)
-        .into_iter()
-        .map(|j| compile_rule(&p.rules[j], format!("{path}/rules/{j}")))
-        .collect();
-    CompiledPolicy {
-        matched: Matched {
-            id: p.id.clone(),
-            name: p.name.clone(),
-        },
-        path,
-        active: p.status == Status::Active,
-        all_clients: client_list.iter().any(|c| c == ALL_CLIENTS),
-        clients: client_list.iter().cloned().collect(),
-        client_list,
-        rules,
+/// The configuration objects of a compiled policy and rule. The engine is built from this very
+/// configuration, so the positions always exist.
+pub(crate) fn config_policy<'c>(cfg: &'c ServerConfig, p: &CompiledPolicy) -> &'c Policy {
+    static EMPTY: std::sync::OnceLock<Policy> = std::sync::OnceLock::new();
+    cfg.policies
+        .get(p.index as usize)
+        .unwrap_or_else(|| EMPTY.get_or_init(Policy::default))
+}
+
+pub(crate) fn config_rule<'c>(policy: &'c Policy, r: &CompiledRule) -> &'c Rule {
+    static EMPTY: std::sync::OnceLock<Rule> = std::sync::OnceLock::new();
+    policy
+        .rules
+        .get(r.index as usize)
+        .unwrap_or_else(|| EMPTY.get_or_init(Rule::default))
+}
+
+pub(crate) fn matched_policy(p: &Policy) -> Matched {
+    Matched {
+        id: p.id.clone(),
+        name: p.name.clone(),
     }
 }
 
-fn compile_rule(r: &Rule, path: String) -> CompiledRule {
-    let t = &r.actions.token;
-    CompiledRule {
-        matched: Matched {
-            id: r.id.clone(),
-            name: r.name.clone(),
-        },
-        path,
-        active: r.status == Status::Active,
-        grant_list: r.conditions.grant_types.include.clone(),
-        grants: r.conditions.grant_types.include.iter().cloned().collect(),
-        any_scope: r.conditions.scopes.include.iter().any(|s| s == "*"),
-        scopes: r.conditions.scopes.include.iter().cloned().collect(),
-        people: CompiledPeople::new(r),
-        lifetimes: Lifetimes {
-            access_token_lifetime_minutes: t.access_token_lifetime_minutes,
-            refresh_token_lifetime_minutes: t.refresh_token_lifetime_minutes,
-            refresh_token_window_minutes: t.refresh_token_window_minutes,
-        },
-        inline_hook: t.inline_hook.as_ref().map(|h| h.id.clone()),
+pub(crate) fn matched_rule(r: &Rule) -> Matched {
+    Matched {
+        id: r.id.clone(),
+        name: r.name.clone(),
     }
+}
+
+pub(crate) fn policy_path(p: &CompiledPolicy) -> String {
+    format!("/policies/{}", p.index)
+}
+
+pub(crate) fn rule_path(p: &CompiledPolicy, r: &CompiledRule) -> String {
+    format!("/policies/{}/rules/{}", p.index, r.index)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -829,8 +1012,9 @@ impl Tracer for Recorder {
 
 /// The scopes a request asks for.
 enum Wanted {
-    /// Explicit (or, for a refresh without `scope`, the original ones), deduplicated.
-    Explicit(Vec<String>),
+    /// Explicit (or, for a refresh without `scope`, the original ones), deduplicated, with their
+    /// scope ids once they are known to exist.
+    Explicit(Vec<String>, Vec<u32>),
     /// No `scope` parameter: the default scopes each rule allows.
     Defaults,
 }
@@ -872,10 +1056,44 @@ fn dedup(scopes: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// The items of `wanted` that are not in `have`, in order (a set only for long lists).
+fn missing<'a>(wanted: &'a [String], have: &[String]) -> Vec<&'a str> {
+    let out = wanted.iter().map(String::as_str);
+    if have.len() <= 16 {
+        return out.filter(|x| !have.iter().any(|h| h == x)).collect();
+    }
+    let set: HashSet<&str> = have.iter().map(String::as_str).collect();
+    out.filter(|x| !set.contains(x)).collect()
+}
+
+/// The request's user in terms of the interned ids, looked up on first use.
+struct Person<'r> {
+    user: &'r User,
+    ids: Option<(Option<u32>, Vec<Option<u32>>)>,
+}
+
+impl<'r> Person<'r> {
+    fn ids(&mut self, names: &HashMap<Box<str>, u32>) -> (Option<u32>, &[Option<u32>]) {
+        let user = self.user;
+        let (id, groups) = self.ids.get_or_insert_with(|| {
+            (
+                names.get(user.id.as_str()).copied(),
+                user.groups
+                    .iter()
+                    .map(|g| names.get(g.id.as_str()).copied())
+                    .collect(),
+            )
+        });
+        (*id, groups)
+    }
+}
+
 impl Engine {
-    /// The one evaluation function behind `evaluate` and `explain`.
+    /// The one evaluation function behind `evaluate` and `explain`, over the configuration
+    /// the engine was built from.
     pub(crate) fn run<T: Tracer>(
         &self,
+        cfg: &ServerConfig,
         req: &TokenRequest,
         t: &mut T,
     ) -> Result<Grant, OAuthError> {
@@ -966,11 +1184,7 @@ impl Engine {
             (Some(s), Some(record)) => {
                 check(t, Check::ScopesPresent, true, String::new);
                 let s = dedup(s);
-                let denied: Vec<&str> = s
-                    .iter()
-                    .filter(|x| !record.scopes.contains(x))
-                    .map(String::as_str)
-                    .collect();
+                let denied = missing(&s, &record.scopes);
                 if !denied.is_empty() {
                     let denied = denied.join(", ");
                     return fail(
@@ -981,29 +1195,32 @@ impl Engine {
                     );
                 }
                 check(t, Check::RefreshScopes, true, String::new);
-                Wanted::Explicit(s)
+                Wanted::Explicit(s, Vec::new())
             }
             (None, Some(record)) => {
                 check(t, Check::RefreshScopes, true, || {
                     "no scope parameter: the original scopes".into()
                 });
-                Wanted::Explicit(dedup(&record.scopes))
+                Wanted::Explicit(dedup(&record.scopes), Vec::new())
             }
             (Some(s), None) => {
                 check(t, Check::ScopesPresent, true, String::new);
-                Wanted::Explicit(dedup(s))
+                Wanted::Explicit(dedup(s), Vec::new())
             }
             (None, None) => Wanted::Defaults,
         };
 
         // 6. Every scope exists; 7. default scopes exist.
-        let candidates: &[String] = match &wanted {
-            Wanted::Explicit(s) => {
-                let unknown: Vec<&str> = s
-                    .iter()
-                    .filter(|x| !self.scopes.contains_key(x.as_str()))
-                    .map(String::as_str)
-                    .collect();
+        let candidates: &[u32] = match &mut wanted {
+            Wanted::Explicit(s, ids) => {
+                ids.reserve_exact(s.len());
+                let mut unknown = Vec::new();
+                for x in s.iter() {
+                    match self.scope_ids.get(x.as_str()) {
+                        Some(&id) => ids.push(id),
+                        None => unknown.push(x.as_str()),
+                    }
+                }
                 if !unknown.is_empty() {
                     return fail(
                         t,
@@ -1015,7 +1232,7 @@ impl Engine {
                 check(t, Check::ScopesConfigured, true, || {
                     format!("[{}]", s.join(", "))
                 });
-                s
+                ids
             }
             Wanted::Defaults => {
                 if self.default_scopes.is_empty() {
@@ -1029,7 +1246,9 @@ impl Engine {
                 check(t, Check::DefaultScopes, true, || {
                     format!(
                         "no scope parameter; default scopes [{}]",
-                        self.default_scopes.join(", ")
+                        self.scope_names(&self.default_scopes)
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     )
                 });
                 &self.default_scopes
@@ -1038,7 +1257,7 @@ impl Engine {
 
         // 8. Client credentials.
         if *grant == GrantType::ClientCredentials {
-            if candidates.iter().any(|s| s == "openid") {
+            if self.scope_names(candidates).any(|s| s == "openid") {
                 return fail(
                     t,
                     Check::OpenidClientCredentials,
@@ -1049,12 +1268,9 @@ impl Engine {
             check(t, Check::OpenidClientCredentials, true, String::new);
             let consent: Vec<&str> = candidates
                 .iter()
-                .filter(|s| {
-                    self.scopes
-                        .get(s.as_str())
-                        .is_some_and(|i| i.consent == Consent::Required)
-                })
-                .map(String::as_str)
+                .filter_map(|&id| self.scopes.get(id as usize))
+                .filter(|i| i.consent == Consent::Required)
+                .map(|i| i.name.as_str())
                 .collect();
             if !consent.is_empty() {
                 let consent = consent.join(", ");
@@ -1081,55 +1297,91 @@ impl Engine {
             check(t, Check::UserAssigned, true, || user.id.clone());
         }
 
-        // 10. Policies and rules.
-        let order: &[usize] = if T::RECORDS {
-            &self.every
-        } else {
-            self.by_client.get(client_id).unwrap_or(&self.all_clients)
-        };
+        // 10. Policies and rules: `evaluate` walks the client's own policies and the
+        // ALL_CLIENTS ones, merging the two sorted runs; `explain` walks every policy.
+        let own = self.own_policies(client_id);
+        let (mut i, mut j, mut every) = (0, 0, 0);
+        let mut person = req.user.as_deref().map(|user| Person { user, ids: None });
         let original = refresh.map(|r| &r.grant_type);
-        for &pi in order {
-            let p = &self.policies[pi];
+        loop {
+            let (pos, covered) = if T::RECORDS {
+                let Some(p) = self.policies.get(every) else {
+                    break;
+                };
+                let pos = to_u32(every);
+                every += 1;
+                while own.get(i).is_some_and(|&o| o < pos) {
+                    i += 1;
+                }
+                (pos, p.all_clients || own.get(i) == Some(&pos))
+            } else {
+                let pos = match (own.get(i), self.all_clients.get(j)) {
+                    (Some(&a), Some(&b)) if a <= b => {
+                        i += 1;
+                        a
+                    }
+                    (_, Some(&b)) => {
+                        j += 1;
+                        b
+                    }
+                    (Some(&a), None) => {
+                        i += 1;
+                        a
+                    }
+                    (None, None) => break,
+                };
+                (pos, true)
+            };
+            let Some(p) = self.policies.get(pos as usize) else {
+                break;
+            };
+            let policy = config_policy(cfg, p);
             let skip = if !p.active {
                 Some(SkipReason::Inactive)
-            } else if !p.covers(client_id) {
+            } else if !covered {
                 Some(SkipReason::ClientNotIncluded {
                     client_id: client_id.to_owned(),
-                    include: p.client_list.clone(),
+                    include: policy
+                        .conditions
+                        .clients
+                        .as_ref()
+                        .map(|c| c.include.clone())
+                        .unwrap_or_default(),
                 })
             } else {
                 None
             };
             if let Some(reason) = skip {
                 t.step(|| TraceStep::Policy {
-                    policy: p.matched.clone(),
-                    path: p.path.clone(),
+                    policy: matched_policy(policy),
+                    path: policy_path(p),
                     verdict: Verdict::Skipped { reason },
                 });
                 continue;
             }
             t.step(|| TraceStep::Policy {
-                policy: p.matched.clone(),
-                path: p.path.clone(),
+                policy: matched_policy(policy),
+                path: policy_path(p),
                 verdict: Verdict::Evaluated,
             });
-            for r in &p.rules {
-                match self.match_rule(r, grant, original, req.user.as_deref(), &wanted) {
+            for r in self.rules(p) {
+                let rule = config_rule(policy, r);
+                match self.match_rule(r, rule, grant, original, person.as_mut(), &wanted) {
                     Ok(scopes) => {
                         t.step(|| TraceStep::Rule {
-                            rule: r.matched.clone(),
-                            path: r.path.clone(),
+                            rule: matched_rule(rule),
+                            path: rule_path(p, r),
                             verdict: Verdict::Matched,
                         });
                         let scopes = scopes.unwrap_or_else(|| match &mut wanted {
-                            Wanted::Explicit(s) => std::mem::take(s),
+                            Wanted::Explicit(s, _) => std::mem::take(s),
                             Wanted::Defaults => Vec::new(),
                         });
-                        return Ok(self.grant(req, p, r, scopes, &wanted, original));
+                        return Ok(self.grant(req, policy, rule, scopes, &wanted, original));
                     }
                     Err(reason) => t.step(|| TraceStep::Rule {
-                        rule: r.matched.clone(),
-                        path: r.path.clone(),
+                        rule: matched_rule(rule),
+                        path: rule_path(p, r),
                         verdict: Verdict::Skipped { reason },
                     }),
                 }
@@ -1138,13 +1390,21 @@ impl Engine {
         Err(OAuthError::new(OAuthErrorId::NoMatchingPolicy))
     }
 
+    /// The names of scope ids.
+    fn scope_names<'a>(&'a self, ids: &'a [u32]) -> impl Iterator<Item = &'a str> + 'a {
+        ids.iter()
+            .filter_map(|&id| self.scopes.get(id as usize))
+            .map(|s| s.name.as_str())
+    }
+
     /// Whether a rule matches; on success the granted scopes.
     fn match_rule(
         &self,
         r: &CompiledRule,
+        rule: &Rule,
         grant: &GrantType,
         original: Option<&GrantType>,
-        user: Option<&User>,
+        person: Option<&mut Person<'_>>,
         wanted: &Wanted,
     ) -> Result<Option<Vec<String>>, SkipReason> {
         if !r.active {
@@ -1158,22 +1418,26 @@ impl Engine {
             return Err(SkipReason::GrantTypeNotIncluded {
                 grant_type: grant.clone(),
                 original_grant_type: original.cloned(),
-                include: r.grant_list.clone(),
+                include: rule.conditions.grant_types.include.clone(),
             });
         }
-        if let Some(user) = user {
-            match &r.people {
-                Some(p) => p.check(user)?,
+        if let Some(person) = person {
+            match self.people(r) {
+                Some(p) => self.check_people(p, person)?,
                 None => {
                     return Err(SkipReason::NoPeopleCondition {
-                        user_id: user.id.clone(),
+                        user_id: person.user.id.clone(),
                     });
                 }
             }
         }
         match wanted {
-            Wanted::Explicit(scopes) => {
-                if let Some(s) = scopes.iter().find(|s| !self.allows_scope(r, s)) {
+            Wanted::Explicit(scopes, ids) => {
+                if let Some((s, _)) = scopes
+                    .iter()
+                    .zip(ids)
+                    .find(|(_, id)| !self.allows_scope(r, **id))
+                {
                     return Err(SkipReason::ScopeNotAllowed { scope: s.clone() });
                 }
                 // The caller takes the wanted scopes themselves.
@@ -1183,12 +1447,16 @@ impl Engine {
                 let granted: Vec<String> = self
                     .default_scopes
                     .iter()
-                    .filter(|s| self.allows_scope(r, s))
-                    .cloned()
+                    .filter(|&&id| self.allows_scope(r, id))
+                    .filter_map(|&id| self.scopes.get(id as usize))
+                    .map(|s| s.name.clone())
                     .collect();
                 if granted.is_empty() {
                     return Err(SkipReason::NoDefaultScopeAllowed {
-                        default_scopes: self.default_scopes.clone(),
+                        default_scopes: self
+                            .scope_names(&self.default_scopes)
+                            .map(str::to_owned)
+                            .collect(),
                     });
                 }
                 Ok(Some(granted))
@@ -1196,11 +1464,50 @@ impl Engine {
         }
     }
 
+    /// The people condition; exclusion beats inclusion.
+    fn check_people(&self, p: &CompiledPeople, person: &mut Person<'_>) -> Result<(), SkipReason> {
+        let user = person.user;
+        let (id, groups) = person.ids(&self.names);
+        let has = |run: Span, x: Option<u32>| x.is_some_and(|x| contains(self.ids(run), x));
+        if has(p.users_exclude, id) {
+            return Err(SkipReason::UserExcluded {
+                user_id: user.id.clone(),
+            });
+        }
+        if p.everyone_excluded {
+            return Err(SkipReason::UserExcludedByGroup {
+                group_id: EVERYONE.to_owned(),
+                group_name: None,
+            });
+        }
+        if let Some((g, _)) = user
+            .groups
+            .iter()
+            .zip(groups)
+            .find(|(_, gid)| has(p.groups_exclude, **gid))
+        {
+            return Err(SkipReason::UserExcludedByGroup {
+                group_id: g.id.clone(),
+                group_name: Some(g.name.clone()),
+            });
+        }
+        if p.everyone
+            || has(p.users_include, id)
+            || groups.iter().any(|gid| has(p.groups_include, *gid))
+        {
+            Ok(())
+        } else {
+            Err(SkipReason::UserNotIncluded {
+                user_id: user.id.clone(),
+            })
+        }
+    }
+
     fn grant(
         &self,
         req: &TokenRequest,
-        p: &CompiledPolicy,
-        r: &CompiledRule,
+        policy: &Policy,
+        rule: &Rule,
         scopes: Vec<String>,
         wanted: &Wanted,
         original: Option<&GrantType>,
@@ -1215,20 +1522,31 @@ impl Engine {
                 .and_then(Value::as_str)
                 .map(str::to_owned),
         });
+        let t = &rule.actions.token;
         Grant {
-            policy: p.matched.clone(),
-            rule: r.matched.clone(),
+            policy: matched_policy(policy),
+            rule: matched_rule(rule),
             client_id: req.client.client_id.clone(),
             grant_type: req.grant_type.clone(),
             original_grant_type: original.cloned(),
-            context: req.eval_context_with(scopes.iter().map(|s| match self.scopes.get(s) {
-                Some(info) => info.value.clone(),
-                None => crate::el::Value::from(s.as_str()),
+            context: req.eval_context_with(scopes.iter().map(|s| {
+                match self
+                    .scope_ids
+                    .get(s.as_str())
+                    .and_then(|&id| self.scopes.get(id as usize))
+                {
+                    Some(info) => info.value.clone(),
+                    None => crate::el::Value::from(s.as_str()),
+                }
             })),
             scopes,
             default_scopes: matches!(wanted, Wanted::Defaults),
-            lifetimes: r.lifetimes,
-            inline_hook: r.inline_hook.clone(),
+            lifetimes: Lifetimes {
+                access_token_lifetime_minutes: t.access_token_lifetime_minutes,
+                refresh_token_lifetime_minutes: t.refresh_token_lifetime_minutes,
+                refresh_token_window_minutes: t.refresh_token_window_minutes,
+            },
+            inline_hook: t.inline_hook.as_ref().map(|h| h.id.clone()),
             response_type: req.response_type.clone(),
             subject,
             nonce: req.nonce.clone(),

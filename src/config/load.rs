@@ -70,7 +70,9 @@ impl ServerConfig {
         let Value::Object(root) = value else {
             return Err(ConfigError::new(vec![not_an_object(kind(&value))]));
         };
-        let members = root.into_iter().map(|(k, v)| (Cow::Owned(k), Member::Parsed(v)));
+        let members = root
+            .into_iter()
+            .map(|(k, v)| (Cow::Owned(k), Member::Parsed(v)));
         assemble(members)
     }
 
@@ -103,9 +105,7 @@ fn not_an_object(found: &str) -> Diagnostic {
 /// as a JSON value at a time.
 fn from_raw(text: &str) -> Result<ServerConfig, ConfigError> {
     let root: &RawValue = serde_json::from_str(text).map_err(|e| {
-        ConfigError::new(vec![
-            syntax_error(&e, String::new()).with_hint(BUNDLE_HINT),
-        ])
+        ConfigError::new(vec![syntax_error(&e, String::new()).with_hint(BUNDLE_HINT)])
     })?;
     let found = raw_kind(root);
     if found != "an object" {
@@ -113,9 +113,7 @@ fn from_raw(text: &str) -> Result<ServerConfig, ConfigError> {
     }
     let entries: Vec<(Cow<'_, str>, &RawValue)> = serde_json::from_str::<RawObject<'_>>(root.get())
         .map_err(|e| {
-            ConfigError::new(vec![
-                syntax_error(&e, String::new()).with_hint(BUNDLE_HINT),
-            ])
+            ConfigError::new(vec![syntax_error(&e, String::new()).with_hint(BUNDLE_HINT)])
         })?
         .0;
     // As in a parsed object: a repeated member keeps its first position and its last value.
@@ -140,7 +138,10 @@ impl<'de> Deserialize<'de> for RawObject<'de> {
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("a JSON object")
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<Self::Value, A::Error> {
                 let mut out = Vec::new();
                 while let Some(k) = m.next_key::<Cow<'de, str>>()? {
                     out.push((k, m.next_value::<&'de RawValue>()?));

@@ -532,7 +532,11 @@ pub struct IncludeExclude {
     #[serde(default, deserialize_with = "exact")]
     pub include: Vec<String>,
     /// Excluded ids; exclusion beats inclusion.
-    #[serde(default, deserialize_with = "exact", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "exact",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub exclude: Vec<String>,
     /// Members the model does not know.
     #[serde(flatten)]
