@@ -1113,24 +1113,39 @@ impl Engine {
 
         // 2. A grant type Okta knows.
         if !grant.is_known() {
-            let configured = list(&self.configured_grants);
             return fail(
                 t,
                 Check::GrantTypeSupported,
-                || format!("{grant:?} is not a grant type; the server's rules use [{configured}]"),
-                OAuthError::with_arg(OAuthErrorId::UnsupportedGrantType, &configured),
+                || {
+                    format!(
+                        "{grant:?} is not a grant type; the server's rules use [{}]",
+                        list(&self.configured_grants)
+                    )
+                },
+                OAuthError::with_values(
+                    OAuthErrorId::UnsupportedGrantType,
+                    self.configured_grants.iter().map(GrantType::as_str),
+                ),
             );
         }
         check(t, Check::GrantTypeSupported, true, String::new);
 
         // 3. The client's grant types.
         if !req.client.allows(grant) {
-            let configured = list(req.client.grant_types.as_deref().unwrap_or_default());
+            let configured = req.client.grant_types.as_deref().unwrap_or_default();
             return fail(
                 t,
                 Check::ClientGrantType,
-                || format!("{grant} not in the client's grant types [{configured}]"),
-                OAuthError::with_arg(OAuthErrorId::UnauthorizedClient, &configured),
+                || {
+                    format!(
+                        "{grant} not in the client's grant types [{}]",
+                        list(configured)
+                    )
+                },
+                OAuthError::with_values(
+                    OAuthErrorId::UnauthorizedClient,
+                    configured.iter().map(GrantType::as_str),
+                ),
             );
         }
         check(t, Check::ClientGrantType, true, || {
@@ -1186,12 +1201,11 @@ impl Engine {
                 let s = dedup(s);
                 let denied = missing(&s, &record.scopes);
                 if !denied.is_empty() {
-                    let denied = denied.join(", ");
                     return fail(
                         t,
                         Check::RefreshScopes,
-                        || format!("not in the original grant: [{denied}]"),
-                        OAuthError::with_arg(OAuthErrorId::RefreshScopesDenied, &denied),
+                        || format!("not in the original grant: [{}]", denied.join(", ")),
+                        OAuthError::with_values(OAuthErrorId::RefreshScopesDenied, &denied),
                     );
                 }
                 check(t, Check::RefreshScopes, true, String::new);
@@ -1273,12 +1287,14 @@ impl Engine {
                 .map(|i| i.name.as_str())
                 .collect();
             if !consent.is_empty() {
-                let consent = consent.join(", ");
                 return fail(
                     t,
                     Check::ConsentClientCredentials,
-                    || format!("consent REQUIRED: [{consent}]"),
-                    OAuthError::with_arg(OAuthErrorId::ConsentRequiredClientCredentials, &consent),
+                    || format!("consent REQUIRED: [{}]", consent.join(", ")),
+                    OAuthError::with_values(
+                        OAuthErrorId::ConsentRequiredClientCredentials,
+                        &consent,
+                    ),
                 );
             }
             check(t, Check::ConsentClientCredentials, true, String::new);
