@@ -829,9 +829,10 @@ impl Engine {
         }
 
         // The client index: per client, the positions of the active policies naming it, in
-        // order, each once (a list may repeat a client).
+        // order, each once (a list may repeat a client). Made from the sorted (client,
+        // position) pairs: no list per client while building.
         let mut all_clients = Vec::new();
-        let mut named: HashMap<&str, Vec<u32>> = HashMap::default();
+        let mut pairs: Vec<(&str, u32)> = Vec::new();
         for (pos, p) in policies.iter().enumerate() {
             if !p.active {
                 continue;
@@ -843,26 +844,23 @@ impl Engine {
             let Some(cp) = cfg.policies.get(p.index as usize) else {
                 continue;
             };
-            for c in cp.conditions.clients.iter().flat_map(|c| &c.include) {
-                let own = named.entry(c.as_str()).or_default();
-                if own.last() != Some(&to_u32(pos)) {
-                    own.push(to_u32(pos));
-                }
+            let list = cp.conditions.clients.iter().flat_map(|c| &c.include);
+            pairs.extend(list.map(|c| (c.as_str(), to_u32(pos))));
+        }
+        pairs.sort_unstable();
+        pairs.dedup();
+        let distinct = pairs.chunk_by(|a, b| a.0 == b.0).count();
+        let mut by_client: HashMap<Box<str>, Span> =
+            HashMap::with_capacity_and_hasher(distinct, Default::default());
+        for run in pairs.chunk_by(|a, b| a.0 == b.0) {
+            let start = to_u32(b.ids.len());
+            b.ids.extend(run.iter().map(|&(_, pos)| pos));
+            if let Some(&(client, _)) = run.first() {
+                let len = to_u32(run.len());
+                by_client.insert(client.into(), Span { start, len });
             }
         }
-        let mut by_client: HashMap<Box<str>, Span> =
-            HashMap::with_capacity_and_hasher(named.len(), Default::default());
-        for (c, own) in named {
-            let start = to_u32(b.ids.len());
-            b.ids.extend_from_slice(&own);
-            by_client.insert(
-                c.into(),
-                Span {
-                    start,
-                    len: to_u32(own.len()),
-                },
-            );
-        }
+        drop(pairs);
 
         let mut used = GrantSet::default();
         for p in policies.iter().filter(|p| p.active) {

@@ -816,8 +816,24 @@ impl Serialize for GrantType {
 
 impl<'de> Deserialize<'de> for GrantType {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Ok(GrantType::parse(&s))
+        // Known grant types are read without allocating.
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = GrantType;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a grant type string")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<GrantType, E> {
+                Ok(GrantType::parse(s))
+            }
+            fn visit_string<E: serde::de::Error>(self, s: String) -> Result<GrantType, E> {
+                Ok(match GrantType::parse(&s) {
+                    GrantType::Other(_) => GrantType::Other(s),
+                    known => known,
+                })
+            }
+        }
+        d.deserialize_str(V)
     }
 }
 
