@@ -680,7 +680,26 @@ impl Validator<'_> {
                     )
                     .with_hint("use \"EXPRESSION\" for an Okta expression or \"GROUPS\" for a group filter"),
                 ),
-                Some(ValueType::Groups) => self.groups_claim(c, &path),
+                Some(ValueType::Groups) => {
+                    // The value field has one limit, whatever it holds; a long REGEX filter
+                    // would also cost time and memory far beyond its length to parse.
+                    let len = c.value.chars().count();
+                    if len > self.options.max_expression_length {
+                        self.push(
+                            Diagnostic::error(
+                                "claim.value.too_long",
+                                pointer(&path, "value"),
+                                format!(
+                                    "the group filter is {len} characters long; the limit is {}",
+                                    self.options.max_expression_length
+                                ),
+                            )
+                            .with_hint("shorten it (Okta allows up to 1024 characters), or raise Options::max_expression_length"),
+                        );
+                    } else {
+                        self.groups_claim(c, &path);
+                    }
+                }
                 Some(ValueType::Expression | ValueType::System) => {
                     if c.value.trim().is_empty() {
                         self.push(
