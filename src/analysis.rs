@@ -23,7 +23,7 @@
 //! comparisons; when that is spent it stops and says where (`analysis.truncated`), and the rules
 //! from there on are not checked.
 
-use crate::config::{Diagnostic, ServerConfig};
+use crate::config::{Diagnostic, Quoted, ServerConfig};
 use crate::policy::{
     CompiledPeople, CompiledPolicy, CompiledRule, Engine, config_policy, config_rule, contains,
     policy_path, rule_path,
@@ -55,8 +55,8 @@ fn no_active_rule(cfg: &ServerConfig, engine: &Engine, out: &mut Vec<Diagnostic>
                 "policy.no_active_rule",
                 format!("{path}/rules"),
                 format!(
-                    "the policy {:?} is active but has no active rule, so it never grants anything",
-                    config_policy(cfg, p).name
+                    "the policy {} is active but has no active rule, so it never grants anything",
+                    Quoted(&config_policy(cfg, p).name)
                 ),
             )
             .with_hint("add or activate a rule, or deactivate the policy"),
@@ -470,16 +470,16 @@ fn shadowed(
     let where_ = if q.index == p.index {
         "an earlier rule of the same policy".to_owned()
     } else {
-        format!("the earlier policy {:?}", earlier.name)
+        format!("the earlier policy {}", Quoted(&earlier.name))
     };
     out.push(
         Diagnostic::warning(
             "rule.unreachable",
             rule_path(p, r),
             format!(
-                "the rule {:?} can never match: the rule {:?} at {} ({where_}) matches every request it would match, first",
-                config_rule(policy, r).name,
-                config_rule(earlier, e).name,
+                "the rule {} can never match: the rule {} at {} ({where_}) matches every request it would match, first",
+                Quoted(&config_rule(policy, r).name),
+                Quoted(&config_rule(earlier, e).name),
                 rule_path(q, e)
             ),
         )
@@ -496,11 +496,14 @@ fn truncated(
     let (path, what) = match r {
         Some(r) => (
             rule_path(p, r),
-            format!("the rule {:?}", config_rule(config_policy(cfg, p), r).name),
+            format!(
+                "the rule {}",
+                Quoted(&config_rule(config_policy(cfg, p), r).name)
+            ),
         ),
         None => (
             policy_path(p),
-            format!("the policy {:?}", config_policy(cfg, p).name),
+            format!("the policy {}", Quoted(&config_policy(cfg, p).name)),
         ),
     };
     out.push(
@@ -548,8 +551,8 @@ fn ungrantable_scopes(cfg: &ServerConfig, engine: &Engine, out: &mut Vec<Diagnos
                     "scope.ungrantable",
                     format!("/scopes/{i}"),
                     format!(
-                        "no active rule of an active policy allows the scope {:?}, so requests for it always fail",
-                        s.name
+                        "no active rule of an active policy allows the scope {}, so requests for it always fail",
+                        Quoted(&s.name)
                     ),
                 )
                 .with_hint("add it to a rule's conditions.scopes.include, or remove the scope"),

@@ -28,6 +28,7 @@ mod diagnostic;
 mod load;
 pub mod validate;
 
+pub(crate) use diagnostic::Quoted;
 pub use diagnostic::{Diagnostic, Severity, Span};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};

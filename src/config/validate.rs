@@ -1,6 +1,6 @@
 //! Turns a [`ServerConfig`] into diagnostics: every problem at once, each located.
 
-use super::diagnostic::{Diagnostic, pointer};
+use super::diagnostic::{Diagnostic, Quoted, pointer};
 use super::{
     ALL_CLIENTS, Claim, ClaimType, EVERYONE, GrantType, GroupFilterType, Policy, Rule,
     SYSTEM_SCOPE_NAMES, Scope, ServerConfig, ValueType,
@@ -63,7 +63,7 @@ struct Label<'a>(&'static str, &'a str);
 
 impl fmt::Display for Label<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "the {} {:?}", self.0, self.1)
+        write!(f, "the {} {}", self.0, Quoted(self.1))
     }
 }
 
@@ -548,8 +548,8 @@ impl Validator<'_> {
                         "scope.name.duplicate",
                         at.key("name").path(),
                         format!(
-                            "the scope {:?} is defined twice (first at /scopes/{first})",
-                            s.name
+                            "the scope {} is defined twice (first at /scopes/{first})",
+                            Quoted(&s.name)
                         ),
                     )
                     .with_hint(
@@ -626,7 +626,7 @@ impl Validator<'_> {
                     Diagnostic::error(
                         "claim.claimType.missing",
                         pointer(&path, "claimType"),
-                        format!("the claim {:?} has no claimType", c.name),
+                        format!("the claim {} has no claimType", Quoted(&c.name)),
                     )
                     .with_hint(
                         "use \"RESOURCE\" for the access token or \"IDENTITY\" for the ID token",
@@ -643,7 +643,7 @@ impl Validator<'_> {
                                 Diagnostic::error(
                                     "claim.name.reserved",
                                     pointer(&path, "name"),
-                                    format!("{:?} is a reserved claim name in the {token}; Okta sets it itself", c.name),
+                                    format!("{} is a reserved claim name in the {token}; Okta sets it itself", Quoted(&c.name)),
                                 )
                                 .with_hint("pick another name, e.g. with your own prefix"),
                             );
@@ -654,8 +654,8 @@ impl Validator<'_> {
                                     "claim.name.duplicate",
                                     pointer(&path, "name"),
                                     format!(
-                                        "the claim {:?} is defined twice for the same token (first at /claims/{first})",
-                                        c.name
+                                        "the claim {} is defined twice for the same token (first at /claims/{first})",
+                                        Quoted(&c.name)
                                     ),
                                 )
                                 .with_hint("claim names are unique per token type; remove or rename one"),
@@ -676,7 +676,7 @@ impl Validator<'_> {
                     Diagnostic::error(
                         "claim.valueType.missing",
                         pointer(&path, "valueType"),
-                        format!("the claim {:?} has no valueType", c.name),
+                        format!("the claim {} has no valueType", Quoted(&c.name)),
                     )
                     .with_hint("use \"EXPRESSION\" for an Okta expression or \"GROUPS\" for a group filter"),
                 ),
@@ -706,7 +706,7 @@ impl Validator<'_> {
                             Diagnostic::error(
                                 "claim.value.missing",
                                 pointer(&path, "value"),
-                                format!("the claim {:?} has no expression", c.name),
+                                format!("the claim {} has no expression", Quoted(&c.name)),
                             )
                             .with_hint("set \"value\" to an Okta expression, e.g. \"user.email\""),
                         );
@@ -776,7 +776,10 @@ impl Validator<'_> {
                     Diagnostic::error(
                         "claim.group_filter_type.missing",
                         pointer(path, "group_filter_type"),
-                        format!("the GROUPS claim {:?} has no group_filter_type", c.name),
+                        format!(
+                            "the GROUPS claim {} has no group_filter_type",
+                            Quoted(&c.name)
+                        ),
                     )
                     .with_hint(hint),
                 );
@@ -799,7 +802,7 @@ impl Validator<'_> {
                         Diagnostic::error(
                             "claim.value.missing",
                             pointer(path, "value"),
-                            format!("the GROUPS claim {:?} has no filter value", c.name),
+                            format!("the GROUPS claim {} has no filter value", Quoted(&c.name)),
                         )
                         .with_hint("set \"value\" to the text group names are compared with, or use REGEX \".*\" for every group"),
                     );
