@@ -1067,22 +1067,117 @@ fn missing<'a>(wanted: &'a [String], have: &[String]) -> Vec<&'a str> {
 /// The request's user in terms of the interned ids, looked up on first use.
 struct Person<'r> {
     user: &'r User,
-    ids: Option<(Option<u32>, Vec<Option<u32>>)>,
+    ids: Option<PersonIds>,
+}
+
+/// The interned ids of a user and their groups (`None`: no rule names it).
+struct PersonIds {
+    user: Option<u32>,
+    /// By the user's group order.
+    groups: Vec<Option<u32>>,
+    /// `(group id, first position in the user's groups)`, sorted by id.
+    sorted: Vec<(u32, u32)>,
+}
+
+impl PersonIds {
+    /// The first of the user's groups (in their order) that is in the sorted run `run`.
+    /// Costs the shorter of the two lists (times a binary search in the other).
+    fn first_in(&self, run: &[u32]) -> Option<usize> {
+        if run.len() < self.groups.len() {
+            run.iter()
+                .filter_map(|id| {
+                    let i = self.sorted.binary_search_by_key(id, |&(g, _)| g).ok()?;
+                    self.sorted.get(i).map(|&(_, pos)| pos as usize)
+                })
+                .min()
+        } else {
+            self.groups
+                .iter()
+                .position(|g| g.is_some_and(|g| contains(run, g)))
+        }
+    }
 }
 
 impl<'r> Person<'r> {
-    fn ids(&mut self, names: &HashMap<Box<str>, u32>) -> (Option<u32>, &[Option<u32>]) {
+    fn ids(&mut self, names: &HashMap<Box<str>, u32>) -> &PersonIds {
         let user = self.user;
-        let (id, groups) = self.ids.get_or_insert_with(|| {
-            (
-                names.get(user.id.as_str()).copied(),
-                user.groups
-                    .iter()
-                    .map(|g| names.get(g.id.as_str()).copied())
+        self.ids.get_or_insert_with(|| {
+            let groups: Vec<Option<u32>> = user
+                .groups
+                .iter()
+                .map(|g| names.get(g.id.as_str()).copied())
+                .collect();
+            let mut sorted: Vec<(u32, u32)> = groups
+                .iter()
+                .enumerate()
+                .filter_map(|(pos, g)| Some(((*g)?, to_u32(pos))))
+                .collect();
+            // By id, then position: the first of equal ids is the first position.
+            sorted.sort_unstable();
+            sorted.dedup_by_key(|&mut (g, _)| g);
+            PersonIds {
+                user: names.get(user.id.as_str()).copied(),
+                groups,
+                sorted,
+            }
+        })
+    }
+}
+
+/// Why a rule was passed over, borrowing what it names: made into a [`SkipReason`] only when a
+/// trace records it, so that `evaluate` copies nothing for the rules it passes over.
+enum Skip<'a> {
+    Inactive,
+    GrantType(&'a [GrantType]),
+    UserExcluded,
+    ExcludedByEveryone,
+    ExcludedByGroup(usize),
+    UserNotIncluded,
+    NoPeople,
+    Scope(&'a str),
+    NoDefaultScope,
+}
+
+impl Skip<'_> {
+    fn reason(
+        &self,
+        engine: &Engine,
+        grant: &GrantType,
+        original: Option<&GrantType>,
+        user: Option<&User>,
+    ) -> SkipReason {
+        let user_id = || user.map(|u| u.id.clone()).unwrap_or_default();
+        match *self {
+            Skip::Inactive => SkipReason::Inactive,
+            Skip::GrantType(include) => SkipReason::GrantTypeNotIncluded {
+                grant_type: grant.clone(),
+                original_grant_type: original.cloned(),
+                include: include.to_vec(),
+            },
+            Skip::UserExcluded => SkipReason::UserExcluded { user_id: user_id() },
+            Skip::ExcludedByEveryone => SkipReason::UserExcludedByGroup {
+                group_id: EVERYONE.to_owned(),
+                group_name: None,
+            },
+            Skip::ExcludedByGroup(pos) => {
+                let g = user.and_then(|u| u.groups.get(pos));
+                SkipReason::UserExcludedByGroup {
+                    group_id: g.map(|g| g.id.clone()).unwrap_or_default(),
+                    group_name: g.map(|g| g.name.clone()),
+                }
+            }
+            Skip::UserNotIncluded => SkipReason::UserNotIncluded { user_id: user_id() },
+            Skip::NoPeople => SkipReason::NoPeopleCondition { user_id: user_id() },
+            Skip::Scope(scope) => SkipReason::ScopeNotAllowed {
+                scope: scope.to_owned(),
+            },
+            Skip::NoDefaultScope => SkipReason::NoDefaultScopeAllowed {
+                default_scopes: engine
+                    .scope_names(&engine.default_scopes)
+                    .map(str::to_owned)
                     .collect(),
-            )
-        });
-        (*id, groups)
+            },
+        }
     }
 }
 
@@ -1393,10 +1488,12 @@ impl Engine {
                         });
                         return Ok(self.grant(req, policy, rule, scopes, &wanted, original));
                     }
-                    Err(reason) => t.step(|| TraceStep::Rule {
+                    Err(skip) => t.step(|| TraceStep::Rule {
                         rule: matched_rule(rule),
                         path: rule_path(p, r),
-                        verdict: Verdict::Skipped { reason },
+                        verdict: Verdict::Skipped {
+                            reason: skip.reason(self, grant, original, req.user.as_deref()),
+                        },
                     }),
                 }
             }
@@ -1412,37 +1509,29 @@ impl Engine {
     }
 
     /// Whether a rule matches; on success the granted scopes.
-    fn match_rule(
+    fn match_rule<'a>(
         &self,
         r: &CompiledRule,
-        rule: &Rule,
+        rule: &'a Rule,
         grant: &GrantType,
         original: Option<&GrantType>,
         person: Option<&mut Person<'_>>,
-        wanted: &Wanted,
-    ) -> Result<Option<Vec<String>>, SkipReason> {
+        wanted: &'a Wanted,
+    ) -> Result<Option<Vec<String>>, Skip<'a>> {
         if !r.active {
-            return Err(SkipReason::Inactive);
+            return Err(Skip::Inactive);
         }
         let grant_ok = match original {
             Some(o) => r.grants.contains(o) || r.grants.contains(&GrantType::RefreshToken),
             None => r.grants.contains(grant),
         };
         if !grant_ok {
-            return Err(SkipReason::GrantTypeNotIncluded {
-                grant_type: grant.clone(),
-                original_grant_type: original.cloned(),
-                include: rule.conditions.grant_types.include.clone(),
-            });
+            return Err(Skip::GrantType(&rule.conditions.grant_types.include));
         }
         if let Some(person) = person {
             match self.people(r) {
                 Some(p) => self.check_people(p, person)?,
-                None => {
-                    return Err(SkipReason::NoPeopleCondition {
-                        user_id: person.user.id.clone(),
-                    });
-                }
+                None => return Err(Skip::NoPeople),
             }
         }
         match wanted {
@@ -1452,7 +1541,7 @@ impl Engine {
                     .zip(ids)
                     .find(|(_, id)| !self.allows_scope(r, **id))
                 {
-                    return Err(SkipReason::ScopeNotAllowed { scope: s.clone() });
+                    return Err(Skip::Scope(s));
                 }
                 // The caller takes the wanted scopes themselves.
                 Ok(None)
@@ -1466,12 +1555,7 @@ impl Engine {
                     .map(|s| s.name.clone())
                     .collect();
                 if granted.is_empty() {
-                    return Err(SkipReason::NoDefaultScopeAllowed {
-                        default_scopes: self
-                            .scope_names(&self.default_scopes)
-                            .map(str::to_owned)
-                            .collect(),
-                    });
+                    return Err(Skip::NoDefaultScope);
                 }
                 Ok(Some(granted))
             }
@@ -1479,41 +1563,29 @@ impl Engine {
     }
 
     /// The people condition; exclusion beats inclusion.
-    fn check_people(&self, p: &CompiledPeople, person: &mut Person<'_>) -> Result<(), SkipReason> {
-        let user = person.user;
-        let (id, groups) = person.ids(&self.names);
-        let has = |run: Span, x: Option<u32>| x.is_some_and(|x| contains(self.ids(run), x));
-        if has(p.users_exclude, id) {
-            return Err(SkipReason::UserExcluded {
-                user_id: user.id.clone(),
-            });
+    fn check_people(
+        &self,
+        p: &CompiledPeople,
+        person: &mut Person<'_>,
+    ) -> Result<(), Skip<'static>> {
+        let ids = person.ids(&self.names);
+        let has_user = |run: Span| ids.user.is_some_and(|u| contains(self.ids(run), u));
+        if has_user(p.users_exclude) {
+            return Err(Skip::UserExcluded);
         }
         if p.everyone_excluded {
-            return Err(SkipReason::UserExcludedByGroup {
-                group_id: EVERYONE.to_owned(),
-                group_name: None,
-            });
+            return Err(Skip::ExcludedByEveryone);
         }
-        if let Some((g, _)) = user
-            .groups
-            .iter()
-            .zip(groups)
-            .find(|(_, gid)| has(p.groups_exclude, **gid))
-        {
-            return Err(SkipReason::UserExcludedByGroup {
-                group_id: g.id.clone(),
-                group_name: Some(g.name.clone()),
-            });
+        if let Some(pos) = ids.first_in(self.ids(p.groups_exclude)) {
+            return Err(Skip::ExcludedByGroup(pos));
         }
         if p.everyone
-            || has(p.users_include, id)
-            || groups.iter().any(|gid| has(p.groups_include, *gid))
+            || has_user(p.users_include)
+            || ids.first_in(self.ids(p.groups_include)).is_some()
         {
             Ok(())
         } else {
-            Err(SkipReason::UserNotIncluded {
-                user_id: user.id.clone(),
-            })
+            Err(Skip::UserNotIncluded)
         }
     }
 
