@@ -56,12 +56,28 @@ fn no_active_rule(cfg: &ServerConfig, engine: &Engine, out: &mut Vec<Diagnostic>
                 format!("{path}/rules"),
                 format!(
                     "the policy {} is active but has no active rule, so it never grants anything",
-                    Quoted(&config_policy(cfg, p).name)
+                    Quoted(policy_name(cfg, p))
                 ),
             )
             .with_hint("add or activate a rule, or deactivate the policy"),
         );
     }
+}
+
+fn policy_name<'c>(cfg: &'c ServerConfig, p: &CompiledPolicy) -> &'c str {
+    config_policy(cfg, p).map_or("", |p| &p.name)
+}
+
+fn rule_name<'c>(cfg: &'c ServerConfig, p: &CompiledPolicy, r: &CompiledRule) -> &'c str {
+    config_policy(cfg, p)
+        .and_then(|policy| config_rule(policy, r))
+        .map_or("", |r| &r.name)
+}
+
+fn client_list<'c>(cfg: &'c ServerConfig, p: &CompiledPolicy) -> &'c [String] {
+    config_policy(cfg, p)
+        .and_then(|p| p.conditions.clients.as_ref())
+        .map_or(&[], |c| &c.include)
 }
 
 /// Whether every id of the sorted run `a` is in the sorted run `b`.
@@ -346,11 +362,8 @@ impl<'c> Clients<'c> {
             let Some(p) = engine.policies.get(pos) else {
                 return Vec::new();
             };
-            let mut v: Vec<u32> = config_policy(cfg, p)
-                .conditions
-                .clients
+            let mut v: Vec<u32> = client_list(cfg, p)
                 .iter()
-                .flat_map(|c| &c.include)
                 .map(|c| {
                     let next = to_u32(ids.len());
                     *ids.entry(c.as_str()).or_insert(next)
@@ -386,11 +399,8 @@ fn unreachable_rules(
         // index of the client of `p` that the fewest policies name.
         let mut earlier: Vec<usize> = Vec::new();
         if !p.all_clients {
-            let rarest = config_policy(cfg, p)
-                .conditions
-                .clients
+            let rarest = client_list(cfg, p)
                 .iter()
-                .flat_map(|c| &c.include)
                 .map(|c| engine.own_policies(c))
                 .min_by_key(|o| o.len())
                 .unwrap_or_default();
@@ -466,11 +476,10 @@ fn shadowed(
     let (Some(q), Some(e)) = (policy_of(engine, m), engine.rules.get(m as usize)) else {
         return;
     };
-    let (policy, earlier) = (config_policy(cfg, p), config_policy(cfg, q));
     let where_ = if q.index == p.index {
         "an earlier rule of the same policy".to_owned()
     } else {
-        format!("the earlier policy {}", Quoted(&earlier.name))
+        format!("the earlier policy {}", Quoted(policy_name(cfg, q)))
     };
     out.push(
         Diagnostic::warning(
@@ -478,8 +487,8 @@ fn shadowed(
             rule_path(p, r),
             format!(
                 "the rule {} can never match: the rule {} at {} ({where_}) matches every request it would match, first",
-                Quoted(&config_rule(policy, r).name),
-                Quoted(&config_rule(earlier, e).name),
+                Quoted(rule_name(cfg, p, r)),
+                Quoted(rule_name(cfg, q, e)),
                 rule_path(q, e)
             ),
         )
@@ -496,14 +505,11 @@ fn truncated(
     let (path, what) = match r {
         Some(r) => (
             rule_path(p, r),
-            format!(
-                "the rule {}",
-                Quoted(&config_rule(config_policy(cfg, p), r).name)
-            ),
+            format!("the rule {}", Quoted(rule_name(cfg, p, r))),
         ),
         None => (
             policy_path(p),
-            format!("the policy {}", Quoted(&config_policy(cfg, p).name)),
+            format!("the policy {}", Quoted(policy_name(cfg, p))),
         ),
     };
     out.push(

@@ -939,20 +939,13 @@ fn rules_of<'a>(rules: &'a [CompiledRule], p: &CompiledPolicy) -> &'a [CompiledR
 }
 
 /// The configuration objects of a compiled policy and rule. The engine is built from this very
-/// configuration, so the positions always exist.
-pub(crate) fn config_policy<'c>(cfg: &'c ServerConfig, p: &CompiledPolicy) -> &'c Policy {
-    static EMPTY: std::sync::OnceLock<Policy> = std::sync::OnceLock::new();
-    cfg.policies
-        .get(p.index as usize)
-        .unwrap_or_else(|| EMPTY.get_or_init(Policy::default))
+/// configuration, so they always exist.
+pub(crate) fn config_policy<'c>(cfg: &'c ServerConfig, p: &CompiledPolicy) -> Option<&'c Policy> {
+    cfg.policies.get(p.index as usize)
 }
 
-pub(crate) fn config_rule<'c>(policy: &'c Policy, r: &CompiledRule) -> &'c Rule {
-    static EMPTY: std::sync::OnceLock<Rule> = std::sync::OnceLock::new();
-    policy
-        .rules
-        .get(r.index as usize)
-        .unwrap_or_else(|| EMPTY.get_or_init(Rule::default))
+pub(crate) fn config_rule<'c>(policy: &'c Policy, r: &CompiledRule) -> Option<&'c Rule> {
+    policy.rules.get(r.index as usize)
 }
 
 pub(crate) fn matched_policy(p: &Policy) -> Matched {
@@ -1444,7 +1437,9 @@ impl Engine {
             let Some(p) = self.policies.get(pos as usize) else {
                 break;
             };
-            let policy = config_policy(cfg, p);
+            let Some(policy) = config_policy(cfg, p) else {
+                continue;
+            };
             let skip = if !p.active {
                 Some(SkipReason::Inactive)
             } else if !covered {
@@ -1474,7 +1469,9 @@ impl Engine {
                 verdict: Verdict::Evaluated,
             });
             for r in self.rules(p) {
-                let rule = config_rule(policy, r);
+                let Some(rule) = config_rule(policy, r) else {
+                    continue;
+                };
                 match self.match_rule(r, rule, grant, original, person.as_mut(), &wanted) {
                     Ok(scopes) => {
                         t.step(|| TraceStep::Rule {
