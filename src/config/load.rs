@@ -40,6 +40,11 @@ fn fast(text: &str) -> Option<ServerConfig> {
         }
         Some(out)
     }
+    // A derived struct also reads a JSON array (its fields in order); the bundle must be an
+    // object, as the slow path says.
+    if !text.trim_start().starts_with('{') {
+        return None;
+    }
     let b: Bundle<'_> = serde_json::from_str(text).ok()?;
     Some(ServerConfig {
         authorization_server: b.authorization_server,
@@ -352,6 +357,46 @@ fn object<T: DeserializeOwned>(v: Value, path: &str, diags: &mut Vec<Diagnostic>
                 e.into_inner().to_string(),
             ));
             None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `from_json` must say what the same text parsed into a value says.
+    fn same(text: &str) {
+        let parsed: Value = serde_json::from_str(text).expect("valid JSON");
+        assert_eq!(
+            ServerConfig::from_json(text),
+            ServerConfig::from_value(parsed),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn text_and_value_agree_where_the_fast_path_gives_up() {
+        let server = r#""authorizationServer": {"name": "s", "audiences": ["api://s"]}"#;
+        for text in [
+            // Repeated members: the last value wins, at the first one's place.
+            format!(r#"{{{server}, "scopes": [{{"name": "a"}}], "scopes": [{{"name": "b"}}]}}"#),
+            format!(r#"{{{server}, "scopes": [{{"name": "a", "name": "b", "x": 1, "x": 2}}]}}"#),
+            format!(
+                r#"{{{server}, "policies": [{{"name": "p", "rules": [], "rules": [{{"name": "r"}}], "z": 1, "y": 2}}]}}"#
+            ),
+            // Arrays where objects belong (a derived struct reads an array as its fields).
+            "[{}]".to_owned(),
+            format!(r#"{{{server}, "scopes": [["a"]]}}"#),
+            format!(r#"{{{server}, "policies": [{{"name": "p", "rules": [["r"]]}}]}}"#),
+            // Several malformed objects at once, and unknown bundle members.
+            format!(
+                r#"{{{server}, "scopes": [{{"name": 1}}, 2], "claims": {{}}, "extra": 1, "more": null}}"#
+            ),
+            r#"{"scopes": null, "claims": null, "policies": null}"#.to_owned(),
+            format!(r#"{{{server}, "policies": [{{"name": "p", "rules": {{"name": "r"}}}}]}}"#),
+        ] {
+            same(&text);
         }
     }
 }
