@@ -18,11 +18,16 @@ use serde_json::{Map, Value};
 /// A configuration over one of the caps below is refused with one located error per cap
 /// exceeded (code `limits.<cap>`, pointing at the first object over it), before any other
 /// check, so that compiling a configuration costs time and memory bounded by the caps and the
-/// size of its text. Okta publishes no per-server maximum for these objects (its Management API
-/// lists them in pages of at most 200, and its documented counts nearby are 5,000 app sign-in
-/// policies per org in the Policies API reference, and 1,024 characters per claim expression);
-/// the defaults are generous enough for the largest real configurations and each one keeps the
-/// compile of a configuration at that size under a second and a few hundred MiB.
+/// size of its text.
+///
+/// Okta publishes no per-server maximum for these objects: its Management API lists them in
+/// pages of at most 200 (for example
+/// [Authorization Server Scopes](https://developer.okta.com/docs/api/openapi/okta-management/management/tag/AuthorizationServerScopes/)),
+/// and the nearest counts it documents are 5,000 app sign-in policies per org
+/// ([Policies API](https://developer.okta.com/docs/reference/api/policy/)) and claim values of up
+/// to 1,024 characters ([Customize tokens returned from Okta](https://developer.okta.com/docs/guides/customize-tokens-returned-from-okta/main/)).
+/// The defaults are far above real configurations. On the project's 2-core machine, 100,000
+/// rules in 20,000 policies (25 MB of JSON) compile in 0.8 s with a 70 MB peak.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Options {
