@@ -299,6 +299,21 @@ impl OAuthErrorId {
         }
     }
 
+    /// What the values of a `{0}` list are called, singular and plural.
+    fn noun(self) -> (&'static str, &'static str) {
+        use OAuthErrorId::*;
+        match self {
+            UnauthorizedClient | UnsupportedGrantType | TokenRequestMissingGrantType => {
+                ("grant type", "grant types")
+            }
+            ScopeDenied
+            | RefreshScopesDenied
+            | ConsentRequired
+            | ConsentRequiredClientCredentials => ("scope", "scopes"),
+            _ => ("value", "values"),
+        }
+    }
+
     /// The OAuth `error` code, e.g. `access_denied`.
     pub fn code(self) -> &'static str {
         self.row().0
@@ -371,29 +386,170 @@ impl OAuthErrorId {
 /// assert_eq!(e.to_json()["error_description"],
 ///     "The client is not authorized to use the provided grant type. Configured grant types: [authorization_code, refresh_token].");
 /// ```
+///
+/// # Clean descriptions
+///
+/// RFC 6749 §5.2 allows only the characters `%x20-21 / %x23-5B / %x5D-7E` in
+/// `error_description` (printable ASCII without `"` and `\`), and the values an error names
+/// often come from the request. Every constructor renders its values under that rule, so no
+/// description can carry other characters or request text of any length:
+///
+/// * [`OAuthError::with_values`] (lists of scopes or grant types) names each value that is an
+///   RFC 6749 scope-token (`%x21 / %x23-5B / %x5D-7E`) of at most
+///   [`MAX_SHOWN_VALUE`] bytes, up to [`MAX_SHOWN_VALUES`] of them, exactly as Okta does, and
+///   counts the others: "Denied scopes: orders:write and 2 malformed scopes."
+/// * [`OAuthError::with_arg`] (one value, such as a claim name) percent-encodes each byte of
+///   a character outside the allowed set (`"` is `%22`, a newline `%0A`, `é` is `%C3%A9`) and
+///   shortens the value to [`MAX_SHOWN_VALUE`] bytes, ending it with `...`.
+/// * A description read back with `serde` is cleaned the same way.
+///
+/// ```
+/// use tokenmint::error::{OAuthError, OAuthErrorId};
+///
+/// let e = OAuthError::with_values(OAuthErrorId::RefreshScopesDenied,
+///     ["orders:write", "<b>\"x\"</b>", "caf\u{e9}", "line\nbreak"]);
+/// assert_eq!(e.description(),
+///     "Some of the scopes requested for the refresh request were not granted in the original authorize request. Denied scopes: orders:write and 3 malformed scopes.");
+/// let e = OAuthError::with_arg(OAuthErrorId::UserClaimEvaluationFailure, "d\u{e9}pt \"x\"");
+/// assert_eq!(e.description(), "The 'd%C3%A9pt %22x%22' user claim could not be evaluated.");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(from = "WireError")]
 pub struct OAuthError {
     /// Which catalogue row.
     pub id: OAuthErrorId,
-    /// The rendered `error_description`.
-    pub description: String,
+    /// The rendered `error_description`: only RFC 6749's allowed characters.
+    description: String,
     /// What went wrong inside, for logs and traces (for example the expression error behind
     /// a claim that could not be evaluated). Never part of the response body.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<String>,
 }
 
+/// Values longer than this (in bytes) are not shown as they are: a list counts them, a single
+/// value is shortened.
+pub const MAX_SHOWN_VALUE: usize = 128;
+/// A list names at most this many values and counts the rest.
+pub const MAX_SHOWN_VALUES: usize = 10;
+
+/// The serialized form, cleaned when read.
+#[derive(serde::Deserialize)]
+struct WireError {
+    id: OAuthErrorId,
+    description: String,
+    #[serde(default)]
+    cause: Option<String>,
+}
+
+impl From<WireError> for OAuthError {
+    fn from(w: WireError) -> Self {
+        OAuthError {
+            id: w.id,
+            description: clean(&w.description, usize::MAX),
+            cause: w.cause,
+        }
+    }
+}
+
+/// Whether RFC 6749 §5.2 allows `c` in `error_description`.
+fn allowed(c: char) -> bool {
+    matches!(c, '\x20'..='\x21' | '\x23'..='\x5B' | '\x5D'..='\x7E')
+}
+
+/// Whether `v` is an RFC 6749 §3.3 scope-token (`1*( %x21 / %x23-5B / %x5D-7E )`).
+fn is_token(v: &str) -> bool {
+    !v.is_empty() && v.chars().all(|c| c != ' ' && allowed(c))
+}
+
+/// `text` with every byte of a character RFC 6749 doesn't allow percent-encoded, cut to
+/// `max` bytes (then ending with `...`).
+fn clean(text: &str, max: usize) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(text.len().min(max.saturating_add(3)));
+    for c in text.chars() {
+        if out.len() >= max {
+            out.push_str("...");
+            break;
+        }
+        if allowed(c) {
+            out.push(c);
+        } else {
+            let mut buf = [0; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                let _ = write!(out, "%{b:02X}");
+            }
+        }
+    }
+    out
+}
+
 impl OAuthError {
     /// The error of a row without an argument (a `{0}` in its template is rendered empty).
     pub fn new(id: OAuthErrorId) -> Self {
-        OAuthError::with_arg(id, "")
+        OAuthError::render(id, "")
     }
 
-    /// The error of a row, with `{0}` rendered as `arg`.
+    /// The error of a row, with `{0}` rendered as `arg`, cleaned (see
+    /// [Clean descriptions](OAuthError#clean-descriptions)).
     pub fn with_arg(id: OAuthErrorId, arg: &str) -> Self {
+        OAuthError::render(id, &clean(arg, MAX_SHOWN_VALUE))
+    }
+
+    /// The error of a row whose `{0}` is a list (scopes, grant types): the values are named
+    /// as Okta does, `a, b, c`, when they are ordinary, and counted when they are not (see
+    /// [Clean descriptions](OAuthError#clean-descriptions)).
+    ///
+    /// ```
+    /// use tokenmint::error::{OAuthError, OAuthErrorId};
+    ///
+    /// let e = OAuthError::with_values(OAuthErrorId::ConsentRequiredClientCredentials,
+    ///     ["admin", "audit"]);
+    /// assert!(e.description().ends_with("grant type: [admin, audit]."));
+    /// let many: Vec<String> = (0..12).map(|i| format!("s{i}")).collect();
+    /// let e = OAuthError::with_values(OAuthErrorId::ScopeDenied, &many);
+    /// assert!(e.description().ends_with("Denied scopes: [s0, s1, s2, s3, s4, s5, s6, s7, s8, s9 and 2 more scopes]."));
+    /// ```
+    pub fn with_values<I>(id: OAuthErrorId, values: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        let (one, many) = id.noun();
+        let noun = |n: usize| if n == 1 { one } else { many };
+        let mut shown: Vec<String> = Vec::new();
+        let (mut more, mut malformed) = (0usize, 0usize);
+        for v in values {
+            let v = v.as_ref();
+            if !is_token(v) || v.len() > MAX_SHOWN_VALUE {
+                malformed += 1;
+            } else if shown.len() < MAX_SHOWN_VALUES {
+                shown.push(v.to_owned());
+            } else {
+                more += 1;
+            }
+        }
+        let mut counted = Vec::new();
+        if more > 0 {
+            counted.push(format!("{more} more {}", noun(more)));
+        }
+        if malformed > 0 {
+            counted.push(format!("{malformed} malformed {}", noun(malformed)));
+        }
+        let counted = counted.join(" and ");
+        let arg = match (shown.is_empty(), counted.is_empty()) {
+            (_, true) => shown.join(", "),
+            (true, false) => counted,
+            (false, false) => format!("{} and {counted}", shown.join(", ")),
+        };
+        OAuthError::render(id, &arg)
+    }
+
+    /// The one place a description is made: the template with its argument, checked once more
+    /// for characters RFC 6749 doesn't allow.
+    fn render(id: OAuthErrorId, arg: &str) -> Self {
         OAuthError {
             id,
-            description: id.template().replace("{0}", arg),
+            description: clean(&id.template().replace("{0}", arg), usize::MAX),
             cause: None,
         }
     }
@@ -471,6 +627,128 @@ mod tests {
             e.description(),
             "The 'dept' user claim could not be evaluated."
         );
+    }
+
+    const ALL: &[OAuthErrorId] = {
+        use OAuthErrorId::*;
+        &[
+            NoMatchingPolicy,
+            ScopeDenied,
+            NoScopeAllowed,
+            UserNotAssigned,
+            RefreshScopesDenied,
+            OpenidScopeRequiredAccessToken,
+            AccessDenied,
+            NoMatchingScope,
+            NoDefaultScopes,
+            MissingScopes,
+            OpenidScopeRequired,
+            OpenidNotAllowedClientCreds,
+            InvalidScope,
+            UnsupportedScopeBrowserRequest,
+            ConsentRequired,
+            ConsentRequiredClientCredentials,
+            InvalidClient,
+            MissingClientCredentials,
+            InvalidClientId,
+            InvalidClientSecret,
+            UnauthorizedClient,
+            UnsupportedGrantType,
+            InvalidAuthorizationCode,
+            InvalidRefreshToken,
+            InvalidPasswordCredentials,
+            MismatchedClient,
+            MismatchedRedirectUri,
+            PkceVerificationFailed,
+            TokenRequestMissingGrantType,
+            InvalidAuthorizationServer,
+            MismatchedAuthorizationServer,
+            UserClaimEvaluationFailure,
+            SystemClaimEvaluationFailure,
+            TooManyGroupsInGroupsClaim,
+            AccessTokenNotGenerated,
+            IdTokenNotGenerated,
+            InsufficientScope,
+        ]
+    };
+
+    #[test]
+    fn every_template_is_clean_and_kept_as_is() {
+        for &id in ALL {
+            let t = id.template();
+            assert!(t.chars().all(allowed), "{id:?}: {t}");
+            assert_eq!(OAuthError::new(id).description(), t.replace("{0}", ""));
+        }
+    }
+
+    /// Request text of every kind, as lists and as single values.
+    #[test]
+    fn hostile_values_never_reach_the_description() {
+        let long = "s".repeat(10 * 1024);
+        let hostile: Vec<String> = vec![
+            "a\"b".into(),
+            "back\\slash".into(),
+            "new\nline".into(),
+            "tab\tx".into(),
+            "caf\u{e9}".into(),
+            "\u{202e}rtl".into(),
+            "nul\0".into(),
+            String::new(),
+            "two words".into(),
+            long.clone(),
+            format!("{long}\""),
+        ];
+        for &id in ALL {
+            for e in [
+                OAuthError::with_values(id, &hostile),
+                OAuthError::with_arg(id, &hostile.join(", ")),
+                OAuthError::with_arg(id, &long),
+            ] {
+                let d = e.description();
+                assert!(d.chars().all(allowed), "{id:?}: {d}");
+                assert!(
+                    d.len() <= id.template().len() + 200,
+                    "{id:?}: {} bytes",
+                    d.len()
+                );
+            }
+        }
+        let e = OAuthError::with_values(OAuthErrorId::RefreshScopesDenied, &hostile);
+        assert!(
+            e.description()
+                .ends_with("Denied scopes: 11 malformed scopes."),
+            "{}",
+            e.description()
+        );
+        let mut mixed = vec!["orders:write".to_owned(), "<x>".to_owned()];
+        mixed.extend(hostile.iter().take(1).cloned());
+        let e = OAuthError::with_values(OAuthErrorId::RefreshScopesDenied, &mixed);
+        assert!(
+            e.description()
+                .ends_with("Denied scopes: orders:write, <x> and 1 malformed scope."),
+            "{}",
+            e.description()
+        );
+        let e = OAuthError::with_arg(OAuthErrorId::UserClaimEvaluationFailure, &long);
+        assert_eq!(
+            e.description(),
+            format!(
+                "The '{}...' user claim could not be evaluated.",
+                "s".repeat(MAX_SHOWN_VALUE)
+            )
+        );
+    }
+
+    #[test]
+    fn descriptions_read_back_are_cleaned() {
+        let e: OAuthError = serde_json::from_str(
+            r#"{"id": "invalid_scope", "description": "bad \"x\"\n", "cause": "why"}"#,
+        )
+        .unwrap();
+        assert_eq!(e.description(), "bad %22x%22%0A");
+        assert_eq!(e.cause.as_deref(), Some("why"));
+        let round: OAuthError = serde_json::from_value(serde_json::to_value(&e).unwrap()).unwrap();
+        assert_eq!(round, e);
     }
 
     #[test]

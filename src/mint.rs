@@ -115,6 +115,11 @@ impl ClaimSet {
                         }
                     }
                 }
+                (Some(ValueType::Groups), Some(_))
+                    if c.value.chars().count() > limits.max_length =>
+                {
+                    continue;
+                }
                 (Some(ValueType::Groups), Some(kind)) => match GroupFilter::new(kind, &c.value) {
                     Ok(f) => ClaimValue::Groups(f),
                     Err(_) => continue,

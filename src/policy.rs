@@ -510,112 +510,102 @@ impl fmt::Display for Trace {
 
 // ---------------------------------------------------------------------------------------------
 // Compiled form
+//
+// The compiled policies refer to the configuration by position instead of copying it: names,
+// ids, client lists, lifetimes and hooks are read from the `ServerConfig` the engine was built
+// from (the `AuthorizationServer` owns both). Sets are sorted runs of small integers in one
+// arena (`Engine::ids`): scope ids (positions in `Engine::scopes`), user and group ids (each
+// distinct id interned once), policy positions. The memory of a compiled server is therefore
+// linear in the configuration: no list is copied per client, rule or policy.
 
-#[derive(Debug, Clone)]
+/// A run of `Engine::ids`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub(crate) struct Span {
+    pub(crate) start: u32,
+    pub(crate) len: u32,
+}
+
+/// Grant types Okta knows, as bits (validation refuses the others before anything compiles).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct GrantSet(u16);
+
+impl GrantSet {
+    fn bit(g: &GrantType) -> u16 {
+        match g {
+            GrantType::AuthorizationCode => 1,
+            GrantType::Implicit => 1 << 1,
+            GrantType::Password => 1 << 2,
+            GrantType::ClientCredentials => 1 << 3,
+            GrantType::RefreshToken => 1 << 4,
+            GrantType::DeviceCode => 1 << 5,
+            GrantType::TokenExchange => 1 << 6,
+            GrantType::Saml2Bearer => 1 << 7,
+            GrantType::JwtBearer => 1 << 8,
+            GrantType::Ciba => 1 << 9,
+            GrantType::InteractionCode => 1 << 10,
+            GrantType::Otp => 1 << 11,
+            GrantType::Oob => 1 << 12,
+            GrantType::MfaOtp => 1 << 13,
+            GrantType::MfaOob => 1 << 14,
+            GrantType::Other(_) => 0,
+        }
+    }
+
+    fn of(list: &[GrantType]) -> GrantSet {
+        GrantSet(list.iter().fold(0, |acc, g| acc | GrantSet::bit(g)))
+    }
+
+    pub(crate) fn contains(self, g: &GrantType) -> bool {
+        self.0 & GrantSet::bit(g) != 0
+    }
+
+    /// Whether every grant type of `self` is in `other`.
+    pub(crate) fn is_subset(self, other: GrantSet) -> bool {
+        self.0 & !other.0 == 0
+    }
+}
+
+/// `conditions.people` of a rule that names someone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct CompiledPeople {
-    pub(crate) users_include: HashSet<String>,
-    pub(crate) users_exclude: HashSet<String>,
-    pub(crate) groups_include: HashSet<String>,
-    pub(crate) groups_exclude: HashSet<String>,
+    pub(crate) users_include: Span,
+    pub(crate) users_exclude: Span,
+    pub(crate) groups_include: Span,
+    pub(crate) groups_exclude: Span,
     pub(crate) everyone: bool,
     pub(crate) everyone_excluded: bool,
 }
 
-impl CompiledPeople {
-    fn new(rule: &Rule) -> Option<CompiledPeople> {
-        let p = rule.conditions.people.as_ref()?;
-        if !p.has_includes() {
-            return None;
-        }
-        let set = |v: Option<&Vec<String>>| -> HashSet<String> {
-            v.map(|v| v.iter().cloned().collect()).unwrap_or_default()
-        };
-        let groups_include = set(p.groups.as_ref().map(|g| &g.include));
-        let groups_exclude = set(p.groups.as_ref().map(|g| &g.exclude));
-        Some(CompiledPeople {
-            users_include: set(p.users.as_ref().map(|u| &u.include)),
-            users_exclude: set(p.users.as_ref().map(|u| &u.exclude)),
-            everyone: groups_include.contains(EVERYONE),
-            everyone_excluded: groups_exclude.contains(EVERYONE),
-            groups_include,
-            groups_exclude,
-        })
-    }
-
-    /// Exclusion beats inclusion.
-    fn check(&self, user: &User) -> Result<(), SkipReason> {
-        if self.users_exclude.contains(&user.id) {
-            return Err(SkipReason::UserExcluded {
-                user_id: user.id.clone(),
-            });
-        }
-        if self.everyone_excluded {
-            return Err(SkipReason::UserExcludedByGroup {
-                group_id: EVERYONE.to_owned(),
-                group_name: None,
-            });
-        }
-        if let Some(g) = user
-            .groups
-            .iter()
-            .find(|g| self.groups_exclude.contains(&g.id))
-        {
-            return Err(SkipReason::UserExcludedByGroup {
-                group_id: g.id.clone(),
-                group_name: Some(g.name.clone()),
-            });
-        }
-        if self.everyone
-            || self.users_include.contains(&user.id)
-            || user
-                .groups
-                .iter()
-                .any(|g| self.groups_include.contains(&g.id))
-        {
-            Ok(())
-        } else {
-            Err(SkipReason::UserNotIncluded {
-                user_id: user.id.clone(),
-            })
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 pub(crate) struct CompiledRule {
-    pub(crate) matched: Matched,
-    pub(crate) path: String,
+    /// Position in its policy's `rules` (document order).
+    pub(crate) index: u32,
     pub(crate) active: bool,
-    pub(crate) grant_list: Vec<GrantType>,
-    pub(crate) grants: HashSet<GrantType>,
     pub(crate) any_scope: bool,
-    pub(crate) scopes: HashSet<String>,
-    pub(crate) people: Option<CompiledPeople>,
-    pub(crate) lifetimes: Lifetimes,
-    pub(crate) inline_hook: Option<String>,
+    pub(crate) grants: GrantSet,
+    /// Scope ids, sorted.
+    pub(crate) scopes: Span,
+    /// Its people condition in `Engine::people`; [`NO_PEOPLE`]: the rule is for requests
+    /// without a user.
+    people: u32,
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct CompiledPolicy {
-    pub(crate) matched: Matched,
-    pub(crate) path: String,
+    /// Position in the configuration's `policies` (document order).
+    pub(crate) index: u32,
     pub(crate) active: bool,
-    pub(crate) client_list: Vec<String>,
     pub(crate) all_clients: bool,
-    pub(crate) clients: HashSet<String>,
-    /// Sorted by effective priority.
-    pub(crate) rules: Vec<CompiledRule>,
-}
-
-impl CompiledPolicy {
-    fn covers(&self, client_id: &str) -> bool {
-        self.all_clients || self.clients.contains(client_id)
-    }
+    /// Its rules in `Engine::rules`, by effective priority.
+    pub(crate) rules: Span,
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct ScopeInfo {
+    pub(crate) name: String,
     pub(crate) consent: Consent,
+    /// Allowed by every rule when `Options::implicit_oidc_scopes` is on.
+    pub(crate) implicit: bool,
     /// The name as an expression value, shared by every grant's `access.scope`.
     pub(crate) value: crate::el::Value,
 }
@@ -623,18 +613,27 @@ pub(crate) struct ScopeInfo {
 /// The compiled policies with their index.
 #[derive(Debug, Clone)]
 pub(crate) struct Engine {
-    /// Every policy, sorted by effective priority.
+    /// Every policy, sorted by effective priority; "positions" index this list.
     pub(crate) policies: Vec<CompiledPolicy>,
-    /// `0..policies.len()`: the order `explain` walks.
-    every: Vec<usize>,
-    /// Active `ALL_CLIENTS` policies, in order: the candidates of a client no policy names.
-    pub(crate) all_clients: Vec<usize>,
-    /// Per named client: its active policies merged with the `ALL_CLIENTS` ones, in order.
-    pub(crate) by_client: HashMap<String, Vec<usize>>,
-    /// Every scope of the server (system scopes included).
-    pub(crate) scopes: HashMap<String, ScopeInfo>,
-    /// Scopes with `default: true`, in configuration order.
-    pub(crate) default_scopes: Vec<String>,
+    /// Every rule, each policy's together, by effective priority.
+    pub(crate) rules: Vec<CompiledRule>,
+    /// The arena of every id run (equal runs stored once).
+    ids: Vec<u32>,
+    /// The distinct people conditions.
+    people: Vec<CompiledPeople>,
+    /// The user and group ids the rules name, interned.
+    names: HashMap<Box<str>, u32>,
+    /// Positions of the active `ALL_CLIENTS` policies, in order.
+    pub(crate) all_clients: Vec<u32>,
+    /// Per client named by an active policy: the positions of the active policies that name it
+    /// (not the `ALL_CLIENTS` ones: evaluation merges the two sorted runs as it goes).
+    pub(crate) by_client: HashMap<Box<str>, Span>,
+    /// Every scope of the server (system scopes first), by id.
+    pub(crate) scopes: Vec<ScopeInfo>,
+    /// Scope ids by name.
+    pub(crate) scope_ids: HashMap<Box<str>, u32>,
+    /// Ids of the scopes with `default: true`, in configuration order.
+    pub(crate) default_scopes: Vec<u32>,
     pub(crate) implicit_oidc: bool,
     pub(crate) server_active: bool,
     /// The grant types active rules of active policies list, in `GrantType::KNOWN` order.
@@ -645,155 +644,330 @@ pub(crate) struct Engine {
 /// ones without a priority in document order.
 pub(crate) fn priority_order<T>(items: &[T], priority: impl Fn(&T) -> Option<i64>) -> Vec<usize> {
     let mut idx: Vec<usize> = (0..items.len()).collect();
-    idx.sort_by_key(|&i| match priority(&items[i]) {
+    idx.sort_by_key(|&i| match items.get(i).and_then(&priority) {
         Some(p) => (0, p, i),
         None => (1, 0, i),
     });
     idx
 }
 
+/// Whether a sorted run contains `x`.
+pub(crate) fn contains(run: &[u32], x: u32) -> bool {
+    if run.len() <= 8 {
+        run.contains(&x)
+    } else {
+        run.binary_search(&x).is_ok()
+    }
+}
+
+/// `u32` of a count the configuration caps keep far below 2³².
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// Builds the arena and the interned names.
+struct Builder<'c> {
+    ids: Vec<u32>,
+    names: HashMap<&'c str, u32>,
+    /// Every distinct run, so that equal ones share their ids.
+    runs: HashMap<Box<[u32]>, Span>,
+    scratch: Vec<u32>,
+    people: Vec<CompiledPeople>,
+    people_index: HashMap<CompiledPeople, u32>,
+}
+
+impl<'c> Builder<'c> {
+    /// The sorted, deduplicated run of `items` (shared with an equal run made before).
+    fn run(&mut self, items: impl IntoIterator<Item = u32>) -> Span {
+        self.scratch.clear();
+        self.scratch.extend(items);
+        self.scratch.sort_unstable();
+        self.scratch.dedup();
+        if self.scratch.is_empty() {
+            return Span::default();
+        }
+        if let Some(&s) = self.runs.get(self.scratch.as_slice()) {
+            return s;
+        }
+        let span = Span {
+            start: to_u32(self.ids.len()),
+            len: to_u32(self.scratch.len()),
+        };
+        self.ids.extend_from_slice(&self.scratch);
+        self.runs.insert(self.scratch.as_slice().into(), span);
+        span
+    }
+
+    fn names(&mut self, list: &'c [String]) -> Span {
+        let mut ids = std::mem::take(&mut self.scratch);
+        ids.clear();
+        for s in list {
+            let next = to_u32(self.names.len());
+            ids.push(*self.names.entry(s.as_str()).or_insert(next));
+        }
+        let span = self.run(ids.iter().copied());
+        // Keep the bigger buffer for the next run.
+        if ids.capacity() > self.scratch.capacity() {
+            self.scratch = ids;
+        }
+        span
+    }
+
+    /// The index of the rule's people condition in `Engine::people` (equal ones shared), or
+    /// [`NO_PEOPLE`].
+    fn people(&mut self, rule: &'c Rule) -> u32 {
+        let Some(p) = rule.conditions.people.as_ref().filter(|p| p.has_includes()) else {
+            return NO_PEOPLE;
+        };
+        let none: &[String] = &[];
+        let (ui, ue) = p
+            .users
+            .as_ref()
+            .map_or((none, none), |u| (&u.include[..], &u.exclude[..]));
+        let (gi, ge) = p
+            .groups
+            .as_ref()
+            .map_or((none, none), |g| (&g.include[..], &g.exclude[..]));
+        let compiled = CompiledPeople {
+            users_include: self.names(ui),
+            users_exclude: self.names(ue),
+            groups_include: self.names(gi),
+            groups_exclude: self.names(ge),
+            everyone: gi.iter().any(|g| g == EVERYONE),
+            everyone_excluded: ge.iter().any(|g| g == EVERYONE),
+        };
+        let next = to_u32(self.people.len());
+        let i = *self.people_index.entry(compiled).or_insert(next);
+        if i == next {
+            self.people.push(compiled);
+        }
+        i
+    }
+}
+
+/// `CompiledRule::people` of a rule without a people condition.
+const NO_PEOPLE: u32 = u32::MAX;
+
 impl Engine {
     pub(crate) fn new(cfg: &ServerConfig, implicit_oidc: bool) -> Engine {
-        let mut all_scopes = system_scopes();
+        // Scopes: the system ones first (a configured scope of the same name replaces one),
+        // then the others in configuration order.
+        let system = system_scopes();
+        let mut all: Vec<&crate::config::Scope> = system.iter().collect();
         for s in &cfg.scopes {
-            match all_scopes.iter_mut().find(|x| x.name == s.name) {
-                Some(x) => *x = s.clone(),
-                None => all_scopes.push(s.clone()),
+            match all.iter_mut().take(system.len()).find(|x| x.name == s.name) {
+                Some(x) => *x = s,
+                None => all.push(s),
             }
         }
-        let scopes = all_scopes
-            .iter()
-            .map(|s| {
-                let info = ScopeInfo {
-                    consent: s.consent,
-                    value: crate::el::Value::from(s.name.as_str()),
-                };
-                (s.name.clone(), info)
-            })
-            .collect();
-        let default_scopes = all_scopes
-            .iter()
-            .filter(|s| s.default)
-            .map(|s| s.name.clone())
-            .collect();
+        let mut scope_ids: HashMap<Box<str>, u32> =
+            HashMap::with_capacity_and_hasher(all.len(), Default::default());
+        let mut scopes = Vec::with_capacity(all.len());
+        let mut default_scopes = Vec::new();
+        for s in &all {
+            if scope_ids.contains_key(s.name.as_str()) {
+                continue;
+            }
+            let id = to_u32(scopes.len());
+            scope_ids.insert(s.name.as_str().into(), id);
+            if s.default {
+                default_scopes.push(id);
+            }
+            scopes.push(ScopeInfo {
+                name: s.name.clone(),
+                consent: s.consent,
+                implicit: IMPLICIT_OIDC_SCOPES.contains(&s.name.as_str()),
+                value: crate::el::Value::from(s.name.as_str()),
+            });
+        }
 
-        let policies: Vec<CompiledPolicy> = priority_order(&cfg.policies, |p| p.priority)
-            .into_iter()
-            .map(|i| compile_policy(&cfg.policies[i], i))
-            .collect();
+        let mut b = Builder {
+            ids: Vec::new(),
+            names: HashMap::default(),
+            runs: HashMap::default(),
+            scratch: Vec::new(),
+            people: Vec::new(),
+            people_index: HashMap::default(),
+        };
+        let order = priority_order(&cfg.policies, |p| p.priority);
+        let mut policies = Vec::with_capacity(order.len());
+        let mut rules = Vec::with_capacity(cfg.policies.iter().map(|p| p.rules.len()).sum());
+        let mut scope_buf = Vec::new();
+        for &i in &order {
+            let Some(p) = cfg.policies.get(i) else {
+                continue;
+            };
+            let first = rules.len();
+            for j in priority_order(&p.rules, |r| r.priority) {
+                let Some(r) = p.rules.get(j) else { continue };
+                let include = &r.conditions.scopes.include;
+                scope_buf.clear();
+                scope_buf.extend(include.iter().filter_map(|s| scope_ids.get(s.as_str())));
+                rules.push(CompiledRule {
+                    index: to_u32(j),
+                    active: r.status == Status::Active,
+                    any_scope: include.iter().any(|s| s == "*"),
+                    grants: GrantSet::of(&r.conditions.grant_types.include),
+                    scopes: b.run(scope_buf.iter().copied()),
+                    people: b.people(r),
+                });
+            }
+            let clients = p
+                .conditions
+                .clients
+                .as_ref()
+                .map_or(&[][..], |c| &c.include[..]);
+            policies.push(CompiledPolicy {
+                index: to_u32(i),
+                active: p.status == Status::Active,
+                all_clients: clients.iter().any(|c| c == ALL_CLIENTS),
+                rules: Span {
+                    start: to_u32(first),
+                    len: to_u32(rules.len() - first),
+                },
+            });
+        }
+
+        // The client index: per client, the positions of the active policies naming it, in
+        // order, each once (a list may repeat a client). Made from the sorted (client,
+        // position) pairs: no list per client while building.
         let mut all_clients = Vec::new();
-        let mut named: HashMap<String, Vec<usize>> = HashMap::default();
-        for (i, p) in policies.iter().enumerate() {
+        let mut pairs: Vec<(&str, u32)> = Vec::new();
+        for (pos, p) in policies.iter().enumerate() {
             if !p.active {
                 continue;
             }
             if p.all_clients {
-                all_clients.push(i);
-            } else {
-                for c in &p.clients {
-                    named.entry(c.clone()).or_default().push(i);
+                all_clients.push(to_u32(pos));
+                continue;
+            }
+            let Some(cp) = cfg.policies.get(p.index as usize) else {
+                continue;
+            };
+            let list = cp.conditions.clients.iter().flat_map(|c| &c.include);
+            pairs.extend(list.map(|c| (c.as_str(), to_u32(pos))));
+        }
+        pairs.sort_unstable();
+        pairs.dedup();
+        let distinct = pairs.chunk_by(|a, b| a.0 == b.0).count();
+        let mut by_client: HashMap<Box<str>, Span> =
+            HashMap::with_capacity_and_hasher(distinct, Default::default());
+        for run in pairs.chunk_by(|a, b| a.0 == b.0) {
+            let start = to_u32(b.ids.len());
+            b.ids.extend(run.iter().map(|&(_, pos)| pos));
+            if let Some(&(client, _)) = run.first() {
+                let len = to_u32(run.len());
+                by_client.insert(client.into(), Span { start, len });
+            }
+        }
+        drop(pairs);
+
+        let mut used = GrantSet::default();
+        for p in policies.iter().filter(|p| p.active) {
+            for r in rules_of(&rules, p) {
+                if r.active {
+                    used.0 |= r.grants.0;
                 }
             }
         }
-        let by_client = named
-            .into_iter()
-            .map(|(c, own)| (c, merge_sorted(&own, &all_clients)))
-            .collect();
         let configured_grants = GrantType::KNOWN
             .iter()
-            .filter(|g| {
-                policies
-                    .iter()
-                    .filter(|p| p.active)
-                    .flat_map(|p| &p.rules)
-                    .any(|r| r.active && r.grants.contains(*g))
-            })
+            .filter(|g| used.contains(g))
             .cloned()
+            .collect();
+        let mut ids = b.ids;
+        ids.shrink_to_fit();
+        let mut people = b.people;
+        people.shrink_to_fit();
+        let names = b
+            .names
+            .into_iter()
+            .map(|(k, v)| (Box::from(k), v))
             .collect();
         Engine {
             configured_grants,
-            every: (0..policies.len()).collect(),
             policies,
+            rules,
+            ids,
+            people,
+            names,
             all_clients,
             by_client,
             scopes,
+            scope_ids,
             default_scopes,
             implicit_oidc,
             server_active: cfg.authorization_server.status == Status::Active,
         }
     }
 
-    pub(crate) fn allows_scope(&self, rule: &CompiledRule, scope: &str) -> bool {
+    /// The ids of a run.
+    pub(crate) fn ids(&self, s: Span) -> &[u32] {
+        self.ids
+            .get(s.start as usize..)
+            .and_then(|t| t.get(..s.len as usize))
+            .unwrap_or_default()
+    }
+
+    /// A rule's people condition (`None`: the rule is for requests without a user).
+    pub(crate) fn people(&self, r: &CompiledRule) -> Option<&CompiledPeople> {
+        self.people.get(r.people as usize)
+    }
+
+    /// A policy's compiled rules.
+    pub(crate) fn rules(&self, p: &CompiledPolicy) -> &[CompiledRule] {
+        rules_of(&self.rules, p)
+    }
+
+    /// The positions of the active policies that name `client_id` (not `ALL_CLIENTS`).
+    pub(crate) fn own_policies(&self, client_id: &str) -> &[u32] {
+        self.by_client.get(client_id).map_or(&[], |s| self.ids(*s))
+    }
+
+    pub(crate) fn allows_scope(&self, rule: &CompiledRule, scope: u32) -> bool {
         rule.any_scope
-            || rule.scopes.contains(scope)
-            || (self.implicit_oidc && IMPLICIT_OIDC_SCOPES.contains(&scope))
+            || contains(self.ids(rule.scopes), scope)
+            || (self.implicit_oidc && self.scopes.get(scope as usize).is_some_and(|s| s.implicit))
     }
 }
 
-fn merge_sorted(a: &[usize], b: &[usize]) -> Vec<usize> {
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        if a[i] <= b[j] {
-            out.push(a[i]);
-            i += 1;
-        } else {
-            out.push(b[j]);
-            j += 1;
-        }
-    }
-    out.extend_from_slice(&a[i..]);
-    out.extend_from_slice(&b[j..]);
-    out
+fn rules_of<'a>(rules: &'a [CompiledRule], p: &CompiledPolicy) -> &'a [CompiledRule] {
+    rules
+        .get(p.rules.start as usize..)
+        .and_then(|t| t.get(..p.rules.len as usize))
+        .unwrap_or_default()
 }
 
-fn compile_policy(p: &Policy, index: usize) -> CompiledPolicy {
-    let path = format!("/policies/{index}");
-    let client_list = p
-        .conditions
-        .clients
-        .as_ref()
-        .map(|c| c.include.clone())
-        .unwrap_or_default();
-    let rules = priority_order(&p.rules, |r| r.priority)
-        .into_iter()
-        .map(|j| compile_rule(&p.rules[j], format!("{path}/rules/{j}")))
-        .collect();
-    CompiledPolicy {
-        matched: Matched {
-            id: p.id.clone(),
-            name: p.name.clone(),
-        },
-        path,
-        active: p.status == Status::Active,
-        all_clients: client_list.iter().any(|c| c == ALL_CLIENTS),
-        clients: client_list.iter().cloned().collect(),
-        client_list,
-        rules,
+/// The configuration objects of a compiled policy and rule. The engine is built from this very
+/// configuration, so they always exist.
+pub(crate) fn config_policy<'c>(cfg: &'c ServerConfig, p: &CompiledPolicy) -> Option<&'c Policy> {
+    cfg.policies.get(p.index as usize)
+}
+
+pub(crate) fn config_rule<'c>(policy: &'c Policy, r: &CompiledRule) -> Option<&'c Rule> {
+    policy.rules.get(r.index as usize)
+}
+
+pub(crate) fn matched_policy(p: &Policy) -> Matched {
+    Matched {
+        id: p.id.clone(),
+        name: p.name.clone(),
     }
 }
 
-fn compile_rule(r: &Rule, path: String) -> CompiledRule {
-    let t = &r.actions.token;
-    CompiledRule {
-        matched: Matched {
-            id: r.id.clone(),
-            name: r.name.clone(),
-        },
-        path,
-        active: r.status == Status::Active,
-        grant_list: r.conditions.grant_types.include.clone(),
-        grants: r.conditions.grant_types.include.iter().cloned().collect(),
-        any_scope: r.conditions.scopes.include.iter().any(|s| s == "*"),
-        scopes: r.conditions.scopes.include.iter().cloned().collect(),
-        people: CompiledPeople::new(r),
-        lifetimes: Lifetimes {
-            access_token_lifetime_minutes: t.access_token_lifetime_minutes,
-            refresh_token_lifetime_minutes: t.refresh_token_lifetime_minutes,
-            refresh_token_window_minutes: t.refresh_token_window_minutes,
-        },
-        inline_hook: t.inline_hook.as_ref().map(|h| h.id.clone()),
+pub(crate) fn matched_rule(r: &Rule) -> Matched {
+    Matched {
+        id: r.id.clone(),
+        name: r.name.clone(),
     }
+}
+
+pub(crate) fn policy_path(p: &CompiledPolicy) -> String {
+    format!("/policies/{}", p.index)
+}
+
+pub(crate) fn rule_path(p: &CompiledPolicy, r: &CompiledRule) -> String {
+    format!("/policies/{}/rules/{}", p.index, r.index)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -829,8 +1003,9 @@ impl Tracer for Recorder {
 
 /// The scopes a request asks for.
 enum Wanted {
-    /// Explicit (or, for a refresh without `scope`, the original ones), deduplicated.
-    Explicit(Vec<String>),
+    /// Explicit (or, for a refresh without `scope`, the original ones), deduplicated, with their
+    /// scope ids once they are known to exist.
+    Explicit(Vec<String>, Vec<u32>),
     /// No `scope` parameter: the default scopes each rule allows.
     Defaults,
 }
@@ -872,10 +1047,139 @@ fn dedup(scopes: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// The items of `wanted` that are not in `have`, in order (a set only for long lists).
+fn missing<'a>(wanted: &'a [String], have: &[String]) -> Vec<&'a str> {
+    let out = wanted.iter().map(String::as_str);
+    if have.len() <= 16 {
+        return out.filter(|x| !have.iter().any(|h| h == x)).collect();
+    }
+    let set: HashSet<&str> = have.iter().map(String::as_str).collect();
+    out.filter(|x| !set.contains(x)).collect()
+}
+
+/// The request's user in terms of the interned ids, looked up on first use.
+struct Person<'r> {
+    user: &'r User,
+    ids: Option<PersonIds>,
+}
+
+/// The interned ids of a user and their groups (`None`: no rule names it).
+struct PersonIds {
+    user: Option<u32>,
+    /// By the user's group order.
+    groups: Vec<Option<u32>>,
+    /// `(group id, first position in the user's groups)`, sorted by id.
+    sorted: Vec<(u32, u32)>,
+}
+
+impl PersonIds {
+    /// The first of the user's groups (in their order) that is in the sorted run `run`.
+    /// Costs the shorter of the two lists (times a binary search in the other).
+    fn first_in(&self, run: &[u32]) -> Option<usize> {
+        if run.len() < self.groups.len() {
+            run.iter()
+                .filter_map(|id| {
+                    let i = self.sorted.binary_search_by_key(id, |&(g, _)| g).ok()?;
+                    self.sorted.get(i).map(|&(_, pos)| pos as usize)
+                })
+                .min()
+        } else {
+            self.groups
+                .iter()
+                .position(|g| g.is_some_and(|g| contains(run, g)))
+        }
+    }
+}
+
+impl<'r> Person<'r> {
+    fn ids(&mut self, names: &HashMap<Box<str>, u32>) -> &PersonIds {
+        let user = self.user;
+        self.ids.get_or_insert_with(|| {
+            let groups: Vec<Option<u32>> = user
+                .groups
+                .iter()
+                .map(|g| names.get(g.id.as_str()).copied())
+                .collect();
+            let mut sorted: Vec<(u32, u32)> = groups
+                .iter()
+                .enumerate()
+                .filter_map(|(pos, g)| Some(((*g)?, to_u32(pos))))
+                .collect();
+            // By id, then position: the first of equal ids is the first position.
+            sorted.sort_unstable();
+            sorted.dedup_by_key(|&mut (g, _)| g);
+            PersonIds {
+                user: names.get(user.id.as_str()).copied(),
+                groups,
+                sorted,
+            }
+        })
+    }
+}
+
+/// Why a rule was passed over, borrowing what it names: made into a [`SkipReason`] only when a
+/// trace records it, so that `evaluate` copies nothing for the rules it passes over.
+enum Skip<'a> {
+    Inactive,
+    GrantType(&'a [GrantType]),
+    UserExcluded,
+    ExcludedByEveryone,
+    ExcludedByGroup(usize),
+    UserNotIncluded,
+    NoPeople,
+    Scope(&'a str),
+    NoDefaultScope,
+}
+
+impl Skip<'_> {
+    fn reason(
+        &self,
+        engine: &Engine,
+        grant: &GrantType,
+        original: Option<&GrantType>,
+        user: Option<&User>,
+    ) -> SkipReason {
+        let user_id = || user.map(|u| u.id.clone()).unwrap_or_default();
+        match *self {
+            Skip::Inactive => SkipReason::Inactive,
+            Skip::GrantType(include) => SkipReason::GrantTypeNotIncluded {
+                grant_type: grant.clone(),
+                original_grant_type: original.cloned(),
+                include: include.to_vec(),
+            },
+            Skip::UserExcluded => SkipReason::UserExcluded { user_id: user_id() },
+            Skip::ExcludedByEveryone => SkipReason::UserExcludedByGroup {
+                group_id: EVERYONE.to_owned(),
+                group_name: None,
+            },
+            Skip::ExcludedByGroup(pos) => {
+                let g = user.and_then(|u| u.groups.get(pos));
+                SkipReason::UserExcludedByGroup {
+                    group_id: g.map(|g| g.id.clone()).unwrap_or_default(),
+                    group_name: g.map(|g| g.name.clone()),
+                }
+            }
+            Skip::UserNotIncluded => SkipReason::UserNotIncluded { user_id: user_id() },
+            Skip::NoPeople => SkipReason::NoPeopleCondition { user_id: user_id() },
+            Skip::Scope(scope) => SkipReason::ScopeNotAllowed {
+                scope: scope.to_owned(),
+            },
+            Skip::NoDefaultScope => SkipReason::NoDefaultScopeAllowed {
+                default_scopes: engine
+                    .scope_names(&engine.default_scopes)
+                    .map(str::to_owned)
+                    .collect(),
+            },
+        }
+    }
+}
+
 impl Engine {
-    /// The one evaluation function behind `evaluate` and `explain`.
+    /// The one evaluation function behind `evaluate` and `explain`, over the configuration
+    /// the engine was built from.
     pub(crate) fn run<T: Tracer>(
         &self,
+        cfg: &ServerConfig,
         req: &TokenRequest,
         t: &mut T,
     ) -> Result<Grant, OAuthError> {
@@ -895,24 +1199,39 @@ impl Engine {
 
         // 2. A grant type Okta knows.
         if !grant.is_known() {
-            let configured = list(&self.configured_grants);
             return fail(
                 t,
                 Check::GrantTypeSupported,
-                || format!("{grant:?} is not a grant type; the server's rules use [{configured}]"),
-                OAuthError::with_arg(OAuthErrorId::UnsupportedGrantType, &configured),
+                || {
+                    format!(
+                        "{grant:?} is not a grant type; the server's rules use [{}]",
+                        list(&self.configured_grants)
+                    )
+                },
+                OAuthError::with_values(
+                    OAuthErrorId::UnsupportedGrantType,
+                    self.configured_grants.iter().map(GrantType::as_str),
+                ),
             );
         }
         check(t, Check::GrantTypeSupported, true, String::new);
 
         // 3. The client's grant types.
         if !req.client.allows(grant) {
-            let configured = list(req.client.grant_types.as_deref().unwrap_or_default());
+            let configured = req.client.grant_types.as_deref().unwrap_or_default();
             return fail(
                 t,
                 Check::ClientGrantType,
-                || format!("{grant} not in the client's grant types [{configured}]"),
-                OAuthError::with_arg(OAuthErrorId::UnauthorizedClient, &configured),
+                || {
+                    format!(
+                        "{grant} not in the client's grant types [{}]",
+                        list(configured)
+                    )
+                },
+                OAuthError::with_values(
+                    OAuthErrorId::UnauthorizedClient,
+                    configured.iter().map(GrantType::as_str),
+                ),
             );
         }
         check(t, Check::ClientGrantType, true, || {
@@ -966,44 +1285,42 @@ impl Engine {
             (Some(s), Some(record)) => {
                 check(t, Check::ScopesPresent, true, String::new);
                 let s = dedup(s);
-                let denied: Vec<&str> = s
-                    .iter()
-                    .filter(|x| !record.scopes.contains(x))
-                    .map(String::as_str)
-                    .collect();
+                let denied = missing(&s, &record.scopes);
                 if !denied.is_empty() {
-                    let denied = denied.join(", ");
                     return fail(
                         t,
                         Check::RefreshScopes,
-                        || format!("not in the original grant: [{denied}]"),
-                        OAuthError::with_arg(OAuthErrorId::RefreshScopesDenied, &denied),
+                        || format!("not in the original grant: [{}]", denied.join(", ")),
+                        OAuthError::with_values(OAuthErrorId::RefreshScopesDenied, &denied),
                     );
                 }
                 check(t, Check::RefreshScopes, true, String::new);
-                Wanted::Explicit(s)
+                Wanted::Explicit(s, Vec::new())
             }
             (None, Some(record)) => {
                 check(t, Check::RefreshScopes, true, || {
                     "no scope parameter: the original scopes".into()
                 });
-                Wanted::Explicit(dedup(&record.scopes))
+                Wanted::Explicit(dedup(&record.scopes), Vec::new())
             }
             (Some(s), None) => {
                 check(t, Check::ScopesPresent, true, String::new);
-                Wanted::Explicit(dedup(s))
+                Wanted::Explicit(dedup(s), Vec::new())
             }
             (None, None) => Wanted::Defaults,
         };
 
         // 6. Every scope exists; 7. default scopes exist.
-        let candidates: &[String] = match &wanted {
-            Wanted::Explicit(s) => {
-                let unknown: Vec<&str> = s
-                    .iter()
-                    .filter(|x| !self.scopes.contains_key(x.as_str()))
-                    .map(String::as_str)
-                    .collect();
+        let candidates: &[u32] = match &mut wanted {
+            Wanted::Explicit(s, ids) => {
+                ids.reserve_exact(s.len());
+                let mut unknown = Vec::new();
+                for x in s.iter() {
+                    match self.scope_ids.get(x.as_str()) {
+                        Some(&id) => ids.push(id),
+                        None => unknown.push(x.as_str()),
+                    }
+                }
                 if !unknown.is_empty() {
                     return fail(
                         t,
@@ -1015,7 +1332,7 @@ impl Engine {
                 check(t, Check::ScopesConfigured, true, || {
                     format!("[{}]", s.join(", "))
                 });
-                s
+                ids
             }
             Wanted::Defaults => {
                 if self.default_scopes.is_empty() {
@@ -1029,7 +1346,9 @@ impl Engine {
                 check(t, Check::DefaultScopes, true, || {
                     format!(
                         "no scope parameter; default scopes [{}]",
-                        self.default_scopes.join(", ")
+                        self.scope_names(&self.default_scopes)
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     )
                 });
                 &self.default_scopes
@@ -1038,7 +1357,7 @@ impl Engine {
 
         // 8. Client credentials.
         if *grant == GrantType::ClientCredentials {
-            if candidates.iter().any(|s| s == "openid") {
+            if self.scope_names(candidates).any(|s| s == "openid") {
                 return fail(
                     t,
                     Check::OpenidClientCredentials,
@@ -1049,20 +1368,19 @@ impl Engine {
             check(t, Check::OpenidClientCredentials, true, String::new);
             let consent: Vec<&str> = candidates
                 .iter()
-                .filter(|s| {
-                    self.scopes
-                        .get(s.as_str())
-                        .is_some_and(|i| i.consent == Consent::Required)
-                })
-                .map(String::as_str)
+                .filter_map(|&id| self.scopes.get(id as usize))
+                .filter(|i| i.consent == Consent::Required)
+                .map(|i| i.name.as_str())
                 .collect();
             if !consent.is_empty() {
-                let consent = consent.join(", ");
                 return fail(
                     t,
                     Check::ConsentClientCredentials,
-                    || format!("consent REQUIRED: [{consent}]"),
-                    OAuthError::with_arg(OAuthErrorId::ConsentRequiredClientCredentials, &consent),
+                    || format!("consent REQUIRED: [{}]", consent.join(", ")),
+                    OAuthError::with_values(
+                        OAuthErrorId::ConsentRequiredClientCredentials,
+                        &consent,
+                    ),
                 );
             }
             check(t, Check::ConsentClientCredentials, true, String::new);
@@ -1081,56 +1399,98 @@ impl Engine {
             check(t, Check::UserAssigned, true, || user.id.clone());
         }
 
-        // 10. Policies and rules.
-        let order: &[usize] = if T::RECORDS {
-            &self.every
-        } else {
-            self.by_client.get(client_id).unwrap_or(&self.all_clients)
-        };
+        // 10. Policies and rules: `evaluate` walks the client's own policies and the
+        // ALL_CLIENTS ones, merging the two sorted runs; `explain` walks every policy.
+        let own = self.own_policies(client_id);
+        let (mut i, mut j, mut every) = (0, 0, 0);
+        let mut person = req.user.as_deref().map(|user| Person { user, ids: None });
         let original = refresh.map(|r| &r.grant_type);
-        for &pi in order {
-            let p = &self.policies[pi];
+        loop {
+            let (pos, covered) = if T::RECORDS {
+                let Some(p) = self.policies.get(every) else {
+                    break;
+                };
+                let pos = to_u32(every);
+                every += 1;
+                while own.get(i).is_some_and(|&o| o < pos) {
+                    i += 1;
+                }
+                (pos, p.all_clients || own.get(i) == Some(&pos))
+            } else {
+                let pos = match (own.get(i), self.all_clients.get(j)) {
+                    (Some(&a), Some(&b)) if a <= b => {
+                        i += 1;
+                        a
+                    }
+                    (_, Some(&b)) => {
+                        j += 1;
+                        b
+                    }
+                    (Some(&a), None) => {
+                        i += 1;
+                        a
+                    }
+                    (None, None) => break,
+                };
+                (pos, true)
+            };
+            let Some(p) = self.policies.get(pos as usize) else {
+                break;
+            };
+            let Some(policy) = config_policy(cfg, p) else {
+                continue;
+            };
             let skip = if !p.active {
                 Some(SkipReason::Inactive)
-            } else if !p.covers(client_id) {
+            } else if !covered {
                 Some(SkipReason::ClientNotIncluded {
                     client_id: client_id.to_owned(),
-                    include: p.client_list.clone(),
+                    include: policy
+                        .conditions
+                        .clients
+                        .as_ref()
+                        .map(|c| c.include.clone())
+                        .unwrap_or_default(),
                 })
             } else {
                 None
             };
             if let Some(reason) = skip {
                 t.step(|| TraceStep::Policy {
-                    policy: p.matched.clone(),
-                    path: p.path.clone(),
+                    policy: matched_policy(policy),
+                    path: policy_path(p),
                     verdict: Verdict::Skipped { reason },
                 });
                 continue;
             }
             t.step(|| TraceStep::Policy {
-                policy: p.matched.clone(),
-                path: p.path.clone(),
+                policy: matched_policy(policy),
+                path: policy_path(p),
                 verdict: Verdict::Evaluated,
             });
-            for r in &p.rules {
-                match self.match_rule(r, grant, original, req.user.as_deref(), &wanted) {
+            for r in self.rules(p) {
+                let Some(rule) = config_rule(policy, r) else {
+                    continue;
+                };
+                match self.match_rule(r, rule, grant, original, person.as_mut(), &wanted) {
                     Ok(scopes) => {
                         t.step(|| TraceStep::Rule {
-                            rule: r.matched.clone(),
-                            path: r.path.clone(),
+                            rule: matched_rule(rule),
+                            path: rule_path(p, r),
                             verdict: Verdict::Matched,
                         });
                         let scopes = scopes.unwrap_or_else(|| match &mut wanted {
-                            Wanted::Explicit(s) => std::mem::take(s),
+                            Wanted::Explicit(s, _) => std::mem::take(s),
                             Wanted::Defaults => Vec::new(),
                         });
-                        return Ok(self.grant(req, p, r, scopes, &wanted, original));
+                        return Ok(self.grant(req, policy, rule, scopes, &wanted, original));
                     }
-                    Err(reason) => t.step(|| TraceStep::Rule {
-                        rule: r.matched.clone(),
-                        path: r.path.clone(),
-                        verdict: Verdict::Skipped { reason },
+                    Err(skip) => t.step(|| TraceStep::Rule {
+                        rule: matched_rule(rule),
+                        path: rule_path(p, r),
+                        verdict: Verdict::Skipped {
+                            reason: skip.reason(self, grant, original, req.user.as_deref()),
+                        },
                     }),
                 }
             }
@@ -1138,43 +1498,47 @@ impl Engine {
         Err(OAuthError::new(OAuthErrorId::NoMatchingPolicy))
     }
 
+    /// The names of scope ids.
+    fn scope_names<'a>(&'a self, ids: &'a [u32]) -> impl Iterator<Item = &'a str> + 'a {
+        ids.iter()
+            .filter_map(|&id| self.scopes.get(id as usize))
+            .map(|s| s.name.as_str())
+    }
+
     /// Whether a rule matches; on success the granted scopes.
-    fn match_rule(
+    fn match_rule<'a>(
         &self,
         r: &CompiledRule,
+        rule: &'a Rule,
         grant: &GrantType,
         original: Option<&GrantType>,
-        user: Option<&User>,
-        wanted: &Wanted,
-    ) -> Result<Option<Vec<String>>, SkipReason> {
+        person: Option<&mut Person<'_>>,
+        wanted: &'a Wanted,
+    ) -> Result<Option<Vec<String>>, Skip<'a>> {
         if !r.active {
-            return Err(SkipReason::Inactive);
+            return Err(Skip::Inactive);
         }
         let grant_ok = match original {
             Some(o) => r.grants.contains(o) || r.grants.contains(&GrantType::RefreshToken),
             None => r.grants.contains(grant),
         };
         if !grant_ok {
-            return Err(SkipReason::GrantTypeNotIncluded {
-                grant_type: grant.clone(),
-                original_grant_type: original.cloned(),
-                include: r.grant_list.clone(),
-            });
+            return Err(Skip::GrantType(&rule.conditions.grant_types.include));
         }
-        if let Some(user) = user {
-            match &r.people {
-                Some(p) => p.check(user)?,
-                None => {
-                    return Err(SkipReason::NoPeopleCondition {
-                        user_id: user.id.clone(),
-                    });
-                }
+        if let Some(person) = person {
+            match self.people(r) {
+                Some(p) => self.check_people(p, person)?,
+                None => return Err(Skip::NoPeople),
             }
         }
         match wanted {
-            Wanted::Explicit(scopes) => {
-                if let Some(s) = scopes.iter().find(|s| !self.allows_scope(r, s)) {
-                    return Err(SkipReason::ScopeNotAllowed { scope: s.clone() });
+            Wanted::Explicit(scopes, ids) => {
+                if let Some((s, _)) = scopes
+                    .iter()
+                    .zip(ids)
+                    .find(|(_, id)| !self.allows_scope(r, **id))
+                {
+                    return Err(Skip::Scope(s));
                 }
                 // The caller takes the wanted scopes themselves.
                 Ok(None)
@@ -1183,24 +1547,50 @@ impl Engine {
                 let granted: Vec<String> = self
                     .default_scopes
                     .iter()
-                    .filter(|s| self.allows_scope(r, s))
-                    .cloned()
+                    .filter(|&&id| self.allows_scope(r, id))
+                    .filter_map(|&id| self.scopes.get(id as usize))
+                    .map(|s| s.name.clone())
                     .collect();
                 if granted.is_empty() {
-                    return Err(SkipReason::NoDefaultScopeAllowed {
-                        default_scopes: self.default_scopes.clone(),
-                    });
+                    return Err(Skip::NoDefaultScope);
                 }
                 Ok(Some(granted))
             }
         }
     }
 
+    /// The people condition; exclusion beats inclusion.
+    fn check_people(
+        &self,
+        p: &CompiledPeople,
+        person: &mut Person<'_>,
+    ) -> Result<(), Skip<'static>> {
+        let ids = person.ids(&self.names);
+        let has_user = |run: Span| ids.user.is_some_and(|u| contains(self.ids(run), u));
+        if has_user(p.users_exclude) {
+            return Err(Skip::UserExcluded);
+        }
+        if p.everyone_excluded {
+            return Err(Skip::ExcludedByEveryone);
+        }
+        if let Some(pos) = ids.first_in(self.ids(p.groups_exclude)) {
+            return Err(Skip::ExcludedByGroup(pos));
+        }
+        if p.everyone
+            || has_user(p.users_include)
+            || ids.first_in(self.ids(p.groups_include)).is_some()
+        {
+            Ok(())
+        } else {
+            Err(Skip::UserNotIncluded)
+        }
+    }
+
     fn grant(
         &self,
         req: &TokenRequest,
-        p: &CompiledPolicy,
-        r: &CompiledRule,
+        policy: &Policy,
+        rule: &Rule,
         scopes: Vec<String>,
         wanted: &Wanted,
         original: Option<&GrantType>,
@@ -1215,20 +1605,31 @@ impl Engine {
                 .and_then(Value::as_str)
                 .map(str::to_owned),
         });
+        let t = &rule.actions.token;
         Grant {
-            policy: p.matched.clone(),
-            rule: r.matched.clone(),
+            policy: matched_policy(policy),
+            rule: matched_rule(rule),
             client_id: req.client.client_id.clone(),
             grant_type: req.grant_type.clone(),
             original_grant_type: original.cloned(),
-            context: req.eval_context_with(scopes.iter().map(|s| match self.scopes.get(s) {
-                Some(info) => info.value.clone(),
-                None => crate::el::Value::from(s.as_str()),
+            context: req.eval_context_with(scopes.iter().map(|s| {
+                match self
+                    .scope_ids
+                    .get(s.as_str())
+                    .and_then(|&id| self.scopes.get(id as usize))
+                {
+                    Some(info) => info.value.clone(),
+                    None => crate::el::Value::from(s.as_str()),
+                }
             })),
             scopes,
             default_scopes: matches!(wanted, Wanted::Defaults),
-            lifetimes: r.lifetimes,
-            inline_hook: r.inline_hook.clone(),
+            lifetimes: Lifetimes {
+                access_token_lifetime_minutes: t.access_token_lifetime_minutes,
+                refresh_token_lifetime_minutes: t.refresh_token_lifetime_minutes,
+                refresh_token_window_minutes: t.refresh_token_window_minutes,
+            },
+            inline_hook: t.inline_hook.as_ref().map(|h| h.id.clone()),
             response_type: req.response_type.clone(),
             subject,
             nonce: req.nonce.clone(),

@@ -122,6 +122,14 @@ fn mutate(doc: &mut Value, mut pick: usize, v: Value) {
 
 fn check(doc: Value) {
     let text = doc.to_string();
+    // Text read straight into the model (or object by object when malformed) gives what the
+    // same text parsed into a JSON value gives: the same configuration, or the same diagnostics.
+    let parsed: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        ServerConfig::from_json(&text),
+        ServerConfig::from_value(parsed),
+        "{text}"
+    );
     match ServerConfig::from_json(&text) {
         Err(e) => {
             assert!(!e.diagnostics.is_empty());

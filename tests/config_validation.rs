@@ -1,7 +1,9 @@
 //! Validation cases as data: `tests/config/validation/*.json`, each an array of cases that patch
 //! `tests/config/base.json` (RFC 6902 JSON Patch) and list the diagnostics expected.
 //!
-//! A case: `{"name", "patch": [ops], "options"?: {"max_expression_length"?: n},
+//! A case: `{"name", "patch": [ops], "options"?: {"max_expression_length"?: n,
+//! "implicit_oidc_scopes"?: b, "max_policies"?: n, "max_rules"?: n, "max_claims"?: n,
+//! "max_scopes"?: n, "max_clients"?: n},
 //! "errors": [{"code", "path", "message"?, "hint"?}], "warnings"?: [...]}`.
 //! `errors` must match the errors found exactly and in order; every listed warning must be found.
 //! A patch op may use `"repeat": [text, n]` (and `"suffix"`) instead of `"value"` to build long
@@ -41,6 +43,25 @@ fn options(case: &Value) -> Options {
     }
     if let Some(b) = case.pointer("/options/implicit_oidc_scopes") {
         o.implicit_oidc_scopes = b.as_bool().unwrap();
+    }
+    let cap = |name: &str| {
+        case.pointer(&format!("/options/{name}"))
+            .map(|n| n.as_u64().unwrap() as usize)
+    };
+    if let Some(n) = cap("max_policies") {
+        o.max_policies = n;
+    }
+    if let Some(n) = cap("max_rules") {
+        o.max_rules = n;
+    }
+    if let Some(n) = cap("max_claims") {
+        o.max_claims = n;
+    }
+    if let Some(n) = cap("max_scopes") {
+        o.max_scopes = n;
+    }
+    if let Some(n) = cap("max_clients") {
+        o.max_clients = n;
     }
     o
 }

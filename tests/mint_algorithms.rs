@@ -146,7 +146,7 @@ proptest! {
         let keys = KeySet::generate(Algorithm::EdDSA, RotationMode::Manual, req.now, &mut rng).unwrap();
         match server.mint(&grant, &keys, req.now, &mut rng) {
             Ok(t) => prop_assert!(t.access_token.is_some()),
-            Err(e) => prop_assert!(!e.description.is_empty()),
+            Err(e) => prop_assert!(!e.description().is_empty()),
         }
         let _ = server.userinfo(&grant);
     }

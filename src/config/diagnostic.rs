@@ -103,6 +103,20 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+/// A name as a message quotes it: its first 64 characters, then `…` if there are more (a name
+/// is repeated in every diagnostic about its object and in others that point at it, so its
+/// full length must not multiply).
+pub(crate) struct Quoted<'a>(pub(crate) &'a str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.char_indices().nth(64) {
+            None => write!(f, "{:?}", self.0),
+            Some((end, _)) => write!(f, "{:?}…", self.0.get(..end).unwrap_or_default()),
+        }
+    }
+}
+
 /// Appends one reference token to a JSON pointer, escaping `~` and `/` (RFC 6901).
 pub(crate) fn pointer(base: &str, token: impl fmt::Display) -> String {
     let token = token.to_string().replace('~', "~0").replace('/', "~1");
@@ -128,6 +142,17 @@ mod tests {
         let past = Span::new(text, 99, 3);
         assert_eq!(past.start, text.len());
         assert!(past.end >= past.start);
+    }
+
+    #[test]
+    fn long_names_are_quoted_short() {
+        assert_eq!(Quoted("a\"b").to_string(), "\"a\\\"b\"");
+        let long = "é".repeat(100);
+        assert_eq!(Quoted(&long).to_string(), format!("{:?}…", "é".repeat(64)));
+        assert_eq!(
+            Quoted(&"x".repeat(64)).to_string(),
+            format!("{:?}", "x".repeat(64))
+        );
     }
 
     #[test]

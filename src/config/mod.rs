@@ -32,6 +32,7 @@ pub mod terraform;
 pub mod validate;
 
 pub use api::ApiResponses;
+pub(crate) use diagnostic::Quoted;
 pub use diagnostic::{Diagnostic, Severity, Span};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -39,7 +40,105 @@ use serde_json::{Map, Value};
 use std::fmt;
 
 /// Extra JSON members of an object that the model does not know; kept so round trips lose nothing.
-pub type Extra = Map<String, Value>;
+///
+/// Almost every object has none, so an empty `Extra` is one null pointer (a configuration holds
+/// a dozen of them per rule). It reads like a map of member names to JSON values.
+///
+/// ```
+/// use tokenmint::config::ServerConfig;
+///
+/// let cfg = ServerConfig::from_json(r#"{"authorizationServer": {"name": "s",
+///     "futureField": {"a": 1}}}"#).unwrap();
+/// let extra = &cfg.authorization_server.extra;
+/// assert_eq!(extra.len(), 1);
+/// assert_eq!(extra["futureField"]["a"], 1);
+/// assert!(extra["absent"].is_null());
+/// assert_eq!(extra.keys().collect::<Vec<_>>(), ["futureField"]);
+/// ```
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Extra(Option<Box<Map<String, Value>>>);
+
+static NULL: Value = Value::Null;
+
+impl Extra {
+    /// No members.
+    pub fn new() -> Extra {
+        Extra(None)
+    }
+
+    /// Whether there is no member.
+    pub fn is_empty(&self) -> bool {
+        self.0.as_ref().is_none_or(|m| m.is_empty())
+    }
+
+    /// How many members there are.
+    pub fn len(&self) -> usize {
+        self.0.as_ref().map_or(0, |m| m.len())
+    }
+
+    /// The value of a member.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.0.as_ref().and_then(|m| m.get(key))
+    }
+
+    /// Whether a member is present.
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// The member names, in document order.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.iter().map(|(k, _)| k)
+    }
+
+    /// The members, in document order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.0
+            .iter()
+            .flat_map(|m| m.iter().map(|(k, v)| (k.as_str(), v)))
+    }
+
+    /// Adds or replaces a member; returns the value it replaced.
+    pub fn insert(&mut self, key: impl Into<String>, value: Value) -> Option<Value> {
+        self.0.get_or_insert_default().insert(key.into(), value)
+    }
+
+    /// Removes a member; returns its value.
+    pub fn remove(&mut self, key: &str) -> Option<Value> {
+        let m = self.0.as_mut()?;
+        let v = m.shift_remove(key);
+        if m.is_empty() {
+            self.0 = None;
+        }
+        v
+    }
+}
+
+/// A missing member reads as `null` (like indexing a JSON value).
+impl std::ops::Index<&str> for Extra {
+    type Output = Value;
+    fn index(&self, key: &str) -> &Value {
+        self.get(key).unwrap_or(&NULL)
+    }
+}
+
+impl Serialize for Extra {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.len()))?;
+        for (k, v) in self.iter() {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Extra {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let m = Map::<String, Value>::deserialize(d)?;
+        Ok(Extra((!m.is_empty()).then(|| Box::new(m))))
+    }
+}
 
 /// A custom authorization server with its scopes, claims and access policies (each with its
 /// rules): the input of [`AuthorizationServer::compile`](crate::AuthorizationServer::compile).
@@ -87,7 +186,7 @@ pub struct Server {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Audiences; Okta supports exactly one. It becomes the access token's `aud`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "exact")]
     pub audiences: Vec<String>,
     /// The issuer URL, the `iss` of every token (`https://{domain}/oauth2/{id}`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -121,7 +220,7 @@ pub struct Server {
     pub last_updated: Option<String>,
     /// Read-only links.
     #[serde(default, rename = "_links", skip_serializing_if = "Option::is_none")]
-    pub links: Option<Value>,
+    pub links: Option<Box<Value>>,
     /// Members the model does not know.
     #[serde(flatten)]
     pub extra: Extra,
@@ -219,7 +318,7 @@ pub struct Scope {
     pub metadata_publish: MetadataPublish,
     /// Read-only links.
     #[serde(default, rename = "_links", skip_serializing_if = "Option::is_none")]
-    pub links: Option<Value>,
+    pub links: Option<Box<Value>>,
     /// Members the model does not know.
     #[serde(flatten)]
     pub extra: Extra,
@@ -297,7 +396,7 @@ pub struct Claim {
     pub api_resource_id: Option<Value>,
     /// Read-only links.
     #[serde(default, rename = "_links", skip_serializing_if = "Option::is_none")]
-    pub links: Option<Value>,
+    pub links: Option<Box<Value>>,
     /// Members the model does not know.
     #[serde(flatten)]
     pub extra: Extra,
@@ -351,7 +450,7 @@ pub enum GroupFilterType {
 #[serde(rename_all = "camelCase")]
 pub struct ClaimConditions {
     /// Scopes the claim is tied to; empty means any scope.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "exact")]
     pub scopes: Vec<String>,
     /// Members the model does not know.
     #[serde(flatten)]
@@ -394,9 +493,9 @@ pub struct Policy {
     pub last_updated: Option<String>,
     /// Read-only links.
     #[serde(default, rename = "_links", skip_serializing_if = "Option::is_none")]
-    pub links: Option<Value>,
+    pub links: Option<Box<Value>>,
     /// The policy's rules (separate API objects, nested in the bundle).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "exact")]
     pub rules: Vec<Rule>,
     /// Members the model does not know.
     #[serde(flatten)]
@@ -424,7 +523,7 @@ pub const EVERYONE: &str = "EVERYONE";
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct IncludeList {
     /// Included values.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "exact")]
     pub include: Vec<String>,
     /// Members the model does not know.
     #[serde(flatten)]
@@ -435,10 +534,14 @@ pub struct IncludeList {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct IncludeExclude {
     /// Included ids.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "exact")]
     pub include: Vec<String>,
     /// Excluded ids; exclusion beats inclusion.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "exact",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub exclude: Vec<String>,
     /// Members the model does not know.
     #[serde(flatten)]
@@ -481,7 +584,7 @@ pub struct Rule {
     pub last_updated: Option<String>,
     /// Read-only links.
     #[serde(default, rename = "_links", skip_serializing_if = "Option::is_none")]
-    pub links: Option<Value>,
+    pub links: Option<Box<Value>>,
     /// Members the model does not know.
     #[serde(flatten)]
     pub extra: Extra,
@@ -531,7 +634,7 @@ impl People {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct GrantTypes {
     /// Grant types.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "exact")]
     pub include: Vec<GrantType>,
     /// Members the model does not know.
     #[serde(flatten)]
@@ -718,9 +821,33 @@ impl Serialize for GrantType {
 
 impl<'de> Deserialize<'de> for GrantType {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Ok(GrantType::parse(&s))
+        // Known grant types are read without allocating.
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = GrantType;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a grant type string")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<GrantType, E> {
+                Ok(GrantType::parse(s))
+            }
+            fn visit_string<E: serde::de::Error>(self, s: String) -> Result<GrantType, E> {
+                Ok(match GrantType::parse(&s) {
+                    GrantType::Other(_) => GrantType::Other(s),
+                    known => known,
+                })
+            }
+        }
+        d.deserialize_str(V)
     }
+}
+
+/// A list with no spare capacity: a configuration holds several short lists per rule, and a
+/// growing vector keeps room for four.
+fn exact<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+    let mut v = Vec::<T>::deserialize(d)?;
+    v.shrink_to_fit();
+    Ok(v)
 }
 
 /// Accepts `true`/`false` and the strings `"TRUE"`, `"true"`, `"FALSE"`, `"false"` (Okta's own

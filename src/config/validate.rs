@@ -1,6 +1,6 @@
 //! Turns a [`ServerConfig`] into diagnostics: every problem at once, each located.
 
-use super::diagnostic::{Diagnostic, pointer};
+use super::diagnostic::{Diagnostic, Quoted, pointer};
 use super::{
     ALL_CLIENTS, Claim, ClaimType, EVERYONE, GrantType, GroupFilterType, Policy, Rule,
     SYSTEM_SCOPE_NAMES, Scope, ServerConfig, ValueType,
@@ -8,6 +8,75 @@ use super::{
 use crate::el::functions::did_you_mean;
 use crate::server::Options;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+
+/// A JSON pointer into the bundle, made into a string only when a diagnostic needs it (most
+/// objects have none, and a configuration has tens of thousands of objects).
+enum At<'a> {
+    /// A pointer written out.
+    Raw(&'a str),
+    Key(&'a At<'a>, &'a str),
+    Index(&'a At<'a>, usize),
+}
+
+impl<'a> At<'a> {
+    fn key(&'a self, key: &'a str) -> At<'a> {
+        At::Key(self, key)
+    }
+
+    fn index(&'a self, i: usize) -> At<'a> {
+        At::Index(self, i)
+    }
+
+    fn path(&self) -> String {
+        let mut out = String::new();
+        self.write(&mut out);
+        out
+    }
+
+    fn write(&self, out: &mut String) {
+        match self {
+            At::Raw(s) => out.push_str(s),
+            At::Key(base, key) => {
+                base.write(out);
+                out.push('/');
+                // RFC 6901 escapes.
+                for c in key.chars() {
+                    match c {
+                        '~' => out.push_str("~0"),
+                        '/' => out.push_str("~1"),
+                        c => out.push(c),
+                    }
+                }
+            }
+            At::Index(base, i) => {
+                base.write(out);
+                out.push('/');
+                out.push_str(&i.to_string());
+            }
+        }
+    }
+}
+
+/// "the rule \"name\"", written only when a message needs it.
+struct Label<'a>(&'static str, &'a str);
+
+impl fmt::Display for Label<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the {} {}", self.0, Quoted(self.1))
+    }
+}
+
+/// The scope names of the server (its own, then the system ones): a set to look names up,
+/// and the list in that order to suggest one.
+struct ScopeNames<'c> {
+    set: HashSet<&'c str>,
+    order: Vec<&'c str>,
+}
+
+/// How many characters did-you-mean suggestions may compare in one validation (edit distance
+/// is quadratic in the lengths; a hostile configuration could ask for millions of them).
+const SUGGESTION_BUDGET: usize = 4_000_000;
 
 /// Lifetime bounds of rule actions, in minutes.
 pub const ACCESS_LIFETIME_MINUTES: std::ops::RangeInclusive<i64> = 5..=1440;
@@ -168,11 +237,111 @@ pub(crate) fn regex_error_reason(e: &regex::Error) -> String {
     }
 }
 
+/// Checks the caps of `options` ([`Options#caps`](crate::Options#caps)): one error per cap
+/// exceeded, located at the first object over it. Counting is all it does, so it runs before
+/// anything else.
+pub fn caps(cfg: &ServerConfig, options: &Options) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let mut over = |code: &'static str,
+                    path: String,
+                    what: &str,
+                    n: usize,
+                    max: usize,
+                    field: &str| {
+        out.push(
+            Diagnostic::error(
+                code,
+                path,
+                format!("the configuration has {n} {what}; the limit is {max}, so this one and the ones after it are too many"),
+            )
+            .with_hint(format!("split the configuration, or raise Options::{field} if the host can afford it")),
+        );
+    };
+    if cfg.policies.len() > options.max_policies {
+        let path = pointer("/policies", options.max_policies);
+        over(
+            "limits.policies",
+            path,
+            "policies",
+            cfg.policies.len(),
+            options.max_policies,
+            "max_policies",
+        );
+    }
+    let rules: usize = cfg.policies.iter().map(|p| p.rules.len()).sum();
+    if rules > options.max_rules {
+        let mut left = options.max_rules;
+        for (i, p) in cfg.policies.iter().enumerate() {
+            if p.rules.len() > left {
+                let path = pointer(&pointer(&pointer("/policies", i), "rules"), left);
+                over(
+                    "limits.rules",
+                    path,
+                    "rules (all policies together)",
+                    rules,
+                    options.max_rules,
+                    "max_rules",
+                );
+                break;
+            }
+            left -= p.rules.len();
+        }
+    }
+    if cfg.claims.len() > options.max_claims {
+        let path = pointer("/claims", options.max_claims);
+        over(
+            "limits.claims",
+            path,
+            "claims",
+            cfg.claims.len(),
+            options.max_claims,
+            "max_claims",
+        );
+    }
+    if cfg.scopes.len() > options.max_scopes {
+        let path = pointer("/scopes", options.max_scopes);
+        over(
+            "limits.scopes",
+            path,
+            "scopes",
+            cfg.scopes.len(),
+            options.max_scopes,
+            "max_scopes",
+        );
+    }
+    let list = |p: &Policy| p.conditions.clients.as_ref().map_or(0, |c| c.include.len());
+    let clients: usize = cfg.policies.iter().map(list).sum();
+    if clients > options.max_clients {
+        let mut left = options.max_clients;
+        for (i, p) in cfg.policies.iter().enumerate() {
+            if list(p) > left {
+                let path = pointer(
+                    &pointer(&pointer(&pointer("/policies", i), "conditions"), "clients"),
+                    "include",
+                );
+                let path = pointer(&path, left);
+                over(
+                    "limits.clients",
+                    path,
+                    "client ids in the policies' client lists",
+                    clients,
+                    options.max_clients,
+                    "max_clients",
+                );
+                break;
+            }
+            left -= list(p);
+        }
+    }
+    out
+}
+
 /// Validates a bundle; returns every error and warning found.
 pub fn validate(cfg: &ServerConfig, options: &Options) -> Vec<Diagnostic> {
     let mut v = Validator {
         out: Vec::new(),
         options,
+        suggestions: SUGGESTION_BUDGET,
     };
     v.server(cfg);
     let scope_names = v.scopes(&cfg.scopes);
@@ -184,6 +353,8 @@ pub fn validate(cfg: &ServerConfig, options: &Options) -> Vec<Diagnostic> {
 struct Validator<'a> {
     out: Vec<Diagnostic>,
     options: &'a Options,
+    /// Characters left for did-you-mean comparisons.
+    suggestions: usize,
 }
 
 impl Validator<'_> {
@@ -191,14 +362,41 @@ impl Validator<'_> {
         self.out.push(d);
     }
 
-    fn unknown_members(&mut self, path: &str, extra: &super::Extra, known: &[&str]) {
+    /// The closest candidate, while the suggestion budget lasts. Candidates whose length is
+    /// too far from `name` to be within the distance are not compared.
+    fn suggest<'c>(
+        &mut self,
+        name: &str,
+        candidates: impl Iterator<Item = &'c str>,
+    ) -> Option<&'c str> {
+        let n = name.chars().count();
+        if n > 256 {
+            return None;
+        }
+        let mut close = Vec::new();
+        for c in candidates {
+            // Three edits at most, of at most four bytes each.
+            if c.len().abs_diff(name.len()) > 12 {
+                continue;
+            }
+            let cost = n.max(1) * c.chars().count().max(1);
+            if cost > self.suggestions {
+                break;
+            }
+            self.suggestions -= cost;
+            close.push(c);
+        }
+        did_you_mean(name, close)
+    }
+
+    fn unknown_members(&mut self, at: &At<'_>, extra: &super::Extra, known: &[&str]) {
         for key in extra.keys() {
             let mut d = Diagnostic::warning(
                 "json.unknown_member",
-                pointer(path, key),
+                at.key(key).path(),
                 format!("unknown member {key:?}; it is kept but has no effect"),
             );
-            if let Some(s) = did_you_mean(key, known.iter().copied()) {
+            if let Some(s) = self.suggest(key, known.iter().copied()) {
                 d = d.with_hint(format!("did you mean {s:?}?"));
             }
             self.push(d);
@@ -294,7 +492,7 @@ impl Validator<'_> {
                 ));
         }
         self.unknown_members(
-            path,
+            &At::Raw(path),
             &s.extra,
             &[
                 "id",
@@ -317,15 +515,16 @@ impl Validator<'_> {
     }
 
     /// Checks scopes; returns the names of every scope the server has (system ones included).
-    fn scopes(&mut self, scopes: &[Scope]) -> HashSet<String> {
-        let mut seen: HashMap<&str, usize> = HashMap::new();
+    fn scopes<'c>(&mut self, scopes: &'c [Scope]) -> ScopeNames<'c> {
+        let mut seen: HashMap<&str, usize> = HashMap::with_capacity(scopes.len());
+        let list = At::Raw("/scopes");
         for (i, s) in scopes.iter().enumerate() {
-            let path = pointer("/scopes", i);
+            let at = list.index(i);
             if s.name.is_empty() {
                 self.push(
                     Diagnostic::error(
                         "scope.name.missing",
-                        pointer(&path, "name"),
+                        at.key("name").path(),
                         "the scope has no name",
                     )
                     .with_hint("add \"name\", e.g. \"orders:read\""),
@@ -334,7 +533,7 @@ impl Validator<'_> {
                 // Okta ships system scopes named okta.myAccount.* on its default server.
                 if let Err(msg) = check_scope_name(&s.name) {
                     self.push(
-                        Diagnostic::error("scope.name.invalid", pointer(&path, "name"), msg)
+                        Diagnostic::error("scope.name.invalid", at.key("name").path(), msg)
                             .with_hint(
                                 "allowed: ASCII 0x21, 0x23-0x5B, 0x5D-0x7E (RFC 6749 scope-token)",
                             ),
@@ -347,10 +546,10 @@ impl Validator<'_> {
                 self.push(
                     Diagnostic::error(
                         "scope.name.duplicate",
-                        pointer(&path, "name"),
+                        at.key("name").path(),
                         format!(
-                            "the scope {:?} is defined twice (first at /scopes/{first})",
-                            s.name
+                            "the scope {} is defined twice (first at /scopes/{first})",
+                            Quoted(&s.name)
                         ),
                     )
                     .with_hint(
@@ -359,7 +558,7 @@ impl Validator<'_> {
                 );
             }
             self.unknown_members(
-                &path,
+                &at,
                 &s.extra,
                 &[
                     "id",
@@ -375,22 +574,32 @@ impl Validator<'_> {
                 ],
             );
         }
-        scopes
+        let order: Vec<&str> = scopes
             .iter()
-            .map(|s| s.name.clone())
-            .chain(SYSTEM_SCOPE_NAMES.iter().map(|s| (*s).to_owned()))
-            .collect()
+            .map(|s| s.name.as_str())
+            .chain(SYSTEM_SCOPE_NAMES.iter().copied())
+            .collect();
+        ScopeNames {
+            set: order.iter().copied().collect(),
+            order,
+        }
     }
 
-    fn unknown_scope(&mut self, path: String, scope: &str, known: &HashSet<String>, what: &str) {
+    fn unknown_scope(
+        &mut self,
+        at: &At<'_>,
+        scope: &str,
+        known: &ScopeNames<'_>,
+        what: &dyn fmt::Display,
+    ) {
         let mut d = Diagnostic::error(
             "scope.unknown",
-            path,
+            at.path(),
             format!(
                 "{what} names the scope {scope:?}, which the authorization server doesn't have"
             ),
         );
-        let hint = match did_you_mean(scope, known.iter().map(String::as_str)) {
+        let hint = match self.suggest(scope, known.order.iter().copied()) {
             Some(s) => format!("did you mean {s:?}? Otherwise add {scope:?} to \"scopes\""),
             None => format!("add {scope:?} to \"scopes\" or remove it here"),
         };
@@ -398,7 +607,7 @@ impl Validator<'_> {
         self.push(d);
     }
 
-    fn claims(&mut self, claims: &[Claim], scopes: &HashSet<String>) {
+    fn claims(&mut self, claims: &[Claim], scopes: &ScopeNames<'_>) {
         let mut seen: HashMap<(ClaimType, &str), usize> = HashMap::new();
         for (i, c) in claims.iter().enumerate() {
             let path = pointer("/claims", i);
@@ -417,7 +626,7 @@ impl Validator<'_> {
                     Diagnostic::error(
                         "claim.claimType.missing",
                         pointer(&path, "claimType"),
-                        format!("the claim {:?} has no claimType", c.name),
+                        format!("the claim {} has no claimType", Quoted(&c.name)),
                     )
                     .with_hint(
                         "use \"RESOURCE\" for the access token or \"IDENTITY\" for the ID token",
@@ -434,7 +643,7 @@ impl Validator<'_> {
                                 Diagnostic::error(
                                     "claim.name.reserved",
                                     pointer(&path, "name"),
-                                    format!("{:?} is a reserved claim name in the {token}; Okta sets it itself", c.name),
+                                    format!("{} is a reserved claim name in the {token}; Okta sets it itself", Quoted(&c.name)),
                                 )
                                 .with_hint("pick another name, e.g. with your own prefix"),
                             );
@@ -445,8 +654,8 @@ impl Validator<'_> {
                                     "claim.name.duplicate",
                                     pointer(&path, "name"),
                                     format!(
-                                        "the claim {:?} is defined twice for the same token (first at /claims/{first})",
-                                        c.name
+                                        "the claim {} is defined twice for the same token (first at /claims/{first})",
+                                        Quoted(&c.name)
                                     ),
                                 )
                                 .with_hint("claim names are unique per token type; remove or rename one"),
@@ -467,18 +676,37 @@ impl Validator<'_> {
                     Diagnostic::error(
                         "claim.valueType.missing",
                         pointer(&path, "valueType"),
-                        format!("the claim {:?} has no valueType", c.name),
+                        format!("the claim {} has no valueType", Quoted(&c.name)),
                     )
                     .with_hint("use \"EXPRESSION\" for an Okta expression or \"GROUPS\" for a group filter"),
                 ),
-                Some(ValueType::Groups) => self.groups_claim(c, &path),
+                Some(ValueType::Groups) => {
+                    // The value field has one limit, whatever it holds; a long REGEX filter
+                    // would also cost time and memory far beyond its length to parse.
+                    let len = c.value.chars().count();
+                    if len > self.options.max_expression_length {
+                        self.push(
+                            Diagnostic::error(
+                                "claim.value.too_long",
+                                pointer(&path, "value"),
+                                format!(
+                                    "the group filter is {len} characters long; the limit is {}",
+                                    self.options.max_expression_length
+                                ),
+                            )
+                            .with_hint("shorten it (Okta allows up to 1024 characters), or raise Options::max_expression_length"),
+                        );
+                    } else {
+                        self.groups_claim(c, &path);
+                    }
+                }
                 Some(ValueType::Expression | ValueType::System) => {
                     if c.value.trim().is_empty() {
                         self.push(
                             Diagnostic::error(
                                 "claim.value.missing",
                                 pointer(&path, "value"),
-                                format!("the claim {:?} has no expression", c.name),
+                                format!("the claim {} has no expression", Quoted(&c.name)),
                             )
                             .with_hint("set \"value\" to an Okta expression, e.g. \"user.email\""),
                         );
@@ -506,18 +734,16 @@ impl Validator<'_> {
                     }
                 }
             }
+            let at = At::Raw(&path);
+            let conditions = at.key("conditions");
+            let scope_list = conditions.key("scopes");
             for (j, s) in c.conditions.scopes.iter().enumerate() {
-                if !scopes.contains(s) {
-                    self.unknown_scope(
-                        pointer(&pointer(&pointer(&path, "conditions"), "scopes"), j),
-                        s,
-                        scopes,
-                        &format!("the claim {:?}", c.name),
-                    );
+                if !scopes.set.contains(s.as_str()) {
+                    self.unknown_scope(&scope_list.index(j), s, scopes, &Label("claim", &c.name));
                 }
             }
             self.unknown_members(
-                &path,
+                &at,
                 &c.extra,
                 &[
                     "id",
@@ -534,11 +760,7 @@ impl Validator<'_> {
                     "_links",
                 ],
             );
-            self.unknown_members(
-                &pointer(&path, "conditions"),
-                &c.conditions.extra,
-                &["scopes"],
-            );
+            self.unknown_members(&conditions, &c.conditions.extra, &["scopes"]);
         }
     }
 
@@ -554,7 +776,10 @@ impl Validator<'_> {
                     Diagnostic::error(
                         "claim.group_filter_type.missing",
                         pointer(path, "group_filter_type"),
-                        format!("the GROUPS claim {:?} has no group_filter_type", c.name),
+                        format!(
+                            "the GROUPS claim {} has no group_filter_type",
+                            Quoted(&c.name)
+                        ),
                     )
                     .with_hint(hint),
                 );
@@ -577,7 +802,7 @@ impl Validator<'_> {
                         Diagnostic::error(
                             "claim.value.missing",
                             pointer(path, "value"),
-                            format!("the GROUPS claim {:?} has no filter value", c.name),
+                            format!("the GROUPS claim {} has no filter value", Quoted(&c.name)),
                         )
                         .with_hint("set \"value\" to the text group names are compared with, or use REGEX \".*\" for every group"),
                     );
@@ -586,24 +811,25 @@ impl Validator<'_> {
         }
     }
 
-    fn policies(&mut self, policies: &[Policy], scopes: &HashSet<String>) {
+    fn policies(&mut self, policies: &[Policy], scopes: &ScopeNames<'_>) {
         let mut prio: BTreeMap<i64, usize> = BTreeMap::new();
+        let list = At::Raw("/policies");
         for (i, p) in policies.iter().enumerate() {
-            let path = pointer("/policies", i);
-            let label = format!("the policy {:?}", p.name);
+            let at = list.index(i);
+            let label = Label("policy", &p.name);
             if p.name.trim().is_empty() {
                 self.push(
                     Diagnostic::error(
                         "policy.name.missing",
-                        pointer(&path, "name"),
+                        at.key("name").path(),
                         "the policy has no name",
                     )
                     .with_hint("add \"name\" (1 to 100 characters)"),
                 );
-            } else if p.name.chars().count() > 100 {
+            } else if p.name.len() > 100 && p.name.chars().count() > 100 {
                 self.push(Diagnostic::error(
                     "policy.name.too_long",
-                    pointer(&path, "name"),
+                    at.key("name").path(),
                     "the policy name is longer than 100 characters",
                 ));
             }
@@ -611,16 +837,18 @@ impl Validator<'_> {
                 None => self.push(
                     Diagnostic::warning(
                         "policy.description.missing",
-                        pointer(&path, "description"),
+                        at.key("description").path(),
                         format!("{label} has no description; Okta's API requires one"),
                     )
                     .with_hint("add \"description\" (1 to 255 characters)"),
                 ),
-                Some(d) if d.is_empty() || d.chars().count() > 255 => self.push(Diagnostic::error(
-                    "policy.description.length",
-                    pointer(&path, "description"),
-                    "the policy description must be 1 to 255 characters long",
-                )),
+                Some(d) if d.is_empty() || (d.len() > 255 && d.chars().count() > 255) => {
+                    self.push(Diagnostic::error(
+                        "policy.description.length",
+                        at.key("description").path(),
+                        "the policy description must be 1 to 255 characters long",
+                    ))
+                }
                 Some(_) => {}
             }
             if let Some(t) = &p.policy_type
@@ -628,23 +856,18 @@ impl Validator<'_> {
             {
                 self.push(Diagnostic::error(
                         "policy.type",
-                        pointer(&path, "type"),
+                        at.key("type").path(),
                         format!("{label} has type {t:?}; authorization-server policies are OAUTH_AUTHORIZATION_POLICY"),
                     ));
             }
-            self.priority(
-                p.priority,
-                &pointer(&path, "priority"),
-                &mut prio,
-                "/policies",
-                i,
-                &label,
-            );
+            self.priority(p.priority, &at.key("priority"), &mut prio, &list, i, &label);
+            let conditions = at.key("conditions");
+            let clients = conditions.key("clients");
             match &p.conditions.clients {
                 None => self.push(
                     Diagnostic::error(
                         "policy.clients.missing",
-                        pointer(&pointer(&path, "conditions"), "clients"),
+                        clients.path(),
                         format!("{label} has no client condition"),
                     )
                     .with_hint("add \"conditions\": {\"clients\": {\"include\": [\"ALL_CLIENTS\"]}} or list client ids"),
@@ -652,7 +875,7 @@ impl Validator<'_> {
                 Some(c) if c.include.is_empty() => self.push(
                     Diagnostic::error(
                         "policy.clients.empty",
-                        pointer(&pointer(&pointer(&path, "conditions"), "clients"), "include"),
+                        clients.key("include").path(),
                         format!("{label} includes no clients, so it can never apply"),
                     )
                     .with_hint("list client ids or use [\"ALL_CLIENTS\"]"),
@@ -661,19 +884,19 @@ impl Validator<'_> {
                     if c.include.len() > 1 && c.include.iter().any(|x| x == ALL_CLIENTS) {
                         self.push(Diagnostic::warning(
                             "policy.clients.redundant",
-                            pointer(&pointer(&pointer(&path, "conditions"), "clients"), "include"),
+                            clients.key("include").path(),
                             "ALL_CLIENTS already covers every client; the other ids are redundant",
                         ));
                     }
                 }
             }
             let mut rule_prio: BTreeMap<i64, usize> = BTreeMap::new();
+            let rules = at.key("rules");
             for (j, r) in p.rules.iter().enumerate() {
-                let rpath = pointer(&pointer(&path, "rules"), j);
-                self.rule(r, &rpath, scopes, &mut rule_prio, &path, j);
+                self.rule(r, &rules.index(j), scopes, &mut rule_prio, &rules, j);
             }
             self.unknown_members(
-                &path,
+                &at,
                 &p.extra,
                 &[
                     "id",
@@ -690,30 +913,25 @@ impl Validator<'_> {
                     "rules",
                 ],
             );
-            self.unknown_members(
-                &pointer(&path, "conditions"),
-                &p.conditions.extra,
-                &["clients"],
-            );
+            self.unknown_members(&conditions, &p.conditions.extra, &["clients"]);
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn priority(
         &mut self,
         priority: Option<i64>,
-        path: &str,
+        at: &At<'_>,
         seen: &mut BTreeMap<i64, usize>,
-        list: &str,
+        list: &At<'_>,
         index: usize,
-        label: &str,
+        label: &Label<'_>,
     ) {
         let Some(n) = priority else { return };
         if n < 1 {
             self.push(
                 Diagnostic::error(
                     "priority.range",
-                    path,
+                    at.path(),
                     format!("{label} has priority {n}; priorities start at 1 (evaluated first)"),
                 )
                 .with_hint("use 1, 2, 3, …"),
@@ -724,8 +942,11 @@ impl Validator<'_> {
             self.push(
                 Diagnostic::error(
                     "priority.duplicate",
-                    path,
-                    format!("{label} has priority {n}, like {list}/{first}; the evaluation order would be ambiguous"),
+                    at.path(),
+                    format!(
+                        "{label} has priority {n}, like {}/{first}; the evaluation order would be ambiguous",
+                        list.path()
+                    ),
                 )
                 .with_hint("give every one a distinct priority"),
             );
@@ -735,18 +956,18 @@ impl Validator<'_> {
     fn rule(
         &mut self,
         r: &Rule,
-        path: &str,
-        scopes: &HashSet<String>,
+        at: &At<'_>,
+        scopes: &ScopeNames<'_>,
         prio: &mut BTreeMap<i64, usize>,
-        policy_path: &str,
+        list: &At<'_>,
         index: usize,
     ) {
-        let label = format!("the rule {:?}", r.name);
+        let label = Label("rule", &r.name);
         if r.name.trim().is_empty() {
             self.push(
                 Diagnostic::error(
                     "rule.name.missing",
-                    pointer(path, "name"),
+                    at.key("name").path(),
                     "the rule has no name",
                 )
                 .with_hint("add \"name\""),
@@ -757,25 +978,20 @@ impl Validator<'_> {
         {
             self.push(Diagnostic::error(
                 "rule.type",
-                pointer(path, "type"),
+                at.key("type").path(),
                 format!("{label} has type {t:?}; authorization-server rules are RESOURCE_ACCESS"),
             ));
         }
-        self.priority(
-            r.priority,
-            &pointer(path, "priority"),
-            prio,
-            &pointer(policy_path, "rules"),
-            index,
-            &label,
-        );
-        let cond = pointer(path, "conditions");
+        self.priority(r.priority, &at.key("priority"), prio, list, index, &label);
+        let cond = at.key("conditions");
+        let grant_types = cond.key("grantTypes");
+        let grant_list = grant_types.key("include");
         let grants = &r.conditions.grant_types.include;
         if grants.is_empty() {
             self.push(
                 Diagnostic::error(
                     "rule.grantTypes.empty",
-                    pointer(&pointer(&cond, "grantTypes"), "include"),
+                    grant_list.path(),
                     format!("{label} allows no grant type, so it can never match"),
                 )
                 .with_hint(
@@ -783,26 +999,31 @@ impl Validator<'_> {
                 ),
             );
         }
-        let mut seen_grants = HashSet::new();
+        let mut seen_grants: HashSet<&GrantType> = HashSet::new();
         for (k, g) in grants.iter().enumerate() {
-            let gpath = pointer(&pointer(&pointer(&cond, "grantTypes"), "include"), k);
             if !g.is_known() {
                 let mut d = Diagnostic::error(
                     "rule.grantType.unknown",
-                    gpath.clone(),
+                    grant_list.index(k).path(),
                     format!("{:?} is not a grant type Okta knows", g.as_str()),
                 );
                 let known = GrantType::KNOWN.iter().map(GrantType::as_str);
-                d = d.with_hint(match did_you_mean(g.as_str(), known) {
+                d = d.with_hint(match self.suggest(g.as_str(), known) {
                     Some(s) => format!("did you mean {s:?}?"),
                     None => "use authorization_code, implicit, password, client_credentials, refresh_token, or a urn:… grant type".into(),
                 });
                 self.push(d);
             }
-            if !seen_grants.insert(g) {
+            // Short lists are searched; long ones go through a set.
+            let repeated = if grants.len() <= 16 {
+                grants.get(..k).is_some_and(|before| before.contains(g))
+            } else {
+                !seen_grants.insert(g)
+            };
+            if repeated {
                 self.push(Diagnostic::warning(
                     "rule.grantType.duplicate",
-                    gpath,
+                    grant_list.index(k).path(),
                     format!("the grant type {:?} is listed twice", g.as_str()),
                 ));
             }
@@ -812,75 +1033,67 @@ impl Validator<'_> {
             .people
             .as_ref()
             .is_some_and(|p| p.has_includes());
-        if !has_people {
+        if !has_people && grants.iter().any(GrantType::requires_people) {
             let needing: Vec<&str> = grants
                 .iter()
                 .filter(|g| g.requires_people())
                 .map(GrantType::as_str)
                 .collect();
-            if !needing.is_empty() {
-                self.push(
-                    Diagnostic::error(
-                        "rule.people.missing",
-                        pointer(&cond, "people"),
-                        format!(
-                            "{label} allows {} but names no users or groups: at least one of conditions.people.users.include or conditions.people.groups.include must contain a valid user or group when grant types contain authorization_code, implicit or password",
-                            needing.join(", ")
-                        ),
-                    )
-                    .with_hint("add \"people\": {\"groups\": {\"include\": [\"EVERYONE\"]}} to allow any assigned user"),
-                );
-            }
+            self.push(
+                Diagnostic::error(
+                    "rule.people.missing",
+                    cond.key("people").path(),
+                    format!(
+                        "{label} allows {} but names no users or groups: at least one of conditions.people.users.include or conditions.people.groups.include must contain a valid user or group when grant types contain authorization_code, implicit or password",
+                        needing.join(", ")
+                    ),
+                )
+                .with_hint("add \"people\": {\"groups\": {\"include\": [\"EVERYONE\"]}} to allow any assigned user"),
+            );
         }
         if let Some(people) = &r.conditions.people {
-            let ppath = pointer(&cond, "people");
+            let ppath = cond.key("people");
             if let Some(g) = &people.groups {
+                let gpath = ppath.key("groups");
                 if let Some(k) = g.exclude.iter().position(|x| x == EVERYONE) {
                     self.push(Diagnostic::warning(
                         "rule.people.exclude_everyone",
-                        pointer(&pointer(&pointer(&ppath, "groups"), "exclude"), k),
+                        gpath.key("exclude").index(k).path(),
                         format!("{label} excludes EVERYONE, so no user request can match it"),
                     ));
                 }
-                self.unknown_members(
-                    &pointer(&ppath, "groups"),
-                    &g.extra,
-                    &["include", "exclude"],
-                );
+                self.unknown_members(&gpath, &g.extra, &["include", "exclude"]);
             }
             if let Some(u) = &people.users {
-                self.unknown_members(&pointer(&ppath, "users"), &u.extra, &["include", "exclude"]);
+                self.unknown_members(&ppath.key("users"), &u.extra, &["include", "exclude"]);
             }
             self.unknown_members(&ppath, &people.extra, &["users", "groups"]);
         }
+        let scope_at = cond.key("scopes");
         let scope_list = &r.conditions.scopes.include;
         if scope_list.is_empty() {
             self.push(
                 Diagnostic::error(
                     "rule.scopes.empty",
-                    pointer(&pointer(&cond, "scopes"), "include"),
+                    scope_at.key("include").path(),
                     format!("{label} allows no scope, so it can never match"),
                 )
                 .with_hint("list the scopes the rule allows, or [\"*\"] for any scope"),
             );
         }
         for (k, s) in scope_list.iter().enumerate() {
-            if s != "*" && !scopes.contains(s) {
-                self.unknown_scope(
-                    pointer(&pointer(&pointer(&cond, "scopes"), "include"), k),
-                    s,
-                    scopes,
-                    &label,
-                );
+            if s != "*" && !scopes.set.contains(s.as_str()) {
+                self.unknown_scope(&scope_at.key("include").index(k), s, scopes, &label);
             }
         }
         let t = &r.actions.token;
-        let tpath = pointer(&pointer(path, "actions"), "token");
+        let actions = at.key("actions");
+        let tpath = actions.key("token");
         if !ACCESS_LIFETIME_MINUTES.contains(&t.access_token_lifetime_minutes) {
             self.push(
                 Diagnostic::error(
                     "rule.lifetime.access",
-                    pointer(&tpath, "accessTokenLifetimeMinutes"),
+                    tpath.key("accessTokenLifetimeMinutes").path(),
                     format!(
                         "the access-token lifetime is {} minutes; it must be 5 to 1440 (one day)",
                         t.access_token_lifetime_minutes
@@ -894,7 +1107,7 @@ impl Validator<'_> {
             self.push(
                 Diagnostic::error(
                     "rule.lifetime.refresh",
-                    pointer(&tpath, "refreshTokenLifetimeMinutes"),
+                    tpath.key("refreshTokenLifetimeMinutes").path(),
                     format!(
                         "the refresh-token lifetime is {refresh} minutes; it must be 0 (unlimited) or at least the access-token lifetime ({} minutes)",
                         t.access_token_lifetime_minutes
@@ -907,7 +1120,7 @@ impl Validator<'_> {
             self.push(
                 Diagnostic::error(
                     "rule.lifetime.window",
-                    pointer(&tpath, "refreshTokenWindowMinutes"),
+                    tpath.key("refreshTokenWindowMinutes").path(),
                     format!(
                         "the refresh-token idle window is {} minutes; it must be 10 to 2628000 (five years)",
                         t.refresh_token_window_minutes
@@ -918,7 +1131,7 @@ impl Validator<'_> {
         } else if refresh > 0 && t.refresh_token_window_minutes > refresh {
             self.push(Diagnostic::warning(
                 "rule.lifetime.window_exceeds_lifetime",
-                pointer(&tpath, "refreshTokenWindowMinutes"),
+                tpath.key("refreshTokenWindowMinutes").path(),
                 format!(
                     "the idle window ({} minutes) is longer than the refresh-token lifetime ({refresh} minutes), so the lifetime always ends first",
                     t.refresh_token_window_minutes
@@ -930,12 +1143,12 @@ impl Validator<'_> {
         {
             self.push(Diagnostic::error(
                 "rule.inlineHook.id",
-                pointer(&pointer(&tpath, "inlineHook"), "id"),
+                tpath.key("inlineHook").key("id").path(),
                 "the token inline hook has no id",
             ));
         }
         self.unknown_members(
-            path,
+            at,
             &r.extra,
             &[
                 "id",

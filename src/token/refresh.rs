@@ -10,6 +10,24 @@ use serde::{Deserialize, Serialize};
 ///
 /// The lifetime counts from the **first** refresh token of the chain (`firstIssuedAt`), through
 /// every rotation; the idle window counts from the last time the chain was used (`lastUsedAt`).
+///
+/// Records fail closed: one whose `lifetimeMinutes` or `windowMinutes` is absent, `null` or
+/// negative is refused (`invalid_grant`), never taken as unlimited. (In JSON such a member reads
+/// as `-1`.)
+///
+/// ```
+/// use tokenmint::token::{RefreshProblem, RefreshRecord};
+///
+/// let record: RefreshRecord = serde_json::from_str(r#"{"clientId": "c1",
+///     "grantType": "authorization_code", "scopes": ["openid", "offline_access"],
+///     "userId": "00u1", "firstIssuedAt": "2026-01-01T00:00:00Z", "lifetimeMinutes": 0}"#)?;
+/// let now = "2026-01-01T01:00:00Z".parse()?;
+/// assert_eq!(record.window_minutes, -1);
+/// assert_eq!(record.check("c1", Some("00u1"), now), Err(RefreshProblem::InvalidRecord));
+/// assert_eq!(RefreshProblem::InvalidRecord.to_error().description(),
+///     "The refresh token is invalid or expired.");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RefreshRecord {
@@ -32,17 +50,30 @@ pub struct RefreshRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_used_at: Option<DateTime<Utc>>,
     /// Refresh-token lifetime in minutes from the rule that minted it; 0 = unlimited.
-    #[serde(default)]
+    /// Negative (or absent in JSON): the record is refused.
+    #[serde(default = "invalid_minutes", deserialize_with = "minutes")]
     pub lifetime_minutes: i64,
-    /// Idle window in minutes from the rule that minted it; 0 = none.
-    #[serde(default)]
+    /// Idle window in minutes from the rule that minted it; 0 = none (rules have 10 to
+    /// 2,628,000). Negative (or absent in JSON): the record is refused.
+    #[serde(default = "invalid_minutes", deserialize_with = "minutes")]
     pub window_minutes: i64,
+}
+
+/// What an absent or `null` lifetime or window reads as: a value the checks refuse.
+fn invalid_minutes() -> i64 {
+    -1
+}
+
+fn minutes<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    Ok(Option::<i64>::deserialize(d)?.unwrap_or_else(invalid_minutes))
 }
 
 /// Why a refresh record can't be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RefreshProblem {
+    /// It has no lifetime or idle window, or a negative one: it can't be trusted.
+    InvalidRecord,
     /// It was issued to another client.
     MismatchedClient,
     /// It was issued for another user (or for no user, and the request has one; or the other
@@ -59,7 +90,8 @@ impl RefreshProblem {
     pub fn to_error(self) -> OAuthError {
         match self {
             RefreshProblem::MismatchedClient => OAuthError::new(OAuthErrorId::MismatchedClient),
-            RefreshProblem::MismatchedUser
+            RefreshProblem::InvalidRecord
+            | RefreshProblem::MismatchedUser
             | RefreshProblem::LifetimeExpired
             | RefreshProblem::IdleWindowExceeded => {
                 OAuthError::new(OAuthErrorId::InvalidRefreshToken)
@@ -70,6 +102,9 @@ impl RefreshProblem {
     /// A short English explanation (for traces).
     pub fn explain(self) -> &'static str {
         match self {
+            RefreshProblem::InvalidRecord => {
+                "the refresh record has no lifetimeMinutes or windowMinutes, or a negative one"
+            }
             RefreshProblem::MismatchedClient => "the refresh token was issued to another client",
             RefreshProblem::MismatchedUser => {
                 "the refresh token was issued for another user than the request's"
@@ -98,15 +133,19 @@ impl RefreshRecord {
     }
 
     /// Checks that `client_id`, for the user `user_id` (`None`: no user), may use the record at
-    /// `now`: the client first, then the user (the record's `userId` and the request's user must
-    /// be the same, or both absent), then the lifetime, then the idle window. A token is expired
-    /// from the instant its lifetime ends.
+    /// `now`: the record itself first (a lifetime and a window, neither negative), then the
+    /// client, then the user (the record's `userId` and the request's user must be the same, or
+    /// both absent), then the lifetime, then the idle window. A token is expired from the
+    /// instant its lifetime ends.
     pub fn check(
         &self,
         client_id: &str,
         user_id: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<(), RefreshProblem> {
+        if self.lifetime_minutes < 0 || self.window_minutes < 0 {
+            return Err(RefreshProblem::InvalidRecord);
+        }
         if self.client_id != client_id {
             return Err(RefreshProblem::MismatchedClient);
         }
@@ -188,6 +227,49 @@ mod tests {
         assert_eq!(
             unlimited.check("c1", Some("00u1"), t("2099-01-01T00:00:00Z")),
             Ok(())
+        );
+    }
+
+    #[test]
+    fn records_without_a_lifetime_or_window_fail_closed() {
+        let r = record();
+        let t = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        let at = t("2026-01-01T12:30:00Z");
+        for (life, window) in [(-1, 60), (1440, -1), (-5, -5), (i64::MIN, 0)] {
+            let bad = RefreshRecord {
+                lifetime_minutes: life,
+                window_minutes: window,
+                ..r.clone()
+            };
+            assert_eq!(
+                bad.check("c1", Some("00u1"), at),
+                Err(RefreshProblem::InvalidRecord)
+            );
+            // Before anything else: even for another client.
+            assert_eq!(
+                bad.check("c2", None, at),
+                Err(RefreshProblem::InvalidRecord)
+            );
+        }
+        let json = serde_json::to_value(&r).unwrap();
+        for member in ["lifetimeMinutes", "windowMinutes"] {
+            let mut absent = json.clone();
+            absent.as_object_mut().unwrap().remove(member);
+            let mut null = json.clone();
+            null[member] = serde_json::Value::Null;
+            for v in [absent, null] {
+                let read: RefreshRecord = serde_json::from_value(v).unwrap();
+                assert_eq!(
+                    read.check("c1", Some("00u1"), at),
+                    Err(RefreshProblem::InvalidRecord),
+                    "{member}"
+                );
+            }
+        }
+        let e = RefreshProblem::InvalidRecord.to_error();
+        assert_eq!(
+            (e.error(), e.description()),
+            ("invalid_grant", "The refresh token is invalid or expired.")
         );
     }
 }
