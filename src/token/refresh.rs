@@ -256,7 +256,9 @@ mod tests {
             let mut absent = json.clone();
             absent.as_object_mut().unwrap().remove(member);
             let mut null = json.clone();
-            null[member] = serde_json::Value::Null;
+            if let Some(m) = null.as_object_mut() {
+                m.insert(member.to_owned(), serde_json::Value::Null);
+            }
             for v in [absent, null] {
                 let read: RefreshRecord = serde_json::from_value(v).unwrap();
                 assert_eq!(
