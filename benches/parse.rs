@@ -47,11 +47,11 @@ fn benches(c: &mut Criterion) {
 
     // Inputs at the limits: the deepest accepted nesting, and 1,000-character operator chains.
     let deep: &[(&str, String)] = &[
-        ("parens_63", format!("{}1{}", "(".repeat(63), ")".repeat(63))),
         (
-            "ternary_63",
-            format!("{}'c'", "user.a == 1 ? 'b' : ".repeat(63)),
+            "parens_63",
+            format!("{}1{}", "(".repeat(63), ")".repeat(63)),
         ),
+        ("ternary_63", format!("{}'c'", "a == 1 ? 'b' : ".repeat(63))),
         ("sum_chain_250", format!("{}1", "1 + ".repeat(250))),
         ("property_chain_500", format!("user{}", ".a".repeat(500))),
     ];
