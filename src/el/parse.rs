@@ -670,3 +670,158 @@ fn binop(op: &Pair<'_, Rule>) -> Option<BinOp> {
         _ => return None,
     })
 }
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::el::Limits;
+
+    /// A fully bracketed rendering that shows the tree's shape: `[a + b - [c * d]]`.
+    fn shape(e: &Expr) -> String {
+        let list = |v: &[Expr]| v.iter().map(shape).collect::<Vec<_>>().join(", ");
+        match e {
+            Expr::Lit(l, _) => l.to_string(),
+            Expr::Ident(n, _) => n.clone(),
+            Expr::Call(n, a, _) => format!("{n}({})", list(a)),
+            Expr::List(v, _) => format!("{{{}}}", list(v)),
+            Expr::Map(v, _) => {
+                let kv: Vec<_> = v
+                    .iter()
+                    .map(|(k, v)| format!("{}: {}", shape(k), shape(v)))
+                    .collect();
+                format!("{{{}}}", kv.join(", "))
+            }
+            Expr::Chain(s, steps) => {
+                let steps: Vec<_> = steps.iter().map(|p| p.to_string()).collect();
+                format!("{}{}", shape(s), steps.concat())
+            }
+            Expr::Unary(ops, e) => format!("<{}{}>", ops.len(), shape(e)),
+            Expr::Binary(first, rest) => {
+                let mut out = format!("[{}", shape(first));
+                for (op, _, e) in rest {
+                    out.push_str(&format!(" {} {}", op.symbol(), shape(e)));
+                }
+                out + "]"
+            }
+            Expr::Ternary(c, a, b, _) => format!("[{} ? {} : {}]", shape(c), shape(a), shape(b)),
+            Expr::Elvis(a, b, _) => format!("[{} ?: {}]", shape(a), shape(b)),
+            Expr::Paren(e, _) => format!("({})", shape(e)),
+        }
+    }
+
+    fn parsed(src: &str) -> Expr {
+        match parse(src) {
+            Ok(e) => e,
+            Err(e) => panic!("{src}: {e:#}"),
+        }
+    }
+
+    #[test]
+    fn precedence_and_associativity() {
+        for (src, want) in [
+            ("a + b - c", "[a + b - c]"),
+            ("a + b * c - d", "[a + [b * c] - d]"),
+            ("a * b + c * d / e", "[[a * b] + [c * d / e]]"),
+            ("a or b and c or d", "[a or [b and c] or d]"),
+            ("a and b == c + d", "[a and [b == [c + d]]]"),
+            ("a < b and c matches d", "[[a < b] and [c matches d]]"),
+            ("-a ^ b * c", "[[<1a> ^ b] * c]"),
+            ("a ^ -b", "[a ^ <1b>]"),
+            ("!!a.b[0]", "<2a.b[0]>"),
+            ("(a + b) + c", "[([a + b]) + c]"),
+            ("a + (b + c)", "[a + ([b + c])]"),
+            ("a ? b : c ? d : e", "[a ? b : [c ? d : e]]"),
+            ("a ?: b ?: c", "[a ?: [b ?: c]]"),
+            ("a ? b ? c : d : e", "[a ? [b ? c : d] : e]"),
+            ("a or b ? c + d : e ?: f", "[[a or b] ? [c + d] : [e ?: f]]"),
+            ("f(a, b + c).g(d ? e : f)", "f(a, [b + c]).g(d ? e : f)"),
+            ("{a: b + c, d: {}}", "{a: [b + c], d: {}}"),
+        ] {
+            assert_eq!(shape(&parsed(src)), want, "{src}");
+        }
+    }
+
+    #[test]
+    fn operator_and_tail_spans() {
+        // `^` and `!` spans keep the whitespace pest skips before their look-ahead.
+        let Expr::Binary(_, rest) = parsed("2 ^  3") else {
+            panic!()
+        };
+        assert_eq!((rest[0].1.start, rest[0].1.end), (2, 5));
+        let Expr::Unary(ops, _) = parsed("! x") else {
+            panic!()
+        };
+        assert_eq!((ops[0].1.start, ops[0].1.end), (0, 2));
+        // A ternary or Elvis operator's span runs to the end of the expression (including the
+        // whitespace pest skipped looking for another operator).
+        let Expr::Ternary(_, _, b, span) = parsed("a ? b :\n c ?: d ") else {
+            panic!()
+        };
+        assert_eq!(
+            (span.start, span.end, span.line, span.column),
+            (2, 16, 1, 3)
+        );
+        let Expr::Elvis(_, _, span) = *b else {
+            panic!()
+        };
+        assert_eq!(
+            (span.start, span.end, span.line, span.column),
+            (11, 16, 2, 4)
+        );
+    }
+
+    #[test]
+    fn unquote_collapses_doubled_quotes_only() {
+        assert_eq!(unquote("'it''s'").as_deref(), Some("it's"));
+        assert_eq!(unquote("\"say \"\"hi\"\"\"").as_deref(), Some("say \"hi\""));
+        assert_eq!(unquote("'a\"\"b'").as_deref(), Some("a\"\"b"));
+        assert_eq!(unquote("'日本'").as_deref(), Some("日本"));
+        assert_eq!(unquote("'"), None);
+        assert_eq!(unquote("x"), None);
+    }
+
+    /// The parser alone (pre-scan, pest, builder) at the deepest accepted nesting of each kind:
+    /// 0.9–1.4 KB per level in release builds, plus the 64 KiB pest keeps in reserve, so 256 KiB
+    /// is ample (at most 164 KB measured); 6–12 KB per level unoptimized (at most 866 KB).
+    #[test]
+    fn the_deepest_nesting_parses_on_a_256_kib_stack() {
+        let stack = if cfg!(debug_assertions) {
+            1 << 20
+        } else {
+            256 << 10
+        };
+        let d = Limits::default().max_depth - 1;
+        let r = |s: &str, n: usize| s.repeat(n);
+        let sources = [
+            format!("{}1{}", r("(", d), r(")", d)),
+            format!("{}0{}", r("x[", d), r("]", d)),
+            format!("{}1{}", r("{", d), r("}", d)),
+            format!("{}1{}", r("{'k': ", d), r("}", d)),
+            format!("{}b{}", r("a ? ", d), r(" : c", d)),
+            format!("{}c", r("a ?: b ? x : ", d / 2)),
+            format!("{}y{}", r("x?.![", d), r("]", d)),
+            format!("{}true{}", r("x.^[", d), r("]", d)),
+            format!("{}'a'{}", r("f(", d), r(")", d)),
+            format!("{}'a'{}", r("String.len(", d), r(")", d)),
+            format!("{}'b'{}", r("'a'.concat(", d), r(")", d)),
+            format!(
+                "{}{}1{}{}",
+                r("(", 3),
+                r("(-x[{!a ? ", 15),
+                r(" : 1}]).y", 15),
+                r(")", 3)
+            ),
+        ];
+        for src in sources {
+            let limits = Limits::default();
+            let result = std::thread::Builder::new()
+                .stack_size(stack)
+                .spawn(move || {
+                    crate::el::scan::prescan(&src, &limits)?;
+                    parse(&src).map(|_| ())
+                })
+                .map(|h| h.join());
+            assert!(matches!(result, Ok(Ok(Ok(())))), "{result:?}");
+        }
+    }
+}
+
