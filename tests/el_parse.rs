@@ -14,23 +14,23 @@
 //! 1.95; "parse" is pre-scan and parser alone, including the 64 KiB pest keeps in reserve; "all"
 //! is `el::compile`, whose name-resolution pass walks the tree recursively):
 //!
-//! | case                    | release all | release parse | debug all | debug parse |
-//! |-------------------------|------------:|--------------:|----------:|------------:|
-//! | parentheses             |     129,000 |       129,000 |   670,000 |     469,000 |
-//! | index                   |     180,000 |       132,000 |   979,000 |     493,000 |
-//! | inline list / map       |     188,000 |       142,000 |   821,000 |     596,000 |
-//! | ternary / Elvis         |     125,000 |        95,000 |   676,000 |     337,000 |
-//! | projection / selection  |     179,000 |       140,000 |   976,000 |     594,000 |
-//! | call arguments          |     245,000 |       154,000 | 1,237,000 |     740,000 |
-//! | namespaced call (HEAVY) |     298,000 |       164,000 | 1,486,000 |     866,000 |
-//! | method arguments (HEAVY)|     266,000 |       164,000 | 1,252,000 |     866,000 |
-//! | group expr in parens    |     246,000 |       129,000 | 1,329,000 |     475,000 |
-//! | group expr in methods (HEAVY) | 387,000 |     164,000 | 1,901,000 |     866,000 |
-//! | 1,000-character runs    |      76,000 |        76,000 |    96,000 |      96,000 |
+//! | case                          | release all | release parse | debug all | debug parse |
+//! |-------------------------------|------------:|--------------:|----------:|------------:|
+//! | parentheses                   |     129,000 |       129,000 |   670,000 |     469,000 |
+//! | index                         |     180,000 |       132,000 |   979,000 |     493,000 |
+//! | inline list / map             |     193,000 |       142,000 |   821,000 |     596,000 |
+//! | ternary / Elvis               |     125,000 |        95,000 |   676,000 |     337,000 |
+//! | projection / selection        |     179,000 |       140,000 |   976,000 |     594,000 |
+//! | call arguments                |     250,000 |       154,000 | 1,237,000 |     740,000 |
+//! | namespaced call (HEAVY)       |     303,000 |       164,000 | 1,486,000 |     866,000 |
+//! | method arguments (HEAVY)      |     271,000 |       164,000 | 1,252,000 |     866,000 |
+//! | group expr in parentheses     |     246,000 |       129,000 | 1,329,000 |     475,000 |
+//! | group expr in methods (HEAVY) |     392,000 |       164,000 | 1,901,000 |     866,000 |
+//! | 1,000-character runs          |      76,000 |        76,000 |    96,000 |      96,000 |
 //!
 //! Per nesting level the parser needs 0.9–1.4 KB of stack in release builds (6–12 KB in debug
-//! builds); the name-resolution pass needs 1.7–4.5 KB (release), which is what the `HEAVY` cases
-//! exceed 256 KiB with.
+//! builds), so the parser alone needs at most 164 KB for any case; the name-resolution pass
+//! needs 1.7–4.5 KB per level (release), which is what the `HEAVY` cases exceed 256 KiB with.
 
 use std::thread;
 

@@ -277,8 +277,9 @@ pub(crate) fn compile_with(
     limits: &Limits,
     scope: compile::Scope,
 ) -> Result<Program, CompileError> {
-    // The pre-scan bounds the nesting depth, so the parser's recursion (a few hundred bytes of
-    // stack per level) runs on the caller's thread: no helper thread, whatever the input.
+    // The pre-scan bounds the nesting depth, so everything runs on the caller's thread (see
+    // "Parsing, nesting and stack" in the module documentation): no helper thread, whatever the
+    // input.
     scan::prescan(source, limits)?;
     let (ast, (node, reads_user)) = build(source, limits, scope)?;
     Ok(Program {
@@ -315,4 +316,3 @@ mod tests {
         assert_send_sync::<Value>();
     }
 }
-

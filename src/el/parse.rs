@@ -670,10 +670,10 @@ fn binop(op: &Pair<'_, Rule>) -> Option<BinOp> {
         _ => return None,
     })
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::el::Limits;
 
     /// A fully bracketed rendering that shows the tree's shape: `[a + b - [c * d]]`.
     fn shape(e: &Expr) -> String {
@@ -778,50 +778,4 @@ mod tests {
         assert_eq!(unquote("'"), None);
         assert_eq!(unquote("x"), None);
     }
-
-    /// The parser alone (pre-scan, pest, builder) at the deepest accepted nesting of each kind:
-    /// 0.9–1.4 KB per level in release builds, plus the 64 KiB pest keeps in reserve, so 256 KiB
-    /// is ample (at most 164 KB measured); 6–12 KB per level unoptimized (at most 866 KB).
-    #[test]
-    fn the_deepest_nesting_parses_on_a_256_kib_stack() {
-        let stack = if cfg!(debug_assertions) {
-            1 << 20
-        } else {
-            256 << 10
-        };
-        let d = Limits::default().max_depth - 1;
-        let r = |s: &str, n: usize| s.repeat(n);
-        let sources = [
-            format!("{}1{}", r("(", d), r(")", d)),
-            format!("{}0{}", r("x[", d), r("]", d)),
-            format!("{}1{}", r("{", d), r("}", d)),
-            format!("{}1{}", r("{'k': ", d), r("}", d)),
-            format!("{}b{}", r("a ? ", d), r(" : c", d)),
-            format!("{}c", r("a ?: b ? x : ", d / 2)),
-            format!("{}y{}", r("x?.![", d), r("]", d)),
-            format!("{}true{}", r("x.^[", d), r("]", d)),
-            format!("{}'a'{}", r("f(", d), r(")", d)),
-            format!("{}'a'{}", r("String.len(", d), r(")", d)),
-            format!("{}'b'{}", r("'a'.concat(", d), r(")", d)),
-            format!(
-                "{}{}1{}{}",
-                r("(", 3),
-                r("(-x[{!a ? ", 15),
-                r(" : 1}]).y", 15),
-                r(")", 3)
-            ),
-        ];
-        for src in sources {
-            let limits = Limits::default();
-            let result = std::thread::Builder::new()
-                .stack_size(stack)
-                .spawn(move || {
-                    crate::el::scan::prescan(&src, &limits)?;
-                    parse(&src).map(|_| ())
-                })
-                .map(|h| h.join());
-            assert!(matches!(result, Ok(Ok(Ok(())))), "{result:?}");
-        }
-    }
 }
-
