@@ -21,18 +21,34 @@ pub struct Span {
 
 impl Span {
     /// The span of `start..end` in `source`, with line and column computed.
+    ///
+    /// Offsets are clamped to the source and snapped outwards to character boundaries: `start`
+    /// back to the beginning of the character it falls in, `end` forward to the end of its
+    /// character, so a span never splits a character (`&source[span.start..span.end]` is always
+    /// valid) and an `end` before `start` becomes `start`.
+    ///
+    /// ```
+    /// use tokenmint::el::Span;
+    ///
+    /// let s = Span::new("a + é", 5, 6); // inside the two bytes of 'é'
+    /// assert_eq!((s.start, s.end, s.column), (4, 6, 5));
+    /// ```
     pub fn new(source: &str, start: usize, end: usize) -> Span {
         let mut start = start.min(source.len());
         while !source.is_char_boundary(start) {
             start -= 1;
         }
-        let before = &source[..start];
+        let mut end = end.clamp(start, source.len());
+        while !source.is_char_boundary(end) {
+            end += 1;
+        }
+        let before = source.get(..start).unwrap_or_default();
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before[line_start..].chars().count() + 1;
+        let column = before.get(line_start..).unwrap_or_default().chars().count() + 1;
         Span {
             start,
-            end: end.max(start).min(source.len()),
+            end,
             line,
             column,
         }

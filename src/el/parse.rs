@@ -1,9 +1,20 @@
 //! pest pairs → syntax tree.
+//!
+//! The grammar (`grammar.pest`) yields each `expr` as a flat sequence of operands and binary
+//! operators; the builder applies precedence to it with an operator stack (operator-precedence
+//! parsing), so same-level left-associative chains come out flat (`a + b - c` is one
+//! [`Expr::Binary`] with two steps) and ternary and Elvis right-associative. The builder keeps
+//! the constructs it is building on a heap-allocated stack of frames instead of recursing, so
+//! its native stack use does not grow with nesting: the only recursion in parsing is pest's own
+//! descent into brackets, which the pre-scan bounds and pest's stack guard checks.
+//!
+//! Nothing here panics: a pair sequence the grammar cannot produce is reported as an internal
+//! parser error at its position rather than trusted.
 
 use std::cell::Cell;
 
 use pest::Parser as _;
-use pest::iterators::Pair;
+use pest::iterators::{Pair, Pairs};
 use pest_derive::Parser;
 
 use super::CompileError;
@@ -13,40 +24,33 @@ use super::ast::{BinOp, Expr, Literal, Postfix, SelectKind, Span, UnOp};
 #[grammar = "el/grammar.pest"]
 struct ElParser;
 
-struct Builder<'s> {
-    src: &'s str,
-    /// (byte, line, column) of the last span computed: spans are mostly requested left to
-    /// right, so each is found by scanning forward from the previous one (linear overall).
-    cursor: Cell<(usize, usize, usize)>,
-}
-
 /// Parses a pre-scanned source into a syntax tree.
 pub(crate) fn parse(src: &str) -> Result<Expr, CompileError> {
-    let mut pairs = ElParser::parse(Rule::program, src).map_err(|e| pest_error(src, e))?;
-    let program = pairs.next().expect("program");
-    let expr = program.into_inner().next().expect("expr");
-    Builder {
+    let pairs = ElParser::parse(Rule::program, src).map_err(|e| pest_error(src, e))?;
+    let builder = Builder {
         src,
         cursor: Cell::new((0, 1, 1)),
-    }
-    .expr(expr)
+    };
+    let expr = pairs
+        .into_iter()
+        .next()
+        .and_then(|program| program.into_inner().next())
+        .ok_or_else(|| builder.internal(0))?;
+    builder.build(expr)
 }
 
-fn rule_name(r: Rule) -> Option<&'static str> {
-    Some(match r {
-        Rule::expr | Rule::or_expr | Rule::and_expr | Rule::rel_expr | Rule::sum => "an expression",
-        Rule::EOI => "end of expression",
-        Rule::ident | Rule::property | Rule::method_call => "a name",
-        Rule::rel_op => "a comparison",
-        Rule::op_or => "'or'",
-        Rule::op_and => "'and'",
-        Rule::ternary_tail => "'?'",
-        Rule::elvis_tail => "'?:'",
-        Rule::index => "'['",
-        Rule::dot_node => "'.'",
-        Rule::literal | Rule::int | Rule::real | Rule::string => "a literal",
-        _ => return None,
-    })
+/// How a rule reads in "expected ..." lists. Only rules that pest reports at a failing position
+/// are named: what may follow an operand, and a name after a dot. (A failed operand reports
+/// the `operand` rule, unnamed, so "unexpected ')'" stands alone.)
+fn rule_names(r: Rule) -> &'static [&'static str] {
+    match r {
+        Rule::EOI => &["end of expression"],
+        Rule::name => &["a name"],
+        Rule::rel_op => &["a comparison"],
+        Rule::op_tail => &["'?'", "'?:'"],
+        Rule::postfix => &["'.'", "'['"],
+        _ => &[],
+    }
 }
 
 fn pest_error(src: &str, e: pest::error::Error<Rule>) -> CompileError {
@@ -55,49 +59,171 @@ fn pest_error(src: &str, e: pest::error::Error<Rule>) -> CompileError {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
-    let found = src[pos.min(src.len())..]
+    let rest = src.get(pos..).unwrap_or("");
+    let found = rest
         .chars()
         .next()
         .map_or_else(|| "end of expression".to_owned(), |c| format!("'{c}'"));
-    let mut msg = format!("unexpected {found}");
-    if let ErrorVariant::ParsingError { positives, .. } = &e.variant {
-        let mut names: Vec<&str> = positives.iter().filter_map(|r| rule_name(*r)).collect();
-        names.sort_unstable();
-        names.dedup();
-        if !names.is_empty() {
-            msg.push_str(", expected ");
-            msg.push_str(&names.join(" or "));
+    let positives = match &e.variant {
+        ErrorVariant::ParsingError { positives, .. } => positives,
+        // pest's only custom error here is its native stack guard: the thread running the
+        // compiler had too little stack left for the (pre-scan bounded) nesting.
+        ErrorVariant::CustomError { .. } => {
+            return CompileError::new(
+                "the expression is nested too deeply for the stack this thread has left",
+                Span::new(src, pos, pos + 1),
+                Some("compile on a thread with more stack, or lower Limits::max_depth".to_owned()),
+            );
         }
-    }
-    let hint = if src[pos.min(src.len())..].starts_with(['<', '>', '=', '!'])
-        || src[pos.min(src.len())..]
-            .to_ascii_lowercase()
-            .starts_with("matches")
-    {
-        Some("comparisons do not chain: write 'a < b and b < c'".to_owned())
-    } else {
-        None
     };
+    let mut msg = format!("unexpected {found}");
+    let mut names: Vec<&str> = positives
+        .iter()
+        .flat_map(|r| rule_names(*r))
+        .copied()
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    if !names.is_empty() {
+        msg.push_str(", expected ");
+        msg.push_str(&names.join(" or "));
+    }
+    let comparison = rest.starts_with(['<', '>', '=', '!'])
+        || rest
+            .get(..7)
+            .is_some_and(|w| w.eq_ignore_ascii_case("matches"));
+    let hint = comparison.then(|| "comparisons do not chain: write 'a < b and b < c'".to_owned());
     CompileError::new(msg, Span::new(src, pos, pos + 1), hint)
 }
 
-fn unquote(raw: &str) -> String {
-    let q = &raw[..1];
-    let inner = &raw[1..raw.len() - 1];
-    inner.replace(&format!("{q}{q}"), q)
+/// The text between the quotes of a string literal, with doubled quotes collapsed.
+fn unquote(raw: &str) -> Option<String> {
+    let (quote, doubled) = match raw.as_bytes().first() {
+        Some(b'\'') => ("'", "''"),
+        Some(b'"') => ("\"", "\"\""),
+        _ => return None,
+    };
+    let inner = raw.get(1..raw.len().checked_sub(1)?)?;
+    Some(inner.replace(doubled, quote))
 }
 
-impl Builder<'_> {
-    fn span(&self, p: &Pair<'_, Rule>) -> Span {
-        let s = p.as_span();
-        let (byte, line, col) = self.cursor.get();
-        if s.start() < byte {
-            let span = Span::new(self.src, s.start(), s.end());
-            self.cursor.set((span.start, span.line, span.column));
-            return span;
+/// Binding strength of a binary operator (all left-associative).
+fn level(op: BinOp) -> u8 {
+    match op {
+        BinOp::Or => 1,
+        BinOp::And => 2,
+        BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Matches => 3,
+        BinOp::Add | BinOp::Sub => 4,
+        BinOp::Mul | BinOp::Div | BinOp::Mod => 5,
+        BinOp::Pow => 6,
+    }
+}
+
+/// `lhs op rhs`, appended to `lhs` when it is a chain of the same level (`a + b` then `- c`).
+/// A parenthesized chain is an [`Expr::Paren`], so it is never extended.
+fn combine(lhs: Expr, op: BinOp, span: Span, rhs: Expr) -> Expr {
+    match lhs {
+        Expr::Binary(first, mut rest) if rest.first().is_some_and(|s| level(s.0) == level(op)) => {
+            rest.push((op, span, rhs));
+            Expr::Binary(first, rest)
         }
+        lhs => Expr::Binary(Box::new(lhs), vec![(op, span, rhs)]),
+    }
+}
+
+/// A right-associative operator between two segments of an `expr`.
+enum Tail {
+    Elvis(Span),
+    Cond(Expr, Span),
+}
+
+/// What a finished frame hands to the frame below it.
+enum Done {
+    Expr(Expr),
+    Step(Postfix),
+}
+
+/// What a frame asks of the build loop after a step.
+enum Action<'i> {
+    /// Build this frame first, then hand its result back.
+    Push(Frame<'i>),
+    /// This frame is finished.
+    Pop(Done),
+}
+
+/// A construct under construction. The build loop keeps these on a heap-allocated stack, so
+/// nesting costs the builder no native stack.
+enum Frame<'i> {
+    Expr(ExprFrame<'i>),
+    Operand(OperandFrame<'i>),
+    Nest(NestFrame<'i>),
+}
+
+/// The items of an `expr`: segments of binary operations separated by `?:` and `? … :`.
+struct ExprFrame<'i> {
+    /// Where the `expr` ends: a ternary or Elvis operator's span runs to it.
+    end: usize,
+    items: Pairs<'i, Rule>,
+    /// Finished segments, each with the operator that follows it.
+    tails: Vec<(Expr, Tail)>,
+    /// Operator precedence parsing: left operands whose operator binds less tightly than what
+    /// follows (the grammar guarantees that operands and operators alternate).
+    pending: Vec<(Expr, BinOp, Span)>,
+    /// The last complete operand of the current segment; while `cond` is set, the finished
+    /// segment before the `?`.
+    cur: Option<Expr>,
+    /// The span of a `?` whose middle operand is being built.
+    cond: Option<Span>,
+}
+
+/// `prefix_op* primary postfix*`.
+struct OperandFrame<'i> {
+    items: Pairs<'i, Rule>,
+    ops: Vec<(UnOp, Span)>,
+    start: Option<Expr>,
+    steps: Vec<Postfix>,
+}
+
+/// A bracketed construct waiting for its sub-expressions.
+struct NestFrame<'i> {
+    kind: Nest,
+    /// The `expr` pairs still to build, in order.
+    items: std::iter::Chain<std::option::IntoIter<Pair<'i, Rule>>, Pairs<'i, Rule>>,
+    exprs: Vec<Expr>,
+}
+
+/// The bracketed constructs, with what they need besides their sub-expressions.
+enum Nest {
+    Paren(Span),
+    List(Span),
+    Map(Span),
+    Call(String, Span),
+    Method(String, bool, Span),
+    Index(Span),
+    Project(bool, Span),
+    Select(SelectKind, bool, Span),
+}
+
+struct Builder<'s> {
+    src: &'s str,
+    /// (byte, line, column) of the last span computed: spans are mostly requested left to
+    /// right, so each is found by scanning forward from the previous one (linear overall).
+    cursor: Cell<(usize, usize, usize)>,
+}
+
+impl<'i> Builder<'i> {
+    fn span_at(&self, start: usize, end: usize) -> Span {
+        let (byte, line, col) = self.cursor.get();
+        let ahead = match self.src.get(byte..start) {
+            Some(ahead) if start >= byte => ahead,
+            _ => {
+                let span = Span::new(self.src, start, end);
+                self.cursor.set((span.start, span.line, span.column));
+                return span;
+            }
+        };
         let (mut line, mut col) = (line, col);
-        for c in self.src[byte..s.start()].chars() {
+        for c in ahead.chars() {
             if c == '\n' {
                 line += 1;
                 col = 1;
@@ -105,314 +231,551 @@ impl Builder<'_> {
                 col += 1;
             }
         }
-        self.cursor.set((s.start(), line, col));
+        self.cursor.set((start, line, col));
         Span {
-            start: s.start(),
-            end: s.end(),
+            start,
+            end: end.max(start),
             line,
             column: col,
         }
+    }
+
+    fn span(&self, p: &Pair<'_, Rule>) -> Span {
+        let s = p.as_span();
+        self.span_at(s.start(), s.end())
     }
 
     fn err(&self, p: &Pair<'_, Rule>, msg: String) -> CompileError {
         CompileError::new(msg, self.span(p), None)
     }
 
-    fn expr(&self, p: Pair<'_, Rule>) -> Result<Expr, CompileError> {
-        // Walk down precedence levels that hold a single operand without recursing, so the
-        // builder's stack use per source nesting level stays small.
-        let mut p = p;
-        loop {
-            let single = match p.as_rule() {
-                Rule::expr
-                | Rule::or_expr
-                | Rule::and_expr
-                | Rule::rel_expr
-                | Rule::sum
-                | Rule::product
-                | Rule::power
-                | Rule::unary
-                | Rule::postfix_expr => {
-                    let mut it = p.clone().into_inner();
-                    match (it.next(), it.next()) {
-                        (Some(only), None) => Some(only),
-                        _ => None,
-                    }
-                }
-                _ => None,
-            };
-            match single {
-                Some(only) => p = only,
-                None => break,
-            }
-        }
-        match p.as_rule() {
-            Rule::expr => {
-                let mut it = p.into_inner();
-                let first = self.expr(it.next().expect("or_expr"))?;
-                match it.next() {
-                    None => Ok(first),
-                    Some(tail) => {
-                        let span = self.span(&tail);
-                        match tail.as_rule() {
-                            Rule::elvis_tail => {
-                                let rhs = self.expr(tail.into_inner().next().expect("expr"))?;
-                                Ok(Expr::Elvis(Box::new(first), Box::new(rhs), span))
-                            }
-                            _ => {
-                                let mut t = tail.into_inner();
-                                let a = self.expr(t.next().expect("then"))?;
-                                let b = self.expr(t.next().expect("else"))?;
-                                Ok(Expr::Ternary(
-                                    Box::new(first),
-                                    Box::new(a),
-                                    Box::new(b),
-                                    span,
-                                ))
-                            }
-                        }
-                    }
-                }
-            }
-            Rule::or_expr
-            | Rule::and_expr
-            | Rule::rel_expr
-            | Rule::sum
-            | Rule::product
-            | Rule::power => {
-                let mut it = p.into_inner();
-                let first = self.expr(it.next().expect("operand"))?;
-                let mut rest = Vec::new();
-                while let Some(op) = it.next() {
-                    let span = self.span(&op);
-                    let op = binop(op);
-                    let rhs = self.expr(it.next().expect("operand"))?;
-                    rest.push((op, span, rhs));
-                }
-                if rest.is_empty() {
-                    Ok(first)
-                } else {
-                    Ok(Expr::Binary(Box::new(first), rest))
-                }
-            }
-            Rule::unary => {
-                let mut ops = Vec::new();
-                let mut operand = None;
-                for q in p.into_inner() {
-                    if q.as_rule() == Rule::prefix_op {
-                        let span = self.span(&q);
-                        let inner = q.into_inner().next().expect("op");
-                        let op = match inner.as_rule() {
-                            Rule::op_not => UnOp::Not,
-                            Rule::op_neg => UnOp::Neg,
-                            _ => UnOp::Plus,
-                        };
-                        ops.push((op, span));
-                    } else {
-                        operand = Some(self.expr(q)?);
-                    }
-                }
-                let operand = operand.expect("operand");
-                if ops.is_empty() {
-                    Ok(operand)
-                } else {
-                    Ok(Expr::Unary(ops, Box::new(operand)))
-                }
-            }
-            Rule::postfix_expr => {
-                let mut it = p.into_inner();
-                let start = self.start(it.next().expect("start"))?;
-                let mut steps = Vec::new();
-                for q in it {
-                    steps.push(self.postfix(q)?);
-                }
-                if steps.is_empty() {
-                    Ok(start)
-                } else {
-                    Ok(Expr::Chain(Box::new(start), steps))
-                }
-            }
-            _ => self.start(p),
-        }
+    /// A pair sequence the grammar does not produce.
+    #[cold]
+    fn internal(&self, pos: usize) -> CompileError {
+        CompileError::new(
+            "internal parser error",
+            Span::new(self.src, pos, pos + 1),
+            None,
+        )
     }
 
-    fn start(&self, p: Pair<'_, Rule>) -> Result<Expr, CompileError> {
+    /// Builds the tree of an `expr` pair: a loop over an explicit stack of frames, where each
+    /// step either pushes the frame of a sub-construct or pops a finished one into its parent.
+    fn build(&self, root: Pair<'i, Rule>) -> Result<Expr, CompileError> {
+        let mut stack = Vec::with_capacity(8);
+        stack.push(self.expr_frame(root)?);
+        let mut input = None;
+        while let Some(top) = stack.last_mut() {
+            let action = match top {
+                Frame::Expr(f) => self.step_expr(f, input.take())?,
+                Frame::Operand(f) => self.step_operand(f, input.take())?,
+                Frame::Nest(f) => self.step_nest(f, input.take())?,
+            };
+            match action {
+                Action::Push(frame) => stack.push(frame),
+                Action::Pop(done) => {
+                    stack.pop();
+                    if stack.is_empty() {
+                        if let Done::Expr(e) = done {
+                            return Ok(e);
+                        }
+                        break;
+                    }
+                    input = Some(done);
+                }
+            }
+        }
+        Err(self.internal(0))
+    }
+
+    fn expr_frame(&self, p: Pair<'i, Rule>) -> Result<Frame<'i>, CompileError> {
+        if p.as_rule() != Rule::expr {
+            return Err(self.internal(p.as_span().start()));
+        }
+        Ok(Frame::Expr(ExprFrame {
+            end: p.as_span().end(),
+            items: p.into_inner(),
+            tails: Vec::new(),
+            pending: Vec::new(),
+            cur: None,
+            cond: None,
+        }))
+    }
+
+    fn nest(&self, kind: Nest, first: Option<Pair<'i, Rule>>, rest: Pairs<'i, Rule>) -> Frame<'i> {
+        Frame::Nest(NestFrame {
+            kind,
+            items: first.into_iter().chain(rest),
+            exprs: Vec::new(),
+        })
+    }
+
+    /// Takes an operand (or a ternary's middle operand), then reads operators and operands
+    /// until the next operand to build or the end of the `expr`.
+    fn step_expr(
+        &self,
+        f: &mut ExprFrame<'i>,
+        input: Option<Done>,
+    ) -> Result<Action<'i>, CompileError> {
+        match (input, f.cond.take(), f.cur.take()) {
+            (None, None, cur) => f.cur = cur,
+            (Some(Done::Expr(then)), Some(span), Some(lhs)) => {
+                f.tails.push((lhs, Tail::Cond(then, span)));
+            }
+            (Some(Done::Expr(operand)), None, None) => f.cur = Some(operand),
+            _ => return Err(self.internal(f.end)),
+        }
+        for item in f.items.by_ref() {
+            let Some(operand) = f.cur.take() else {
+                if item.as_rule() != Rule::operand {
+                    return Err(self.internal(item.as_span().start()));
+                }
+                return Ok(Action::Push(Frame::Operand(OperandFrame {
+                    items: item.into_inner(),
+                    ops: Vec::new(),
+                    start: None,
+                    steps: Vec::new(),
+                })));
+            };
+            if item.as_rule() == Rule::op_tail {
+                let segment = reduce(&mut f.pending, operand);
+                // The operator's span runs to the end of its right operand: the end of the
+                // `expr`.
+                let span = self.span_at(item.as_span().start(), f.end);
+                let Some(then) = item.into_inner().next() else {
+                    f.tails.push((segment, Tail::Elvis(span)));
+                    continue;
+                };
+                f.cur = Some(segment);
+                f.cond = Some(span);
+                return Ok(Action::Push(self.expr_frame(then)?));
+            }
+            let op = binop(&item).ok_or_else(|| self.internal(item.as_span().start()))?;
+            let span = self.span(&item);
+            let mut operand = operand;
+            while let Some((lhs, prev, pspan)) =
+                f.pending.pop_if(|(_, prev, _)| level(*prev) >= level(op))
+            {
+                operand = combine(lhs, prev, pspan, operand);
+            }
+            f.pending.push((operand, op, span));
+        }
+        let operand = f.cur.take().ok_or_else(|| self.internal(f.end))?;
+        // Right-associative: `a ? b : c ?: d` is `a ? b : (c ?: d)`.
+        let mut acc = reduce(&mut f.pending, operand);
+        while let Some((lhs, tail)) = f.tails.pop() {
+            acc = match tail {
+                Tail::Elvis(span) => Expr::Elvis(Box::new(lhs), Box::new(acc), span),
+                Tail::Cond(then, span) => {
+                    Expr::Ternary(Box::new(lhs), Box::new(then), Box::new(acc), span)
+                }
+            };
+        }
+        Ok(Action::Pop(Done::Expr(acc)))
+    }
+
+    /// Takes a bracketed primary or postfix step, then reads prefix operators, the primary and
+    /// postfix steps until one needs building or the operand is complete.
+    fn step_operand(
+        &self,
+        f: &mut OperandFrame<'i>,
+        input: Option<Done>,
+    ) -> Result<Action<'i>, CompileError> {
+        match input {
+            None => {}
+            Some(Done::Expr(e)) if f.start.is_none() => f.start = Some(e),
+            Some(Done::Step(s)) if f.start.is_some() => f.steps.push(s),
+            Some(_) => return Err(self.internal(0)),
+        }
+        for q in f.items.by_ref() {
+            if f.start.is_some() {
+                if let Some(frame) = self.postfix(q, &mut f.steps)? {
+                    return Ok(Action::Push(frame));
+                }
+            } else if q.as_rule() == Rule::prefix_op {
+                let op = match q.as_str().as_bytes().first() {
+                    Some(b'-') => UnOp::Neg,
+                    Some(b'+') => UnOp::Plus,
+                    _ => UnOp::Not,
+                };
+                f.ops.push((op, self.span(&q)));
+            } else if let Some(frame) = self.primary(q, &mut f.start)? {
+                return Ok(Action::Push(frame));
+            }
+        }
+        let start = f.start.take().ok_or_else(|| self.internal(0))?;
+        let chain = if f.steps.is_empty() {
+            start
+        } else {
+            Expr::Chain(Box::new(start), std::mem::take(&mut f.steps))
+        };
+        Ok(Action::Pop(Done::Expr(if f.ops.is_empty() {
+            chain
+        } else {
+            Expr::Unary(std::mem::take(&mut f.ops), Box::new(chain))
+        })))
+    }
+
+    /// Takes a sub-expression, then asks for the next one or finishes the construct.
+    fn step_nest(
+        &self,
+        f: &mut NestFrame<'i>,
+        input: Option<Done>,
+    ) -> Result<Action<'i>, CompileError> {
+        match input {
+            None => {}
+            Some(Done::Expr(e)) => f.exprs.push(e),
+            Some(Done::Step(_)) => return Err(self.internal(0)),
+        }
+        if let Some(q) = f.items.next() {
+            return Ok(Action::Push(self.expr_frame(q)?));
+        }
+        let exprs = std::mem::take(&mut f.exprs);
+        let one = |exprs: Vec<Expr>, span: Span| {
+            let mut it = exprs.into_iter();
+            match (it.next(), it.next()) {
+                (Some(e), None) => Ok(Box::new(e)),
+                _ => Err(self.internal(span.start)),
+            }
+        };
+        let kind = std::mem::replace(&mut f.kind, Nest::Paren(Span::default()));
+        Ok(Action::Pop(match kind {
+            Nest::Paren(span) => Done::Expr(Expr::Paren(one(exprs, span)?, span)),
+            Nest::List(span) => Done::Expr(Expr::List(exprs, span)),
+            Nest::Map(span) => {
+                let mut entries = Vec::with_capacity(exprs.len() / 2);
+                let mut it = exprs.into_iter();
+                while let Some(k) = it.next() {
+                    let v = it.next().ok_or_else(|| self.internal(span.start))?;
+                    entries.push((k, v));
+                }
+                Done::Expr(Expr::Map(entries, span))
+            }
+            Nest::Call(name, span) => Done::Expr(Expr::Call(name, exprs, span)),
+            Nest::Method(name, safe, span) => Done::Step(Postfix::Method {
+                name,
+                args: exprs,
+                safe,
+                span,
+            }),
+            Nest::Index(span) => Done::Step(Postfix::Index {
+                index: one(exprs, span)?,
+                span,
+            }),
+            Nest::Project(safe, span) => Done::Step(Postfix::Project {
+                expr: one(exprs, span)?,
+                safe,
+                span,
+            }),
+            Nest::Select(kind, safe, span) => Done::Step(Postfix::Select {
+                kind,
+                expr: one(exprs, span)?,
+                safe,
+                span,
+            }),
+        }))
+    }
+
+    /// A primary: a literal or bare name (into `start`), or the frame of a bracketed one.
+    fn primary(
+        &self,
+        p: Pair<'i, Rule>,
+        start: &mut Option<Expr>,
+    ) -> Result<Option<Frame<'i>>, CompileError> {
         let span = self.span(&p);
+        let whole = p.as_span();
+        *start = Some(match p.as_rule() {
+            Rule::paren => return Ok(Some(self.nest(Nest::Paren(span), None, p.into_inner()))),
+            Rule::braces => {
+                let mut it = p.into_inner();
+                let first = it.next().ok_or_else(|| self.internal(whole.start()))?;
+                match first.as_rule() {
+                    Rule::empty_map => Expr::Map(Vec::new(), span),
+                    Rule::empty_list => Expr::List(Vec::new(), span),
+                    _ => {
+                        let rest = it.next().ok_or_else(|| self.internal(whole.start()))?;
+                        let kind = if rest.as_rule() == Rule::map_rest {
+                            Nest::Map(span)
+                        } else {
+                            Nest::List(span)
+                        };
+                        return Ok(Some(self.nest(kind, Some(first), rest.into_inner())));
+                    }
+                }
+            }
+            Rule::member => match self.member(p)? {
+                (name, Some(args)) => {
+                    return Ok(Some(self.nest(Nest::Call(name, span), None, args)));
+                }
+                (name, None) => Expr::Ident(name, span),
+            },
+            _ => Expr::Lit(self.literal(&p)?, span),
+        });
+        Ok(None)
+    }
+
+    /// A postfix step: a property (onto `steps`), or the frame of a step with sub-expressions.
+    fn postfix(
+        &self,
+        p: Pair<'i, Rule>,
+        steps: &mut Vec<Postfix>,
+    ) -> Result<Option<Frame<'i>>, CompileError> {
+        let span = self.span(&p);
+        let whole = p.as_span();
+        let first = p.as_str().as_bytes().first().copied();
+        let mut it = p.into_inner();
+        let inner = it.next().ok_or_else(|| self.internal(whole.start()))?;
+        if first == Some(b'[') {
+            return Ok(Some(self.nest(Nest::Index(span), Some(inner), it)));
+        }
+        let safe = first == Some(b'?');
+        let ispan = self.span(&inner);
+        Ok(Some(match inner.as_rule() {
+            Rule::projection => self.nest(Nest::Project(safe, ispan), None, inner.into_inner()),
+            Rule::selection => {
+                let mut it = inner.into_inner();
+                let op = it.next().ok_or_else(|| self.internal(ispan.start))?;
+                let kind = match op.as_str() {
+                    "?[" => SelectKind::All,
+                    "^[" => SelectKind::First,
+                    _ => SelectKind::Last,
+                };
+                self.nest(Nest::Select(kind, safe, ispan), None, it)
+            }
+            _ => match self.member(inner)? {
+                (name, Some(args)) => self.nest(Nest::Method(name, safe, ispan), None, args),
+                (name, None) => {
+                    steps.push(Postfix::Property {
+                        name,
+                        safe,
+                        span: ispan,
+                    });
+                    return Ok(None);
+                }
+            },
+        }))
+    }
+
+    /// A `member` or `method` pair: the name, and the argument pairs when it is called.
+    fn member(&self, p: Pair<'i, Rule>) -> Result<(String, Option<Pairs<'i, Rule>>), CompileError> {
+        let whole = p.as_span();
+        let mut it = p.into_inner();
+        let name = it.next().ok_or_else(|| self.internal(whole.start()))?;
+        let name = name.as_str().to_owned();
+        let Some(call) = it.next() else {
+            return Ok((name, None));
+        };
+        let args = call.into_inner().next();
+        let args = args.ok_or_else(|| self.internal(whole.start()))?;
+        Ok((name, Some(args.into_inner())))
+    }
+
+    /// A number, string or keyword literal.
+    fn literal(&self, p: &Pair<'_, Rule>) -> Result<Literal, CompileError> {
         let text = p.as_str();
+        let long = |digits: Option<&str>, radix| {
+            digits
+                .and_then(|d| i64::from_str_radix(d, radix).ok())
+                .ok_or_else(|| self.err(p, format!("the long {text} is out of range")))
+        };
         Ok(match p.as_rule() {
-            Rule::int => Expr::Lit(
-                Literal::Int(text.parse::<i32>().map_err(|_| {
-                    self.err(
-                        &p,
-                        format!("the integer {text} is out of range; write {text}L for a long"),
-                    )
-                })?),
-                span,
-            ),
-            Rule::long => Expr::Lit(
-                Literal::Long(
-                    text[..text.len() - 1]
-                        .parse::<i64>()
-                        .map_err(|_| self.err(&p, format!("the long {text} is out of range")))?,
-                ),
-                span,
-            ),
+            Rule::int => Literal::Int(text.parse::<i32>().map_err(|_| {
+                self.err(
+                    p,
+                    format!("the integer {text} is out of range; write {text}L for a long"),
+                )
+            })?),
+            Rule::long => Literal::Long(long(text.get(..text.len().saturating_sub(1)), 10)?),
             Rule::hex => {
-                let digits = text[2..].trim_end_matches(['l', 'L']);
-                if text.ends_with(['l', 'L']) {
-                    let v = i64::from_str_radix(digits, 16)
-                        .map_err(|_| self.err(&p, format!("the long {text} is out of range")))?;
-                    Expr::Lit(Literal::Long(v), span)
-                } else {
-                    let v = i32::from_str_radix(digits, 16)
-                        .map_err(|_| self.err(&p, format!("the integer {text} is out of range")))?;
-                    Expr::Lit(Literal::Int(v), span)
+                let body = text.get(2..).unwrap_or("");
+                match body.strip_suffix(['l', 'L']) {
+                    Some(digits) => Literal::Long(long(Some(digits), 16)?),
+                    None => {
+                        Literal::Int(i32::from_str_radix(body, 16).map_err(|_| {
+                            self.err(p, format!("the integer {text} is out of range"))
+                        })?)
+                    }
                 }
             }
             Rule::real => {
                 let body = text.trim_end_matches(['f', 'F', 'd', 'D']);
                 let v: f64 = body
                     .parse()
-                    .map_err(|_| self.err(&p, format!("bad number {text}")))?;
+                    .map_err(|_| self.err(p, format!("bad number {text}")))?;
                 if !v.is_finite() {
-                    return Err(self.err(&p, format!("the number {text} is out of range")));
+                    return Err(self.err(p, format!("the number {text} is out of range")));
                 }
-                Expr::Lit(Literal::Double(v), span)
+                Literal::Double(v)
             }
             Rule::string => {
-                let inner = p.into_inner().next().expect("quoted");
-                Expr::Lit(Literal::Str(unquote(inner.as_str())), span)
+                Literal::Str(unquote(text).ok_or_else(|| self.internal(p.as_span().start()))?)
             }
-            Rule::kw_true => Expr::Lit(Literal::Bool(true), span),
-            Rule::kw_false => Expr::Lit(Literal::Bool(false), span),
-            Rule::kw_null => Expr::Lit(Literal::Null, span),
-            Rule::paren => Expr::Paren(
-                Box::new(self.expr(p.into_inner().next().expect("expr"))?),
-                span,
-            ),
-            Rule::braces => {
-                let mut it = p.into_inner();
-                let first = it.next().expect("brace content");
-                match first.as_rule() {
-                    Rule::empty_map => Expr::Map(Vec::new(), span),
-                    Rule::empty_list => Expr::List(Vec::new(), span),
-                    _ => {
-                        let head = self.expr(first)?;
-                        let rest = it.next().expect("rest");
-                        match rest.as_rule() {
-                            Rule::map_rest => {
-                                let mut entries = Vec::new();
-                                let mut r = rest.into_inner();
-                                let v = self.expr(r.next().expect("value"))?;
-                                entries.push((head, v));
-                                while let Some(k) = r.next() {
-                                    let k = self.expr(k)?;
-                                    let v = self.expr(r.next().expect("value"))?;
-                                    entries.push((k, v));
-                                }
-                                Expr::Map(entries, span)
-                            }
-                            _ => {
-                                let mut items = vec![head];
-                                for q in rest.into_inner() {
-                                    items.push(self.expr(q)?);
-                                }
-                                Expr::List(items, span)
-                            }
-                        }
-                    }
-                }
-            }
-            Rule::method_call => {
-                let mut it = p.into_inner();
-                let name = it.next().expect("name").as_str().to_owned();
-                let args = self.args(it.next().expect("args"))?;
-                Expr::Call(name, args, span)
-            }
-            Rule::property => Expr::Ident(text.to_owned(), span),
-            _ => return self.expr(p),
-        })
-    }
-
-    fn args(&self, p: Pair<'_, Rule>) -> Result<Vec<Expr>, CompileError> {
-        p.into_inner().map(|q| self.expr(q)).collect()
-    }
-
-    fn postfix(&self, p: Pair<'_, Rule>) -> Result<Postfix, CompileError> {
-        let span = self.span(&p);
-        let rule = p.as_rule();
-        if rule == Rule::index {
-            let e = self.expr(p.into_inner().next().expect("index"))?;
-            return Ok(Postfix::Index {
-                index: Box::new(e),
-                span,
-            });
-        }
-        let safe = rule == Rule::safe_dot_node;
-        let inner = p.into_inner().next().expect("dotted");
-        let ispan = self.span(&inner);
-        Ok(match inner.as_rule() {
-            Rule::projection => Postfix::Project {
-                expr: Box::new(self.expr(inner.into_inner().next().expect("expr"))?),
-                safe,
-                span: ispan,
+            Rule::keyword => match text.as_bytes().first() {
+                Some(b't' | b'T') => Literal::Bool(true),
+                Some(b'f' | b'F') => Literal::Bool(false),
+                _ => Literal::Null,
             },
-            Rule::selection => {
-                let mut it = inner.into_inner();
-                let kind = match it.next().expect("sel_op").as_str() {
-                    "?[" => SelectKind::All,
-                    "^[" => SelectKind::First,
-                    _ => SelectKind::Last,
-                };
-                Postfix::Select {
-                    kind,
-                    expr: Box::new(self.expr(it.next().expect("expr"))?),
-                    safe,
-                    span: ispan,
-                }
-            }
-            Rule::method_call => {
-                let mut it = inner.into_inner();
-                let name = it.next().expect("name").as_str().to_owned();
-                let args = self.args(it.next().expect("args"))?;
-                Postfix::Method {
-                    name,
-                    args,
-                    safe,
-                    span: ispan,
-                }
-            }
-            _ => Postfix::Property {
-                name: inner.as_str().to_owned(),
-                safe,
-                span: ispan,
-            },
+            _ => return Err(self.internal(p.as_span().start())),
         })
     }
 }
 
-fn binop(op: Pair<'_, Rule>) -> BinOp {
-    let r = op.as_rule();
-    let inner = op.into_inner().next();
-    let r = match r {
-        Rule::rel_op | Rule::sum_op | Rule::prod_op => inner.map_or(r, |i| i.as_rule()),
-        _ => r,
-    };
-    match r {
-        Rule::op_or => BinOp::Or,
-        Rule::op_and => BinOp::And,
-        Rule::op_eq => BinOp::Eq,
-        Rule::op_ne => BinOp::Ne,
-        Rule::op_le => BinOp::Le,
-        Rule::op_ge => BinOp::Ge,
-        Rule::op_lt => BinOp::Lt,
-        Rule::op_gt => BinOp::Gt,
-        Rule::op_matches => BinOp::Matches,
-        Rule::op_add => BinOp::Add,
-        Rule::op_sub => BinOp::Sub,
-        Rule::op_mul => BinOp::Mul,
-        Rule::op_div => BinOp::Div,
-        Rule::op_mod => BinOp::Mod,
-        _ => BinOp::Pow,
+/// Applies the operators still pending at the end of a segment.
+fn reduce(pending: &mut Vec<(Expr, BinOp, Span)>, mut operand: Expr) -> Expr {
+    while let Some((lhs, op, span)) = pending.pop() {
+        operand = combine(lhs, op, span, operand);
+    }
+    operand
+}
+
+/// The operator of a `logic_op`, `rel_op`, `arith_op` or `op_pow` pair.
+fn binop(op: &Pair<'_, Rule>) -> Option<BinOp> {
+    let text = op.as_str();
+    let word = |w: &str| text.eq_ignore_ascii_case(w);
+    Some(match op.as_rule() {
+        Rule::logic_op => match text {
+            "||" => BinOp::Or,
+            "&&" => BinOp::And,
+            _ if word("or") => BinOp::Or,
+            _ if word("and") => BinOp::And,
+            _ => return None,
+        },
+        Rule::op_pow => BinOp::Pow,
+        Rule::rel_op => match text {
+            "==" => BinOp::Eq,
+            "!=" => BinOp::Ne,
+            "<=" => BinOp::Le,
+            ">=" => BinOp::Ge,
+            "<" => BinOp::Lt,
+            ">" => BinOp::Gt,
+            _ if word("eq") => BinOp::Eq,
+            _ if word("ne") => BinOp::Ne,
+            _ if word("le") => BinOp::Le,
+            _ if word("ge") => BinOp::Ge,
+            _ if word("lt") => BinOp::Lt,
+            _ if word("gt") => BinOp::Gt,
+            _ if word("matches") => BinOp::Matches,
+            _ => return None,
+        },
+        Rule::arith_op => match text {
+            "+" => BinOp::Add,
+            "-" => BinOp::Sub,
+            "*" => BinOp::Mul,
+            "/" => BinOp::Div,
+            "%" => BinOp::Mod,
+            _ if word("div") => BinOp::Div,
+            _ if word("mod") => BinOp::Mod,
+            _ => return None,
+        },
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fully bracketed rendering that shows the tree's shape: `[a + b - [c * d]]`.
+    fn shape(e: &Expr) -> String {
+        let list = |v: &[Expr]| v.iter().map(shape).collect::<Vec<_>>().join(", ");
+        match e {
+            Expr::Lit(l, _) => l.to_string(),
+            Expr::Ident(n, _) => n.clone(),
+            Expr::Call(n, a, _) => format!("{n}({})", list(a)),
+            Expr::List(v, _) => format!("{{{}}}", list(v)),
+            Expr::Map(v, _) => {
+                let kv: Vec<_> = v
+                    .iter()
+                    .map(|(k, v)| format!("{}: {}", shape(k), shape(v)))
+                    .collect();
+                format!("{{{}}}", kv.join(", "))
+            }
+            Expr::Chain(s, steps) => {
+                let steps: Vec<_> = steps.iter().map(|p| p.to_string()).collect();
+                format!("{}{}", shape(s), steps.concat())
+            }
+            Expr::Unary(ops, e) => format!("<{}{}>", ops.len(), shape(e)),
+            Expr::Binary(first, rest) => {
+                let mut out = format!("[{}", shape(first));
+                for (op, _, e) in rest {
+                    out.push_str(&format!(" {} {}", op.symbol(), shape(e)));
+                }
+                out + "]"
+            }
+            Expr::Ternary(c, a, b, _) => format!("[{} ? {} : {}]", shape(c), shape(a), shape(b)),
+            Expr::Elvis(a, b, _) => format!("[{} ?: {}]", shape(a), shape(b)),
+            Expr::Paren(e, _) => format!("({})", shape(e)),
+        }
+    }
+
+    fn parsed(src: &str) -> Expr {
+        match parse(src) {
+            Ok(e) => e,
+            Err(e) => panic!("{src}: {e:#}"),
+        }
+    }
+
+    #[test]
+    fn precedence_and_associativity() {
+        for (src, want) in [
+            ("a + b - c", "[a + b - c]"),
+            ("a + b * c - d", "[a + [b * c] - d]"),
+            ("a * b + c * d / e", "[[a * b] + [c * d / e]]"),
+            ("a or b and c or d", "[a or [b and c] or d]"),
+            ("a and b == c + d", "[a and [b == [c + d]]]"),
+            ("a < b and c matches d", "[[a < b] and [c matches d]]"),
+            ("-a ^ b * c", "[[<1a> ^ b] * c]"),
+            ("a ^ -b", "[a ^ <1b>]"),
+            ("!!a.b[0]", "<2a.b[0]>"),
+            ("(a + b) + c", "[([a + b]) + c]"),
+            ("a + (b + c)", "[a + ([b + c])]"),
+            ("a ? b : c ? d : e", "[a ? b : [c ? d : e]]"),
+            ("a ?: b ?: c", "[a ?: [b ?: c]]"),
+            ("a ? b ? c : d : e", "[a ? [b ? c : d] : e]"),
+            ("a or b ? c + d : e ?: f", "[[a or b] ? [c + d] : [e ?: f]]"),
+            ("f(a, b + c).g(d ? e : f)", "f(a, [b + c]).g(d ? e : f)"),
+            ("{a: b + c, d: {}}", "{a: [b + c], d: {}}"),
+        ] {
+            assert_eq!(shape(&parsed(src)), want, "{src}");
+        }
+    }
+
+    #[test]
+    fn operator_and_tail_spans() {
+        // `^` and `!` spans keep the whitespace pest skips before their look-ahead.
+        let Expr::Binary(_, rest) = parsed("2 ^  3") else {
+            panic!()
+        };
+        assert_eq!((rest[0].1.start, rest[0].1.end), (2, 5));
+        let Expr::Unary(ops, _) = parsed("! x") else {
+            panic!()
+        };
+        assert_eq!((ops[0].1.start, ops[0].1.end), (0, 2));
+        // A ternary or Elvis operator's span runs to the end of the expression (including the
+        // whitespace pest skipped looking for another operator).
+        let Expr::Ternary(_, _, b, span) = parsed("a ? b :\n c ?: d ") else {
+            panic!()
+        };
+        assert_eq!(
+            (span.start, span.end, span.line, span.column),
+            (2, 16, 1, 3)
+        );
+        let Expr::Elvis(_, _, span) = *b else {
+            panic!()
+        };
+        assert_eq!(
+            (span.start, span.end, span.line, span.column),
+            (11, 16, 2, 4)
+        );
+    }
+
+    #[test]
+    fn unquote_collapses_doubled_quotes_only() {
+        assert_eq!(unquote("'it''s'").as_deref(), Some("it's"));
+        assert_eq!(unquote("\"say \"\"hi\"\"\"").as_deref(), Some("say \"hi\""));
+        assert_eq!(unquote("'a\"\"b'").as_deref(), Some("a\"\"b"));
+        assert_eq!(unquote("'日本'").as_deref(), Some("日本"));
+        assert_eq!(unquote("'"), None);
+        assert_eq!(unquote("x"), None);
     }
 }

@@ -1,8 +1,9 @@
 //! A linear pre-scan of the source, run before the pest parser.
 //!
-//! It bounds the nesting depth (brackets, parentheses, braces and ternary/Elvis chains outside
-//! strings) so that the recursive-descent parser can never exhaust the stack, and it rejects the
-//! SpEL constructs Okta does not allow with a message that says so.
+//! It bounds the nesting depth (brackets, parentheses, braces and ternary/Elvis operators outside
+//! strings), which is what the parser's recursion (pest's descent into brackets) and the later
+//! compile passes are proportional to, and it rejects the SpEL constructs Okta does not allow
+//! with a message that says so. It runs in one pass over the bytes, without recursion.
 
 use super::{CompileError, Limits, Span};
 
@@ -232,7 +233,7 @@ pub(crate) fn prescan(src: &str, limits: &Limits) -> Result<usize, CompileError>
                 while i < b.len() && is_ident_char(b[i]) {
                     i += 1;
                 }
-                let word = &src[start..i];
+                let word = src.get(start..i).unwrap_or_default();
                 if !was_dot {
                     let lower = word.to_ascii_lowercase();
                     let forbidden = match lower.as_str() {
@@ -269,7 +270,10 @@ pub(crate) fn prescan(src: &str, limits: &Limits) -> Result<usize, CompileError>
             }
             _ => {
                 // any other character (including non-ASCII): leave it to the parser
-                let ch_len = src[i..].chars().next().map_or(1, char::len_utf8);
+                let ch_len = src
+                    .get(i..)
+                    .and_then(|r| r.chars().next())
+                    .map_or(1, char::len_utf8);
                 i += ch_len;
             }
         }
