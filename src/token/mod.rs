@@ -187,16 +187,22 @@
 //! util       base64url and stack strings (no other token module)
 //! error      KeyError (no other token module)
 //! keygen     keys from the caller's RNG                      <- alg, error
-//! jwk        public/private JWKs, RFC 7638 thumbprints       <- alg, error, keygen, util
+//! jwk        public/private JWKs, RFC 7638 thumbprints,      <- alg, error, keygen, util
+//!            the verifier of a public JWK
 //! sign       Signer, jti, left-half hashes, MintError        <- alg, error, util
 //! rotation   SigningKey, KeySet and its stored form          <- alg, error, jwk, keygen, sign
-//! verify     Jwks, verify, VerifyError, JwksError            <- alg, sign, util
+//! encrypt    nested JWTs: EncryptionKey, DecryptionKey,      <- alg, jwk, keygen, util
+//!            decrypt, EncryptError, DecryptError
+//! dpop       DPoP proofs: DpopCheck, check_proof, DpopProof, <- alg, jwk, util
+//!            DpopError
+//! verify     Jwks, verify (plain, encrypted, DPoP-bound),    <- alg, dpop, encrypt, jwk, sign, util
+//!            VerifyError, JwksError
 //! refresh    RefreshRecord and its checks                    (none of the above)
 //! ```
 //!
 //! Outside `token`, `rotation` reads the configuration's `RotationMode` and `ServerConfig`
-//! (`crate::config`) and `refresh` the grant types and OAuth errors (`crate::config`,
-//! `crate::error`); nothing in `token` reads the policy, claims, minting or server layers.
+//! (`crate::config`), `refresh` the grant types and OAuth errors (`crate::config`,
+//! `crate::error`) and `dpop` the OAuth errors (`crate::error`); nothing in `token` reads the policy, claims, minting or server layers.
 
 // The crate-wide lint table comes later; token already keeps these.
 #![warn(
@@ -207,6 +213,8 @@
 )]
 
 mod alg;
+mod dpop;
+mod encrypt;
 mod error;
 mod jwk;
 mod keygen;
@@ -217,6 +225,14 @@ mod util;
 mod verify;
 
 pub use alg::{Algorithm, ParseAlgorithmError};
+pub use dpop::{
+    DpopCheck, DpopError, DpopProof, MAX_DPOP_PROOF_LEN, access_token_hash, check_proof,
+    jwk_thumbprint,
+};
+pub use encrypt::{
+    DecryptError, Decrypted, DecryptionKey, EncryptError, EncryptionKey, KeyEncryption,
+    MAX_ENCRYPTION_KEYS, decrypt,
+};
 pub use error::KeyError;
 pub use refresh::{RefreshProblem, RefreshRecord};
 pub use rotation::{KeyEvent, KeySet, KeyStatus, RotationPolicy, SigningKey};
@@ -224,12 +240,13 @@ pub use sign::{JtiKind, MintError, Signer, left_half_hash, new_jti};
 pub(crate) use sign::{left_half_hash_stack, new_jti_stack};
 pub use verify::{
     Expectations, Jwks, JwksError, MAX_JWKS_LEN, MAX_TOKEN_LEN, VerifiedToken, VerifyError, verify,
+    verify_dpop_bound, verify_encrypted, verify_encrypted_dpop_bound,
 };
 
 #[cfg(test)]
 mod tests {
     /// Each file of `token` and the token modules it may import: the graph of the module docs.
-    const LAYERS: [(&str, &str, &[&str]); 9] = [
+    const LAYERS: [(&str, &str, &[&str]); 11] = [
         ("alg", include_str!("alg.rs"), &[]),
         ("util", include_str!("util.rs"), &[]),
         ("error", include_str!("error.rs"), &[]),
@@ -246,9 +263,15 @@ mod tests {
             &["alg", "error", "jwk", "keygen", "sign"],
         ),
         (
+            "encrypt",
+            include_str!("encrypt.rs"),
+            &["alg", "jwk", "keygen", "util"],
+        ),
+        ("dpop", include_str!("dpop.rs"), &["alg", "jwk", "util"]),
+        (
             "verify",
             include_str!("verify.rs"),
-            &["alg", "sign", "util"],
+            &["alg", "dpop", "encrypt", "jwk", "sign", "util"],
         ),
         ("refresh", include_str!("refresh.rs"), &[]),
     ];
