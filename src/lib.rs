@@ -9,6 +9,7 @@ pub mod config;
 pub mod discovery;
 pub mod el;
 pub mod error;
+pub mod hook;
 pub mod mint;
 pub mod policy;
 pub mod request;
