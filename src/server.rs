@@ -15,8 +15,17 @@ use serde_json::{Map, Value};
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Options {
-    /// Longest claim expression accepted, in characters. Okta's limit, 1024, by default.
-    pub max_expression_length: usize,
+    /// The limits of the expression engine: the length of a claim expression (Okta's 1024
+    /// characters by default), its nesting depth, and what one evaluation may cost and
+    /// allocate (see [`el::Limits`]).
+    ///
+    /// ```
+    /// use tokenmint::{Options, el::Limits};
+    ///
+    /// let mut options = Options::default();
+    /// options.limits = Limits::default().with_max_length(2048).with_max_cost(10_000_000);
+    /// ```
+    pub limits: el::Limits,
     /// Treat `openid profile email address phone offline_access` as allowed by every rule
     /// (Okta's "OIDC scopes are granted by default" wording). Off by default: a rule must list
     /// every requested scope.
@@ -28,19 +37,9 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
-            max_expression_length: 1024,
+            limits: el::Limits::default(),
             implicit_oidc_scopes: false,
             at_jwt_typ: false,
-        }
-    }
-}
-
-impl Options {
-    /// The expression-engine limits these options imply.
-    pub fn el_limits(&self) -> el::Limits {
-        el::Limits {
-            max_length: self.max_expression_length,
-            ..el::Limits::default()
         }
     }
 }
@@ -70,7 +69,7 @@ impl AuthorizationServer {
     /// a JSON pointer into the configuration.
     pub fn compile(config: ServerConfig, options: Options) -> Result<Self, ConfigError> {
         let mut diagnostics = validate::validate(&config, &options);
-        let claims = ClaimSet::compile(&config, &options.el_limits(), &mut diagnostics);
+        let claims = ClaimSet::compile(&config, &options.limits, &mut diagnostics);
         if diagnostics.iter().any(Diagnostic::is_error) {
             return Err(ConfigError::new(diagnostics));
         }

@@ -2,7 +2,8 @@
 //! `tests/config/base.json` (RFC 6902 JSON Patch) and list the diagnostics expected.
 //!
 //! A case: `{"name", "patch": [ops], "options"?: {"max_expression_length"?: n},
-//! "errors": [{"code", "path", "message"?, "hint"?}], "warnings"?: [...]}`.
+//! "errors": [{"code", "path", "message"?, "hint"?}], "warnings"?: [...]}`
+//! (`max_expression_length` sets `Options::limits.max_length`).
 //! `errors` must match the errors found exactly and in order; every listed warning must be found.
 //! A patch op may use `"repeat": [text, n]` (and `"suffix"`) instead of `"value"` to build long
 //! strings.
@@ -37,7 +38,7 @@ fn expand_op(mut op: Value) -> Value {
 fn options(case: &Value) -> Options {
     let mut o = Options::default();
     if let Some(n) = case.pointer("/options/max_expression_length") {
-        o.max_expression_length = n.as_u64().unwrap() as usize;
+        o.limits.max_length = n.as_u64().unwrap() as usize;
     }
     if let Some(b) = case.pointer("/options/implicit_oidc_scopes") {
         o.implicit_oidc_scopes = b.as_bool().unwrap();

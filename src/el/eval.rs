@@ -126,12 +126,12 @@ impl Env<'_> {
     fn tick(&self, n: u64) -> Result<(), EvalError> {
         let s = self.steps.get() + n;
         self.steps.set(s);
-        if s > self.limits.max_steps {
+        if s > self.limits.max_cost {
             return Err(EvalError::new(
                 EvalErrorKind::Limit,
                 format!(
                     "the evaluation took more than {} steps",
-                    self.limits.max_steps
+                    self.limits.max_cost
                 ),
             ));
         }

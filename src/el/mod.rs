@@ -47,6 +47,7 @@ mod compile;
 mod context;
 mod eval;
 pub mod functions;
+mod limits;
 mod parse;
 mod scan;
 mod user;
@@ -57,46 +58,11 @@ use std::sync::Arc;
 
 pub use ast::Span;
 pub use context::Context;
+pub use limits::Limits;
 pub(crate) use context::KnownRoot;
 pub use user::User;
 pub use value::{Map, Value, java_double};
 pub(crate) use value::{key, map_from_json};
-
-/// Resource limits of one engine instance (one server), checked at compile and evaluation time.
-///
-/// Nothing here is process-global: two servers may use different limits side by side.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Limits {
-    /// Longest accepted expression, in characters. Okta's limit, 1024, by default.
-    pub max_length: usize,
-    /// Deepest accepted nesting of parentheses, brackets, braces and ternary/Elvis chains.
-    /// 64 by default. The parser recurses once per level, so very large values need a larger
-    /// thread stack.
-    pub max_depth: usize,
-    /// Longest string an evaluation may produce, in bytes (1 MiB by default).
-    pub max_string_len: usize,
-    /// Longest list an evaluation may produce (100,000 elements by default).
-    pub max_list_len: usize,
-    /// Most evaluation steps (nodes visited, elements projected) one evaluation may take
-    /// (1,000,000 by default), so nested projections over large lists cannot run away.
-    pub max_steps: u64,
-    /// Largest compiled size of one regular expression, in bytes (1 MiB by default).
-    pub max_regex_size: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_length: 1024,
-            max_depth: 64,
-            max_string_len: 1 << 20,
-            max_list_len: 100_000,
-            max_steps: 1_000_000,
-            max_regex_size: 1 << 20,
-        }
-    }
-}
 
 /// An expression that could not be compiled.
 ///
