@@ -34,6 +34,8 @@ pub struct Options {
     pub at_jwt_typ: bool,
 }
 
+// spelled out, so every default is visible in one place
+#[allow(clippy::derivable_impls)]
 impl Default for Options {
     fn default() -> Self {
         Options {

@@ -5,7 +5,7 @@ use std::sync::{Arc, OnceLock};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::functions::time::Zdt;
+use super::datetime::Zdt;
 use super::user::User;
 use super::value::{Map, Value};
 use super::{EvalError, EvalErrorKind};

@@ -20,14 +20,14 @@
 /// # What the evaluation limits bound
 ///
 /// Every operator, function and method charges the evaluation's budget *before* it does its
-/// work or builds its result (see the [cost model](super#cost-model)): `max_cost` bounds the
+/// work or builds its result (see the [cost model](super#limits-and-the-cost-model)): `max_cost` bounds the
 /// work (and so the time) of one evaluation, `max_total_bytes` the bytes it allocates for the
 /// strings, lists and maps it produces, and `max_string_len` and `max_list_len` each value.
 /// Exceeding any of them is an [`EvalErrorKind::Limit`](super::EvalErrorKind::Limit) error.
 ///
 /// The defaults keep every evaluation of any expression of up to 1024 characters under about
 /// half a second and 64 MiB of memory (measured on a 2-core x86-64 machine in a release
-/// build; the calibration is documented in the module `cost`), while every documented Okta
+/// build; the calibration is documented in `src/el/cost.rs`), while every documented Okta
 /// example evaluates with room to spare.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
