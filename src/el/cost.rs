@@ -48,12 +48,17 @@ use super::{EvalError, EvalErrorKind, Limits};
 
 /// Bytes scanned, copied, compared or produced per cost unit.
 pub(crate) const BYTES_PER_UNIT: u64 = 16;
+/// Bytes of non-ASCII text walked character by character (UTF-16 positions, case mapping) per
+/// cost unit.
+pub(crate) const CHAR_BYTES_PER_UNIT: u64 = 2;
 /// Bytes a regular-expression search (lazy DFA) scans per cost unit.
-pub(crate) const REGEX_BYTES_PER_UNIT: u64 = 4;
+pub(crate) const REGEX_BYTES_PER_UNIT: u64 = 2;
+/// The fixed part of a regular-expression search (setting up the lazy DFA for it).
+pub(crate) const SEARCH_UNITS: u64 = 10;
 /// NFA steps (haystack bytes × NFA states) a PikeVM search makes per cost unit.
 pub(crate) const PIKEVM_STEPS_PER_UNIT: u64 = 2;
 /// The fixed part of compiling a regular expression at evaluation time.
-pub(crate) const REGEX_COMPILE_UNITS: u64 = 2_000;
+pub(crate) const REGEX_COMPILE_UNITS: u64 = 5_000;
 /// Bytes of compiled NFA per cost unit when compiling at evaluation time.
 pub(crate) const REGEX_NFA_BYTES_PER_UNIT: u64 = 2;
 /// Bytes of lazy-DFA states built per cost unit (building a state is the expensive part of an
@@ -64,7 +69,18 @@ pub(crate) const REGEX_PATTERN_UNITS_PER_BYTE: u64 = 40;
 /// Cost units of making the lazy-DFA caches of a pattern for one evaluation.
 pub(crate) const CACHE_UNITS: u64 = 100;
 /// Cost units per byte of a group expression compiled at evaluation time.
-pub(crate) const COMPILE_UNITS_PER_BYTE: u64 = 20;
+pub(crate) const COMPILE_UNITS_PER_BYTE: u64 = 60;
+
+/// Cost units of an allocation (a string, a list, a map entry), besides its bytes.
+pub(crate) const ALLOC_UNITS: u64 = 4;
+/// Cost units per value rendered as text (a list's element, a map's entry).
+pub(crate) const RENDER_UNITS: u64 = 3;
+/// Cost units per possible match of a literal search-and-replace (each match has a fixed cost).
+pub(crate) const MATCH_UNITS: u64 = 2;
+/// Cost units per piece of a date pattern formatted or parsed.
+pub(crate) const TOKEN_UNITS: u64 = 16;
+/// Cost units per group of the user a group function tests (a few map lookups).
+pub(crate) const GROUP_UNITS: u64 = 4;
 
 /// Bytes charged for a string besides its text (the shared allocation's header and rounding).
 pub(crate) const STR_OVERHEAD: u64 = 32;
@@ -197,6 +213,8 @@ pub(crate) fn list_too_long(len: impl fmt::Display, max: usize) -> EvalError {
 #[derive(Debug)]
 pub(crate) struct Bounded {
     s: String,
+    /// Values rendered into it (each charged [`RENDER_UNITS`] when it is finished).
+    pub(crate) visits: u64,
     max: usize,
     /// Whether `max` is the string limit (else what the byte budget has left).
     by_len: bool,
@@ -223,6 +241,7 @@ impl Bounded {
             .unwrap_or(usize::MAX);
         Bounded {
             s: String::new(),
+            visits: 0,
             max: limits.max_string_len.min(left),
             by_len: limits.max_string_len <= left,
             max_len: limits.max_string_len,
@@ -267,8 +286,10 @@ impl Bounded {
         }
     }
 
-    /// The string, once its bytes are charged to the budget (they fit, by construction).
+    /// The string, once its bytes are charged to the budget (they fit, by construction), and
+    /// the values rendered into it (their number is bounded by its length).
     pub(crate) fn finish(self, budget: &Budget) -> Result<String, EvalError> {
+        budget.charge(ALLOC_UNITS + self.visits.saturating_mul(RENDER_UNITS))?;
         budget.alloc(self.s.len() as u64 + STR_OVERHEAD)?;
         Ok(self.s)
     }
@@ -325,6 +346,7 @@ mod tests {
         let b = Budget::new(&limits.clone().with_max_cost(1000));
         assert!(b.alloc(100).is_ok());
         assert_eq!(b.cost(), 7);
+        assert_eq!(b.bytes(), 100);
         assert!(b.alloc(1).is_err());
         assert_eq!(b.bytes(), 100);
     }
@@ -341,6 +363,10 @@ mod tests {
         assert!(s.overflow(&b).message.contains("limit is 5"));
         assert_eq!(s.finish(&b).unwrap(), "abcxx");
         assert_eq!(b.bytes(), 5 + STR_OVERHEAD);
+        assert_eq!(
+            b.cost(),
+            ALLOC_UNITS + (5 + STR_OVERHEAD).div_ceil(BYTES_PER_UNIT)
+        );
     }
 
     #[test]

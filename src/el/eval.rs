@@ -9,8 +9,8 @@ use std::sync::Arc;
 use super::ast::{BinOp, SelectKind, UnOp};
 use super::compile::{CallNode, Node, RootRef, Step};
 use super::context::Context;
-use super::cost::{self, Bounded, Budget, ENTRY_BYTES, STR_OVERHEAD, VALUE_BYTES};
-use super::functions::{Call, type_err};
+use super::cost::{self, ALLOC_UNITS, Bounded, Budget, ENTRY_BYTES, STR_OVERHEAD, VALUE_BYTES};
+use super::functions::{Call, strings, type_err};
 use super::pattern::{Pattern, RegexArg, Scratch};
 use super::user::User;
 use super::value::{Map, Value, java_equals_within, spel_cmp, spel_eq_within};
@@ -31,9 +31,14 @@ pub(crate) struct Env<'a> {
 /// a few variadic ones).
 const ARGS_INLINE: usize = 4;
 
-/// The deepest nesting of evaluations (group expressions evaluated inside group
-/// expressions): beyond it, an error instead of a deeper stack.
-const MAX_PROGRAM_NESTING: usize = 4;
+/// Cost units of starting a nested evaluation (a group expression, once per group).
+const NESTED_UNITS: u64 = 8;
+
+/// How many programs may be evaluated inside one another: a claim's expression, and the group
+/// expression of a `getFilteredGroups` it calls. A group expression calling `getFilteredGroups`
+/// in turn (which has no use) is an error, so an evaluation needs at most twice the stack of
+/// the deepest expression.
+const MAX_PROGRAM_NESTING: usize = 1;
 
 /// The evaluated arguments of a call: on the stack when there are few.
 enum Args {
@@ -175,6 +180,7 @@ impl Env<'_> {
         if len > self.limits.max_string_len {
             return Err(cost::string_too_long(len, self.limits.max_string_len));
         }
+        self.budget.charge(ALLOC_UNITS)?;
         self.budget.alloc(len as u64 + STR_OVERHEAD)
     }
 
@@ -195,7 +201,7 @@ impl Env<'_> {
         if n > self.limits.max_list_len {
             return Err(cost::list_too_long(n, self.limits.max_list_len));
         }
-        self.budget.charge(n as u64)?;
+        self.budget.charge(ALLOC_UNITS + n as u64)?;
         self.budget
             .alloc((n as u64).saturating_mul(VALUE_BYTES) + STR_OVERHEAD)
     }
@@ -205,7 +211,9 @@ impl Env<'_> {
         if n > self.limits.max_list_len {
             return Err(cost::list_too_long(n, self.limits.max_list_len));
         }
-        self.budget.charge(n as u64)?;
+        // each entry allocates its key and is hashed
+        self.budget
+            .charge(ALLOC_UNITS + (n as u64).saturating_mul(ALLOC_UNITS))?;
         self.budget.alloc(
             (n as u64).saturating_mul(ENTRY_BYTES + STR_OVERHEAD) + key_bytes as u64 + STR_OVERHEAD,
         )
@@ -277,6 +285,11 @@ impl Env<'_> {
     pub(crate) fn cmp(&self, a: &Value, b: &Value) -> Result<std::cmp::Ordering, EvalError> {
         if let (Value::Str(x), Value::Str(y)) = (a, b) {
             self.scan(x.len().min(y.len()))?;
+            // UTF-16 order is byte order unless a character needs a surrogate pair
+            if !(x.is_ascii() && y.is_ascii()) {
+                strings::ascii_or_charge(self, x)?;
+                strings::ascii_or_charge(self, y)?;
+            }
         }
         spel_cmp(a, b)
     }
@@ -288,6 +301,10 @@ impl Env<'_> {
 
     // ---- evaluation --------------------------------------------------------------------
 
+    /// Evaluates a node: a dispatch to a function per kind of node, each out of line, so the
+    /// frames of a deep expression hold only what its own nodes need (and the dispatch itself,
+    /// inlined into them, takes no frame of its own).
+    #[inline(always)]
     pub(crate) fn eval(&self, n: &Node, elem: Option<&Value>) -> Result<Value, EvalError> {
         self.budget.charge(1)?;
         match n {
@@ -296,93 +313,157 @@ impl Env<'_> {
             Node::Elem(name, root, span) => self
                 .elem(name, root.as_ref(), elem)
                 .map_err(|e| e.at(*span)),
-            Node::ElemMethod(c) => {
-                let recv = elem.cloned().unwrap_or(Value::Null);
-                self.call(c, &recv, elem)
-            }
+            Node::ElemMethod(c) => self.elem_method(c, elem),
             Node::Call(c) => self.call(c, &Value::Null, elem),
-            Node::Chain(head, steps) => {
-                let mut cur = self.eval(head, elem)?;
-                for s in steps {
-                    cur = self.step(cur, s, elem)?;
-                }
-                Ok(cur)
-            }
+            Node::Chain(head, steps) => self.chain(head, steps, elem),
             Node::And(items) => self.and_or(items, true, elem),
             Node::Or(items) => self.and_or(items, false, elem),
-            Node::Ternary(c, a, b, span) => {
-                let cv = self.eval(c, elem)?;
-                if to_bool(&cv, "the condition of '?:'").map_err(|e| e.at(*span))? {
-                    self.eval(a, elem)
-                } else {
-                    self.eval(b, elem)
-                }
-            }
-            Node::Elvis(a, b) => {
-                let v = self.eval(a, elem)?;
-                match &v {
-                    Value::Null => self.eval(b, elem),
-                    Value::Str(s) if s.is_empty() => self.eval(b, elem),
-                    _ => Ok(v),
-                }
-            }
-            other => self.eval_other(other, elem),
+            Node::Ternary(c, a, b, span) => self.ternary(c, a, b, *span, elem),
+            Node::Elvis(a, b) => self.elvis(a, b, elem),
+            Node::List(items, span) => self.list(items, *span, elem),
+            Node::Map(entries, span) => self.map(entries, *span, elem),
+            Node::Unary(ops, operand) => self.unary_ops(ops, operand, elem),
+            Node::Arith(first, rest) => self.arith_chain(first, rest, elem),
+            Node::Cmp(op, a, b, span) => self.cmp_node(*op, a, b, *span, elem),
+            Node::Matches(lhs, regex, rhs, span) => self.matches_node(lhs, regex, rhs, *span, elem),
         }
     }
 
-    /// The less common nodes, out of line so [`Env::eval`] stays small.
     #[inline(never)]
-    fn eval_other(&self, n: &Node, elem: Option<&Value>) -> Result<Value, EvalError> {
-        match n {
-            Node::List(items, span) => {
-                self.alloc_list(items.len()).map_err(|e| e.at(*span))?;
-                let mut out = Vec::with_capacity(items.len());
-                for i in items {
-                    out.push(self.eval(i, elem)?);
-                }
-                Ok(self.list_value(out))
-            }
-            Node::Map(entries, span) => {
-                let mut m = Map::default();
-                for (k, v) in entries {
-                    let k = self.eval(k, elem)?;
-                    let v = self.eval(v, elem)?;
-                    let k = self.java_text(&k).map_err(|e| e.at(*span))?;
-                    self.alloc_map(1, k.len()).map_err(|e| e.at(*span))?;
-                    m.insert(Arc::from(k), v);
-                }
-                Ok(Value::Map(Arc::new(m)))
-            }
-            Node::Unary(ops, operand) => {
-                let mut v = self.eval(operand, elem)?;
-                for (op, span) in ops.iter().rev() {
-                    self.budget.charge(1)?;
-                    v = unary(*op, v).map_err(|e| e.at(*span))?;
-                }
-                Ok(v)
-            }
-            Node::Arith(first, rest) => {
-                let mut acc = self.eval(first, elem)?;
-                for (op, span, e) in rest {
-                    let rhs = self.eval(e, elem)?;
-                    acc = self.arith(*op, acc, rhs).map_err(|e| e.at(*span))?;
-                }
-                Ok(acc)
-            }
-            Node::Cmp(op, a, b, span) => {
-                let a = self.eval(a, elem)?;
-                let b = self.eval(b, elem)?;
-                self.compare(*op, &a, &b).map_err(|e| e.at(*span))
-            }
-            Node::Matches(lhs, regex, rhs, span) => {
-                let l = self.eval(lhs, elem)?;
-                self.matches(&l, regex, rhs, elem).map_err(|e| e.at(*span))
-            }
-            // the common nodes are evaluated by `eval` itself
-            _ => self.eval(n, elem),
+    fn elem_method(&self, c: &CallNode, elem: Option<&Value>) -> Result<Value, EvalError> {
+        let recv = elem.cloned().unwrap_or(Value::Null);
+        self.call(c, &recv, elem)
+    }
+
+    #[inline(never)]
+    fn chain(&self, head: &Node, steps: &[Step], elem: Option<&Value>) -> Result<Value, EvalError> {
+        let mut cur = self.eval(head, elem)?;
+        for s in steps {
+            cur = self.step(cur, s, elem)?;
+        }
+        Ok(cur)
+    }
+
+    #[inline(never)]
+    fn ternary(
+        &self,
+        c: &Node,
+        a: &Node,
+        b: &Node,
+        span: super::ast::Span,
+        elem: Option<&Value>,
+    ) -> Result<Value, EvalError> {
+        let cv = self.eval(c, elem)?;
+        if to_bool(&cv, "the condition of '?:'").map_err(|e| e.at(span))? {
+            self.eval(a, elem)
+        } else {
+            self.eval(b, elem)
         }
     }
 
+    #[inline(never)]
+    fn elvis(&self, a: &Node, b: &Node, elem: Option<&Value>) -> Result<Value, EvalError> {
+        let v = self.eval(a, elem)?;
+        match &v {
+            Value::Null => self.eval(b, elem),
+            Value::Str(s) if s.is_empty() => self.eval(b, elem),
+            _ => Ok(v),
+        }
+    }
+
+    #[inline(never)]
+    fn list(
+        &self,
+        items: &[Node],
+        span: super::ast::Span,
+        elem: Option<&Value>,
+    ) -> Result<Value, EvalError> {
+        self.alloc_list(items.len()).map_err(|e| e.at(span))?;
+        let mut out = Vec::with_capacity(items.len());
+        for i in items {
+            out.push(self.eval(i, elem)?);
+        }
+        Ok(self.list_value(out))
+    }
+
+    #[inline(never)]
+    fn map(
+        &self,
+        entries: &[(Node, Node)],
+        span: super::ast::Span,
+        elem: Option<&Value>,
+    ) -> Result<Value, EvalError> {
+        let mut m = Map::default();
+        for (k, v) in entries {
+            let k = self.eval(k, elem)?;
+            let v = self.eval(v, elem)?;
+            let k = self.java_text(&k).map_err(|e| e.at(span))?;
+            self.alloc_map(1, k.len()).map_err(|e| e.at(span))?;
+            m.insert(Arc::from(k), v);
+        }
+        Ok(Value::Map(Arc::new(m)))
+    }
+
+    #[inline(never)]
+    fn unary_ops(
+        &self,
+        ops: &[(UnOp, super::ast::Span)],
+        operand: &Node,
+        elem: Option<&Value>,
+    ) -> Result<Value, EvalError> {
+        let mut v = self.eval(operand, elem)?;
+        for (op, span) in ops.iter().rev() {
+            self.budget.charge(1)?;
+            v = unary(*op, v).map_err(|e| e.at(*span))?;
+        }
+        Ok(v)
+    }
+
+    #[inline(never)]
+    fn arith_chain(
+        &self,
+        first: &Node,
+        rest: &[(BinOp, super::ast::Span, Node)],
+        elem: Option<&Value>,
+    ) -> Result<Value, EvalError> {
+        let mut acc = self.eval(first, elem)?;
+        for (op, span, e) in rest {
+            let rhs = self.eval(e, elem)?;
+            self.budget.charge(1)?;
+            acc = self.arith(*op, acc, rhs).map_err(|e| e.at(*span))?;
+        }
+        Ok(acc)
+    }
+
+    #[inline(never)]
+    fn cmp_node(
+        &self,
+        op: BinOp,
+        a: &Node,
+        b: &Node,
+        span: super::ast::Span,
+        elem: Option<&Value>,
+    ) -> Result<Value, EvalError> {
+        let a = self.eval(a, elem)?;
+        let b = self.eval(b, elem)?;
+        self.budget.charge(2)?;
+        self.compare(op, &a, &b).map_err(|e| e.at(span))
+    }
+
+    #[inline(never)]
+    fn matches_node(
+        &self,
+        lhs: &Node,
+        regex: &RegexArg,
+        rhs: &Node,
+        span: super::ast::Span,
+        elem: Option<&Value>,
+    ) -> Result<Value, EvalError> {
+        let l = self.eval(lhs, elem)?;
+        self.matches(&l, regex, rhs, elem).map_err(|e| e.at(span))
+    }
+
+    #[inline(never)]
     fn and_or(
         &self,
         items: &[(Node, super::ast::Span)],
@@ -500,6 +581,7 @@ impl Env<'_> {
 
     /// Evaluates a nested program (a group expression) in this environment.
     pub(crate) fn eval_nested(&self, p: &Program) -> Result<Value, EvalError> {
+        self.budget.charge(NESTED_UNITS)?;
         if self.depth >= MAX_PROGRAM_NESTING {
             return Err(EvalError::new(
                 EvalErrorKind::Limit,
@@ -575,8 +657,11 @@ impl Env<'_> {
     }
 
     fn step(&self, cur: Value, s: &Step, elem: Option<&Value>) -> Result<Value, EvalError> {
+        self.budget.charge(1)?;
         match s {
             Step::Prop(name, safe, span) => {
+                // a hashed lookup, and a value shared by reference counting
+                self.budget.charge(2)?;
                 self.property(&cur, name, *safe).map_err(|e| e.at(*span))
             }
             Step::Index(idx, span) => {
@@ -726,6 +811,12 @@ impl Env<'_> {
 
     #[inline(never)]
     fn arith(&self, op: BinOp, a: Value, b: Value) -> Result<Value, EvalError> {
+        if op == BinOp::Add
+            && let (Value::Str(x), Value::Str(y)) = (&a, &b)
+        {
+            self.alloc_str(x.len().saturating_add(y.len()))?;
+            return Ok(Value::from([&**x, &**y].concat()));
+        }
         if op == BinOp::Add && (matches!(a, Value::Str(_)) || matches!(b, Value::Str(_))) {
             let mut out = self.bounded();
             let r = a

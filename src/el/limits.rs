@@ -51,7 +51,8 @@ pub struct Limits {
     /// although they are freed). Values read from the context are shared, not counted.
     pub max_total_bytes: usize,
     /// Largest compiled size of one regular expression, in bytes (1 MiB by default); also
-    /// the most memory one search's lazy-DFA cache may use.
+    /// the most memory one search's lazy-DFA cache may use. A pattern longer than a sixteenth
+    /// of this (64 KiB by default) is refused before it is parsed.
     pub max_regex_size: usize,
     /// How many regular expressions computed at evaluation time (a pattern that is not a
     /// literal) each call site keeps compiled (16 by default). A pattern not in the cache is

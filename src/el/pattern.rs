@@ -1,20 +1,28 @@
 //! Okta's regular expressions: Java syntax checked for what a linear-time engine can't run,
-//! compiled once, and searched with every byte and every lazy-DFA state charged to the
-//! evaluation's budget.
+//! compiled once, and searched with every byte charged to the evaluation's budget.
 //!
-//! A search runs a lazy DFA (regex-automata's hybrid engine) forward to find where the
-//! leftmost-first match ends, then backward from there to find where it starts; capture groups
-//! (for `$1` in a replacement) are resolved by a PikeVM over the match alone. The DFA is driven
-//! here, byte by byte, so its work is metered as it goes: bytes scanned, and the bytes of DFA
-//! states it builds (the expensive part on adversarial patterns). It never falls back to a
-//! slower engine on its own; the PikeVM runs only for capture groups and for Unicode word
-//! boundaries on non-ASCII text (which the lazy DFA can't decide), and is charged its worst
-//! case (bytes × NFA states) before it runs.
+//! A pattern compiles to a pair of DFAs (regex-automata's), one run forward to find where the
+//! leftmost-first match ends, one run backward from there to find where it starts; capture
+//! groups (for `$1` in a replacement) are resolved by a PikeVM over the match alone. The DFAs
+//! are driven here, byte by byte, so a search is charged as it goes and stops when the budget
+//! runs out (iterated searches, as in `replaceAll`, may rescan text: each rescan is charged).
+//!
+//! * Most patterns compile to **dense** DFAs, built in full when the program is compiled (within
+//!   [`Limits::max_regex_size`]): a search is a table lookup per byte, builds nothing, and costs
+//!   the same whatever ran before.
+//! * A pattern whose full DFA would be larger runs on a **lazy** DFA, whose states are built as
+//!   a search needs them, in caches that belong to the evaluation (so what it costs depends
+//!   only on the inputs); the bytes of states built are charged too.
+//!
+//! Neither falls back to a slower engine on its own: the PikeVM runs only for capture groups
+//! and for Unicode word boundaries next to non-ASCII text (which a DFA can't decide), and is
+//! charged its worst case (bytes × NFA states) before it runs.
 
 use std::cell::RefCell;
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
+use regex_automata::dfa::{self, Automaton, StartKind};
 use regex_automata::hybrid::{self, LazyStateID};
 use regex_automata::nfa::thompson::{self, WhichCaptures, pikevm::PikeVM};
 use regex_automata::{Anchored, Input, MatchKind, PatternID};
@@ -22,19 +30,20 @@ use regex_automata::{Anchored, Input, MatchKind, PatternID};
 use super::cost::{
     self, Bounded, Budget, CACHE_UNITS, Full, PIKEVM_STEPS_PER_UNIT, REGEX_BYTES_PER_UNIT,
     REGEX_COMPILE_UNITS, REGEX_NFA_BYTES_PER_UNIT, REGEX_PATTERN_UNITS_PER_BYTE,
-    REGEX_STATE_BYTES_PER_UNIT,
+    REGEX_STATE_BYTES_PER_UNIT, SEARCH_UNITS,
 };
 use super::{EvalError, EvalErrorKind, Limits};
 
 /// A compiled Okta regular expression.
 pub(crate) struct Pattern {
-    fwd: hybrid::dfa::DFA,
-    rev: hybrid::dfa::DFA,
+    engine: Engine,
     pikevm: PikeVM,
     /// NFA states, for the worst case of a PikeVM search.
     states: u64,
-    /// Heap bytes of the compiled form.
+    /// The bytes of what compiling it built (NFAs, full DFAs or the attempt at them).
     nfa_bytes: usize,
+    /// Heap bytes it keeps.
+    heap_bytes: usize,
     /// Whether every match starts where the search starts (`\A...`).
     anchored: bool,
     /// The most memory one lazy-DFA cache may use.
@@ -48,6 +57,20 @@ impl std::fmt::Debug for Pattern {
             .field("nfa_bytes", &self.nfa_bytes)
             .finish_non_exhaustive()
     }
+}
+
+/// The DFAs of a pattern.
+enum Engine {
+    /// Built in full: searches only look up transitions.
+    Dense {
+        fwd: dfa::dense::DFA<Vec<u32>>,
+        rev: dfa::dense::DFA<Vec<u32>>,
+    },
+    /// Built as searches need them (a pattern whose full DFA would be too large).
+    Lazy {
+        fwd: hybrid::dfa::DFA,
+        rev: hybrid::dfa::DFA,
+    },
 }
 
 struct DfaCaches {
@@ -73,16 +96,22 @@ pub(crate) struct Scratch {
 type Compiled = (usize, Arc<str>, Arc<Pattern>);
 
 impl Scratch {
-    /// Takes the caches of `p` out (made, and charged, on first use).
-    fn take(&self, p: &Arc<Pattern>, budget: &Budget) -> Result<DfaCaches, EvalError> {
+    /// Takes the lazy-DFA caches of `p` out (made, and charged, on first use).
+    fn take(
+        &self,
+        p: &Arc<Pattern>,
+        fwd: &hybrid::dfa::DFA,
+        rev: &hybrid::dfa::DFA,
+        budget: &Budget,
+    ) -> Result<DfaCaches, EvalError> {
         let mut all = self.dfa.borrow_mut();
         if let Some(i) = all.iter().position(|(q, _)| Arc::ptr_eq(p, q)) {
             return Ok(all.swap_remove(i).1);
         }
         budget.charge(all.len() as u64 + CACHE_UNITS)?;
         let c = DfaCaches {
-            fwd: p.fwd.create_cache(),
-            rev: p.rev.create_cache(),
+            fwd: fwd.create_cache(),
+            rev: rev.create_cache(),
         };
         budget.alloc((c.fwd.memory_usage() + c.rev.memory_usage()) as u64)?;
         Ok(c)
@@ -163,6 +192,15 @@ impl<'b> Meter<'b> {
 /// Builds an Okta (Java) pattern. `whole` anchors it at both ends (Java `matches()`).
 /// Constructs a linear-time engine cannot run are refused with a clear message.
 pub(crate) fn build(pattern: &str, whole: bool, limits: &Limits) -> Result<Pattern, String> {
+    // parsing takes about a hundred bytes of memory per byte of pattern: a pattern longer than
+    // its compiled size could usefully be is refused before it is parsed
+    if pattern.len() > max_pattern_len(limits) {
+        return Err(format!(
+            "the regular expression is {} bytes long; the limit is {}",
+            pattern.len(),
+            max_pattern_len(limits)
+        ));
+    }
     if let Some(what) = java_only_construct(pattern) {
         return Err(format!(
             "the regular expression uses {what}, which Okta expressions here do not support \
@@ -183,38 +221,80 @@ pub(crate) fn build(pattern: &str, whole: bool, limits: &Limits) -> Result<Patte
     };
     let fwd_nfa = nfa(nfa_config.clone())?;
     let rev_nfa = nfa(nfa_config.reverse(true).which_captures(WhichCaptures::None))?;
-    let dfa = hybrid::dfa::Config::new()
-        .cache_capacity(limits.max_regex_size)
-        .skip_cache_capacity_check(true)
-        .unicode_word_boundary(true)
-        .minimum_cache_clear_count(None);
-    let engine =
+    let failed =
         |e: &dyn std::fmt::Display| format!("the regular expression could not be compiled: {e}");
-    let fwd = hybrid::dfa::Builder::new()
-        .configure(dfa.clone())
-        .build_from_nfa(fwd_nfa.clone())
-        .map_err(|e| engine(&e))?;
-    let rev = hybrid::dfa::Builder::new()
+    let dense = dfa::dense::Config::new()
+        .dfa_size_limit(Some(limits.max_regex_size))
+        .determinize_size_limit(Some(limits.max_regex_size))
+        .unicode_word_boundary(true)
+        .minimize(false);
+    let dense_fwd = dfa::dense::Builder::new()
+        .configure(dense.clone())
+        .build_from_nfa(&fwd_nfa);
+    let dense_rev = dfa::dense::Builder::new()
         .configure(
-            dfa.prefilter(None)
+            dense
+                .prefilter(None)
                 .specialize_start_states(false)
+                .start_kind(StartKind::Anchored)
                 .match_kind(MatchKind::All),
         )
-        .build_from_nfa(rev_nfa.clone())
-        .map_err(|e| engine(&e))?;
+        .build_from_nfa(&rev_nfa);
+    let engine = match (dense_fwd, dense_rev) {
+        (Ok(fwd), Ok(rev)) => Engine::Dense { fwd, rev },
+        // too large in full: a lazy DFA, built as searches need it
+        _ => {
+            let lazy = hybrid::dfa::Config::new()
+                .cache_capacity(limits.max_regex_size)
+                .skip_cache_capacity_check(true)
+                .unicode_word_boundary(true)
+                .minimum_cache_clear_count(None);
+            let fwd = hybrid::dfa::Builder::new()
+                .configure(lazy.clone())
+                .build_from_nfa(fwd_nfa.clone())
+                .map_err(|e| failed(&e))?;
+            let rev = hybrid::dfa::Builder::new()
+                .configure(
+                    lazy.prefilter(None)
+                        .specialize_start_states(false)
+                        .match_kind(MatchKind::All),
+                )
+                .build_from_nfa(rev_nfa.clone())
+                .map_err(|e| failed(&e))?;
+            Engine::Lazy { fwd, rev }
+        }
+    };
     let states = fwd_nfa.states().len() as u64;
-    let nfa_bytes = fwd_nfa.memory_usage() + rev_nfa.memory_usage();
+    // what building it took: the NFAs, and the full DFAs (or the attempt at them)
+    let nfa_bytes = fwd_nfa.memory_usage()
+        + rev_nfa.memory_usage()
+        + match &engine {
+            Engine::Dense { fwd, rev } => fwd.memory_usage() + rev.memory_usage(),
+            Engine::Lazy { .. } => limits.max_regex_size.saturating_mul(2),
+        };
+    let heap_bytes = fwd_nfa.memory_usage()
+        + rev_nfa.memory_usage()
+        + match &engine {
+            Engine::Dense { fwd, rev } => fwd.memory_usage() + rev.memory_usage(),
+            Engine::Lazy { fwd, rev } => fwd.memory_usage() + rev.memory_usage(),
+        };
     let anchored = fwd_nfa.is_always_start_anchored();
-    let pikevm = PikeVM::new_from_nfa(fwd_nfa).map_err(|e| engine(&e))?;
+    let pikevm = PikeVM::new_from_nfa(fwd_nfa).map_err(|e| failed(&e))?;
     Ok(Pattern {
-        fwd,
-        rev,
+        engine,
         pikevm,
         states: states.max(1),
         nfa_bytes,
+        heap_bytes,
         anchored,
         cache_capacity: limits.max_regex_size,
     })
+}
+
+/// The longest pattern accepted: a sixteenth of [`Limits::max_regex_size`] (64 KiB by
+/// default), far beyond any real pattern, and short enough that parsing one stays cheap.
+pub(crate) fn max_pattern_len(limits: &Limits) -> usize {
+    limits.max_regex_size / 16
 }
 
 fn nfa_error(e: thompson::BuildError) -> String {
@@ -299,7 +379,7 @@ pub(crate) fn strip_slashes(s: &str) -> &str {
 }
 
 impl Pattern {
-    /// Heap bytes of the compiled pattern.
+    /// The bytes of what compiling it built (the measure of its compilation's cost).
     pub(crate) fn nfa_bytes(&self) -> usize {
         self.nfa_bytes
     }
@@ -311,9 +391,15 @@ impl Pattern {
         budget: &Budget,
         caches: &Scratch,
     ) -> Result<bool, EvalError> {
-        let mut c = caches.take(self, budget)?;
-        let r = self.fwd_search(&mut c.fwd, hay.as_bytes(), 0, true, budget);
-        caches.put(self, c);
+        let r = match &self.engine {
+            Engine::Dense { fwd, .. } => dense_fwd(fwd, hay.as_bytes(), 0, true, budget),
+            Engine::Lazy { fwd, rev } => {
+                let mut c = caches.take(self, fwd, rev, budget)?;
+                let r = self.lazy_fwd(fwd, &mut c.fwd, hay.as_bytes(), 0, true, budget);
+                caches.put(self, c);
+                r
+            }
+        };
         match r {
             Ok(m) => Ok(m.is_some()),
             Err(Stop::Err(e)) => Err(e),
@@ -325,17 +411,33 @@ impl Pattern {
     /// skipped (the search goes on from the next byte), as the `regex` crate does.
     fn find(
         &self,
-        c: &mut DfaCaches,
+        mut c: Option<&mut DfaCaches>,
         hay: &str,
         mut at: usize,
         budget: &Budget,
     ) -> Result<Option<Range<usize>>, EvalError> {
         loop {
-            let m = match self.fwd_search(&mut c.fwd, hay.as_bytes(), at, false, budget) {
+            let fwd = match (&self.engine, c.as_deref_mut()) {
+                (Engine::Dense { fwd, .. }, _) => dense_fwd(fwd, hay.as_bytes(), at, false, budget),
+                (Engine::Lazy { fwd, .. }, Some(c)) => {
+                    self.lazy_fwd(fwd, &mut c.fwd, hay.as_bytes(), at, false, budget)
+                }
+                (Engine::Lazy { .. }, None) => Err(Stop::Err(engine_err("no cache"))),
+            };
+            let m = match fwd {
                 Ok(None) => None,
                 Ok(Some(end)) if end == at || self.anchored => Some(at..end),
                 Ok(Some(end)) => {
-                    match self.rev_search(&mut c.rev, hay.as_bytes(), at, end, budget) {
+                    let rev = match (&self.engine, c.as_deref_mut()) {
+                        (Engine::Dense { rev, .. }, _) => {
+                            dense_rev(rev, hay.as_bytes(), at, end, budget)
+                        }
+                        (Engine::Lazy { rev, .. }, Some(c)) => {
+                            self.lazy_rev(rev, &mut c.rev, hay.as_bytes(), at, end, budget)
+                        }
+                        (Engine::Lazy { .. }, None) => Err(Stop::Err(engine_err("no cache"))),
+                    };
+                    match rev {
                         Ok(start) => Some(start..end),
                         Err(Stop::Err(e)) => return Err(e),
                         Err(Stop::Quit) => self.pikevm_find(hay, at, budget)?,
@@ -351,17 +453,18 @@ impl Pattern {
         }
     }
 
-    /// Where the leftmost-first match that starts at or after `at` ends.
-    fn fwd_search(
+    /// Where the leftmost-first match that starts at or after `at` ends (lazy DFA).
+    fn lazy_fwd(
         &self,
+        dfa: &hybrid::dfa::DFA,
         cache: &mut hybrid::dfa::Cache,
         hay: &[u8],
         at: usize,
         earliest: bool,
         budget: &Budget,
     ) -> Result<Option<usize>, Stop> {
-        let dfa = &self.fwd;
         let input = Input::new(hay).range(at..).earliest(earliest);
+        budget.charge(SEARCH_UNITS)?;
         // the whole rest may be scanned: make sure the scan alone would fit
         budget.reserve(((hay.len() - at) as u64).div_ceil(REGEX_BYTES_PER_UNIT))?;
         let mut meter = Meter::new(budget, self.cache_capacity, cache);
@@ -402,17 +505,17 @@ impl Pattern {
         Ok(mat)
     }
 
-    /// Where the match that ends at `end` starts (an anchored search backwards, at most to
-    /// `at`).
-    fn rev_search(
+    /// Where the match that ends at `end` starts (lazy DFA; an anchored search backwards, at
+    /// most to `at`).
+    fn lazy_rev(
         &self,
+        dfa: &hybrid::dfa::DFA,
         cache: &mut hybrid::dfa::Cache,
         hay: &[u8],
         at: usize,
         end: usize,
         budget: &Budget,
     ) -> Result<usize, Stop> {
-        let dfa = &self.rev;
         let input = Input::new(hay).range(at..end).anchored(Anchored::Yes);
         budget.reserve(((end - at) as u64).div_ceil(REGEX_BYTES_PER_UNIT))?;
         let mut meter = Meter::new(budget, self.cache_capacity, cache);
@@ -487,15 +590,20 @@ impl Pattern {
         budget: &Budget,
         caches: &Scratch,
     ) -> Result<Result<(), Full>, EvalError> {
-        let mut c = caches.take(self, budget)?;
-        let r = self.replace_with(&mut c, hay, rep, all, out, budget);
-        caches.put(self, c);
-        r
+        match &self.engine {
+            Engine::Dense { .. } => self.replace_with(None, hay, rep, all, out, budget),
+            Engine::Lazy { fwd, rev } => {
+                let mut c = caches.take(self, fwd, rev, budget)?;
+                let r = self.replace_with(Some(&mut c), hay, rep, all, out, budget);
+                caches.put(self, c);
+                r
+            }
+        }
     }
 
     fn replace_with(
         &self,
-        c: &mut DfaCaches,
+        mut c: Option<&mut DfaCaches>,
         hay: &str,
         rep: &Replacement,
         all: bool,
@@ -511,7 +619,7 @@ impl Pattern {
             .then(|| (self.pikevm.create_captures(), self.pikevm.create_cache()));
         let (mut at, mut copied, mut last_end) = (0, 0, None);
         while at <= hay.len() {
-            let Some(mut m) = self.find(c, hay, at, budget)? else {
+            let Some(mut m) = self.find(c.as_deref_mut(), hay, at, budget)? else {
                 break;
             };
             if m.is_empty() && Some(m.end) == last_end {
@@ -519,7 +627,7 @@ impl Pattern {
                 if at + 1 > hay.len() {
                     break;
                 }
-                match self.find(c, hay, at + 1, budget)? {
+                match self.find(c.as_deref_mut(), hay, at + 1, budget)? {
                     Some(next) => m = next,
                     None => break,
                 }
@@ -625,6 +733,83 @@ impl Pattern {
     }
 }
 
+/// Where the leftmost-first match that starts at or after `at` ends (dense DFA), each block
+/// of bytes charged before it is scanned.
+fn dense_fwd(
+    dfa: &dfa::dense::DFA<Vec<u32>>,
+    hay: &[u8],
+    at: usize,
+    earliest: bool,
+    budget: &Budget,
+) -> Result<Option<usize>, Stop> {
+    budget.charge(SEARCH_UNITS)?;
+    let input = Input::new(hay).range(at..).earliest(earliest);
+    let mut sid = dfa.start_state_forward(&input).map_err(match_err)?;
+    let mut mat = None;
+    for (i, &b) in hay.iter().enumerate().skip(at) {
+        if (i - at).is_multiple_of(METER_EVERY) {
+            budget.charge((METER_EVERY as u64).div_ceil(REGEX_BYTES_PER_UNIT))?;
+        }
+        sid = dfa.next_state(sid, b);
+        if dfa.is_special_state(sid) {
+            if dfa.is_match_state(sid) {
+                mat = Some(i);
+                if earliest {
+                    return Ok(mat);
+                }
+            } else if dfa.is_dead_state(sid) {
+                return Ok(mat);
+            } else if dfa.is_quit_state(sid) {
+                return Err(Stop::Quit);
+            }
+        }
+    }
+    sid = dfa.next_eoi_state(sid);
+    if dfa.is_match_state(sid) {
+        mat = Some(hay.len());
+    }
+    Ok(mat)
+}
+
+/// Where the match that ends at `end` starts (dense DFA; anchored, backwards, at most to `at`).
+fn dense_rev(
+    dfa: &dfa::dense::DFA<Vec<u32>>,
+    hay: &[u8],
+    at: usize,
+    end: usize,
+    budget: &Budget,
+) -> Result<usize, Stop> {
+    let input = Input::new(hay).range(at..end).anchored(Anchored::Yes);
+    let mut sid = dfa.start_state_reverse(&input).map_err(match_err)?;
+    let mut mat = None;
+    for i in (at..end).rev() {
+        if (end - i - 1).is_multiple_of(METER_EVERY) {
+            budget.charge((METER_EVERY as u64).div_ceil(REGEX_BYTES_PER_UNIT))?;
+        }
+        sid = dfa.next_state(sid, hay.get(i).copied().unwrap_or_default());
+        if dfa.is_special_state(sid) {
+            if dfa.is_match_state(sid) {
+                mat = Some(i + 1);
+            } else if dfa.is_dead_state(sid) {
+                return mat.ok_or_else(|| Stop::Err(engine_err("no match backwards")));
+            } else if dfa.is_quit_state(sid) {
+                return Err(Stop::Quit);
+            }
+        }
+    }
+    // the byte before the search (or the start of the text) decides look-behind
+    sid = match at.checked_sub(1).and_then(|p| hay.get(p)) {
+        Some(&b) => dfa.next_state(sid, b),
+        None => dfa.next_eoi_state(sid),
+    };
+    if dfa.is_match_state(sid) {
+        mat = Some(at);
+    } else if dfa.is_quit_state(sid) {
+        return Err(Stop::Quit);
+    }
+    mat.ok_or_else(|| Stop::Err(engine_err("no match backwards")))
+}
+
 fn is_match_state(sid: LazyStateID) -> bool {
     sid.is_tagged() && sid.is_match()
 }
@@ -706,9 +891,12 @@ impl PatternCache {
                 return Ok(p.clone());
             }
         }
-        // compiling: parsing is linear in the pattern, building in the compiled size
-        let parse = (pattern.len() as u64).saturating_mul(REGEX_PATTERN_UNITS_PER_BYTE);
-        let worst = (limits.max_regex_size as u64).div_ceil(REGEX_NFA_BYTES_PER_UNIT);
+        // compiling: parsing is linear in the pattern (refused beyond its limit), building in
+        // the compiled size
+        let parse = (pattern.len().min(max_pattern_len(limits)) as u64)
+            .saturating_mul(REGEX_PATTERN_UNITS_PER_BYTE);
+        // two NFAs and two DFAs of at most the size limit each
+        let worst = (limits.max_regex_size as u64 * 4).div_ceil(REGEX_NFA_BYTES_PER_UNIT);
         budget.reserve(REGEX_COMPILE_UNITS + parse + worst)?;
         let shared = self.0.lock().ok().and_then(|c| {
             c.iter()
@@ -721,12 +909,12 @@ impl PatternCache {
         };
         let nfa = built
             .as_ref()
-            .map_or(limits.max_regex_size, |p| p.nfa_bytes());
+            .map_or(limits.max_regex_size.saturating_mul(4), |p| p.nfa_bytes());
         budget.charge(
             REGEX_COMPILE_UNITS + parse + (nfa as u64).div_ceil(REGEX_NFA_BYTES_PER_UNIT),
         )?;
         let r = built.map_err(|m| EvalError::new(EvalErrorKind::InvalidPattern, m))?;
-        budget.alloc(nfa as u64 + pattern.len() as u64)?;
+        budget.alloc(r.heap_bytes as u64 + pattern.len() as u64)?;
         let key: Arc<str> = Arc::from(pattern);
         let cap = limits.regex_cache_capacity;
         if cap > 0 {
@@ -734,7 +922,12 @@ impl PatternCache {
             if seen.iter().filter(|(s, _, _)| *s == site).count() >= cap
                 && let Some(i) = seen.iter().position(|(s, _, _)| *s == site)
             {
-                seen.remove(i);
+                // evicted: its lazy-DFA caches go too
+                let (_, _, old) = seen.remove(i);
+                scratch
+                    .dfa
+                    .borrow_mut()
+                    .retain(|(p, _)| !Arc::ptr_eq(p, &old));
             }
             seen.push((site, key.clone(), r.clone()));
             if let Ok(mut c) = self.0.lock()
@@ -827,6 +1020,41 @@ mod tests {
             let anchored = regex::Regex::new(&format!(r"\A(?:{p})\z")).unwrap();
             let got = whole.is_match(hay, &budget, &caches).unwrap();
             assert_eq!(got, anchored.is_match(hay), "{p} {hay}");
+        }
+    }
+
+    #[test]
+    fn patterns_too_large_for_a_full_dfa_run_on_a_lazy_one() {
+        // the classic exponential DFA: a small NFA, 2^13 DFA states
+        let limits = Limits::default().with_max_regex_size(64 << 10);
+        let re = Arc::new(build("[01]*1[01]{12}", false, &limits).unwrap());
+        assert!(matches!(re.engine, Engine::Lazy { .. }));
+        let small = Arc::new(build("a[bc]+d", false, &limits).unwrap());
+        assert!(matches!(small.engine, Engine::Dense { .. }));
+        let theirs = regex::Regex::new("[01]*1[01]{12}").unwrap();
+        let budget = Budget::new(&Limits::default());
+        let scratch = Scratch::default();
+        for hay in [
+            "0100000000000",
+            "x1000000000000y",
+            "0".repeat(5000).as_str(),
+            "10".repeat(3000).as_str(),
+        ] {
+            assert_eq!(
+                re.is_match(hay, &budget, &scratch).unwrap(),
+                theirs.is_match(hay),
+                "{hay}"
+            );
+            let rep = re.replacement("<$0>").unwrap();
+            let mut out = Bounded::new(&limits, &budget);
+            re.replace(hay, &rep, true, &mut out, &budget, &scratch)
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                out.finish(&budget).unwrap(),
+                theirs.replace_all(hay, "<$0>"),
+                "{hay}"
+            );
         }
     }
 

@@ -209,6 +209,12 @@ impl Value {
     }
 
     fn write_java<S: Sink>(&self, out: &mut S, top: bool) -> Result<(), Full> {
+        out.visit(match self {
+            // chrono and serde do more per value; a user's JSON is serialized byte by byte
+            Value::Double(_) | Value::DateTime(_) => 4,
+            Value::User(u) => 4 + u.json_len() as u64 / 8,
+            _ => 1,
+        });
         match self {
             Value::Null => out.put("null"),
             Value::Bool(b) => out.put(if *b { "true" } else { "false" }),
@@ -260,6 +266,8 @@ impl Value {
 trait Sink {
     fn put(&mut self, s: &str) -> Result<(), Full>;
     fn room(&self, n: usize) -> Result<(), Full>;
+    /// Counts values rendered (a bounded string charges them).
+    fn visit(&mut self, _weight: u64) {}
 }
 
 impl Sink for String {
@@ -280,6 +288,10 @@ impl Sink for Bounded {
 
     fn room(&self, n: usize) -> Result<(), Full> {
         Bounded::room(self, n)
+    }
+
+    fn visit(&mut self, weight: u64) {
+        self.visits = self.visits.saturating_add(weight);
     }
 }
 
@@ -429,6 +441,8 @@ pub(crate) fn java_equals_within(a: &Value, b: &Value, left: &mut u64) -> Option
             if Arc::ptr_eq(x, y) {
                 return Some(true);
             }
+            // a list's elements may be anywhere in memory: the first is a cache miss
+            spend(left, 4)?;
             if x.len() != y.len() {
                 return Some(false);
             }
@@ -443,6 +457,7 @@ pub(crate) fn java_equals_within(a: &Value, b: &Value, left: &mut u64) -> Option
             if Arc::ptr_eq(x, y) {
                 return Some(true);
             }
+            spend(left, 4)?;
             if x.len() != y.len() {
                 return Some(false);
             }
@@ -518,6 +533,7 @@ pub fn spel_cmp(a: &Value, b: &Value) -> Result<Ordering, EvalError> {
         (Value::Null, Value::Null) => Ok(Ordering::Equal),
         (Value::Null, _) => Ok(Ordering::Less),
         (_, Value::Null) => Ok(Ordering::Greater),
+        (Value::Str(x), Value::Str(y)) if x.is_ascii() && y.is_ascii() => Ok(x.cmp(y)),
         (Value::Str(x), Value::Str(y)) => Ok(x.encode_utf16().cmp(y.encode_utf16())),
         (Value::Bool(x), Value::Bool(y)) => Ok(x.cmp(y)),
         (Value::DateTime(x), Value::DateTime(y)) => Ok(x.instant().cmp(&y.instant())),

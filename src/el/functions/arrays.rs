@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use super::{Call, req_int, type_err};
 use crate::el::EvalError;
-use crate::el::cost::{STR_OVERHEAD, VALUE_BYTES};
+use crate::el::cost::{ALLOC_UNITS, STR_OVERHEAD, VALUE_BYTES, byte_units};
 use crate::el::eval::Env;
 use crate::el::value::Value;
 
@@ -37,6 +37,12 @@ fn items<'a>(v: &'a Value, what: &str) -> Result<Items<'a>, EvalError> {
 fn csv_items(s: &str) -> impl Iterator<Item = &str> {
     let blank = s.trim().is_empty();
     s.split(',').filter(move |_| !blank).map(str::trim)
+}
+
+/// Charges reading a CSV string in place (each item is found and trimmed).
+fn charge_csv(env: &Env<'_>, s: &str) -> Result<(), EvalError> {
+    env.charge(byte_units(s.len()).saturating_mul(2))?;
+    env.charge(csv_len(s) as u64 * 2)
 }
 
 /// How many items a CSV string has.
@@ -124,7 +130,7 @@ pub(crate) fn get(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
     match list {
         Items::List(_) => env.index(l, i),
         Items::Csv(s) => {
-            env.scan(s.len())?;
+            charge_csv(env, s)?;
             let n = req_int(i, "Arrays.get")?;
             match usize::try_from(n).ok().and_then(|k| csv_items(s).nth(k)) {
                 Some(item) => env.new_str(item),
@@ -179,9 +185,10 @@ fn flatten_all(env: &Env<'_>, args: &[Value]) -> Result<Value, EvalError> {
                         env.limits.max_list_len,
                     ));
                 }
+                charge_csv(env, s)?;
+                env.charge(n as u64 * 3 * ALLOC_UNITS)?;
                 env.budget
                     .alloc(s.len() as u64 + n as u64 * (STR_OVERHEAD + VALUE_BYTES))?;
-                env.charge(n as u64)?;
                 out.extend(csv_items(s).map(Value::from));
             }
             other => flatten_into(env, other, &mut out, 0)?,
@@ -212,7 +219,7 @@ pub(crate) fn contains(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> 
             found
         }
         Items::Csv(s) => {
-            env.scan(s.len())?;
+            charge_csv(env, s)?;
             // the items are strings: only a string can equal one
             v.as_str().is_some_and(|v| csv_items(s).any(|i| i == v))
         }
@@ -224,7 +231,7 @@ pub(crate) fn size(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
     let [l] = c.args()?;
     let list = items(l, "Arrays.size")?;
     if let Items::Csv(s) = list {
-        env.scan(s.len())?;
+        env.scan(s.len().saturating_mul(8))?;
     }
     Ok(Value::Int(i32::try_from(list.len()).unwrap_or(i32::MAX)))
 }
@@ -234,7 +241,7 @@ pub(crate) fn is_empty(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> 
     let [l] = c.args()?;
     let list = items(l, "Arrays.isEmpty")?;
     if let Items::Csv(s) = list {
-        env.scan(s.len())?;
+        env.scan(s.len().saturating_mul(8))?;
     }
     Ok(Value::Bool(list.len() == 0))
 }
@@ -249,7 +256,7 @@ pub(crate) fn to_csv(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
             env.java_string(&Value::List(list.clone()))
         }
         Items::Csv(s) => {
-            env.scan(s.len())?;
+            charge_csv(env, s)?;
             let mut out = env.bounded();
             let mut r = Ok(());
             for (i, item) in csv_items(s).enumerate() {

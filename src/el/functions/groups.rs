@@ -22,7 +22,7 @@
 
 use super::{Call, arg_err, req_int, req_str, type_err};
 use crate::el::compile::{Extra, GroupExprArg, Scope};
-use crate::el::cost::{self, COMPILE_UNITS_PER_BYTE, byte_units};
+use crate::el::cost::{self, COMPILE_UNITS_PER_BYTE, GROUP_UNITS, byte_units};
 use crate::el::eval::Env;
 use crate::el::pattern;
 use crate::el::value::Value;
@@ -109,7 +109,7 @@ fn groups_fn(env: &Env<'_>, c: &Call<'_>, m: Match) -> Result<Value, EvalError> 
         let groups = u.groups();
         env.charge(
             (ix.names.len() as u64)
-                .saturating_mul(1 + byte_units(pattern.len()) + byte_units(app.len()))
+                .saturating_mul(GROUP_UNITS + byte_units(pattern.len()) + byte_units(app.len()))
                 .saturating_add(byte_units(ix.name_bytes)),
         )?;
         for ((lower, name), g) in ix.lower.iter().zip(&ix.names).zip(groups.iter()) {
@@ -238,8 +238,8 @@ pub(crate) fn filtered(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> 
     Ok(env.list_value(out))
 }
 
-/// Whether a group name satisfies `f`, the names' bytes charged (one unit per group and the
-/// pattern's bytes per group before; the names' bytes as they are read).
+/// Whether a group name satisfies `f`, the names' bytes charged (the pattern's bytes per
+/// group before, besides the record's unit per group; the names' bytes as they are read).
 fn any_name(
     env: &Env<'_>,
     pattern_len: usize,
@@ -430,9 +430,9 @@ fn user_criteria<'a>(env: &Env<'_>, c: &Call<'a>) -> Result<(&'a User, Vec<Crite
     let per_group: u64 = cs
         .iter()
         .flat_map(|c| &c.values)
-        .map(|v| 1 + byte_units(v.len()))
+        .map(|v| GROUP_UNITS + byte_units(v.len()))
         .sum();
-    env.charge((u.group_count() as u64).saturating_mul(per_group.max(1)))?;
+    env.charge((u.group_count() as u64).saturating_mul(per_group.max(GROUP_UNITS)))?;
     Ok((u, cs))
 }
 
@@ -441,11 +441,7 @@ fn user_criteria<'a>(env: &Env<'_>, c: &Call<'a>) -> Result<(&'a User, Vec<Crite
 pub(crate) fn m_get_groups(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
     let (u, cs) = user_criteria(env, c)?;
     let groups = u.groups();
-    let n = groups
-        .iter()
-        .filter(|g| cs.iter().all(|c| group_matches(g, c)))
-        .count();
-    env.alloc_list(n)?;
+    env.alloc_list(groups.len())?;
     Ok(env.list_value(
         groups
             .iter()

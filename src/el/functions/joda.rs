@@ -132,12 +132,14 @@ fn short(name: &str) -> &str {
     name.get(..3).unwrap_or(name)
 }
 
-/// Checks a pattern: every letter is supported.
-pub(crate) fn check(pattern: &str) -> Result<(), EvalError> {
+/// Checks a pattern (every letter is supported); the number of its pieces.
+pub(crate) fn check(pattern: &str) -> Result<usize, EvalError> {
+    let mut n = 0;
     for t in tokens(pattern) {
         t?;
+        n += 1;
     }
-    Ok(())
+    Ok(n)
 }
 
 /// Formats with a Joda-Time pattern into `out`; `Err(Ok(Full))`-style results are split:

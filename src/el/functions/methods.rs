@@ -20,7 +20,7 @@ pub(crate) fn contains(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> 
 pub(crate) fn index_of(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
     let [v] = c.args()?;
     match c.recv {
-        Value::Str(s) => strings::index_of(s, v, false),
+        Value::Str(s) => strings::index_of(env, s, v, false),
         Value::List(l) => arrays::list_index_of(env, l, v, false),
         _ => Err(c.unsupported()),
     }
@@ -30,7 +30,7 @@ pub(crate) fn index_of(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> 
 pub(crate) fn last_index_of(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
     let [v] = c.args()?;
     match c.recv {
-        Value::Str(s) => strings::index_of(s, v, true),
+        Value::Str(s) => strings::index_of(env, s, v, true),
         Value::List(l) => arrays::list_index_of(env, l, v, true),
         _ => Err(c.unsupported()),
     }
@@ -46,7 +46,7 @@ pub(crate) fn equals(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
 pub(crate) fn compare_to(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
     let [v] = c.args()?;
     match c.recv {
-        Value::Str(s) => strings::compare_to(s, v),
+        Value::Str(s) => strings::compare_to(env, s, v),
         Value::Int(_) | Value::Long(_) | Value::Double(_) => {
             Ok(Value::Int(match env.cmp(c.recv, v)? {
                 std::cmp::Ordering::Less => -1,

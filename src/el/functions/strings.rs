@@ -13,7 +13,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use super::{Call, opt_str, req_int, req_str, type_err};
-use crate::el::cost::{Bounded, Full};
+use crate::el::cost::{Bounded, CHAR_BYTES_PER_UNIT, Full, MATCH_UNITS};
 use crate::el::eval::Env;
 use crate::el::pattern::RegexArg;
 use crate::el::value::Value;
@@ -88,15 +88,44 @@ pub(crate) fn join(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
     Ok(Value::from(out))
 }
 
+/// Whether `s` is ASCII (each byte a character and a UTF-16 unit); otherwise the walk over its
+/// characters that follows is charged at the character rate.
+pub(crate) fn ascii_or_charge(env: &Env<'_>, s: &str) -> Result<bool, EvalError> {
+    if s.is_ascii() {
+        return Ok(true);
+    }
+    env.charge((s.len() as u64).div_ceil(CHAR_BYTES_PER_UNIT))?;
+    Ok(false)
+}
+
 /// Length in UTF-16 code units, like Java's `String.length()`.
-fn utf16_len(s: &str) -> usize {
-    s.chars().map(char::len_utf16).sum()
+pub(crate) fn utf16_len(env: &Env<'_>, s: &str) -> Result<usize, EvalError> {
+    Ok(if ascii_or_charge(env, s)? {
+        s.len()
+    } else {
+        s.chars().map(char::len_utf16).sum()
+    })
+}
+
+/// The UTF-16 unit at `k`, as a string (half a surrogate pair is U+FFFD, as Java's
+/// `String.valueOf(char)` would print it).
+pub(crate) fn utf16_at(env: &Env<'_>, s: &str, k: usize) -> Result<Option<String>, EvalError> {
+    Ok(if ascii_or_charge(env, s)? {
+        s.get(k..=k).map(str::to_owned)
+    } else {
+        s.encode_utf16()
+            .nth(k)
+            .map(|u| String::from_utf16_lossy(&[u]))
+    })
 }
 
 /// `String.len(s)`: UTF-16 code units; null is 0.
-pub(crate) fn len(_: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+pub(crate) fn len(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
     let [s] = c.args()?;
-    Ok(int(opt_str(s, "String.len")?.map_or(0, |s| utf16_len(&s))))
+    Ok(int(match opt_str(s, "String.len")? {
+        Some(s) => utf16_len(env, &s)?,
+        None => 0,
+    }))
 }
 
 /// A length or index as a Java int (saturating: strings are far shorter).
@@ -125,6 +154,11 @@ fn replaced_len(s: &str, count: usize, from: usize, to: usize) -> usize {
         .saturating_add(count.saturating_mul(to))
 }
 
+/// Charges a search for every occurrence of `m` in `s` (at most one per `m.len()` bytes).
+fn charge_matches(env: &Env<'_>, s: &str, m: &str) -> Result<(), EvalError> {
+    env.charge(((s.len() / m.len().max(1)) as u64).saturating_mul(MATCH_UNITS))
+}
+
 /// `String.replace`: every literal occurrence (Java `String.replace`; the documented examples
 /// give the same result as a regex would).
 pub(crate) fn replace(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
@@ -137,6 +171,7 @@ pub(crate) fn replace(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
     if m.is_empty() {
         return env.new_str(&s);
     }
+    charge_matches(env, &s, &m)?;
     let count = s.matches(&*m).count();
     env.alloc_str(replaced_len(&s, count, m.len(), r.len()))?;
     Ok(Value::from(s.replace(&*m, &r)))
@@ -191,7 +226,7 @@ pub(crate) fn string_switch(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalEr
     if let Some(input) = opt_str(input, "String.stringSwitch")? {
         for [k, v] in pairs {
             // each key is searched for in the whole input
-            env.scan(input.len())?;
+            charge_search(env, &input)?;
             if let Some(k) = opt_str(k, "String.stringSwitch")?
                 && input.contains(&*k)
             {
@@ -222,13 +257,24 @@ pub(crate) fn substring(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError>
     let Some(s) = opt_str(s, "substring")? else {
         return Ok(Value::Null);
     };
-    let n = s.chars().count() as i64;
+    let ascii = ascii_or_charge(env, &s)?;
+    let n = if ascii { s.len() } else { s.chars().count() } as i64;
     let a = req_int(start, "substring")?.clamp(0, n);
     let b = req_int(end, "substring")?.clamp(0, n);
     if a >= b {
         return Ok(Value::from(""));
     }
-    env.new_str(char_slice(&s, a as usize, b as usize))
+    let (a, b) = (a as usize, b as usize);
+    env.new_str(if ascii {
+        s.get(a..b).unwrap_or("")
+    } else {
+        char_slice(&s, a, b)
+    })
+}
+
+/// Charges a substring search over `s` (a few bytes per unit).
+fn charge_search(env: &Env<'_>, s: &str) -> Result<(), EvalError> {
+    env.scan(s.len().saturating_mul(4))
 }
 
 fn after<'a>(s: &'a str, sep: &str) -> &'a str {
@@ -250,6 +296,7 @@ pub(crate) fn substring_after(env: &Env<'_>, c: &Call<'_>) -> Result<Value, Eval
     let Some(sep) = opt_str(sep, "substringAfter")? else {
         return Ok(Value::from(""));
     };
+    charge_search(env, &s)?;
     env.new_str(after(&s, &sep))
 }
 
@@ -262,16 +309,20 @@ pub(crate) fn substring_before(env: &Env<'_>, c: &Call<'_>) -> Result<Value, Eva
     let Some(sep) = opt_str(sep, "substringBefore")? else {
         return env.new_str(&s);
     };
+    charge_search(env, &s)?;
     env.new_str(before(&s, &sep))
 }
 
 /// Unicode case mapping (which may make a string up to three times longer: `ΐ` is one
 /// character, its upper case three), its result measured before it is built.
 fn case_map(env: &Env<'_>, s: &str, upper: bool) -> Result<Value, EvalError> {
-    let len = if s.is_ascii() {
+    let len = if ascii_or_charge(env, s)? {
         s.len()
     } else {
-        env.scan(s.len())?;
+        // measuring, then mapping (each character through Unicode's tables): three more walks
+        for _ in 0..3 {
+            ascii_or_charge(env, s)?;
+        }
         s.chars()
             .map(|c| {
                 if upper {
@@ -371,7 +422,7 @@ pub(crate) fn m_to_lower(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError
 /// `s.substring(begin[, end])`: Java's; indexes must lie within the string.
 pub(crate) fn m_substring(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
     let s = recv(c)?;
-    let n = utf16_len(s) as i64;
+    let n = utf16_len(env, s)? as i64;
     let (b, e) = match c.args {
         [b] => (req_int(b, "substring")?, n),
         [b, e] => (req_int(b, "substring")?, req_int(e, "substring")?),
@@ -382,9 +433,13 @@ pub(crate) fn m_substring(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalErro
             "substring({b}, {e}) is outside the string of length {n}"
         )));
     }
+    let (b, e) = (b as usize, e as usize);
+    if s.is_ascii() {
+        return env.new_str(s.get(b..e).unwrap_or(""));
+    }
     // at most 3 bytes per unit (a replacement character for half a pair)
-    env.reserve_bytes(((e - b) as usize).saturating_mul(3))?;
-    env.str_value(utf16_slice(s, b as usize, e as usize))
+    env.reserve_bytes((e - b).saturating_mul(3))?;
+    env.str_value(utf16_slice(s, b, e))
 }
 
 /// `s.replace(target, replacement)`: every literal occurrence (Java's `String.replace`).
@@ -400,7 +455,8 @@ pub(crate) fn m_replace(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError>
     let (x, y) = (env.java_text(x)?, env.java_text(y)?);
     if x.is_empty() {
         // Java inserts the replacement between every character
-        let count = s.chars().count() + 1;
+        let count = utf16_len(env, s)? + 1;
+        env.charge((count as u64).saturating_mul(MATCH_UNITS))?;
         env.alloc_str(replaced_len(s, count, 0, y.len()))?;
         let mut out = y.clone();
         for ch in s.chars() {
@@ -409,6 +465,7 @@ pub(crate) fn m_replace(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError>
         }
         return Ok(Value::from(out));
     }
+    charge_matches(env, s, &x)?;
     let count = s.matches(x.as_str()).count();
     env.alloc_str(replaced_len(s, count, x.len(), y.len()))?;
     Ok(Value::from(s.replace(&x, &y)))
@@ -447,8 +504,8 @@ pub(crate) fn m_matches(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError>
 }
 
 /// `s.length()`: UTF-16 code units.
-pub(crate) fn m_length(_: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
-    Ok(int(utf16_len(recv(c)?)))
+pub(crate) fn m_length(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    Ok(int(utf16_len(env, recv(c)?)?))
 }
 
 /// `s.removeSpaces()`.
@@ -462,7 +519,10 @@ pub(crate) fn m_substring_before(env: &Env<'_>, c: &Call<'_>) -> Result<Value, E
     let [sep] = c.args()?;
     match opt_str(sep, "substringBefore")? {
         None => Ok(c.recv.clone()),
-        Some(sep) => env.new_str(before(s, &sep)),
+        Some(sep) => {
+            charge_search(env, s)?;
+            env.new_str(before(s, &sep))
+        }
     }
 }
 
@@ -472,24 +532,30 @@ pub(crate) fn m_substring_after(env: &Env<'_>, c: &Call<'_>) -> Result<Value, Ev
     let [sep] = c.args()?;
     match opt_str(sep, "substringAfter")? {
         None => Ok(Value::from("")),
-        Some(sep) => env.new_str(after(s, &sep)),
+        Some(sep) => {
+            charge_search(env, s)?;
+            env.new_str(after(s, &sep))
+        }
     }
 }
 
-/// `s.versionGreaterThan(v)`.
-pub(crate) fn m_version_greater(_: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+/// Compares versions, charged per byte (each part is split and parsed).
+fn versions(env: &Env<'_>, c: &Call<'_>, what: &str) -> Result<std::cmp::Ordering, EvalError> {
+    let s = recv(c)?;
     let [v] = c.args()?;
-    Ok(Value::Bool(
-        cmp_versions(recv(c)?, arg_str(v, "versionGreaterThan")?).is_gt(),
-    ))
+    let v = arg_str(v, what)?;
+    env.charge(s.len().saturating_add(v.len()) as u64)?;
+    Ok(cmp_versions(s, v))
+}
+
+/// `s.versionGreaterThan(v)`.
+pub(crate) fn m_version_greater(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    Ok(Value::Bool(versions(env, c, "versionGreaterThan")?.is_gt()))
 }
 
 /// `s.versionLessThan(v)`.
-pub(crate) fn m_version_less(_: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
-    let [v] = c.args()?;
-    Ok(Value::Bool(
-        cmp_versions(recv(c)?, arg_str(v, "versionLessThan")?).is_lt(),
-    ))
+pub(crate) fn m_version_less(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    Ok(Value::Bool(versions(env, c, "versionLessThan")?.is_lt()))
 }
 
 /// `s.startsWith(prefix)`.
@@ -504,21 +570,27 @@ pub(crate) fn m_ends_with(_: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError>
     Ok(Value::Bool(recv(c)?.ends_with(arg_str(p, "endsWith")?)))
 }
 
-/// `s.contains(part)`.
+/// `s.contains(part)` (a vectorized search: the record's scan covers it).
 pub(crate) fn contains(s: &str, part: &Value) -> Result<Value, EvalError> {
     Ok(Value::Bool(s.contains(arg_str(part, "contains")?)))
 }
 
 /// `s.indexOf(part)` / `s.lastIndexOf(part)`: in UTF-16 code units, -1 when absent.
-pub(crate) fn index_of(s: &str, part: &Value, last: bool) -> Result<Value, EvalError> {
+pub(crate) fn index_of(
+    env: &Env<'_>,
+    s: &str,
+    part: &Value,
+    last: bool,
+) -> Result<Value, EvalError> {
     let needle = arg_str(part, "indexOf")?;
+    charge_search(env, s)?;
     let pos = if last {
         s.rfind(needle)
     } else {
         s.find(needle)
     };
     Ok(match pos.and_then(|p| s.get(..p)) {
-        Some(head) => int(utf16_len(head)),
+        Some(head) => int(utf16_len(env, head)?),
         None => Value::Int(-1),
     })
 }
@@ -556,21 +628,34 @@ pub(crate) fn m_char_at(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError>
     let s = recv(c)?;
     let [i] = c.args()?;
     let i = req_int(i, "charAt")?;
-    match usize::try_from(i)
-        .ok()
-        .and_then(|k| s.encode_utf16().nth(k))
-    {
-        Some(u) => env.new_str(&String::from_utf16_lossy(&[u])),
+    let unit = match usize::try_from(i) {
+        Ok(k) => utf16_at(env, s, k)?,
+        Err(_) => None,
+    };
+    match unit {
+        Some(u) => env.new_str(&u),
         None => Err(oob(format!(
             "charAt({i}) is outside the string of length {}",
-            utf16_len(s)
+            utf16_len(env, s)?
         ))),
     }
 }
 
 /// `s.compareTo(t)`: the difference of the first differing UTF-16 units, else of the lengths.
-pub(crate) fn compare_to(s: &str, t: &Value) -> Result<Value, EvalError> {
+pub(crate) fn compare_to(env: &Env<'_>, s: &str, t: &Value) -> Result<Value, EvalError> {
     let t = arg_str(t, "compareTo")?;
+    if s.is_ascii() && t.is_ascii() {
+        let (x, y) = (s.as_bytes(), t.as_bytes());
+        return Ok(match x.iter().zip(y).find(|(p, q)| p != q) {
+            Some((p, q)) => Value::Int(i32::from(*p) - i32::from(*q)),
+            None => Value::Int(
+                i32::try_from(x.len()).unwrap_or(i32::MAX)
+                    - i32::try_from(y.len()).unwrap_or(i32::MAX),
+            ),
+        });
+    }
+    ascii_or_charge(env, s)?;
+    ascii_or_charge(env, t)?;
     let (mut x, mut y) = (s.encode_utf16(), t.encode_utf16());
     loop {
         match (x.next(), y.next()) {

@@ -19,7 +19,7 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use super::{Call, joda, opt_str, req_int, req_str, type_err};
-use crate::el::cost::excerpt;
+use crate::el::cost::{TOKEN_UNITS, excerpt};
 use crate::el::datetime::{Zdt, Zone, parse_iso, time_err, zone};
 use crate::el::eval::Env;
 use crate::el::value::Value;
@@ -34,8 +34,14 @@ fn now_zdt(env: &Env<'_>) -> Result<Zdt, EvalError> {
     })
 }
 
+/// Charges the pieces of a Joda pattern.
+fn charge_pattern(env: &Env<'_>, pattern: &str) -> Result<(), EvalError> {
+    env.charge((joda::check(pattern)? as u64).saturating_mul(TOKEN_UNITS))
+}
+
 /// A date-time formatted with a Joda pattern, into a bounded string.
 fn format(env: &Env<'_>, t: &Zdt, pattern: &str) -> Result<Value, EvalError> {
+    charge_pattern(env, pattern)?;
     let mut out = env.bounded();
     let r = joda::format(t, pattern, &mut out)?;
     env.finish(out, r)
@@ -142,7 +148,10 @@ pub(crate) fn from_string(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalErro
     let pattern = req_str(pattern, "Time.fromStringToIso8601")?;
     match opt_str(v, "a time function")? {
         None => Ok(Value::Null),
-        Some(s) => iso(env, &joda::parse(&s, &pattern)?),
+        Some(s) => {
+            charge_pattern(env, &pattern)?;
+            iso(env, &joda::parse(&s, &pattern)?)
+        }
     }
 }
 
@@ -210,11 +219,15 @@ pub(crate) fn m_parse_unix(_: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError
 }
 
 /// `s.parseStringTime()` (ISO 8601), `s.parseStringTime(pattern)` (Joda).
-pub(crate) fn m_parse_string(_: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+pub(crate) fn m_parse_string(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
     let s = text(c)?;
     Ok(Value::DateTime(match c.args {
         [] => parse_iso(s)?,
-        [p] => joda::parse(s, &req_str(p, "parseStringTime")?)?,
+        [p] => {
+            let p = req_str(p, "parseStringTime")?;
+            charge_pattern(env, &p)?;
+            joda::parse(s, &p)?
+        }
         _ => return Err(c.unsupported()),
     }))
 }
