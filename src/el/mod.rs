@@ -31,8 +31,8 @@
 //! whole string. Okta-specific points (documented or decided) are commented next to their
 //! code in `src/el/functions/` and pinned by `tests/el/*.jsonl`. The main decisions:
 //!
-//! * Regular expressions run on a linear-time engine (a lazy DFA from `regex-automata`, the
-//!   engine of the `regex` crate). Literal patterns compile with the program; Java-only
+//! * Regular expressions run on linear-time DFAs (from `regex-automata`, the engine of the
+//!   `regex` crate): built in full with the program when they fit, lazily otherwise. Literal patterns compile with the program; Java-only
 //!   constructs are compile errors. Patterns that come from data are compiled when evaluated,
 //!   through a bounded per-call-site cache. Replacements follow Java (`$1`, `${name}`, `\$`).
 //! * A bare name other than a known root (`user`, `appuser`, `app`, `org`, `access`,
@@ -61,8 +61,9 @@
 //!   touched, one per 16 bytes scanned, copied or produced; a regular-expression search is
 //!   charged for every byte it scans and every DFA state it builds; compiling a pattern or a
 //!   group expression at evaluation time is charged by its size. The default budget,
-//!   50,000,000 units, is about half a second of work on the reference machine (the
-//!   calibration is documented in `src/el/cost.rs`).
+//!   10,000,000 units, is at most about 0.13 s of work in a release build on the reference
+//!   machine (the calibration is documented in `src/el/cost.rs`); the most expensive
+//!   documented Okta example costs 26,000 units.
 //! * the **bytes** one evaluation allocates for the strings, lists and maps it produces (32 MiB
 //!   in total by default; a conservative bound on what is live at once), each string
 //!   (1 MiB) and each list or map (100,000 elements).

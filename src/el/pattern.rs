@@ -29,8 +29,8 @@ use regex_automata::{Anchored, Input, MatchKind, PatternID};
 
 use super::cost::{
     self, Bounded, Budget, CACHE_UNITS, Full, PIKEVM_STEPS_PER_UNIT, REGEX_BYTES_PER_UNIT,
-    REGEX_COMPILE_UNITS, REGEX_NFA_BYTES_PER_UNIT, REGEX_PATTERN_UNITS_PER_BYTE,
-    REGEX_STATE_BYTES_PER_UNIT, SEARCH_UNITS,
+    REGEX_COMPILE_UNITS, REGEX_PATTERN_UNITS_PER_BYTE, REGEX_STATE_BYTES_PER_UNIT,
+    REGEX_UNITS_PER_COMPILED_BYTE, SEARCH_UNITS,
 };
 use super::{EvalError, EvalErrorKind, Limits};
 
@@ -223,9 +223,12 @@ pub(crate) fn build(pattern: &str, whole: bool, limits: &Limits) -> Result<Patte
     let rev_nfa = nfa(nfa_config.reverse(true).which_captures(WhichCaptures::None))?;
     let failed =
         |e: &dyn std::fmt::Display| format!("the regular expression could not be compiled: {e}");
+    // full DFAs up to an eighth of the size limit each (determinizing costs about a
+    // microsecond per 10 bytes of DFA, so bigger ones would make compiling slow)
+    let dense_limit = limits.max_regex_size / 8;
     let dense = dfa::dense::Config::new()
-        .dfa_size_limit(Some(limits.max_regex_size))
-        .determinize_size_limit(Some(limits.max_regex_size))
+        .dfa_size_limit(Some(dense_limit))
+        .determinize_size_limit(Some(dense_limit))
         .unicode_word_boundary(true)
         .minimize(false);
     let dense_fwd = dfa::dense::Builder::new()
@@ -270,7 +273,7 @@ pub(crate) fn build(pattern: &str, whole: bool, limits: &Limits) -> Result<Patte
         + rev_nfa.memory_usage()
         + match &engine {
             Engine::Dense { fwd, rev } => fwd.memory_usage() + rev.memory_usage(),
-            Engine::Lazy { .. } => limits.max_regex_size.saturating_mul(2),
+            Engine::Lazy { .. } => dense_limit.saturating_mul(2),
         };
     let heap_bytes = fwd_nfa.memory_usage()
         + rev_nfa.memory_usage()
@@ -891,13 +894,12 @@ impl PatternCache {
                 return Ok(p.clone());
             }
         }
-        // compiling: parsing is linear in the pattern (refused beyond its limit), building in
-        // the compiled size
+        // Compiling: parsing is linear in the pattern (refused beyond its limit), and charged
+        // before; building is linear in what it builds (at most a few times the size limit,
+        // which bounds the work of one compilation), and charged once that is known.
         let parse = (pattern.len().min(max_pattern_len(limits)) as u64)
             .saturating_mul(REGEX_PATTERN_UNITS_PER_BYTE);
-        // two NFAs and two DFAs of at most the size limit each
-        let worst = (limits.max_regex_size as u64 * 4).div_ceil(REGEX_NFA_BYTES_PER_UNIT);
-        budget.reserve(REGEX_COMPILE_UNITS + parse + worst)?;
+        budget.charge(REGEX_COMPILE_UNITS + parse)?;
         let shared = self.0.lock().ok().and_then(|c| {
             c.iter()
                 .find(|(p, _)| &**p == pattern)
@@ -907,12 +909,11 @@ impl PatternCache {
             Some(p) => Ok(p),
             None => build(pattern, whole, limits).map(Arc::new),
         };
-        let nfa = built
+        // a compilation that failed stopped at the size limit (or before)
+        let compiled = built
             .as_ref()
-            .map_or(limits.max_regex_size.saturating_mul(4), |p| p.nfa_bytes());
-        budget.charge(
-            REGEX_COMPILE_UNITS + parse + (nfa as u64).div_ceil(REGEX_NFA_BYTES_PER_UNIT),
-        )?;
+            .map_or(limits.max_regex_size, |p| p.nfa_bytes());
+        budget.charge((compiled as u64).saturating_mul(REGEX_UNITS_PER_COMPILED_BYTE))?;
         let r = built.map_err(|m| EvalError::new(EvalErrorKind::InvalidPattern, m))?;
         budget.alloc(r.heap_bytes as u64 + pattern.len() as u64)?;
         let key: Arc<str> = Arc::from(pattern);

@@ -186,7 +186,7 @@ fn flatten_all(env: &Env<'_>, args: &[Value]) -> Result<Value, EvalError> {
                     ));
                 }
                 charge_csv(env, s)?;
-                env.charge(n as u64 * 3 * ALLOC_UNITS)?;
+                env.charge(n as u64 * 5 * ALLOC_UNITS)?;
                 env.budget
                     .alloc(s.len() as u64 + n as u64 * (STR_OVERHEAD + VALUE_BYTES))?;
                 out.extend(csv_items(s).map(Value::from));
