@@ -30,9 +30,15 @@ impl Span {
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
         let column = before[line_start..].chars().count() + 1;
+        // the end, too, on a character boundary (the next one, so the span covers the
+        // character it ends in)
+        let mut end = end.max(start).min(source.len());
+        while !source.is_char_boundary(end) {
+            end += 1;
+        }
         Span {
             start,
-            end: end.max(start).min(source.len()),
+            end,
             line,
             column,
         }

@@ -55,6 +55,8 @@ pub struct User {
     index: OnceLock<GroupIndex>,
     /// The length of the user's JSON text, measured on first need.
     json_len: OnceLock<usize>,
+    /// How many groups the user has, counted on first need.
+    group_count: OnceLock<usize>,
     /// Name scans made in place (JSON source): the second builds the index instead.
     name_scans: AtomicU8,
 }
@@ -71,6 +73,7 @@ impl Clone for User {
             app_users: self.app_users.clone(),
             index: self.index.clone(),
             json_len: self.json_len.clone(),
+            group_count: self.group_count.clone(),
             name_scans: AtomicU8::new(self.name_scans.load(Ordering::Relaxed)),
         }
     }
@@ -171,6 +174,7 @@ impl User {
             app_users: OnceLock::new(),
             index: OnceLock::new(),
             json_len: OnceLock::new(),
+            group_count: OnceLock::new(),
             name_scans: AtomicU8::new(0),
         }
     }
@@ -330,13 +334,10 @@ impl User {
 
     /// How many groups the user has (without converting them).
     pub(crate) fn group_count(&self) -> usize {
-        if let Some(g) = self.groups.get() {
-            return g.len();
-        }
-        match &self.source {
+        *self.group_count.get_or_init(|| match &self.source {
             Source::Json(j) => j.get("groups").and_then(Json::as_array).map_or(0, Vec::len),
             Source::Request(u) => u.groups.len(),
-        }
+        })
     }
 
     /// Whether two users hold the same data.
@@ -444,18 +445,23 @@ impl User {
             .unwrap_or_default()
     }
 
-    /// [`User::property`], calling `copy` with the length of a string before it is copied out
-    /// of the source (an evaluation charges it). A list or object attribute is never copied:
-    /// reading one converts the whole profile once, and is shared from then on.
+    /// [`User::property`], calling `copy` with the length of a string profile attribute before
+    /// it is copied out of the source (an evaluation charges it; also when it is shared from a
+    /// profile already converted). A list or object attribute is never copied: reading one
+    /// converts the whole profile once, and is shared from then on.
     pub(crate) fn property_with<E>(
         &self,
         name: &str,
         copy: impl FnOnce(usize) -> Result<(), E>,
     ) -> Result<Value, E> {
         // One attribute is converted from the source rather than the whole profile, unless
-        // the profile map is built already.
+        // the profile map is built already. A string is charged as copied either way, so what
+        // reading it costs does not depend on what was read before.
         if let Some(p) = self.profile.get() {
             if let Some(v) = p.get(name) {
+                if let Value::Str(s) = v {
+                    copy(s.len())?;
+                }
                 return Ok(v.clone());
             }
         } else if let Some(v) = self.profile_json().and_then(|p| p.get(name)) {

@@ -367,7 +367,9 @@ pub(crate) fn key(k: &str) -> Arc<str> {
             if by_len.len() <= c.len() {
                 by_len.resize(c.len() + 1, Vec::new());
             }
-            by_len[c.len()].push(Arc::from(c));
+            if let Some(bucket) = by_len.get_mut(c.len()) {
+                bucket.push(Arc::from(c));
+            }
         }
         by_len
     });

@@ -66,6 +66,7 @@ fn too_many(found: usize, limit: usize) -> EvalError {
     )
 }
 
+#[inline(always)]
 fn matches(m: Match, name: &str, pattern: &str) -> bool {
     match m {
         Match::Exact => name == pattern,
@@ -239,41 +240,38 @@ pub(crate) fn filtered(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> 
 }
 
 /// Whether a group name satisfies `f`, the names' bytes charged (the pattern's bytes per
-/// group before, besides the record's unit per group; the names' bytes as they are read).
+/// group before, besides the record's unit per group; the names' bytes once read, a scan of
+/// the context's data).
 fn any_name(
     env: &Env<'_>,
     pattern_len: usize,
-    mut f: impl FnMut(&str) -> Result<bool, EvalError>,
+    mut f: impl FnMut(&str) -> bool,
 ) -> Result<bool, EvalError> {
     let Some(u) = user(env) else {
         return Ok(false);
     };
-    env.charge((u.group_count() as u64).saturating_mul(1 + byte_units(pattern_len)))?;
-    let mut err = None;
+    env.charge((u.group_count() as u64).saturating_mul(byte_units(pattern_len)))?;
     let mut bytes = 0usize;
     let found = u.any_group_name(|n| {
-        bytes = bytes.saturating_add(n.len());
-        match f(n) {
-            Ok(b) => b,
-            Err(e) => {
-                err = Some(e);
-                true
-            }
-        }
+        bytes += n.len();
+        f(n)
     });
     env.scan(bytes)?;
-    match err {
-        Some(e) => Err(e),
-        None => Ok(found),
-    }
+    Ok(found)
 }
 
 fn member_by_name(env: &Env<'_>, c: &Call<'_>, m: Match) -> Result<Value, EvalError> {
     let [v] = c.args()?;
     let p = req_str(v, "isMemberOfGroupName")?;
-    Ok(Value::Bool(any_name(env, p.len(), |n| {
-        Ok(matches(m, n, &p))
-    })?))
+    let p = &*p;
+    // one closure per kind of match, so each compiles to a plain comparison
+    let found = match m {
+        Match::Exact => any_name(env, p.len(), |n| n == p)?,
+        Match::StartsWith => any_name(env, p.len(), |n| n.starts_with(p))?,
+        Match::Contains => any_name(env, p.len(), |n| n.contains(p))?,
+        Match::EndsWith => any_name(env, p.len(), |n| n.ends_with(p))?,
+    };
+    Ok(Value::Bool(found))
 }
 
 /// `isMemberOfGroupName(name)`.
@@ -320,9 +318,19 @@ pub(crate) fn member_regex(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalErr
         },
         true,
     )?;
-    Ok(Value::Bool(any_name(env, 0, |n| {
-        Ok(!n.is_empty() && re.is_match(n, env.budget, env.scratch)?)
-    })?))
+    let mut err = None;
+    let found = any_name(env, 0, |n| {
+        !n.is_empty()
+            && re.is_match(n, env.budget, env.scratch).unwrap_or_else(|e| {
+                // stops the scan; reported below
+                err = Some(e);
+                true
+            })
+    })?;
+    match err {
+        Some(e) => Err(e),
+        None => Ok(Value::Bool(found)),
+    }
 }
 
 struct Criterion {
