@@ -58,24 +58,6 @@ pub(crate) struct ClaimSet {
     identity: Vec<CompiledClaim>,
 }
 
-/// Names of the OIDC standard claims an ID token may carry from the user profile.
-const STANDARD_ID_CLAIMS: [&str; 14] = [
-    "name",
-    "email",
-    "email_verified",
-    "locale",
-    "preferred_username",
-    "given_name",
-    "middle_name",
-    "family_name",
-    "nickname",
-    "profile",
-    "zoneinfo",
-    "updated_at",
-    "address",
-    "phone_number",
-];
-
 impl ClaimSet {
     /// Compiles every claim of `config` (inactive ones too, so that their errors show), adding
     /// a located diagnostic for each expression that doesn't compile. Claims the validator
@@ -146,19 +128,8 @@ impl ClaimSet {
                     }
                 }
                 ClaimType::Resource => access.push(compiled),
-                ClaimType::Identity => {
-                    if STANDARD_ID_CLAIMS.contains(&c.name.as_str()) {
-                        diags.push(Diagnostic::warning(
-                            "claim.name.standard",
-                            format!("/claims/{i}/name"),
-                            format!(
-                                "{:?} is an OIDC standard claim; when its scope is granted the value from the user profile is used instead",
-                                c.name
-                            ),
-                        ));
-                    }
-                    identity.push(compiled)
-                }
+                // Validation refuses IDENTITY claims named like standard claims.
+                ClaimType::Identity => identity.push(compiled),
             }
         }
         let sub = match sub {
