@@ -132,11 +132,13 @@ pub(crate) struct StandardClaims<'p> {
     pub late: Vec<(&'static str, Cow<'p, Value>)>,
 }
 
-/// Builds the standard claims from `profile` (the Okta profile attributes) and the user's
-/// `lastUpdated` time as Unix seconds.
+/// Builds the standard claims from `profile` (the Okta profile attributes), the user's
+/// `lastUpdated` time as Unix seconds and whether the email address is verified (as the host
+/// says; `None`: `email_verified` is omitted).
 pub(crate) fn standard_claims(
     profile: &Map<String, Value>,
     last_updated: Option<i64>,
+    email_verified: Option<bool>,
     scopes: OidcScopes,
     full: bool,
 ) -> StandardClaims<'_> {
@@ -194,12 +196,13 @@ pub(crate) fn standard_claims(
             out.late.push(("updated_at", Cow::Owned(Value::from(t))));
         }
     }
-    if scopes.email {
-        // Okta's profile has no verification flag of its own; a host may supply one as the
-        // `emailVerified` attribute.
-        if let Some(v) = get("emailVerified").filter(|v| v.is_boolean()) {
-            out.late.push(("email_verified", v));
-        }
+    if scopes.email
+        && get("email").is_some()
+        && let Some(v) = email_verified
+    {
+        // Okta's profile has no verification flag: only the host knows; never guessed.
+        out.late
+            .push(("email_verified", Cow::Owned(Value::Bool(v))));
     }
     if scopes.address {
         let mut address = Map::new();
@@ -237,8 +240,7 @@ mod tests {
             "login": "john@example.com", "email": "john@example.com", "firstName": "John",
             "lastName": "Smith", "middleName": null, "locale": "en-US",
             "timezone": "America/Los_Angeles", "mobilePhone": "+1 555 0100",
-            "streetAddress": "1 Main St", "city": "Springfield", "countryCode": "US",
-            "emailVerified": true
+            "streetAddress": "1 Main St", "city": "Springfield", "countryCode": "US"
         })
         .as_object()
         .cloned()
@@ -255,6 +257,7 @@ mod tests {
         let s = standard_claims(
             &p,
             Some(1498155598),
+            Some(true),
             OidcScopes::from_granted(["openid", "profile", "email"]),
             false,
         );
@@ -269,6 +272,7 @@ mod tests {
         let s = standard_claims(
             &p,
             Some(1498155598),
+            Some(true),
             OidcScopes::from_granted(["openid", "profile"]),
             true,
         );
@@ -292,6 +296,7 @@ mod tests {
         let s = standard_claims(
             &p,
             None,
+            Some(true),
             OidcScopes::from_granted(["email", "address", "phone"]),
             true,
         );
@@ -308,6 +313,7 @@ mod tests {
         let p = json!({"displayName": "Dr. J", "firstName": "John"});
         let s = standard_claims(
             p.as_object().unwrap(),
+            None,
             None,
             OidcScopes::from_granted(["profile", "address"]),
             true,

@@ -450,6 +450,7 @@ fn standard(grant: &Grant, full: bool) -> StandardClaims<'_> {
     standard_claims(
         profile,
         updated,
+        user.and_then(el::User::email_verified),
         OidcScopes::from_granted(grant.scopes.iter().map(String::as_str)),
         full,
     )
