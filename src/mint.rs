@@ -257,7 +257,10 @@ pub(crate) fn plan(grant: &Grant) -> Result<Plan, OAuthError> {
         access: true,
         id: openid && user,
         full_id: false,
-        refresh: has("offline_access") && user && issues_refresh(&grant.grant_type),
+        refresh: has("offline_access")
+            && user
+            && grant.client_refresh_token
+            && issues_refresh(&grant.grant_type),
     })
 }
 
@@ -556,8 +559,9 @@ pub(crate) fn mint(
         id.claim("iat", &iat)?;
         id.claim("exp", &(iat + ID_TOKEN_LIFETIME_SECONDS))?;
         id.claim("jti", &new_jti_stack(JtiKind::Id, rng))?;
-        match root_member(grant, "session", "amr") {
-            Some(amr @ el::Value::List(_)) => id.claim("amr", &amr.to_json())?,
+        match (&grant.amr, root_member(grant, "session", "amr")) {
+            (Some(amr), _) => id.claim("amr", amr)?,
+            (None, Some(amr @ el::Value::List(_))) => id.claim("amr", &amr.to_json())?,
             _ => id.claim("amr", &["pwd"])?,
         }
         match &grant.idp {

@@ -114,6 +114,11 @@ pub struct Grant {
     pub scopes: Vec<String>,
     /// Whether the scopes are the default scopes (the request had no `scope` parameter).
     pub default_scopes: bool,
+    /// Whether the client may use the `refresh_token` grant type (no `grantTypes` list, or one
+    /// naming it): without it no refresh token is minted, even for `offline_access`. Absent in
+    /// a stored grant = false.
+    #[serde(default)]
+    pub client_refresh_token: bool,
     /// Token lifetimes from the rule.
     pub lifetimes: Lifetimes,
     /// The rule's token inline hook id.
@@ -134,6 +139,10 @@ pub struct Grant {
     /// The identity provider that authenticated the user (the ID token's `idp`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idp: Option<Value>,
+    /// The authentication methods (the ID token's `amr`): the request's `amr` (else its
+    /// `session.amr`); for a refresh, the original ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amr: Option<Vec<String>>,
     /// When the request was evaluated.
     pub evaluated_at: chrono::DateTime<chrono::Utc>,
     /// For a refresh: the record of the refresh token redeemed.
@@ -151,13 +160,21 @@ impl Grant {
     ///
     /// A first refresh token starts a chain: its lifetime and idle window come from the matched
     /// rule. A rotated one (this grant is a refresh) keeps the chain's original grant type,
-    /// first issue time and lifetime — the lifetime counts from the first token — and takes
-    /// the matched rule's idle window, restarting it at `now`.
+    /// scopes (a later refresh may ask for any of them again, RFC 6749 §6), first issue time
+    /// and lifetime — the lifetime counts from the first token — and takes the matched rule's
+    /// idle window, restarting it at `now`. The record keeps the authentication facts
+    /// (`auth_time`, `amr`, `idp`) that refreshed ID tokens carry unchanged.
     pub fn refresh_record(&self, now: chrono::DateTime<chrono::Utc>) -> RefreshRecord {
-        let (grant_type, first_issued_at, lifetime_minutes) = match &self.refresh {
-            Some(r) => (r.grant_type.clone(), r.first_issued_at, r.lifetime_minutes),
+        let (grant_type, scopes, first_issued_at, lifetime_minutes) = match &self.refresh {
+            Some(r) => (
+                r.grant_type.clone(),
+                r.scopes.clone(),
+                r.first_issued_at,
+                r.lifetime_minutes,
+            ),
             None => (
                 self.grant_type.clone(),
+                self.scopes.clone(),
                 now,
                 self.lifetimes.refresh_token_lifetime_minutes,
             ),
@@ -166,12 +183,16 @@ impl Grant {
             handle: None,
             client_id: self.client_id.clone(),
             grant_type,
-            scopes: self.scopes.clone(),
+            scopes,
             user_id: self.subject.as_ref().map(|s| s.user_id.clone()),
             first_issued_at,
             last_used_at: Some(now),
             lifetime_minutes,
             window_minutes: self.lifetimes.refresh_token_window_minutes,
+            // What the tokens of this grant carry (minting's default for an absent auth_time).
+            auth_time: Some(self.auth_time.unwrap_or(self.evaluated_at.timestamp())),
+            amr: self.amr.clone(),
+            idp: self.idp.clone(),
         }
     }
 }
@@ -1606,6 +1627,12 @@ impl Engine {
                 .map(str::to_owned),
         });
         let t = &rule.actions.token;
+        // A refresh keeps the original authentication and has no nonce (OIDC Core §12.2).
+        let record = req.refresh.as_ref().filter(|_| original.is_some());
+        let amr = req.amr.clone().or_else(|| {
+            let list = req.session.as_ref()?.get("amr")?.as_array()?;
+            list.iter().map(|a| a.as_str().map(str::to_owned)).collect()
+        });
         Grant {
             policy: matched_policy(policy),
             rule: matched_rule(rule),
@@ -1624,6 +1651,7 @@ impl Engine {
             })),
             scopes,
             default_scopes: matches!(wanted, Wanted::Defaults),
+            client_refresh_token: req.client.allows(&GrantType::RefreshToken),
             lifetimes: Lifetimes {
                 access_token_lifetime_minutes: t.access_token_lifetime_minutes,
                 refresh_token_lifetime_minutes: t.refresh_token_lifetime_minutes,
@@ -1632,9 +1660,16 @@ impl Engine {
             inline_hook: t.inline_hook.as_ref().map(|h| h.id.clone()),
             response_type: req.response_type.clone(),
             subject,
-            nonce: req.nonce.clone(),
-            auth_time: req.auth_time,
-            idp: req.idp.clone(),
+            nonce: if record.is_some() {
+                None
+            } else {
+                req.nonce.clone()
+            },
+            auth_time: record.and_then(|r| r.auth_time).or(req.auth_time),
+            idp: record
+                .and_then(|r| r.idp.clone())
+                .or_else(|| req.idp.clone()),
+            amr: record.and_then(|r| r.amr.clone()).or(amr),
             evaluated_at: req.now,
             refresh: req.refresh.clone().filter(|_| original.is_some()),
         }

@@ -161,8 +161,8 @@ fn grant_and_trace_round_trip() {
     }
 }
 
-/// A refresh record made from a grant, redeemed, and rotated: the chain keeps its start and
-/// lifetime.
+/// A refresh record made from a grant, redeemed, and rotated: the chain keeps its start,
+/// lifetime, original scopes and original authentication.
 #[test]
 fn refresh_records_chain() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data");
@@ -190,8 +190,12 @@ fn refresh_records_chain() {
     assert_eq!(rotated.first_issued_at, t0);
     assert_eq!(rotated.last_used_at, Some(refresh.now));
     assert_eq!(rotated.grant_type.as_str(), "authorization_code");
-    assert_eq!(
-        rotated.scopes,
-        vec!["openid".to_owned(), "orders:read".to_owned()]
-    );
+    // The refresh narrowed the tokens' scopes, not the record's: a later refresh may ask for
+    // any of the original scopes again (RFC 6749 §6).
+    assert_eq!(again.scopes, ["openid", "orders:read"]);
+    assert_eq!(rotated.scopes, record.scopes);
+    // The original authentication travels with the chain.
+    assert_eq!(rotated.auth_time, record.auth_time);
+    assert_eq!(rotated.amr, record.amr);
+    assert_eq!(rotated.idp, record.idp);
 }
