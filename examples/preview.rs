@@ -25,8 +25,14 @@
 //!  "access_token": {"header", "payload", "compact"} | null,
 //!  "id_token": {"header", "payload", "compact"} | null,
 //!  "refresh_token": {"handle", "record"} | null,
-//!  "jwks": {"keys": [...]}}
+//!  "jwks": {"keys": [...]},
+//!  "consent": [scopes to ask the user for] | null}
 //! ```
+//!
+//! `consent` is the consent decision of the user flows through `/authorize`
+//! (`authorization_code`, `implicit`, `interaction_code`): the granted scopes the user must be
+//! asked to consent to (from the scopes' `consent`, the client's `consentMethod`, the request's
+//! `prompt` and `consentGranted`); `null` for other grants and refused requests.
 //!
 //! A request that matches but whose tokens can't be minted (e.g. a claim expression that fails)
 //! has both a `decision` and an `error`; `cause` says what failed inside.
@@ -197,6 +203,10 @@ fn write_json(out: &mut impl Write, p: &Preview) -> io::Result<()> {
         }) => json!({"handle": handle, "record": refresh_record}),
         _ => Value::Null,
     };
+    let consent = match &p.trace.outcome {
+        Outcome::Granted(g) => json!(g.consent),
+        Outcome::Denied(_) => Value::Null,
+    };
     let doc = json!({
         "decision": decision,
         "error": p.error().map_or(Value::Null, error_json),
@@ -205,6 +215,7 @@ fn write_json(out: &mut impl Write, p: &Preview) -> io::Result<()> {
         "id_token": token(&p.id),
         "refresh_token": refresh,
         "jwks": p.jwks,
+        "consent": consent,
     });
     writeln!(out, "{}", pretty(&doc))
 }

@@ -16,15 +16,23 @@
 //! 5. the scope list is not empty (`invalid_scope`, `missing_scopes`); for a refresh, the
 //!    requested scopes are a subset of the original ones (`access_denied`,
 //!    `refresh_scopes_denied`), omitted = the original ones;
-//! 6. every scope exists (`invalid_scope`, `no_matching_scope`);
+//! 6. the `scope` parameter is at most [`MAX_SCOPE_PARAMETER_LENGTH`] characters (`invalid_scope`,
+//!    the generic text) and every scope exists (`invalid_scope`, `no_matching_scope`);
 //! 7. without a `scope` parameter, some scope is a default scope (`no_default_scopes`);
-//! 8. client credentials: no `openid` (`openid_not_allowed_client_creds`) and no scope whose
-//!    consent is `REQUIRED` (`consent_required`);
-//! 9. a request with a user has an app user (`access_denied`, `user_not_assigned`);
+//! 8. client credentials: no OIDC scope (`openid profile email address phone offline_access
+//!    device_sso`: `openid_not_allowed_client_creds`) and no scope whose consent is `REQUIRED`
+//!    (`consent_required`);
+//! 9. a response type with `id_token` comes with `openid` (`invalid_scope`,
+//!    `openid_scope_required`; for default scopes, checked again on the granted ones); a
+//!    browser-based client asks the token endpoint for `offline_access` only when it has the
+//!    `refresh_token` grant type (`invalid_scope`, `unsupported_scope_browser_request`); a
+//!    request with a user has an app user (`access_denied`, `user_not_assigned`);
 //! 10. policies by priority (absent priorities after all explicit ones, in document order)
 //!     that are active and include the client or `ALL_CLIENTS`; inside each, active rules by
 //!     priority whose grant types, people and scopes match. The first matching rule wins;
-//!     none → `access_denied` `no_matching_policy`.
+//!     none → `access_denied` `no_matching_policy`;
+//! 11. for the user flows through `/authorize`, the [consent] decision over the granted scopes
+//!     (`consent_required` for `prompt=none` when the user would have to be asked).
 
 use crate::config::{
     ALL_CLIENTS, Consent, EVERYONE, GrantType, Policy, Rule, SYSTEM_SCOPE_NAMES, ServerConfig,
@@ -41,9 +49,16 @@ type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState
 type HashSet<T> = std::collections::HashSet<T, foldhash::fast::RandomState>;
 use std::fmt;
 
+pub mod consent;
+
 /// The scopes every rule allows when `Options::implicit_oidc_scopes` is on: the system scopes
 /// but `device_sso` (`openid profile email address phone offline_access`).
 pub const IMPLICIT_OIDC_SCOPES: &[&str] = SYSTEM_SCOPE_NAMES.split_at(6).0;
+
+/// The longest `scope` parameter (the scopes joined by single spaces), in characters: Okta's
+/// OpenID Connect API reference gives 1024 (its refresh-token guide says 4096; the reference is
+/// the one followed). Longer is `invalid_scope` with Okta's generic text.
+pub const MAX_SCOPE_PARAMETER_LENGTH: usize = 1024;
 
 // ---------------------------------------------------------------------------------------------
 // Results
@@ -148,6 +163,11 @@ pub struct Grant {
     /// For a refresh: the record of the refresh token redeemed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh: Option<RefreshRecord>,
+    /// For the user flows through `/authorize`: the granted scopes the user must be asked to
+    /// consent to before the tokens are issued (empty: none). Absent for other grants. See
+    /// [`consent::decide`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent: Option<Vec<String>>,
     /// The expression-evaluation context of the request with `access.scope` = the granted
     /// scopes: the user (shared with the request), app user, app, org and session the claims
     /// read. Serializes as the JSON of [`el::Context`](crate::el::Context).
@@ -220,12 +240,21 @@ pub enum Check {
     ScopesConfigured,
     /// Without a `scope` parameter, the server has default scopes.
     DefaultScopes,
-    /// Client credentials don't ask for `openid`.
+    /// Client credentials don't ask for OIDC scopes.
     OpenidClientCredentials,
     /// Client credentials don't ask for scopes needing consent.
     ConsentClientCredentials,
+    /// The `scope` parameter is not too long.
+    ScopeLength,
+    /// A response type with `id_token` comes with `openid`.
+    OpenidForIdToken,
+    /// A browser-based client asks for `offline_access` only with the `refresh_token` grant
+    /// type.
+    BrowserOfflineAccess,
     /// The user is assigned to the client application.
     UserAssigned,
+    /// The consent decision over the granted scopes (user flows through `/authorize`).
+    Consent,
 }
 
 impl fmt::Display for Check {
@@ -239,9 +268,13 @@ impl fmt::Display for Check {
             Check::RefreshScopes => "refresh scopes were originally granted",
             Check::ScopesConfigured => "scopes are configured",
             Check::DefaultScopes => "default scopes exist",
-            Check::OpenidClientCredentials => "no openid with client credentials",
+            Check::OpenidClientCredentials => "no OIDC scopes with client credentials",
             Check::ConsentClientCredentials => "no consent scopes with client credentials",
+            Check::ScopeLength => "scope parameter is not too long",
+            Check::OpenidForIdToken => "openid for an ID token",
+            Check::BrowserOfflineAccess => "offline_access from a browser",
             Check::UserAssigned => "user is assigned to the app",
+            Check::Consent => "consent",
         })
     }
 }
@@ -1294,6 +1327,19 @@ impl Engine {
         };
 
         // 5. The scope list.
+        if let Some(s) = &req.scopes {
+            // Joined by single spaces, as the parameter was sent; counted in characters.
+            let len =
+                s.iter().map(|x| x.chars().count()).sum::<usize>() + s.len().saturating_sub(1);
+            if len > MAX_SCOPE_PARAMETER_LENGTH {
+                return fail(
+                    t,
+                    Check::ScopeLength,
+                    || format!("{len} characters; at most {MAX_SCOPE_PARAMETER_LENGTH}"),
+                    OAuthError::new(OAuthErrorId::InvalidScope),
+                );
+            }
+        }
         let mut wanted = match (&req.scopes, refresh) {
             (Some(s), _) if s.is_empty() => {
                 return fail(
@@ -1378,36 +1424,68 @@ impl Engine {
 
         // 8. Client credentials.
         if *grant == GrantType::ClientCredentials {
-            if self.scope_names(candidates).any(|s| s == "openid") {
+            // Okta: "passing any OIDC-related scopes with this grant is invalid".
+            let oidc: Vec<&str> = self
+                .scope_names(candidates)
+                .filter(|s| SYSTEM_SCOPE_NAMES.contains(s))
+                .collect();
+            if !oidc.is_empty() {
                 return fail(
                     t,
                     Check::OpenidClientCredentials,
-                    || "openid requested with client_credentials".into(),
+                    || {
+                        format!(
+                            "OIDC scopes requested with client_credentials: [{}]",
+                            oidc.join(", ")
+                        )
+                    },
                     OAuthError::new(OAuthErrorId::OpenidNotAllowedClientCreds),
                 );
             }
             check(t, Check::OpenidClientCredentials, true, String::new);
-            let consent: Vec<&str> = candidates
+            let scopes = candidates
                 .iter()
                 .filter_map(|&id| self.scopes.get(id as usize))
-                .filter(|i| i.consent == Consent::Required)
-                .map(|i| i.name.as_str())
-                .collect();
-            if !consent.is_empty() {
+                .map(|i| (i.name.as_str(), i.consent));
+            if let Err(e) = consent::decide(grant, scopes, Default::default(), None, &[]) {
                 return fail(
                     t,
                     Check::ConsentClientCredentials,
-                    || format!("consent REQUIRED: [{}]", consent.join(", ")),
-                    OAuthError::with_values(
-                        OAuthErrorId::ConsentRequiredClientCredentials,
-                        &consent,
-                    ),
+                    || {
+                        let required = candidates
+                            .iter()
+                            .filter_map(|&id| self.scopes.get(id as usize))
+                            .filter(|i| i.consent == Consent::Required)
+                            .map(|i| i.name.as_str());
+                        format!(
+                            "consent REQUIRED: [{}]",
+                            required.collect::<Vec<_>>().join(", ")
+                        )
+                    },
+                    e,
                 );
             }
             check(t, Check::ConsentClientCredentials, true, String::new);
         }
 
-        // 9. The user is assigned.
+        // 9. `openid` for an ID token; `offline_access` from a browser; the user is assigned.
+        self.openid_for_id_token(req, self.scope_names(candidates), t)?;
+        if req.client.is_browser()
+            && *grant != GrantType::Implicit
+            && self.scope_names(candidates).any(|s| s == "offline_access")
+        {
+            if !req.client.allows(&GrantType::RefreshToken) {
+                return fail(
+                    t,
+                    Check::BrowserOfflineAccess,
+                    || "browser application without the refresh_token grant type".into(),
+                    OAuthError::new(OAuthErrorId::UnsupportedScopeBrowserRequest),
+                );
+            }
+            check(t, Check::BrowserOfflineAccess, true, || {
+                "the browser application has the refresh_token grant type".into()
+            });
+        }
         if let Some(user) = &req.user {
             if req.appuser.is_none() {
                 return fail(
@@ -1504,7 +1582,13 @@ impl Engine {
                             Wanted::Explicit(s, _) => std::mem::take(s),
                             Wanted::Defaults => Vec::new(),
                         });
-                        return Ok(self.grant(req, policy, rule, scopes, &wanted, original));
+                        if matches!(wanted, Wanted::Defaults) {
+                            self.openid_for_id_token(req, scopes.iter().map(String::as_str), t)?;
+                        }
+                        let consent = self.consent(req, &scopes, t)?;
+                        let mut g = self.grant(req, policy, rule, scopes, &wanted, original);
+                        g.consent = consent;
+                        return Ok(g);
                     }
                     Err(skip) => t.step(|| TraceStep::Rule {
                         rule: matched_rule(rule),
@@ -1517,6 +1601,76 @@ impl Engine {
             }
         }
         Err(OAuthError::new(OAuthErrorId::NoMatchingPolicy))
+    }
+
+    /// Step 9: a response type asking for an ID token needs `openid` among the scopes
+    /// (traced only when the response type has `id_token`).
+    fn openid_for_id_token<'a, T: Tracer>(
+        &self,
+        req: &TokenRequest,
+        mut scopes: impl Iterator<Item = &'a str>,
+        t: &mut T,
+    ) -> Result<(), OAuthError> {
+        let Some(rt) = req
+            .response_type
+            .as_ref()
+            .filter(|r| r.contains("id_token"))
+        else {
+            return Ok(());
+        };
+        if scopes.any(|s| s == "openid") {
+            check(t, Check::OpenidForIdToken, true, || {
+                format!("response type {rt}")
+            });
+            return Ok(());
+        }
+        check(t, Check::OpenidForIdToken, false, || {
+            format!("response type {rt} without the openid scope")
+        });
+        Err(OAuthError::new(OAuthErrorId::OpenidScopeRequired))
+    }
+
+    /// Step 11: the consent decision over the granted scopes, traced when the grant type
+    /// shows a consent screen.
+    fn consent<T: Tracer>(
+        &self,
+        req: &TokenRequest,
+        granted: &[String],
+        t: &mut T,
+    ) -> Result<Option<Vec<String>>, OAuthError> {
+        if !consent::asks_user(&req.grant_type) {
+            return Ok(None);
+        }
+        let scopes = granted.iter().map(|s| {
+            let info = self
+                .scope_ids
+                .get(s.as_str())
+                .and_then(|&id| self.scopes.get(id as usize));
+            (s.as_str(), info.map_or(Consent::Implicit, |i| i.consent))
+        });
+        let method = req.client.consent_method.unwrap_or_default();
+        let consented = req.consent_granted.as_deref().unwrap_or_default();
+        let detail = || {
+            let prompt = req.prompt.map_or("absent".to_owned(), |p| p.to_string());
+            format!("consentMethod {method}, prompt {prompt}")
+        };
+        match consent::decide(&req.grant_type, scopes, method, req.prompt, consented) {
+            Ok(ask) => {
+                check(t, Check::Consent, true, || match ask.as_deref() {
+                    Some(a) if !a.is_empty() => {
+                        format!("{}; ask the user for [{}]", detail(), a.join(", "))
+                    }
+                    _ => format!("{}; nothing to ask", detail()),
+                });
+                Ok(ask)
+            }
+            Err(e) => {
+                check(t, Check::Consent, false, || {
+                    format!("{}; the user would have to be asked", detail())
+                });
+                Err(e)
+            }
+        }
     }
 
     /// The names of scope ids.
@@ -1672,6 +1826,7 @@ impl Engine {
             amr: record.and_then(|r| r.amr.clone()).or(amr),
             evaluated_at: req.now,
             refresh: req.refresh.clone().filter(|_| original.is_some()),
+            consent: None,
         }
     }
 }

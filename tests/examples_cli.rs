@@ -58,9 +58,13 @@ fn preview_cli_contract() {
             "access_token",
             "id_token",
             "refresh_token",
-            "jwks"
+            "jwks",
+            "consent"
         ]
     );
+    // An authorization-code grant from a client without consentMethod (TRUSTED): nothing to
+    // ask.
+    assert_eq!(v["consent"], serde_json::json!([]));
     assert_eq!(
         keys(&v["decision"]),
         ["policy", "rule", "scopes", "lifetimes"]

@@ -85,8 +85,10 @@ fn run(case: &Value, server: &AuthorizationServer, req: &TokenRequest) -> Outcom
     let grant = match server.evaluate(req) {
         Ok(g) => g,
         Err(e) => {
+            let mut err = e.to_json();
+            err["cause"] = json!(e.cause);
             return Outcome {
-                actual: json!({"error": e.to_json()}),
+                actual: json!({"error": err}),
                 compact: Value::Null,
             };
         }

@@ -392,7 +392,11 @@ fn reference_inner(
         }
     };
     if req.grant_type == GrantType::ClientCredentials {
-        if candidates.iter().any(|s| s == "openid") {
+        // Any OIDC scope, not only openid.
+        if candidates
+            .iter()
+            .any(|s| tokenmint::config::SYSTEM_SCOPE_NAMES.contains(&s.as_str()))
+        {
             steps.push(Step::Check(Check::OpenidClientCredentials, false));
             return e(OAuthErrorId::OpenidNotAllowedClientCreds);
         }
@@ -493,6 +497,11 @@ fn reference_inner(
                         path: rpath,
                         verdict: Verdict::Matched,
                     }));
+                    // The generated clients have no consentMethod (TRUSTED) and the requests
+                    // no prompt: the consent decision of the /authorize flows asks nothing.
+                    if tokenmint::policy::consent::asks_user(&req.grant_type) {
+                        steps.push(Step::Check(Check::Consent, true));
+                    }
                     return Ok((
                         pm,
                         rm,
