@@ -487,7 +487,10 @@ pub(crate) fn mint(
 ) -> Result<TokenResponse, OAuthError> {
     let plan = plan(grant)?;
     let server = &config.authorization_server;
-    let issuer = server.issuer.as_deref().unwrap_or_default();
+    let issuer = match &grant.issuer {
+        Some(dynamic) => dynamic.as_str(),
+        None => server.issuer.as_deref().unwrap_or_default(),
+    };
     let signer = keys.signer();
     let iat = now.timestamp();
     let mut eval = Evaluation::new(grant);

@@ -35,8 +35,8 @@
 //!     (`consent_required` for `prompt=none` when the user would have to be asked).
 
 use crate::config::{
-    ALL_CLIENTS, Consent, EVERYONE, GrantType, Policy, Rule, SYSTEM_SCOPE_NAMES, ServerConfig,
-    Status, system_scopes,
+    ALL_CLIENTS, Consent, EVERYONE, GrantType, IssuerMode, Policy, Rule, SYSTEM_SCOPE_NAMES,
+    ServerConfig, Status, system_scopes,
 };
 use crate::error::{OAuthError, OAuthErrorId};
 use crate::request::{ResponseType, TokenRequest, User};
@@ -158,6 +158,10 @@ pub struct Grant {
     /// `session.amr`); for a refresh, the original ones.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amr: Option<Vec<String>>,
+    /// The tokens' issuer when it is not the configured one: with `issuerMode: DYNAMIC`, the
+    /// configured issuer on the host the request came to. Absent = the configured issuer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
     /// When the request was evaluated.
     pub evaluated_at: chrono::DateTime<chrono::Utc>,
     /// For a refresh: the record of the refresh token redeemed.
@@ -255,6 +259,8 @@ pub enum Check {
     UserAssigned,
     /// The consent decision over the granted scopes (user flows through `/authorize`).
     Consent,
+    /// The issuer (`issuerMode: DYNAMIC`: from the request's host).
+    Issuer,
 }
 
 impl fmt::Display for Check {
@@ -275,6 +281,7 @@ impl fmt::Display for Check {
             Check::BrowserOfflineAccess => "offline_access from a browser",
             Check::UserAssigned => "user is assigned to the app",
             Check::Consent => "consent",
+            Check::Issuer => "issuer",
         })
     }
 }
@@ -1027,6 +1034,51 @@ pub(crate) fn rule_path(p: &CompiledPolicy, r: &CompiledRule) -> String {
 // ---------------------------------------------------------------------------------------------
 // Evaluation
 
+/// With `issuerMode: DYNAMIC`, the issuer Okta gives a request that came to `req.host`: the
+/// configured issuer with its host replaced (`https://{host}/oauth2/{id}`). `None` for the other
+/// modes (the configured issuer). A DYNAMIC server needs the request's host, a plain host name
+/// with an optional port.
+fn dynamic_issuer<T: Tracer>(
+    cfg: &ServerConfig,
+    req: &TokenRequest,
+    t: &mut T,
+) -> Result<Option<String>, OAuthError> {
+    let server = &cfg.authorization_server;
+    if server.issuer_mode != Some(IssuerMode::Dynamic) {
+        return Ok(None);
+    }
+    let configured = server.issuer.as_deref().unwrap_or_default();
+    let err =
+        |cause: String| OAuthError::new(OAuthErrorId::AccessTokenNotGenerated).with_cause(cause);
+    let Some(host) = req.host.as_deref() else {
+        let cause = "issuerMode is DYNAMIC and the request names no host".to_owned();
+        check(t, Check::Issuer, false, || cause.clone());
+        return Err(err(cause));
+    };
+    let valid = !host.is_empty()
+        && host.len() <= 253
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'));
+    // `scheme://authority/path`: the authority replaced.
+    let rest = configured.split_once("://");
+    let (Some((scheme, after)), true) = (rest, valid) else {
+        let cause = if valid {
+            format!("the configured issuer {configured:?} is not a URL")
+        } else {
+            "issuerMode is DYNAMIC and the request's host is not a host name".to_owned()
+        };
+        check(t, Check::Issuer, false, || cause.clone());
+        return Err(err(cause));
+    };
+    let path = after
+        .find('/')
+        .map_or("", |i| after.get(i..).unwrap_or_default());
+    let issuer = format!("{scheme}://{host}{path}");
+    check(t, Check::Issuer, true, || format!("DYNAMIC: {issuer}"));
+    Ok(Some(issuer))
+}
+
 /// Receives the steps of an evaluation. `evaluate` uses [`NoTrace`]; `explain` a [`Recorder`].
 pub(crate) trait Tracer {
     /// Whether steps are recorded; a recording evaluation visits every policy.
@@ -1250,6 +1302,7 @@ impl Engine {
             );
         }
         check(t, Check::ServerActive, true, String::new);
+        let issuer = dynamic_issuer(cfg, req, t)?;
 
         // 2. A grant type Okta knows.
         if !grant.is_known() {
@@ -1588,6 +1641,7 @@ impl Engine {
                         let consent = self.consent(req, &scopes, t)?;
                         let mut g = self.grant(req, policy, rule, scopes, &wanted, original);
                         g.consent = consent;
+                        g.issuer = issuer;
                         return Ok(g);
                     }
                     Err(skip) => t.step(|| TraceStep::Rule {
@@ -1824,6 +1878,7 @@ impl Engine {
                 .and_then(|r| r.idp.clone())
                 .or_else(|| req.idp.clone()),
             amr: record.and_then(|r| r.amr.clone()).or(amr),
+            issuer: None,
             evaluated_at: req.now,
             refresh: req.refresh.clone().filter(|_| original.is_some()),
             consent: None,

@@ -87,6 +87,10 @@ pub struct TokenRequest {
     /// The scopes the user already consented to for this client (the host stores consent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consent_granted: Option<Vec<String>>,
+    /// The host the request came to (its `Host` header, e.g. `login.example.com`): with
+    /// `issuerMode: DYNAMIC` the tokens' issuer is the configured one on this host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
     /// The time of the request.
     pub now: DateTime<Utc>,
 }

@@ -110,7 +110,11 @@ fn run(case: &Value, server: &AuthorizationServer, req: &TokenRequest) -> Outcom
     };
     // Independent of the expectations: every token verifies against the published JWKS.
     let jwks = Jwks::from_value(&keys.jwks()).unwrap();
-    let issuer = server.config().authorization_server.issuer.clone().unwrap();
+    let issuer = grant
+        .issuer
+        .clone()
+        .or_else(|| server.config().authorization_server.issuer.clone())
+        .unwrap();
     if let Some(at) = &tokens.access_token {
         let aud = server.config().authorization_server.audiences[0].clone();
         verify(at, &jwks, &Expectations::new(&issuer, &aud, now))
