@@ -567,13 +567,11 @@ pub(crate) fn mint(
             (None, Some(amr @ el::Value::List(_))) => id.claim("amr", &amr.to_json())?,
             _ => id.claim("amr", &["pwd"])?,
         }
-        match &grant.idp {
-            Some(idp) => id.claim("idp", idp)?,
-            None => {
-                if let Some(org_id) = root_member(grant, "org", "id") {
-                    id.claim("idp", &org_id.to_json())?;
-                }
-            }
+        match (&grant.idp, root_member(grant, "org", "id")) {
+            (Some(idp), _) => id.claim("idp", idp)?,
+            (None, Some(org_id)) if !org_id.is_null() => id.claim("idp", &org_id.to_json())?,
+            // Evaluation refuses such a grant; one made by hand gets no token without `idp`.
+            _ => return Err(OAuthError::new(e).with_cause("the grant has no idp")),
         }
         if let Some(n) = &grant.nonce {
             id.claim("nonce", n)?;

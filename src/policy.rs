@@ -261,6 +261,8 @@ pub enum Check {
     Consent,
     /// The issuer (`issuerMode: DYNAMIC`: from the request's host).
     Issuer,
+    /// An ID token has its `idp`: the identity provider, else the org id.
+    IdentityProvider,
 }
 
 impl fmt::Display for Check {
@@ -282,6 +284,7 @@ impl fmt::Display for Check {
             Check::UserAssigned => "user is assigned to the app",
             Check::Consent => "consent",
             Check::Issuer => "issuer",
+            Check::IdentityProvider => "idp for the ID token",
         })
     }
 }
@@ -697,6 +700,9 @@ pub(crate) struct Engine {
     pub(crate) default_scopes: Vec<u32>,
     pub(crate) implicit_oidc: bool,
     pub(crate) server_active: bool,
+    /// `Options::org_id`: the ID token's `idp` when the request names neither an identity
+    /// provider nor an org id.
+    pub(crate) org_id: Option<String>,
     /// The grant types active rules of active policies list, in `GrantType::KNOWN` order.
     configured_grants: Vec<GrantType>,
 }
@@ -959,6 +965,7 @@ impl Engine {
             default_scopes,
             implicit_oidc,
             server_active: cfg.authorization_server.status == Status::Active,
+            org_id: None,
         }
     }
 
@@ -1642,6 +1649,7 @@ impl Engine {
                         let mut g = self.grant(req, policy, rule, scopes, &wanted, original);
                         g.consent = consent;
                         g.issuer = issuer;
+                        self.identity_provider(&mut g, req, t)?;
                         return Ok(g);
                     }
                     Err(skip) => t.step(|| TraceStep::Rule {
@@ -1682,6 +1690,48 @@ impl Engine {
             format!("response type {rt} without the openid scope")
         });
         Err(OAuthError::new(OAuthErrorId::OpenidScopeRequired))
+    }
+
+    /// The ID token's `idp`: the original one for a refresh, else the request's identity
+    /// provider, else the org id (the request's `org.id`, else `Options::org_id`). A grant
+    /// that yields an ID token (`openid` granted to a user, and for `implicit` a response type
+    /// with `id_token` or none) without any fails: Okta's ID tokens always carry `idp`.
+    fn identity_provider<T: Tracer>(
+        &self,
+        g: &mut Grant,
+        req: &TokenRequest,
+        t: &mut T,
+    ) -> Result<(), OAuthError> {
+        if g.idp.is_none() {
+            let org = req
+                .org
+                .as_ref()
+                .and_then(|o| o.get("id"))
+                .filter(|v| !v.is_null());
+            g.idp = org
+                .cloned()
+                .or_else(|| self.org_id.as_deref().map(Value::from));
+        }
+        let id_token = g.subject.is_some()
+            && g.scopes.iter().any(|s| s == "openid")
+            && (g.grant_type != GrantType::Implicit
+                || g.response_type
+                    .as_ref()
+                    .is_none_or(|r| r.contains("id_token")));
+        if !id_token {
+            return Ok(());
+        }
+        match &g.idp {
+            Some(idp) => {
+                check(t, Check::IdentityProvider, true, || idp.to_string());
+                Ok(())
+            }
+            None => {
+                let cause = "the request names no identity provider (idp) nor org id (org.id), and Options::org_id is not set";
+                check(t, Check::IdentityProvider, false, || cause.to_owned());
+                Err(OAuthError::new(OAuthErrorId::IdTokenNotGenerated).with_cause(cause))
+            }
+        }
     }
 
     /// Step 11: the consent decision over the granted scopes, traced when the grant type

@@ -71,6 +71,11 @@ pub struct Options {
     pub implicit_oidc_scopes: bool,
     /// Give access tokens the header `typ: at+jwt` (RFC 9068). Off by default, like Okta.
     pub at_jwt_typ: bool,
+    /// The org id (`00o…`), set once by the host: the ID token's `idp` when a request names
+    /// neither an identity provider (`idp`) nor an org id (`org.id`). Without any of the three,
+    /// a request that would get an ID token fails with `server_error` ("Failed to create the
+    /// id_token.") instead of yielding a token without `idp`.
+    pub org_id: Option<String>,
 }
 
 // spelled out, so every default is visible in one place
@@ -87,6 +92,7 @@ impl Default for Options {
             max_analysis_comparisons: 10_000_000,
             implicit_oidc_scopes: false,
             at_jwt_typ: false,
+            org_id: None,
         }
     }
 }
@@ -125,7 +131,8 @@ impl AuthorizationServer {
         if diagnostics.iter().any(Diagnostic::is_error) {
             return Err(ConfigError::new(diagnostics));
         }
-        let engine = Engine::new(&config, options.implicit_oidc_scopes);
+        let mut engine = Engine::new(&config, options.implicit_oidc_scopes);
+        engine.org_id = options.org_id.clone();
         let mut warnings = diagnostics;
         warnings.extend(crate::analysis::analyze(
             &config,

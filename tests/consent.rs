@@ -86,6 +86,7 @@ fn run(case: &Value) -> Result<(), String> {
     if user_flow {
         request["user"] = json!({"id": "00uann", "profile": {"login": "ann@example.com"}});
         request["appuser"] = json!({"userName": "ann@example.com"});
+        request["idp"] = json!("00o1org");
     }
     if let Some(p) = prompt {
         request["prompt"] = json!(p);

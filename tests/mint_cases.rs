@@ -51,6 +51,9 @@ fn server_for(case: &Value) -> AuthorizationServer {
     if let Some(b) = case.pointer("/options/implicit_oidc_scopes") {
         options.implicit_oidc_scopes = b.as_bool().unwrap();
     }
+    if let Some(id) = case.pointer("/options/org_id") {
+        options.org_id = Some(id.as_str().unwrap().to_owned());
+    }
     let cfg = ServerConfig::from_value(cfg).unwrap();
     AuthorizationServer::compile(cfg, options).unwrap_or_else(|e| panic!("{e}"))
 }

@@ -181,6 +181,10 @@ fn random_request(rng: &mut StdRng) -> Value {
             .map(|g| json!({"id": g, "name": g.to_uppercase()}))
             .collect();
         r["user"] = json!({"id": id, "profile": {"login": format!("{id}@x")}, "groups": groups});
+        // Mostly an identity provider; sometimes none (no ID token can be issued then).
+        if rng.random_bool(0.9) {
+            r["idp"] = json!("00o1org");
+        }
         if rng.random_bool(0.9) {
             r["appuser"] = json!({"userName": format!("{id}@x")});
         }
@@ -501,6 +505,16 @@ fn reference_inner(
                     // no prompt: the consent decision of the /authorize flows asks nothing.
                     if tokenmint::policy::consent::asks_user(&req.grant_type) {
                         steps.push(Step::Check(Check::Consent, true));
+                    }
+                    // An ID token (openid granted to a user) needs an idp; the generated
+                    // requests have no response type, org or refresh-record idp.
+                    if req.user.is_some() && scopes.iter().any(|s| s == "openid") {
+                        let ok = req.idp.is_some();
+                        steps.push(Step::Check(Check::IdentityProvider, ok));
+                        if !ok {
+                            return Err(OAuthError::new(OAuthErrorId::IdTokenNotGenerated)
+                                .with_cause("the request names no identity provider (idp) nor org id (org.id), and Options::org_id is not set"));
+                        }
                     }
                     return Ok((
                         pm,

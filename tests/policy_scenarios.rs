@@ -1,7 +1,7 @@
 //! Runs every scenario in `tests/policy/*.json`.
 //!
-//! A scenario file holds `description`, optional `options` (`{"implicitOidcScopes": true}`), a
-//! `config` bundle, a `request`, and `expect`: either `{"grant": {...}}` (every member given is
+//! A scenario file holds `description`, optional `options` (`{"implicitOidcScopes": true,
+//! "orgId": "00o…"}`), a `config` bundle, a `request`, and `expect`: either `{"grant": {...}}` (every member given is
 //! compared with the serialized [`Grant`]) or `{"error": {"error", "error_description",
 //! "status"?}}`. An optional `trace` lists lines that must appear, in that order, in the
 //! readable trace of `explain`.
@@ -20,6 +20,13 @@ fn run(path: &Path) -> Result<(), String> {
         .and_then(Value::as_bool)
     {
         options.implicit_oidc_scopes = b;
+    }
+    if let Some(id) = s
+        .get("options")
+        .and_then(|o| o.get("orgId"))
+        .and_then(Value::as_str)
+    {
+        options.org_id = Some(id.to_owned());
     }
     let config = ServerConfig::from_value(s["config"].clone()).map_err(|e| e.to_string())?;
     let server = AuthorizationServer::compile(config, options).map_err(|e| e.to_string())?;
