@@ -57,6 +57,14 @@ pub struct RefreshRecord {
     /// 2,628,000). Negative (or absent in JSON): the record is refused.
     #[serde(default = "invalid_minutes", deserialize_with = "minutes")]
     pub window_minutes: i64,
+    /// The authentication context class of the original request (`acr`): refreshed tokens
+    /// carry it unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acr: Option<String>,
+    /// The RFC 7638 thumbprint of the DPoP key the grant is bound to: a refresh needs a DPoP
+    /// proof signed by that key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jkt: Option<String>,
 }
 
 /// What an absent or `null` lifetime or window reads as: a value the checks refuse.
@@ -183,6 +191,8 @@ mod tests {
             last_used_at: Some("2026-01-01T12:00:00Z".parse().unwrap()),
             lifetime_minutes: 24 * 60,
             window_minutes: 60,
+            acr: None,
+            jkt: None,
         }
     }
 
