@@ -1079,32 +1079,38 @@ fn hook_input(
             .collect(),
         _ => vec!["pwd".to_owned()],
     };
-    let session = grant.subject.as_ref().map(|s| HookSession {
-        id: text("session", "id").unwrap_or_default(),
-        user_id: s.user_id.clone(),
-        login: s.login.clone().unwrap_or_default(),
-        created_at: text("session", "createdAt").unwrap_or_default(),
-        expires_at: text("session", "expiresAt").unwrap_or_default(),
-        status: text("session", "status").unwrap_or_else(|| "ACTIVE".to_owned()),
-        last_password_verification: text("session", "lastPasswordVerification"),
-        mfa_active: amr.iter().any(|a| a == "mfa"),
-        amr,
-        idp: grant.idp.as_ref().and_then(|idp| match idp {
-            Value::String(id) => Some(HookIdp {
-                id: id.clone(),
-                idp_type: "OKTA".into(),
+    // The session, when the request describes one (its `session.id`).
+    let session_id = text("session", "id");
+    let session = grant
+        .subject
+        .as_ref()
+        .zip(session_id)
+        .map(|(s, id)| HookSession {
+            id,
+            user_id: s.user_id.clone(),
+            login: s.login.clone().unwrap_or_default(),
+            created_at: text("session", "createdAt").unwrap_or_default(),
+            expires_at: text("session", "expiresAt").unwrap_or_default(),
+            status: text("session", "status").unwrap_or_else(|| "ACTIVE".to_owned()),
+            last_password_verification: text("session", "lastPasswordVerification"),
+            mfa_active: amr.iter().any(|a| a == "mfa"),
+            amr,
+            idp: grant.idp.as_ref().and_then(|idp| match idp {
+                Value::String(id) => Some(HookIdp {
+                    id: id.clone(),
+                    idp_type: "OKTA".into(),
+                }),
+                Value::Object(o) => Some(HookIdp {
+                    id: o.get("id")?.as_str()?.to_owned(),
+                    idp_type: o
+                        .get("type")
+                        .and_then(Value::as_str)
+                        .unwrap_or("OKTA")
+                        .to_owned(),
+                }),
+                _ => None,
             }),
-            Value::Object(o) => Some(HookIdp {
-                id: o.get("id")?.as_str()?.to_owned(),
-                idp_type: o
-                    .get("type")
-                    .and_then(Value::as_str)
-                    .unwrap_or("OKTA")
-                    .to_owned(),
-            }),
-            _ => None,
-        }),
-    });
+        });
     let user = grant.subject.as_ref().map(|s| {
         let u = grant.context.user.as_deref();
         HookUser {
