@@ -3,10 +3,14 @@
 //! does to the tokens about to be signed ([`apply_response`]).
 //!
 //! The host does the HTTP. When a rule names a hook, minting stops after the claims are
-//! evaluated and before anything is signed: the host POSTs [`request_body`] to the hook, and
-//! hands the body of a `200` answer to [`apply_response`]; no answer, a timeout or another
-//! status means the tokens are issued unchanged (Okta's behaviour), so the host simply signs
-//! what it has.
+//! evaluated and before anything is signed
+//! ([`AuthorizationServer::prepare`](crate::AuthorizationServer::prepare)): the host POSTs the
+//! request body ([`Prepared::hook_request`](crate::mint::Prepared::hook_request), built by
+//! [`request_body`]) to the hook, and hands the body of a `200` answer to
+//! [`Prepared::apply_hook`](crate::mint::Prepared::apply_hook) (which calls
+//! [`apply_response`]); no answer, a timeout or another status means the tokens are issued
+//! unchanged (Okta's behaviour), so the host simply signs what it has
+//! ([`Prepared::sign`](crate::mint::Prepared::sign)).
 //!
 //! # What an answer can do
 //!

@@ -17,8 +17,8 @@ use crate::hook::{
 use crate::policy::Grant;
 use crate::request::ResponseType;
 use crate::token::{
-    EncryptionKey, JtiKind, KeyEncryption, KeySet, RefreshRecord, StackStr, left_half_hash_stack,
-    new_jti_stack,
+    DeviceSecretRecord, EncryptionKey, JtiKind, KeyEncryption, KeySet, RefreshRecord, StackStr,
+    left_half_hash_stack, new_jti_stack,
 };
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
@@ -222,10 +222,13 @@ pub struct TokenResponse {
     pub refresh_record: Option<RefreshRecord>,
     /// The device secret of Okta's Native SSO (`device_sso` granted with `openid`; 43
     /// base64url characters). The ID token carries its hash (`ds_hash`); the host stores it
-    /// with the user, client, scopes and authentication facts, to accept it as the
+    /// with its [`device_record`](TokenResponse::device_record), to accept it as the
     /// `actor_token` of a later token exchange.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub device_secret: Option<String>,
+    /// What the host stores under the device secret (not part of the response body).
+    #[serde(skip)]
+    pub device_record: Option<DeviceSecretRecord>,
     /// The `jti` of the DPoP proof the access token is bound to: the host keeps it for
     /// replay detection (not part of the response body).
     #[serde(skip)]
@@ -860,11 +863,13 @@ fn seal_access(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn response(
     plan: Plan,
     refresh: Option<(String, RefreshRecord)>,
     device_secret: Option<String>,
     grant: &Grant,
+    now: DateTime<Utc>,
     access_lifetime: i64,
     access_token: Option<String>,
     id_token: Option<String>,
@@ -885,6 +890,18 @@ fn response(
         id_token,
         refresh_token,
         refresh_record,
+        device_record: device_secret.as_ref().and_then(|_| {
+            Some(DeviceSecretRecord {
+                client_id: grant.client_id.clone(),
+                user_id: grant.subject.as_ref()?.user_id.clone(),
+                scopes: grant.scopes.clone(),
+                issued_at: now,
+                auth_time: grant
+                    .auth_time
+                    .unwrap_or_else(|| grant.evaluated_at.timestamp()),
+                acr: grant.acr.clone(),
+            })
+        }),
         device_secret,
         dpop_jti: grant.dpop.as_ref().map(|d| d.jti.clone()),
     }
@@ -940,6 +957,7 @@ pub(crate) fn mint(
         b.refresh,
         b.device_secret,
         grant,
+        now,
         b.access_lifetime,
         access_token,
         id_token,
@@ -984,6 +1002,7 @@ pub struct Prepared<'s> {
 #[derive(Debug, Clone)]
 struct PreparedBasis {
     plan: Plan,
+    now: DateTime<Utc>,
     iat: i64,
     refresh: Option<(String, RefreshRecord)>,
     device_secret: Option<String>,
@@ -1031,6 +1050,7 @@ pub(crate) fn prepare<'s>(
         grant: grant.clone(),
         basis: PreparedBasis {
             plan: b.plan,
+            now,
             iat: b.iat,
             refresh: b.refresh,
             device_secret: b.device_secret,
@@ -1308,6 +1328,7 @@ impl<'s> Prepared<'s> {
             self.basis.refresh,
             self.basis.device_secret,
             &self.grant,
+            self.basis.now,
             access_lifetime,
             access_token,
             id_token,

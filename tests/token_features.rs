@@ -14,7 +14,7 @@
 //!   `device_secret`: true/false for present/absent);
 //! - `encrypted`: whether the access token is a JWE;
 //! - `access_token`, `id_token`: claims that must have these values (`null`: absent), or
-//!   `null`: no such token; `refresh_record`: members of the record likewise.
+//!   `null`: no such token; `refresh_record`, `device_record`: members of the records likewise.
 //!
 //! DPoP: `dpop` builds the request's proof with the client key `key` (`a` or `b`, ES256):
 //! header `{typ: dpop+jwt, alg, jwk}` and claims `{jti, htm: POST, htu: <token URL>, iat:
@@ -319,6 +319,13 @@ fn run(
             .as_ref()
             .map_or(Value::Null, |r| serde_json::to_value(r).unwrap()),
     );
+    out.insert(
+        "device_record".into(),
+        tokens
+            .device_record
+            .as_ref()
+            .map_or(Value::Null, |r| serde_json::to_value(r).unwrap()),
+    );
     (out, Some(tokens))
 }
 
@@ -395,6 +402,10 @@ fn check_tokens(
             checked.check_c_hash(code).unwrap();
         }
         let alg = keys.signer().algorithm();
+        assert_eq!(
+            tokens.device_secret.is_some(),
+            tokens.device_record.is_some()
+        );
         match &tokens.device_secret {
             Some(ds) => assert_eq!(
                 checked.claims["ds_hash"],
@@ -455,9 +466,8 @@ fn compare(expect: &Value, actual: &Map<String, Value>) -> Vec<String> {
                     }
                 }
             }
-            "hook" | "response" | "access_token" | "id_token" | "refresh_record" => {
-                subset(&v, get(k), k, &mut errors)
-            }
+            "hook" | "response" | "access_token" | "id_token" | "refresh_record"
+            | "device_record" => subset(&v, get(k), k, &mut errors),
             other => errors.push(format!("unknown expectation {other:?}")),
         }
     }

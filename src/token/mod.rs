@@ -355,7 +355,7 @@ pub use encrypt::{
     MAX_ENCRYPTION_KEYS, decrypt,
 };
 pub use error::KeyError;
-pub use refresh::{RefreshProblem, RefreshRecord};
+pub use refresh::{DeviceSecretRecord, RefreshProblem, RefreshRecord};
 pub use rotation::{KeyEvent, KeySet, KeyStatus, RotationPolicy, SigningKey};
 pub use sign::{JtiKind, MintError, Signer, left_half_hash, new_jti};
 pub(crate) use sign::{left_half_hash_stack, new_jti_stack};
