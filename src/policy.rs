@@ -1634,8 +1634,14 @@ impl Engine {
                 )),
             };
         };
-        let check = DpopCheck::new(d.method.as_str(), d.url.as_str(), req.now)
+        let mut check = DpopCheck::new(d.method.as_str(), d.url.as_str(), req.now)
             .nonces(d.nonces.iter().map(String::as_str));
+        if let Some(s) = d.max_age {
+            check = check.max_age(s);
+        }
+        if let Some(s) = d.max_future {
+            check = check.max_future(s);
+        }
         let proof =
             check_proof(&d.proof, &check).map_err(|e| (e.to_string(), e.to_oauth_error()))?;
         if let Some(jkt) = bound {

@@ -116,6 +116,13 @@ pub struct DpopRequest {
     /// `nonce` is not checked). With some, a proof without a current one is `use_dpop_nonce`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub nonces: Vec<String>,
+    /// How old (seconds before the request's `now`) the proof's `iat` may be; 300 by default.
+    /// The host keeps the `jti`s it has seen for this window plus `maxFuture`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age: Option<i64>,
+    /// How far ahead of `now` the proof's `iat` may be (clock skew); 60 seconds by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_future: Option<i64>,
 }
 
 /// The requesting client application.

@@ -20,7 +20,7 @@
 //! header `{typ: dpop+jwt, alg, jwk}` and claims `{jti, htm: POST, htu: <token URL>, iat:
 //! now}`, each member replaced by `header` / `claims` (null removes; `$JWK_B`: key b's public
 //! JWK, `$NOW+N` / `$NOW-N`: seconds from the request's `now`); `method`, `url` and
-//! `nonces` go to the request (default: POST and the token URL). `$JKT_A` / `$JKT_B` anywhere
+//! `nonces`, `maxAge`, `maxFuture` go to the request (default: POST and the token URL). `$JKT_A` / `$JKT_B` anywhere
 //! stand for the keys' thumbprints; `$ENC_JWKS` / `$ENC_JWKS_384` for the resource server's
 //! public encryption JWKS (its key labelled for RSA-OAEP-256 / RSA-OAEP-384).
 //!
@@ -182,8 +182,10 @@ fn request_for(case: &Value) -> TokenRequest {
             "method": spec.get("method").cloned().unwrap_or(json!("POST")),
             "url": spec.get("url").cloned().unwrap_or(json!(TOKEN_URL)),
         });
-        if let Some(n) = spec.get("nonces") {
-            req["dpop"]["nonces"] = n.clone();
+        for member in ["nonces", "maxAge", "maxFuture"] {
+            if let Some(v) = spec.get(member) {
+                req["dpop"][member] = v.clone();
+            }
         }
     }
     TokenRequest::from_json(&req.to_string()).unwrap_or_else(|e| panic!("request: {e}"))
