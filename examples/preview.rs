@@ -19,8 +19,8 @@
 //! FILE as the hook's answer before signing), an encrypted access token
 //! (`accessTokenEncryptedResponseAlgorithm`: the compact JWE, its protected header, and the
 //! claims of the signed token inside), a DPoP proof (the request's `dpop` member: `{"proof",
-//! "method", "url", "nonces"?}`; the access token is bound and `token_type` is `DPoP`), the
-//! request's `acr`, and the device secret of `device_sso`.
+//! "method", "url", "nonces"?, "maxAge"?, "maxFuture"?}`; the access token is bound and
+//! `token_type` is `DPoP`), the request's `acr`, and the device secret of `device_sso`.
 //!
 //! Without `--json` it prints the compile warnings, the trace, then each token decoded (header
 //! and payload, the signature left out as Okta's Token Preview does) with its compact form, the

@@ -139,7 +139,10 @@ pub struct Grant {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acr: Option<String>,
     /// The request's checked DPoP proof: the access token is bound to its key (`cnf.jkt`),
-    /// the token type is `DPoP`, and a refresh token's record keeps the thumbprint.
+    /// the token type is `DPoP`, and a refresh token's record keeps the thumbprint. A host
+    /// that stores a grant at `/authorize` and mints at the token endpoint checks the proof
+    /// that comes there ([`crate::token::check_proof`]) and sets this to
+    /// [`DpopProof::binding`](crate::token::DpopProof::binding) before minting.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dpop: Option<DpopBinding>,
     /// When the request was evaluated.
