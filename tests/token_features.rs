@@ -21,8 +21,9 @@
 //! now}`, each member replaced by `header` / `claims` (null removes; `$JWK_B`: key b's public
 //! JWK, `$NOW+N` / `$NOW-N`: seconds from the request's `now`); `method`, `url` and
 //! `nonces`, `maxAge`, `maxFuture` go to the request (default: POST and the token URL). `$JKT_A` / `$JKT_B` anywhere
-//! stand for the keys' thumbprints; `$ENC_JWKS` / `$ENC_JWKS_384` for the resource server's
-//! public encryption JWKS (its key labelled for RSA-OAEP-256 / RSA-OAEP-384).
+//! stand for the keys' thumbprints; `$ENC_JWKS` / `$ENC_JWKS_384` / `$ENC_JWKS_512` for the
+//! resource server's public encryption JWKS (its key labelled for that RSA-OAEP algorithm).
+//! `code`: mint for a hybrid response with that authorization code (`c_hash`).
 //!
 //! Whatever the expectations, every minted token is checked independently: the access token
 //! decrypted (when encrypted) and verified against the published JWKS — a DPoP-bound one with a
@@ -107,6 +108,7 @@ fn substitute(v: &mut Value) {
             "$JKT_B" => *s = jkt("b"),
             "$ENC_JWKS" => *v = enc_jwks(KeyEncryption::RsaOaep256),
             "$ENC_JWKS_384" => *v = enc_jwks(KeyEncryption::RsaOaep384),
+            "$ENC_JWKS_512" => *v = enc_jwks(KeyEncryption::RsaOaep512),
             _ => {}
         },
         Value::Array(a) => a.iter_mut().for_each(substitute),
