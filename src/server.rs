@@ -222,6 +222,13 @@ impl AuthorizationServer {
     /// [`cause`](OAuthError::cause) says why). Equal inputs (grant, keys, `now`, RNG state)
     /// give byte-identical tokens for the deterministic algorithms (RS*, EdDSA).
     ///
+    /// What the configuration and the grant ask for is honoured: the access token is encrypted
+    /// to the [`encryption_key`](AuthorizationServer::encryption_key) when the server has one
+    /// (the ID token's `at_hash` is over the JWE), bound to the grant's DPoP key (`cnf.jkt`,
+    /// `token_type: DPoP`), and carries the grant's `acr`; `device_sso` adds a device secret.
+    /// A rule's token inline hook is not called (the tokens are those of a hook that doesn't
+    /// answer): to call it, mint in steps with [`AuthorizationServer::prepare`].
+    ///
     /// ```
     /// use chrono::{TimeZone, Utc};
     /// use rand::SeedableRng;
