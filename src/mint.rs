@@ -863,34 +863,27 @@ fn seal_access(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn response(
+/// The parts of a token response that don't depend on what is signed.
+#[derive(Debug, Clone)]
+struct ResponseParts {
     plan: Plan,
+    token_type: &'static str,
+    scope: String,
     refresh: Option<(String, RefreshRecord)>,
     device_secret: Option<String>,
-    grant: &Grant,
-    now: DateTime<Utc>,
-    access_lifetime: i64,
-    access_token: Option<String>,
-    id_token: Option<String>,
-) -> TokenResponse {
-    let (refresh_token, refresh_record) = match refresh {
-        Some((handle, record)) => (Some(handle), Some(record)),
-        None => (None, None),
-    };
-    TokenResponse {
-        token_type: if grant.dpop.is_some() && plan.access {
-            "DPoP"
-        } else {
-            "Bearer"
-        },
-        expires_in: plan.access.then_some(access_lifetime),
-        scope: grant.scopes.join(" "),
-        access_token,
-        id_token,
-        refresh_token,
-        refresh_record,
-        device_record: device_secret.as_ref().and_then(|_| {
+    device_record: Option<DeviceSecretRecord>,
+    dpop_jti: Option<String>,
+}
+
+impl ResponseParts {
+    fn new(
+        plan: Plan,
+        grant: &Grant,
+        now: DateTime<Utc>,
+        refresh: Option<(String, RefreshRecord)>,
+        device_secret: Option<String>,
+    ) -> Self {
+        let device_record = device_secret.as_ref().and_then(|_| {
             Some(DeviceSecretRecord {
                 client_id: grant.client_id.clone(),
                 user_id: grant.subject.as_ref()?.user_id.clone(),
@@ -901,9 +894,44 @@ fn response(
                     .unwrap_or_else(|| grant.evaluated_at.timestamp()),
                 acr: grant.acr.clone(),
             })
-        }),
-        device_secret,
-        dpop_jti: grant.dpop.as_ref().map(|d| d.jti.clone()),
+        });
+        ResponseParts {
+            plan,
+            token_type: if grant.dpop.is_some() && plan.access {
+                "DPoP"
+            } else {
+                "Bearer"
+            },
+            scope: grant.scopes.join(" "),
+            refresh,
+            device_secret,
+            device_record,
+            dpop_jti: grant.dpop.as_ref().map(|d| d.jti.clone()),
+        }
+    }
+
+    fn finish(
+        self,
+        access_lifetime: i64,
+        access_token: Option<String>,
+        id_token: Option<String>,
+    ) -> TokenResponse {
+        let (refresh_token, refresh_record) = match self.refresh {
+            Some((handle, record)) => (Some(handle), Some(record)),
+            None => (None, None),
+        };
+        TokenResponse {
+            token_type: self.token_type,
+            expires_in: self.plan.access.then_some(access_lifetime),
+            scope: self.scope,
+            access_token,
+            id_token,
+            refresh_token,
+            refresh_record,
+            device_secret: self.device_secret,
+            device_record: self.device_record,
+            dpop_jti: self.dpop_jti,
+        }
     }
 }
 
@@ -952,16 +980,9 @@ pub(crate) fn mint(
             .map_err(|err| OAuthError::new(e).with_cause(err.to_string()))?;
         id_token = Some(token);
     }
-    Ok(response(
-        b.plan,
-        b.refresh,
-        b.device_secret,
-        grant,
-        now,
-        b.access_lifetime,
-        access_token,
-        id_token,
-    ))
+    let lifetime = b.access_lifetime;
+    let parts = ResponseParts::new(b.plan, grant, now, b.refresh, b.device_secret);
+    Ok(parts.finish(lifetime, access_token, id_token))
 }
 
 /// What became of a hook's answer ([`Prepared::apply_hook`]).
@@ -990,22 +1011,13 @@ pub struct HookReport {
 #[derive(Debug, Clone)]
 pub struct Prepared<'s> {
     setup: Setup<'s>,
-    grant: Grant,
-    basis: PreparedBasis,
+    iat: i64,
+    parts: ResponseParts,
     tokens: HookTokens,
     code: Option<String>,
+    hook_id: Option<String>,
     hook: Option<HookInput>,
     report: Option<HookReport>,
-}
-
-/// The owned part of a [`Basis`] that signing needs.
-#[derive(Debug, Clone)]
-struct PreparedBasis {
-    plan: Plan,
-    now: DateTime<Utc>,
-    iat: i64,
-    refresh: Option<(String, RefreshRecord)>,
-    device_secret: Option<String>,
 }
 
 pub(crate) fn prepare<'s>(
@@ -1047,16 +1059,11 @@ pub(crate) fn prepare<'s>(
         .map(|event_id| hook_input(setup.config, grant, event_id, now));
     Ok(Prepared {
         setup,
-        grant: grant.clone(),
-        basis: PreparedBasis {
-            plan: b.plan,
-            now,
-            iat: b.iat,
-            refresh: b.refresh,
-            device_secret: b.device_secret,
-        },
+        iat: b.iat,
+        parts: ResponseParts::new(b.plan, grant, now, b.refresh, b.device_secret),
         tokens: HookTokens { identity, access },
         code: code.map(str::to_owned),
+        hook_id: grant.inline_hook.clone(),
         hook,
         report: None,
     })
@@ -1209,7 +1216,7 @@ impl<'s> Prepared<'s> {
 
     /// The id of the token inline hook the grant's rule names, if one.
     pub fn hook_id(&self) -> Option<&str> {
-        self.grant.inline_hook.as_deref()
+        self.hook_id.as_deref()
     }
 
     /// What goes into the hook request besides the tokens (event id and time, the HTTP
@@ -1248,7 +1255,7 @@ impl<'s> Prepared<'s> {
         let report = match apply_response(&self.tokens, response, limits) {
             HookOutcome::Applied { tokens, operations } => {
                 self.tokens = tokens;
-                let iat = self.basis.iat;
+                let iat = self.iat;
                 for t in [&mut self.tokens.access, &mut self.tokens.identity]
                     .into_iter()
                     .flatten()
@@ -1305,7 +1312,7 @@ impl<'s> Prepared<'s> {
                 signer.algorithm(),
                 access_token.as_deref(),
                 self.code.as_deref(),
-                self.basis.device_secret.as_deref(),
+                self.parts.device_secret.as_deref(),
             );
             let mut claims = t.claims;
             let at = claims
@@ -1323,16 +1330,7 @@ impl<'s> Prepared<'s> {
                     .map_err(|err| OAuthError::new(e).with_cause(err.to_string()))?,
             );
         }
-        Ok(response(
-            self.basis.plan,
-            self.basis.refresh,
-            self.basis.device_secret,
-            &self.grant,
-            self.basis.now,
-            access_lifetime,
-            access_token,
-            id_token,
-        ))
+        Ok(self.parts.finish(access_lifetime, access_token, id_token))
     }
 }
 
