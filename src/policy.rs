@@ -32,7 +32,7 @@ use crate::config::{
 };
 use crate::error::{OAuthError, OAuthErrorId};
 use crate::request::{ResponseType, TokenRequest, User};
-use crate::token::RefreshRecord;
+use crate::token::{DpopBinding, DpopCheck, DpopError, RefreshRecord, check_proof};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 /// Sets and maps of the compiled configuration, looked up several times per request (foldhash:
@@ -134,6 +134,17 @@ pub struct Grant {
     /// The identity provider that authenticated the user (the ID token's `idp`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idp: Option<Value>,
+    /// The authentication context class (`acr`) both tokens carry: the request's, or for a
+    /// refresh the original grant's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acr: Option<String>,
+    /// The request's checked DPoP proof: the access token is bound to its key (`cnf.jkt`),
+    /// the token type is `DPoP`, and a refresh token's record keeps the thumbprint. A host
+    /// that stores a grant at `/authorize` and mints at the token endpoint checks the proof
+    /// that comes there ([`crate::token::check_proof`]) and sets this to
+    /// [`DpopProof::binding`](crate::token::DpopProof::binding) before minting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop: Option<DpopBinding>,
     /// When the request was evaluated.
     pub evaluated_at: chrono::DateTime<chrono::Utc>,
     /// For a refresh: the record of the refresh token redeemed.
@@ -172,6 +183,8 @@ impl Grant {
             last_used_at: Some(now),
             lifetime_minutes,
             window_minutes: self.lifetimes.refresh_token_window_minutes,
+            acr: self.acr.clone(),
+            jkt: self.dpop.as_ref().map(|d| d.jkt.clone()),
         }
     }
 }
@@ -191,6 +204,9 @@ pub enum Check {
     ClientGrantType,
     /// The refresh record is present, belongs to the client and has not expired.
     RefreshToken,
+    /// The DPoP proof, if the request has one (or its refresh token is DPoP-bound), is valid
+    /// and, for a bound refresh token, signed by the bound key.
+    DpopProof,
     /// The scope list is not empty.
     ScopesPresent,
     /// A refresh asks only for scopes of the original grant.
@@ -214,6 +230,7 @@ impl fmt::Display for Check {
             Check::GrantTypeSupported => "grant type is supported",
             Check::ClientGrantType => "client may use the grant type",
             Check::RefreshToken => "refresh token is valid",
+            Check::DpopProof => "DPoP proof is valid",
             Check::ScopesPresent => "scope list is not empty",
             Check::RefreshScopes => "refresh scopes were originally granted",
             Check::ScopesConfigured => "scopes are configured",
@@ -1272,6 +1289,19 @@ impl Engine {
             None
         };
 
+        // 4b. The DPoP proof, and the key a refresh token is bound to.
+        let dpop = match self.dpop(req, refresh) {
+            Ok(d) => {
+                if let Some(d) = &d {
+                    check(t, Check::DpopProof, true, || {
+                        format!("key {}, jti {:?}", d.jkt, d.jti)
+                    });
+                }
+                d
+            }
+            Err((detail, e)) => return fail(t, Check::DpopProof, || detail, e),
+        };
+
         // 5. The scope list.
         let mut wanted = match (&req.scopes, refresh) {
             (Some(s), _) if s.is_empty() => {
@@ -1483,7 +1513,9 @@ impl Engine {
                             Wanted::Explicit(s, _) => std::mem::take(s),
                             Wanted::Defaults => Vec::new(),
                         });
-                        return Ok(self.grant(req, policy, rule, scopes, &wanted, original));
+                        let mut granted = self.grant(req, policy, rule, scopes, &wanted, original);
+                        granted.dpop = dpop;
+                        return Ok(granted);
                     }
                     Err(skip) => t.step(|| TraceStep::Rule {
                         rule: matched_rule(rule),
@@ -1586,6 +1618,43 @@ impl Engine {
         }
     }
 
+    /// Checks the request's DPoP proof and, for a refresh token bound to a key, that the proof
+    /// is by that key. `Err` holds the trace detail and the OAuth error.
+    fn dpop(
+        &self,
+        req: &TokenRequest,
+        refresh: Option<&RefreshRecord>,
+    ) -> Result<Option<DpopBinding>, (String, OAuthError)> {
+        let bound = refresh.and_then(|r| r.jkt.as_deref());
+        let Some(d) = &req.dpop else {
+            return match bound {
+                None => Ok(None),
+                Some(jkt) => Err((
+                    format!(
+                        "the refresh token is bound to the DPoP key {jkt}; the request has no proof"
+                    ),
+                    DpopError::ProofMissing.to_oauth_error(),
+                )),
+            };
+        };
+        let mut check = DpopCheck::new(d.method.as_str(), d.url.as_str(), req.now)
+            .nonces(d.nonces.iter().map(String::as_str));
+        if let Some(s) = d.max_age {
+            check = check.max_age(s);
+        }
+        if let Some(s) = d.max_future {
+            check = check.max_future(s);
+        }
+        let proof =
+            check_proof(&d.proof, &check).map_err(|e| (e.to_string(), e.to_oauth_error()))?;
+        if let Some(jkt) = bound {
+            proof
+                .check_binding(jkt)
+                .map_err(|e| (e.to_string(), e.to_oauth_error()))?;
+        }
+        Ok(Some(proof.binding()))
+    }
+
     fn grant(
         &self,
         req: &TokenRequest,
@@ -1635,6 +1704,11 @@ impl Engine {
             nonce: req.nonce.clone(),
             auth_time: req.auth_time,
             idp: req.idp.clone(),
+            acr: match (&req.refresh, original) {
+                (Some(record), Some(_)) => record.acr.clone(),
+                _ => req.acr.clone(),
+            },
+            dpop: None,
             evaluated_at: req.now,
             refresh: req.refresh.clone().filter(|_| original.is_some()),
         }
