@@ -36,9 +36,9 @@
 //!  "jwks": {"keys": [...]}}
 //! ```
 //!
-//! When the matched rule names a token inline hook (or `--hook-response` is given) the object
-//! also has `"hook_request": {<Okta's token inline hook body>} | null` and `"hook": {"applied",
-//! "operations", "reason"?} | null` (null: no answer applied); when a device secret is issued,
+//! The object also has `"hook_request": {<Okta's token inline hook body>} | null` (null when the
+//! matched rule names no token inline hook and no `--hook-response` is given) and `"hook":
+//! {"applied", "operations", "reason"?} | null` (null: no answer applied); when a device secret is issued,
 //! `"device_secret"`; when the access token is DPoP-bound, `"token_type": "DPoP"`. For an
 //! encrypted access token, `header` is the JWE's protected header and `payload` the claims of
 //! the signed token it holds.
@@ -190,8 +190,6 @@ struct Preview {
     access: Option<Decoded>,
     id: Option<Decoded>,
     jwks: Value,
-    /// Whether the hook members are shown (the rule names a hook, or an answer was given).
-    show_hook: bool,
     hook_request: Option<Value>,
     hook: Option<HookReport>,
 }
@@ -245,13 +243,13 @@ fn write_json(out: &mut impl Write, p: &Preview) -> io::Result<()> {
         "jwks": p.jwks,
     });
     if let Value::Object(m) = &mut doc {
-        if p.show_hook {
-            m.insert(
-                "hook_request".into(),
-                p.hook_request.clone().unwrap_or(Value::Null),
-            );
-            m.insert("hook".into(), json!(p.hook));
-        }
+        // Always present (null when the rule names no hook and no answer was given), as the
+        // preview's interface promises.
+        m.insert(
+            "hook_request".into(),
+            p.hook_request.clone().unwrap_or(Value::Null),
+        );
+        m.insert("hook".into(), json!(p.hook));
         if let Some(t) = &p.tokens {
             if let Some(secret) = &t.device_secret {
                 m.insert("device_secret".into(), json!(secret));
@@ -424,7 +422,6 @@ fn main() -> ExitCode {
         access: None,
         id: None,
         jwks: keys.jwks(),
-        show_hook: hook_answer.is_some(),
         hook_request: None,
         hook: None,
     };
@@ -435,7 +432,6 @@ fn main() -> ExitCode {
                 grant.rule.name
             ));
         }
-        p.show_hook |= grant.inline_hook.is_some();
         let mut access_claims = None;
         let minted = server
             .prepare(grant, args.code.as_deref(), now, &mut rng)

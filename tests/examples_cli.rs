@@ -58,9 +58,13 @@ fn preview_cli_contract() {
             "access_token",
             "id_token",
             "refresh_token",
-            "jwks"
+            "jwks",
+            "hook_request",
+            "hook"
         ]
     );
+    // The rule names no token inline hook: the hook members are there, and null.
+    assert!(v["hook_request"].is_null() && v["hook"].is_null());
     assert_eq!(
         keys(&v["decision"]),
         ["policy", "rule", "scopes", "lifetimes"]
