@@ -40,7 +40,7 @@ use crate::config::{
 };
 use crate::error::{OAuthError, OAuthErrorId};
 use crate::request::{ResponseType, TokenRequest, User};
-use crate::token::RefreshRecord;
+use crate::token::{DpopBinding, DpopCheck, DpopError, RefreshRecord, check_proof};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 /// Sets and maps of the compiled configuration, looked up several times per request (foldhash:
@@ -162,6 +162,17 @@ pub struct Grant {
     /// configured issuer on the host the request came to. Absent = the configured issuer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issuer: Option<String>,
+    /// The authentication context class (`acr`) both tokens carry: the request's, or for a
+    /// refresh the original grant's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acr: Option<String>,
+    /// The request's checked DPoP proof: the access token is bound to its key (`cnf.jkt`),
+    /// the token type is `DPoP`, and a refresh token's record keeps the thumbprint. A host
+    /// that stores a grant at `/authorize` and mints at the token endpoint checks the proof
+    /// that comes there ([`crate::token::check_proof`]) and sets this to
+    /// [`DpopProof::binding`](crate::token::DpopProof::binding) before minting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop: Option<DpopBinding>,
     /// When the request was evaluated.
     pub evaluated_at: chrono::DateTime<chrono::Utc>,
     /// For a refresh: the record of the refresh token redeemed.
@@ -217,6 +228,8 @@ impl Grant {
             auth_time: Some(self.auth_time.unwrap_or(self.evaluated_at.timestamp())),
             amr: self.amr.clone(),
             idp: self.idp.clone(),
+            acr: self.acr.clone(),
+            jkt: self.dpop.as_ref().map(|d| d.jkt.clone()),
         }
     }
 }
@@ -236,6 +249,9 @@ pub enum Check {
     ClientGrantType,
     /// The refresh record is present, belongs to the client and has not expired.
     RefreshToken,
+    /// The DPoP proof, if the request has one (or its refresh token is DPoP-bound), is valid
+    /// and, for a bound refresh token, signed by the bound key.
+    DpopProof,
     /// The scope list is not empty.
     ScopesPresent,
     /// A refresh asks only for scopes of the original grant.
@@ -272,6 +288,7 @@ impl fmt::Display for Check {
             Check::GrantTypeSupported => "grant type is supported",
             Check::ClientGrantType => "client may use the grant type",
             Check::RefreshToken => "refresh token is valid",
+            Check::DpopProof => "DPoP proof is valid",
             Check::ScopesPresent => "scope list is not empty",
             Check::RefreshScopes => "refresh scopes were originally granted",
             Check::ScopesConfigured => "scopes are configured",
@@ -1386,6 +1403,19 @@ impl Engine {
             None
         };
 
+        // 4b. The DPoP proof, and the key a refresh token is bound to.
+        let dpop = match self.dpop(req, refresh) {
+            Ok(d) => {
+                if let Some(d) = &d {
+                    check(t, Check::DpopProof, true, || {
+                        format!("key {}, jti {:?}", d.jkt, d.jti)
+                    });
+                }
+                d
+            }
+            Err((detail, e)) => return fail(t, Check::DpopProof, || detail, e),
+        };
+
         // 5. The scope list.
         if let Some(s) = &req.scopes {
             // Joined by single spaces, as the parameter was sent; counted in characters.
@@ -1647,6 +1677,7 @@ impl Engine {
                         }
                         let consent = self.consent(req, &scopes, t)?;
                         let mut g = self.grant(req, policy, rule, scopes, &wanted, original);
+                        g.dpop = dpop;
                         g.consent = consent;
                         g.issuer = issuer;
                         self.identity_provider(&mut g, req, t)?;
@@ -1865,6 +1896,43 @@ impl Engine {
         }
     }
 
+    /// Checks the request's DPoP proof and, for a refresh token bound to a key, that the proof
+    /// is by that key. `Err` holds the trace detail and the OAuth error.
+    fn dpop(
+        &self,
+        req: &TokenRequest,
+        refresh: Option<&RefreshRecord>,
+    ) -> Result<Option<DpopBinding>, (String, OAuthError)> {
+        let bound = refresh.and_then(|r| r.jkt.as_deref());
+        let Some(d) = &req.dpop else {
+            return match bound {
+                None => Ok(None),
+                Some(jkt) => Err((
+                    format!(
+                        "the refresh token is bound to the DPoP key {jkt}; the request has no proof"
+                    ),
+                    DpopError::ProofMissing.to_oauth_error(),
+                )),
+            };
+        };
+        let mut check = DpopCheck::new(d.method.as_str(), d.url.as_str(), req.now)
+            .nonces(d.nonces.iter().map(String::as_str));
+        if let Some(s) = d.max_age {
+            check = check.max_age(s);
+        }
+        if let Some(s) = d.max_future {
+            check = check.max_future(s);
+        }
+        let proof =
+            check_proof(&d.proof, &check).map_err(|e| (e.to_string(), e.to_oauth_error()))?;
+        if let Some(jkt) = bound {
+            proof
+                .check_binding(jkt)
+                .map_err(|e| (e.to_string(), e.to_oauth_error()))?;
+        }
+        Ok(Some(proof.binding()))
+    }
+
     fn grant(
         &self,
         req: &TokenRequest,
@@ -1929,6 +1997,11 @@ impl Engine {
                 .or_else(|| req.idp.clone()),
             amr: record.and_then(|r| r.amr.clone()).or(amr),
             issuer: None,
+            acr: match (&req.refresh, original) {
+                (Some(record), Some(_)) => record.acr.clone(),
+                _ => req.acr.clone(),
+            },
+            dpop: None,
             evaluated_at: req.now,
             refresh: req.refresh.clone().filter(|_| original.is_some()),
             consent: None,
