@@ -71,7 +71,7 @@
 use crate::config::position::positions;
 use crate::config::terraform::{DocumentKind, Located, Terraform, TerraformServer};
 use crate::config::{Diagnostic, ServerConfig};
-use crate::error::OAuthError;
+use crate::oauth::OAuthError;
 use crate::policy::{Matched, Outcome, SkipReason, Trace, TraceStep, Verdict};
 use crate::request::TokenRequest;
 use crate::server::{AuthorizationServer, Options};

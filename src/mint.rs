@@ -9,7 +9,7 @@
 use crate::claims::{GroupFilter, OidcScopes, StandardClaims, standard_claims};
 use crate::config::{ClaimType, Diagnostic, ServerConfig, Status, ValueType};
 use crate::el;
-use crate::error::{OAuthError, OAuthErrorId};
+use crate::oauth::{OAuthError, OAuthErrorId};
 use crate::policy::Grant;
 use crate::request::ResponseType;
 use crate::token::{JtiKind, KeySet, RefreshRecord, left_half_hash_stack, new_jti_stack};

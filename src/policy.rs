@@ -30,7 +30,7 @@ use crate::config::{
     ALL_CLIENTS, Consent, EVERYONE, GrantType, Policy, Rule, SYSTEM_SCOPE_NAMES, ServerConfig,
     Status, system_scopes,
 };
-use crate::error::{OAuthError, OAuthErrorId};
+use crate::oauth::{OAuthError, OAuthErrorId};
 use crate::request::{ResponseType, TokenRequest, User};
 use crate::token::RefreshRecord;
 use serde::{Deserialize, Serialize};

@@ -1,9 +1,10 @@
 //! The compiled authorization server: the one entry point.
 
+use crate::config::ConfigError;
 use crate::config::{Diagnostic, ServerConfig, validate};
 use crate::el;
-use crate::error::{ConfigError, OAuthError};
 use crate::mint::{self, ClaimSet, TokenResponse};
+use crate::oauth::OAuthError;
 use crate::policy::{Engine, Grant, NoTrace, Recorder, Trace};
 use crate::request::TokenRequest;
 use crate::token::KeySet;

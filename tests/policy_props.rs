@@ -9,9 +9,9 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 use tokenmint::config::{ALL_CLIENTS, Consent, EVERYONE, GrantType, ServerConfig, Status};
-use tokenmint::error::{OAuthError, OAuthErrorId};
 use tokenmint::policy::{Check, Matched, SkipReason, TraceStep, Verdict};
 use tokenmint::{AuthorizationServer, Options, TokenRequest};
+use tokenmint::{OAuthError, OAuthErrorId};
 
 const CLIENTS: [&str; 4] = ["c0", "c1", "c2", "c3"];
 const USERS: [&str; 4] = ["u0", "u1", "u2", "u3"];

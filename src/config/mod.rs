@@ -33,7 +33,7 @@ pub mod validate;
 
 pub use api::ApiResponses;
 pub(crate) use diagnostic::Quoted;
-pub use diagnostic::{Diagnostic, Severity, Span};
+pub use diagnostic::{ConfigError, Diagnostic, Severity, Span};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};

@@ -196,7 +196,7 @@
 //!
 //! Outside `token`, `rotation` reads the configuration's `RotationMode` and `ServerConfig`
 //! (`crate::config`) and `refresh` the grant types and OAuth errors (`crate::config`,
-//! `crate::error`); nothing in `token` reads the policy, claims, minting or server layers.
+//! `crate::oauth`); nothing in `token` reads the policy, claims, minting or server layers.
 
 // The crate-wide lint table comes later; token already keeps these.
 #![warn(
@@ -254,7 +254,7 @@ mod tests {
     ];
 
     /// Layers outside `token` that a token file may read.
-    const OUTSIDE: [&str; 2] = ["config", "error"];
+    const OUTSIDE: [&str; 2] = ["config", "oauth"];
 
     /// The names that follow `prefix` in the code (comments left out) of `text`; a group
     /// (`prefix{…}`) is returned as `{`, so that it can't hide an import.
@@ -291,7 +291,7 @@ mod tests {
             for used in paths_after(text, "crate::") {
                 assert!(
                     OUTSIDE.contains(&used),
-                    "token::{name} imports crate::{used}; token reads only config and error"
+                    "token::{name} imports crate::{used}; token reads only config and oauth"
                 );
             }
         }
