@@ -11,6 +11,14 @@
 //! minted tokens. OUT_DIR defaults to `target/interop`. Keys (and jti values) come from a
 //! ChaCha20 RNG seeded with N (default 2026); `iat`/`exp` come from the system clock, since the
 //! verifiers check them against theirs.
+//!
+//! Encrypted access tokens: each algorithm's access token is also written as a nested JWT
+//! (`encrypted: true` in the manifest), encrypted by `token::EncryptionKey` to one of three
+//! resource-server keys (RSA-OAEP-256, -384, -512 in turn; their private JWKs in
+//! `enc_keys.json` for the verifiers to decrypt with), plus a tampered one and one encrypted
+//! to a key the verifiers don't hold. DPoP: each algorithm also signs a client's DPoP proof
+//! for the token endpoint (`dpop_proof`, `htm`, `htu` in the manifest) and an access token
+//! bound to its key (`cnf.jkt` from `token::check_proof`), plus one bound to another key.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use rand::SeedableRng;
@@ -18,12 +26,15 @@ use rand_chacha::ChaCha20Rng;
 use serde_json::{Map, Value, json};
 use std::path::PathBuf;
 use tokenmint::config::RotationMode;
-use tokenmint::token::{Algorithm, KeySet};
+use tokenmint::token::{
+    Algorithm, DecryptionKey, DpopCheck, EncryptionKey, KeyEncryption, KeySet, check_proof,
+};
 use tokenmint::{AuthorizationServer, Grant, Options, ServerConfig, TokenRequest, TokenResponse};
 
 const ISS: &str = "https://interop.example.com/oauth2/aus1interop";
 const AUD: &str = "api://default";
 const CLIENT: &str = "0oa1interopclient";
+const TOKEN_URL: &str = "https://interop.example.com/oauth2/aus1interop/v1/token";
 
 /// The server the tokens come from: an authorization-code rule for the interop client, a
 /// GROUPS claim and custom claims in both tokens.
@@ -104,6 +115,51 @@ fn mint(
     }
 }
 
+/// The public members of a key (what a DPoP client puts in the proof's `jwk`).
+fn bare_jwk(keys: &KeySet) -> Value {
+    let mut jwk = keys.active().public_jwk();
+    if let Some(m) = jwk.as_object_mut() {
+        m.retain(|k, _| ["kty", "crv", "x", "y", "n", "e"].contains(&k.as_str()));
+    }
+    jwk
+}
+
+/// A client's DPoP proof for the token endpoint, signed with `client`'s key, and its thumbprint
+/// as the library computes it.
+fn dpop_proof(client: &KeySet, now: DateTime<Utc>, jti: &str) -> (String, String) {
+    let header = obj(json!({"typ": "dpop+jwt", "jwk": bare_jwk(client)}));
+    let claims = obj(json!({"jti": jti, "htm": "POST", "htu": TOKEN_URL,
+                            "iat": now.timestamp()}));
+    let proof = client
+        .signer()
+        .sign_claims(&header, &claims)
+        .unwrap_or_else(|e| fail(&e.to_string()));
+    let checked = check_proof(&proof, &DpopCheck::new("POST", TOKEN_URL, now))
+        .unwrap_or_else(|e| fail(&format!("the sample DPoP proof is refused: {e}")));
+    (proof, checked.jkt)
+}
+
+/// The access token `at` re-signed with `cnf: {jkt}` after `exp` (Okta's order).
+fn bind(keys: &KeySet, at: &str, jkt: &str) -> String {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let payload = at.split('.').nth(1).unwrap_or_else(|| fail("bad token"));
+    let bytes = b64.decode(payload).unwrap_or_else(|e| fail(&e.to_string()));
+    let claims: Map<String, Value> =
+        serde_json::from_slice(&bytes).unwrap_or_else(|e| fail(&e.to_string()));
+    let mut bound = Map::new();
+    for (k, v) in claims {
+        let after_exp = k == "exp";
+        bound.insert(k, v);
+        if after_exp {
+            bound.insert("cnf".into(), json!({ "jkt": jkt }));
+        }
+    }
+    keys.signer()
+        .sign_claims(&obj(json!({"typ": "at+jwt"})), &bound)
+        .unwrap_or_else(|e| fail(&e.to_string()))
+}
+
 fn main() {
     let mut out = PathBuf::from("target/interop");
     let mut seed = 2026u64;
@@ -139,7 +195,20 @@ fn main() {
         format!("tokens/{name}")
     };
 
-    for alg in Algorithm::ALL {
+    // The resource servers' encryption keys: one per RSA-OAEP algorithm, and one the
+    // verifiers don't hold.
+    let dec_keys: Vec<DecryptionKey> = KeyEncryption::ALL
+        .iter()
+        .map(|k| DecryptionKey::generate(*k, &mut rng).unwrap_or_else(|e| fail(&e.to_string())))
+        .collect();
+    let unknown_key = DecryptionKey::generate(KeyEncryption::RsaOaep256, &mut rng)
+        .unwrap_or_else(|e| fail(&e.to_string()));
+    let encrypter = |k: &DecryptionKey| {
+        EncryptionKey::select(&k.public_jwks(), k.algorithm())
+            .unwrap_or_else(|e| fail(&e.to_string()))
+    };
+
+    for (index, alg) in Algorithm::ALL.into_iter().enumerate() {
         let a = alg.name().to_ascii_lowercase();
         let mut keys = KeySet::generate(alg, RotationMode::Auto, start, &mut rng)
             .unwrap_or_else(|e| fail(&e.to_string()));
@@ -228,10 +297,102 @@ fn main() {
             }
             manifest.push(Value::Object(m));
         }
+
+        // Nested JWTs: the access token encrypted to a resource server's key.
+        let dec = &dec_keys[index % dec_keys.len()];
+        let enc = encrypter(dec);
+        let oaep = dec.algorithm().name().to_ascii_lowercase();
+        let jwe = enc
+            .encrypt(&at, &mut rng)
+            .unwrap_or_else(|e| fail(&e.to_string()));
+        let mut encrypted = vec![(
+            write(format!("at_enc_{a}_{oaep}.jwe"), &jwe),
+            "valid",
+            "the access token encrypted (nested JWT)",
+        )];
+        let expired_jwe = enc
+            .encrypt(&expired, &mut rng)
+            .unwrap_or_else(|e| fail(&e.to_string()));
+        encrypted.push((
+            write(format!("at_enc_expired_{a}.jwe"), &expired_jwe),
+            "invalid",
+            "an expired access token, encrypted",
+        ));
+        if index == 0 {
+            let mut parts: Vec<String> = jwe.split('.').map(str::to_owned).collect();
+            let ct = parts[3].as_bytes().to_vec();
+            let mut ct = ct;
+            let mid = ct.len() / 2;
+            ct[mid] = if ct[mid] == b'A' { b'B' } else { b'A' };
+            parts[3] = String::from_utf8_lossy(&ct).into_owned();
+            encrypted.push((
+                write(format!("at_enc_tampered_{a}.jwe"), &parts.join(".")),
+                "invalid",
+                "ciphertext changed after encryption",
+            ));
+            let stranger = encrypter(&unknown_key)
+                .encrypt(&at, &mut rng)
+                .unwrap_or_else(|e| fail(&e.to_string()));
+            encrypted.push((
+                write(format!("at_enc_unknown_key_{a}.jwe"), &stranger),
+                "invalid",
+                "encrypted to a key the resource server doesn't hold",
+            ));
+        }
+        for (file, expect, what) in encrypted {
+            manifest.push(json!({"file": file, "alg": alg.name(), "kind": "access",
+                "encrypted": true, "expect": expect, "what": what, "iss": ISS, "aud": AUD}));
+        }
+
+        // DPoP: a client key of this algorithm, its proof, and tokens bound to a key.
+        let client = KeySet::generate(alg, RotationMode::Manual, start, &mut rng)
+            .unwrap_or_else(|e| fail(&e.to_string()));
+        let other = KeySet::generate(alg, RotationMode::Manual, start, &mut rng)
+            .unwrap_or_else(|e| fail(&e.to_string()));
+        let (proof, jkt) = dpop_proof(&client, t, &format!("dpop-{a}"));
+        let (_, other_jkt) = dpop_proof(&other, t, &format!("dpop-other-{a}"));
+        let proof_file = write(format!("dpop_proof_{a}.jwt"), &proof);
+        let bound = bind(&keys, &at, &jkt);
+        let wrong = bind(&keys, &at, &other_jkt);
+        for (file, expect, what) in [
+            (
+                write(format!("at_dpop_{a}.jwt"), &bound),
+                "valid",
+                "a DPoP-bound access token (cnf.jkt) with the proof of its key",
+            ),
+            (
+                write(format!("at_dpop_other_key_{a}.jwt"), &wrong),
+                "invalid",
+                "bound to another key than the proof's",
+            ),
+        ] {
+            manifest.push(json!({"file": file, "alg": alg.name(), "kind": "access",
+                "expect": expect, "what": what, "iss": ISS, "aud": AUD,
+                "dpop_proof": proof_file, "htm": "POST", "htu": TOKEN_URL}));
+        }
+        if index == 0 {
+            // Encrypted and bound.
+            let jwe = enc
+                .encrypt(&bound, &mut rng)
+                .unwrap_or_else(|e| fail(&e.to_string()));
+            manifest.push(json!({"file": write(format!("at_enc_dpop_{a}.jwe"), &jwe),
+                "alg": alg.name(), "kind": "access", "encrypted": true, "expect": "valid",
+                "what": "a DPoP-bound access token, encrypted", "iss": ISS, "aud": AUD,
+                "dpop_proof": proof_file, "htm": "POST", "htu": TOKEN_URL}));
+        }
     }
     let jwks = json!({ "keys": jwks_keys });
+    let enc_keys: Vec<Value> = dec_keys
+        .iter()
+        .map(|k| k.to_private_jwk().unwrap_or_else(|e| fail(&e.to_string())))
+        .collect();
     let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default();
     std::fs::write(out.join("jwks.json"), pretty(&jwks)).unwrap_or_else(|e| fail(&e.to_string()));
+    std::fs::write(
+        out.join("enc_keys.json"),
+        pretty(&json!({ "keys": enc_keys })),
+    )
+    .unwrap_or_else(|e| fail(&e.to_string()));
     std::fs::write(
         out.join("manifest.json"),
         pretty(&Value::Array(manifest.clone())),

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Independent interop check of tokenmint's signing: mints access and ID tokens (at_hash, c_hash)
-# for every algorithm with `examples/interop_tokens.rs`, then verifies them — and rejects the
-# tampered, expired and wrong-at_hash ones — with two verifiers nobody here wrote:
-# PyJWT on pyca/cryptography (tests/interop/verify_pyjwt.py) and panva/jose on node
-# (tests/interop/verify_jose.mjs), against the published JWKS.
+# Independent interop check of tokenmint's tokens: mints access and ID tokens (at_hash, c_hash)
+# for every algorithm with `examples/interop_tokens.rs`, encrypted access tokens (nested JWTs,
+# RSA-OAEP-256/384/512 + A256GCM) and DPoP-bound access tokens with their clients' proofs, then
+# verifies them — and rejects the tampered, expired, wrong-at_hash, undecryptable and
+# wrongly bound ones — with verifiers nobody here wrote: PyJWT and jwcrypto on pyca/cryptography
+# (tests/interop/verify_pyjwt.py) and panva/jose on node (tests/interop/verify_jose.mjs): they
+# decrypt with the resource servers' keys, verify against the published JWKS, and compare
+# cnf.jkt with their own RFC 7638 thumbprint of the proof's key.
 #
 # Needs python3 (3.11+) with venv/pip and node 20+ with npm, and access to PyPI/npm the first
 # time. Packages (pinned in tests/interop/requirements.txt and package-lock.json) are installed
@@ -82,7 +85,9 @@ run pyjwt "$PYTHON" tests/interop/verify_pyjwt.py "$OUT"
 run jose node "$NODE_DIR/verify_jose.mjs" "$OUT"
 
 tokens=$(grep -c '"file"' "$OUT/manifest.json" || true)
-echo "interop: $tokens tokens x 2 verifiers (PyJWT, jose) + JWKS checks"
+encrypted=$(grep -c '"encrypted": true' "$OUT/manifest.json" || true)
+bound=$(grep -c '"dpop_proof"' "$OUT/manifest.json" || true)
+echo "interop: $tokens tokens ($encrypted encrypted, $bound DPoP-bound) x 2 verifiers (PyJWT+jwcrypto, jose) + JWKS checks"
 echo "interop: $passed passed, $failed failed"
 if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ]; then
     die "see $OUT/pyjwt.log and $OUT/jose.log"

@@ -8,6 +8,7 @@ mod claims;
 pub mod config;
 pub mod discovery;
 pub mod el;
+pub mod hook;
 pub mod mint;
 mod oauth;
 pub mod policy;

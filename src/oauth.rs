@@ -83,6 +83,16 @@ pub enum OAuthErrorId {
     /// `insufficient_scope` (403): the userinfo request's access token has none of the
     /// `profile`, `email`, `address`, `phone` scopes.
     InsufficientScope,
+    /// `invalid_dpop_proof` (RFC 9449 §5, 400): the DPoP proof was refused (`{0}` = what is
+    /// wrong, e.g. "'htu' claim in the DPoP proof JWT is invalid.").
+    InvalidDpopProof,
+    /// `use_dpop_nonce` (RFC 9449 §8, 400): the server requires a nonce in the DPoP proof, and
+    /// there was none or a stale one; the host sends a fresh one in `DPoP-Nonce`.
+    UseDpopNonce,
+    /// `server_error`: the token inline hook answered with an `error` object (`{0}` = its
+    /// `errorSummary`, else "The callback service returned an error"). Okta's internal id is
+    /// not documented; `inline_hook_error` is tokenmint's.
+    InlineHookError,
 }
 
 impl OAuthErrorId {
@@ -257,6 +267,13 @@ impl OAuthErrorId {
                 403,
                 "The access token must provide access to at least one of these scopes - profile, email, address or phone",
             ),
+            InvalidDpopProof => ("invalid_dpop_proof", 400, "{0}"),
+            UseDpopNonce => (
+                "use_dpop_nonce",
+                400,
+                "Authorization server requires nonce in DPoP proof.",
+            ),
+            InlineHookError => ("server_error", 400, "{0}"),
         }
     }
 
@@ -331,6 +348,9 @@ impl OAuthErrorId {
             TooManyGroupsInGroupsClaim => "too_many_groups_in_groups_claim",
             AccessTokenNotGenerated => "access_token_not_generated",
             IdTokenNotGenerated => "id_token_not_generated",
+            InvalidDpopProof => "invalid_dpop_proof",
+            UseDpopNonce => "use_dpop_nonce",
+            InlineHookError => "inline_hook_error",
         }
     }
 }

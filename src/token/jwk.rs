@@ -6,6 +6,9 @@ use super::alg::{Algorithm, ParseAlgorithmError};
 use super::error::KeyError;
 use super::keygen::ec_pkey;
 use super::util::{b64url, b64url_decode};
+use josekit::JoseError;
+use josekit::jwk::Jwk;
+use josekit::jws::JwsVerifier;
 use openssl::bn::{BigNum, BigNumContext};
 use openssl::ec::EcGroup;
 use openssl::pkey::{Id, PKey, Private};
@@ -65,6 +68,28 @@ pub(super) fn public_jwk(
         m.insert(k.into(), v.into());
     }
     Ok((kid, m))
+}
+
+/// The josekit verifier of a public JWK (its members checked by josekit: `kty`, sizes, points
+/// on the curve).
+pub(super) fn verifier_from_jwk(
+    alg: Algorithm,
+    map: &Map<String, Value>,
+) -> Result<Box<dyn JwsVerifier>, JoseError> {
+    use josekit::jws::{ES256, ES384, ES512, EdDSA, PS256, PS384, PS512, RS256, RS384, RS512};
+    let jwk = Jwk::from_map(map.clone())?;
+    Ok(match alg {
+        Algorithm::RS256 => Box::new(RS256.verifier_from_jwk(&jwk)?),
+        Algorithm::RS384 => Box::new(RS384.verifier_from_jwk(&jwk)?),
+        Algorithm::RS512 => Box::new(RS512.verifier_from_jwk(&jwk)?),
+        Algorithm::PS256 => Box::new(PS256.verifier_from_jwk(&jwk)?),
+        Algorithm::PS384 => Box::new(PS384.verifier_from_jwk(&jwk)?),
+        Algorithm::PS512 => Box::new(PS512.verifier_from_jwk(&jwk)?),
+        Algorithm::ES256 => Box::new(ES256.verifier_from_jwk(&jwk)?),
+        Algorithm::ES384 => Box::new(ES384.verifier_from_jwk(&jwk)?),
+        Algorithm::ES512 => Box::new(ES512.verifier_from_jwk(&jwk)?),
+        Algorithm::EdDSA => Box::new(EdDSA.verifier_from_jwk(&jwk)?),
+    })
 }
 
 /// RFC 7638 thumbprint of a canonical JWK: base64url(SHA-256(json)).
@@ -197,6 +222,42 @@ pub(super) fn check_public_members(
     Ok(())
 }
 
+/// The base64url-decoded bytes of a string member.
+fn member_bytes(jwk: &Map<String, Value>, name: &'static str) -> Result<Vec<u8>, JwkError> {
+    match jwk.get(name) {
+        Some(Value::String(s)) => b64url_decode(s).ok_or(JwkError::NotBase64url(name)),
+        _ => Err(JwkError::MissingMember(name)),
+    }
+}
+
+/// Rebuilds an RSA private key (2048 bits or more) from the members of a private JWK (`n`,
+/// `e`, `d` and the CRT parts), checking that they make one key. `kty` and `alg` are the
+/// caller's to check.
+pub(super) fn rsa_pkey_from_private_jwk(
+    jwk: &Map<String, Value>,
+) -> Result<PKey<Private>, JwkError> {
+    let bn = |name: &'static str| -> Result<BigNum, JwkError> {
+        Ok(BigNum::from_slice(&member_bytes(jwk, name)?)?)
+    };
+    let rsa = Rsa::from_private_components(
+        bn("n")?,
+        bn("e")?,
+        bn("d")?,
+        bn("p")?,
+        bn("q")?,
+        bn("dp")?,
+        bn("dq")?,
+        bn("qi")?,
+    )?;
+    if rsa.size() < 256 {
+        return Err(JwkError::RsaTooShort);
+    }
+    if !rsa.check_key()? {
+        return Err(JwkError::InconsistentRsa);
+    }
+    Ok(PKey::from_rsa(rsa)?)
+}
+
 /// Rebuilds an OpenSSL private key from a private JWK, checking its consistency.
 fn pkey_from_private_jwk(
     alg: Algorithm,
@@ -209,35 +270,10 @@ fn pkey_from_private_jwk(
             alg,
         });
     }
-    let bytes = |name: &'static str| -> Result<Vec<u8>, JwkError> {
-        match jwk.get(name) {
-            Some(Value::String(s)) => b64url_decode(s).ok_or(JwkError::NotBase64url(name)),
-            _ => Err(JwkError::MissingMember(name)),
-        }
-    };
-    let bn =
-        |name: &'static str| -> Result<BigNum, JwkError> { Ok(BigNum::from_slice(&bytes(name)?)?) };
+    let bytes = |name: &'static str| member_bytes(jwk, name);
     let crv = || jwk.get("crv").and_then(Value::as_str);
     match kty {
-        "RSA" => {
-            let rsa = Rsa::from_private_components(
-                bn("n")?,
-                bn("e")?,
-                bn("d")?,
-                bn("p")?,
-                bn("q")?,
-                bn("dp")?,
-                bn("dq")?,
-                bn("qi")?,
-            )?;
-            if rsa.size() < 256 {
-                return Err(JwkError::RsaTooShort);
-            }
-            if !rsa.check_key()? {
-                return Err(JwkError::InconsistentRsa);
-            }
-            Ok(PKey::from_rsa(rsa)?)
-        }
+        "RSA" => rsa_pkey_from_private_jwk(jwk),
         "EC" => {
             if crv() != alg.curve() {
                 return Err(JwkError::Curve {

@@ -1,4 +1,5 @@
-//! Signing keys and their rotation, signing and verifying tokens, and refresh-token records.
+//! Signing keys and their rotation, signing and verifying tokens, encrypted (nested) tokens,
+//! DPoP proofs and bound tokens, and refresh-token records.
 //!
 //! Everything here is data and functions of their arguments: no I/O, no clock, no global RNG,
 //! no threads. The host owns storage, time and randomness and hands them in; the same inputs
@@ -12,6 +13,8 @@
 //! | The public JWKS | [`KeySet::jwks`] | Serves it at `/v1/keys` (the discovery documents' `jwks_uri`); Okta's management views are [`KeySet::management_keys`] and [`KeySet::signing_credentials`] |
 //! | A [`RefreshRecord`] per refresh token | [`AuthorizationServer::mint`](crate::AuthorizationServer::mint), as [`TokenResponse::refresh_record`](crate::TokenResponse::refresh_record) | Stores it under the opaque handle and passes it back with the refresh request ([`TokenRequest::refresh`](crate::TokenRequest::refresh)), then replaces it with the rotated one |
 //! | Token ids (`jti`) | [`new_jti`] (the server mints them) | Revocation lists and replay detection, if it keeps any |
+//! | The resource server's encryption key pair (when access tokens are encrypted) | [`DecryptionKey::generate`] (the resource server's) | Puts [`DecryptionKey::public_jwks`] in the authorization server's `jwks`; keeps [`DecryptionKey::to_private_jwk`] secret, at the resource server |
+//! | DPoP proof ids (`jti`) and server nonces | The clients; [`check_proof`] hands back the `jti` | Refuses a `jti` seen within the proof window ([`DpopError::Replayed`]); issues nonces, passes the current ones to [`DpopCheck::nonces`] |
 //!
 //! The RNG is any [`rand::CryptoRng`]: the operating system's (e.g. `rand::rng()`) in a
 //! server, a seeded ChaCha in tests and previews. Keys, kids, `jti`s and refresh handles come
@@ -171,11 +174,129 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # Encrypted access tokens
+//!
+//! A server whose configuration sets `accessTokenEncryptedResponseAlgorithm` (RSA-OAEP-256,
+//! -384 or -512, a [`KeyEncryption`]) encrypts each signed access token to the resource
+//! server's key from its `jwks`: a nested JWT, compact JWE with `enc` A256GCM, `cty` `JWT`
+//! and the key's `kid`. [`EncryptionKey::select`] picks and parses that key once, when the
+//! configuration is loaded (its rule, and each way it can fail as a located
+//! [`EncryptError`], are on the function); [`EncryptionKey::encrypt`] is the per-token step.
+//! The content key, the IV and the OAEP seed come from the caller's RNG, so a seeded RNG gives
+//! byte-identical tokens — OAEP padding is done by the RustCrypto `rsa` crate for that reason
+//! (OpenSSL draws the OAEP seed from its own generator), AES-GCM and all decryption by OpenSSL.
+//!
+//! The resource server [`decrypt`]s with its [`DecryptionKey`]s, or calls
+//! [`verify_encrypted`] to decrypt and verify in one step. Decryption refuses anything but
+//! RSA-OAEP-256/384/512 with A256GCM, compression (`zip`), `crit`, a `cty` other than `JWT`, a
+//! plain JWS where a JWE is required, and more than 64 KiB; a wrong key and an altered token
+//! are one error, [`DecryptError::Undecryptable`] (RFC 7516 §11.5: they must not be told
+//! apart).
+//!
+//! ```
+//! use chrono::{TimeZone, Utc};
+//! use rand::SeedableRng;
+//! use serde_json::{Map, json};
+//! use tokenmint::config::RotationMode;
+//! use tokenmint::token::*;
+//!
+//! let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+//! let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(21);
+//! // The resource server's key pair; its public JWKS is the server's `jwks`.
+//! let rs_key = DecryptionKey::generate(KeyEncryption::RsaOaep512, &mut rng)?;
+//! let server_jwks = rs_key.public_jwks();
+//!
+//! // At configuration load: the key, or an error to report.
+//! let enc = EncryptionKey::select(&server_jwks, KeyEncryption::RsaOaep512)?;
+//! assert!(matches!(EncryptionKey::select(&server_jwks, KeyEncryption::RsaOaep256),
+//!                  Err(EncryptError::NoUsableKey { .. })));
+//!
+//! // Per token: sign, then encrypt. The same RNG state gives the same bytes.
+//! let keys = KeySet::generate(Algorithm::ES256, RotationMode::Auto, now, &mut rng)?;
+//! let iss = "https://example.okta.com/oauth2/default";
+//! let claims = json!({"iss": iss, "aud": "api://default", "iat": now.timestamp(),
+//!     "exp": now.timestamp() + 3600, "sub": "ann@example.com"});
+//! let jws = keys.signer().sign_claims(&Map::new(), claims.as_object().unwrap())?;
+//! let seeded = |seed| rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+//! let jwe = enc.encrypt(&jws, &mut seeded(1))?;
+//! assert_eq!(jwe, enc.encrypt(&jws, &mut seeded(1))?);
+//!
+//! // The resource server.
+//! let jwks = Jwks::from_value(&keys.jwks())?;
+//! let token = verify_encrypted(&jwe, &[rs_key], &jwks,
+//!                              &Expectations::new(iss, "api://default", now))?;
+//! assert_eq!(token.claims["sub"], "ann@example.com");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # DPoP
+//!
+//! A token request may carry a DPoP proof (RFC 9449): a JWT the client signs with a key whose
+//! public half is in the proof's header. [`check_proof`] checks it against a [`DpopCheck`] —
+//! the request's method and URL, the host's clock and window, the accepted algorithms, the
+//! host's nonces, and at a resource server the access token — in the order of RFC 9449 §4.3
+//! (the list is on [`check_proof`]); the [`DpopProof`] it returns has the key's RFC 7638
+//! thumbprint for the token's `cnf.jkt` ([`DpopProof::cnf`]), the `jti` for the host's replay
+//! cache and the `iat`. A refresh of a bound grant checks its new proof's key against the
+//! stored thumbprint ([`DpopProof::check_binding`]). Each failure is a [`DpopError`] whose
+//! [`DpopError::to_oauth_error`] is the token endpoint's answer: `use_dpop_nonce` when a nonce
+//! is missing or stale, `invalid_dpop_proof` with a precise description otherwise.
+//!
+//! At a resource server, [`verify()`] refuses DPoP-bound tokens outright
+//! ([`VerifyError::DpopBound`]: a bound token is not a bearer token, RFC 9449 §7.2);
+//! [`verify_dpop_bound`] (or [`verify_encrypted_dpop_bound`]) verifies the token, checks the
+//! proof presented with it (its `ath` must hash the token as presented) and that `cnf.jkt` is
+//! the proof key's thumbprint.
+//!
+//! ```
+//! use chrono::{TimeZone, Utc};
+//! use rand::SeedableRng;
+//! use serde_json::{Map, json};
+//! use tokenmint::config::RotationMode;
+//! use tokenmint::token::*;
+//!
+//! let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+//! let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(22);
+//! let client = KeySet::generate(Algorithm::EdDSA, RotationMode::Manual, now, &mut rng)?;
+//! let mut jwk = client.active().public_jwk();
+//! jwk.as_object_mut().unwrap().retain(|k, _| ["kty", "crv", "x"].contains(&k.as_str()));
+//! let proof_for = |htm: &str, htu: &str, ath: Option<String>| {
+//!     let mut claims = json!({"jti": format!("{htm}-1"), "htm": htm, "htu": htu,
+//!                             "iat": now.timestamp()});
+//!     if let Some(ath) = ath { claims["ath"] = json!(ath); }
+//!     let header = json!({"typ": "dpop+jwt", "jwk": jwk});
+//!     client.signer().sign_claims(header.as_object().unwrap(), claims.as_object().unwrap())
+//! };
+//!
+//! // The token endpoint binds the access token to the proof's key.
+//! let token_url = "https://example.okta.com/oauth2/default/v1/token";
+//! let proof = check_proof(&proof_for("POST", token_url, None)?,
+//!                         &DpopCheck::new("POST", token_url, now))?;
+//! let server = KeySet::generate(Algorithm::RS256, RotationMode::Auto, now, &mut rng)?;
+//! let iss = "https://example.okta.com/oauth2/default";
+//! let claims = json!({"iss": iss, "aud": "api://orders", "iat": now.timestamp(),
+//!     "exp": now.timestamp() + 300, "cnf": proof.cnf()});
+//! let at = server.signer().sign_claims(&Map::new(), claims.as_object().unwrap())?;
+//!
+//! // The API: bearer use is refused; with a proof of the same key (and ath), accepted.
+//! let jwks = Jwks::from_value(&server.jwks())?;
+//! let expect = Expectations::new(iss, "api://orders", now);
+//! assert_eq!(verify(&at, &jwks, &expect), Err(VerifyError::DpopBound));
+//! let api = "https://api.example.com/orders";
+//! let rs_proof = proof_for("GET", api, Some(access_token_hash(&at)))?;
+//! let (token, used) = verify_dpop_bound(&at, &rs_proof, &jwks, &expect,
+//!                                       &DpopCheck::new("GET", api, now))?;
+//! assert_eq!(token.claims["cnf"]["jkt"], json!(used.jkt));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # Errors
 //!
 //! [`KeyError`] (generating, rotating, storing or loading keys), [`MintError`] (signing),
-//! [`JwksError`] (loading a JWKS), [`VerifyError`] (a rejected token) and
-//! [`ParseAlgorithmError`] (an unknown algorithm name). Their messages never contain private key
+//! [`JwksError`] (loading a JWKS), [`VerifyError`] (a rejected token), [`EncryptError`]
+//! (choosing an encryption key, encrypting), [`DecryptError`] (a JWE that can't be
+//! decrypted), [`DpopError`] (a refused DPoP proof or binding) and [`ParseAlgorithmError`] (an
+//! unknown algorithm name). Their messages never contain private key
 //! material, and no third-party error type appears in them.
 //!
 //! # Inside
@@ -187,16 +308,22 @@
 //! util       base64url and stack strings (no other token module)
 //! error      KeyError (no other token module)
 //! keygen     keys from the caller's RNG                      <- alg, error
-//! jwk        public/private JWKs, RFC 7638 thumbprints       <- alg, error, keygen, util
+//! jwk        public/private JWKs, RFC 7638 thumbprints,      <- alg, error, keygen, util
+//!            the verifier of a public JWK
 //! sign       Signer, jti, left-half hashes, MintError        <- alg, error, util
 //! rotation   SigningKey, KeySet and its stored form          <- alg, error, jwk, keygen, sign
-//! verify     Jwks, verify, VerifyError, JwksError            <- alg, sign, util
+//! encrypt    nested JWTs: EncryptionKey, DecryptionKey,      <- alg, jwk, keygen, util
+//!            decrypt, EncryptError, DecryptError
+//! dpop       DPoP proofs: DpopCheck, check_proof, DpopProof, <- alg, jwk, util
+//!            DpopError
+//! verify     Jwks, verify (plain, encrypted, DPoP-bound),    <- alg, dpop, encrypt, jwk, sign, util
+//!            VerifyError, JwksError
 //! refresh    RefreshRecord and its checks                    (none of the above)
 //! ```
 //!
 //! Outside `token`, `rotation` reads the configuration's `RotationMode` and `ServerConfig`
-//! (`crate::config`) and `refresh` the grant types and OAuth errors (`crate::config`,
-//! `crate::oauth`); nothing in `token` reads the policy, claims, minting or server layers.
+//! (`crate::config`), `refresh` the grant types and OAuth errors (`crate::config`,
+//! `crate::oauth`) and `dpop` the OAuth errors (`crate::oauth`); nothing in `token` reads the policy, claims, minting or server layers.
 
 // The crate-wide lint table comes later; token already keeps these.
 #![warn(
@@ -207,6 +334,8 @@
 )]
 
 mod alg;
+mod dpop;
+mod encrypt;
 mod error;
 mod jwk;
 mod keygen;
@@ -217,6 +346,14 @@ mod util;
 mod verify;
 
 pub use alg::{Algorithm, ParseAlgorithmError};
+pub use dpop::{
+    DpopCheck, DpopError, DpopProof, MAX_DPOP_PROOF_LEN, access_token_hash, check_proof,
+    jwk_thumbprint,
+};
+pub use encrypt::{
+    DecryptError, Decrypted, DecryptionKey, EncryptError, EncryptionKey, KeyEncryption,
+    MAX_ENCRYPTION_KEYS, decrypt,
+};
 pub use error::KeyError;
 pub use refresh::{RefreshProblem, RefreshRecord};
 pub use rotation::{KeyEvent, KeySet, KeyStatus, RotationPolicy, SigningKey};
@@ -224,12 +361,13 @@ pub use sign::{JtiKind, MintError, Signer, left_half_hash, new_jti};
 pub(crate) use sign::{left_half_hash_stack, new_jti_stack};
 pub use verify::{
     Expectations, Jwks, JwksError, MAX_JWKS_LEN, MAX_TOKEN_LEN, VerifiedToken, VerifyError, verify,
+    verify_dpop_bound, verify_encrypted, verify_encrypted_dpop_bound,
 };
 
 #[cfg(test)]
 mod tests {
     /// Each file of `token` and the token modules it may import: the graph of the module docs.
-    const LAYERS: [(&str, &str, &[&str]); 9] = [
+    const LAYERS: [(&str, &str, &[&str]); 11] = [
         ("alg", include_str!("alg.rs"), &[]),
         ("util", include_str!("util.rs"), &[]),
         ("error", include_str!("error.rs"), &[]),
@@ -246,9 +384,15 @@ mod tests {
             &["alg", "error", "jwk", "keygen", "sign"],
         ),
         (
+            "encrypt",
+            include_str!("encrypt.rs"),
+            &["alg", "jwk", "keygen", "util"],
+        ),
+        ("dpop", include_str!("dpop.rs"), &["alg", "jwk", "util"]),
+        (
             "verify",
             include_str!("verify.rs"),
-            &["alg", "sign", "util"],
+            &["alg", "dpop", "encrypt", "jwk", "sign", "util"],
         ),
         ("refresh", include_str!("refresh.rs"), &[]),
     ];

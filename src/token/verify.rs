@@ -5,11 +5,12 @@
 //! OIDC hashes afterwards. A JWKS that can't be loaded is a [`JwksError`].
 
 use super::alg::Algorithm;
+use super::dpop::{DpopCheck, DpopError, DpopProof, check_proof};
+use super::encrypt::{DecryptError, DecryptionKey, decrypt};
+use super::jwk::verifier_from_jwk;
 use super::sign::left_half_hash;
 use super::util::b64url_decode;
 use chrono::{DateTime, Utc};
-use josekit::JoseError;
-use josekit::jwk::Jwk;
 use josekit::jws::JwsVerifier;
 use serde_json::{Map, Value};
 use std::fmt;
@@ -132,28 +133,6 @@ impl Jwks {
     }
 }
 
-/// The josekit verifier of a public JWK (its members checked by josekit: `kty`, sizes, points
-/// on the curve).
-fn verifier_from_jwk(
-    alg: Algorithm,
-    map: &Map<String, Value>,
-) -> Result<Box<dyn JwsVerifier>, JoseError> {
-    use josekit::jws::{ES256, ES384, ES512, EdDSA, PS256, PS384, PS512, RS256, RS384, RS512};
-    let jwk = Jwk::from_map(map.clone())?;
-    Ok(match alg {
-        Algorithm::RS256 => Box::new(RS256.verifier_from_jwk(&jwk)?),
-        Algorithm::RS384 => Box::new(RS384.verifier_from_jwk(&jwk)?),
-        Algorithm::RS512 => Box::new(RS512.verifier_from_jwk(&jwk)?),
-        Algorithm::PS256 => Box::new(PS256.verifier_from_jwk(&jwk)?),
-        Algorithm::PS384 => Box::new(PS384.verifier_from_jwk(&jwk)?),
-        Algorithm::PS512 => Box::new(PS512.verifier_from_jwk(&jwk)?),
-        Algorithm::ES256 => Box::new(ES256.verifier_from_jwk(&jwk)?),
-        Algorithm::ES384 => Box::new(ES384.verifier_from_jwk(&jwk)?),
-        Algorithm::ES512 => Box::new(ES512.verifier_from_jwk(&jwk)?),
-        Algorithm::EdDSA => Box::new(EdDSA.verifier_from_jwk(&jwk)?),
-    })
-}
-
 /// What a resource server requires of a token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Expectations {
@@ -269,7 +248,132 @@ impl VerifiedToken {
 /// 4. a JSON object payload; `exp` required (with leeway), `nbf` and `iat` if present (not in the
 ///    future beyond the leeway), `iss` exact, `aud` a string or an array containing the audience,
 ///    and every required scope in the `scp` array.
+///
+/// A token bound to a DPoP key (a `cnf` claim with `jkt`) is refused
+/// ([`VerifyError::DpopBound`]): it is only good with a proof of that key, checked by
+/// [`verify_dpop_bound`] (RFC 9449 §7.2).
 pub fn verify(jwt: &str, jwks: &Jwks, expect: &Expectations) -> Result<VerifiedToken, VerifyError> {
+    let token = verify_signed(jwt, jwks, expect)?;
+    if dpop_jkt(&token)?.is_some() {
+        return Err(VerifyError::DpopBound);
+    }
+    Ok(token)
+}
+
+/// `cnf.jkt` of a verified token, if it has one; a `cnf` that is not an object, or a `jkt`
+/// that is not a string, is [`VerifyError::InvalidClaim`].
+fn dpop_jkt(token: &VerifiedToken) -> Result<Option<&str>, VerifyError> {
+    match token.claims.get("cnf") {
+        None => Ok(None),
+        Some(Value::Object(cnf)) => match cnf.get("jkt") {
+            None => Ok(None),
+            Some(Value::String(jkt)) => Ok(Some(jkt)),
+            Some(_) => Err(VerifyError::InvalidClaim("cnf")),
+        },
+        Some(_) => Err(VerifyError::InvalidClaim("cnf")),
+    }
+}
+
+/// Decrypts a nested JWT (an encrypted access token, see
+/// [`EncryptionKey`](super::EncryptionKey)) with the resource server's keys, then verifies the
+/// JWS inside exactly as [`verify()`] does. A plain JWS is refused
+/// ([`DecryptError::NotEncrypted`]): where tokens are encrypted, an unencrypted one is not
+/// accepted. Every decryption failure is [`VerifyError::Decrypt`].
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use rand::SeedableRng;
+/// use serde_json::{Map, json};
+/// use tokenmint::config::RotationMode;
+/// use tokenmint::token::*;
+///
+/// let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+/// let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(12);
+/// let keys = KeySet::generate(Algorithm::RS256, RotationMode::Auto, now, &mut rng)?;
+/// let rs_key = DecryptionKey::generate(KeyEncryption::RsaOaep256, &mut rng)?;
+/// let enc = EncryptionKey::select(&rs_key.public_jwks(), KeyEncryption::RsaOaep256)?;
+///
+/// let iss = "https://example.okta.com/oauth2/default";
+/// let claims = json!({"iss": iss, "aud": "api://orders", "iat": now.timestamp(),
+///     "exp": now.timestamp() + 300, "scp": ["orders:read"]});
+/// let jws = keys.signer().sign_claims(&Map::new(), claims.as_object().unwrap())?;
+/// let jwe = enc.encrypt(&jws, &mut rng)?;
+///
+/// let jwks = Jwks::from_value(&keys.jwks())?;
+/// let expect = Expectations::new(iss, "api://orders", now);
+/// let token = verify_encrypted(&jwe, &[rs_key.clone()], &jwks, &expect)?;
+/// assert_eq!(token.claims["scp"], json!(["orders:read"]));
+/// // The plain JWS is refused where encryption is expected.
+/// assert_eq!(verify_encrypted(&jws, &[rs_key], &jwks, &expect),
+///            Err(VerifyError::Decrypt(DecryptError::NotEncrypted)));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn verify_encrypted(
+    jwe: &str,
+    keys: &[DecryptionKey],
+    jwks: &Jwks,
+    expect: &Expectations,
+) -> Result<VerifiedToken, VerifyError> {
+    let inner = decrypt(jwe, keys).map_err(VerifyError::Decrypt)?;
+    verify(&inner.jws, jwks, expect)
+}
+
+/// Resource-server side of DPoP (RFC 9449 §7): verifies a DPoP-bound access token as
+/// [`verify()`] does, checks the proof presented with it against the resource request
+/// (`check`: method, URL, clock, nonces; the proof's `ath` must be the hash of `token` as
+/// presented), and that the token's `cnf.jkt` is the proof key's thumbprint. Returns both; the
+/// host then records the proof's `jti` for replay detection.
+///
+/// A token without `cnf.jkt` is [`DpopError::NotBound`] (a bearer token is verified with
+/// [`verify()`]); a proof of another key is [`DpopError::KeyMismatch`]; every proof failure is
+/// [`VerifyError::Dpop`].
+pub fn verify_dpop_bound(
+    token: &str,
+    proof: &str,
+    jwks: &Jwks,
+    expect: &Expectations,
+    check: &DpopCheck,
+) -> Result<(VerifiedToken, DpopProof), VerifyError> {
+    let verified = verify_signed(token, jwks, expect)?;
+    bind(verified, token, proof, check)
+}
+
+/// [`verify_dpop_bound`] for an encrypted (nested) access token: decrypted with `keys` first,
+/// the proof's `ath` over the encrypted token as presented.
+pub fn verify_encrypted_dpop_bound(
+    token: &str,
+    proof: &str,
+    keys: &[DecryptionKey],
+    jwks: &Jwks,
+    expect: &Expectations,
+    check: &DpopCheck,
+) -> Result<(VerifiedToken, DpopProof), VerifyError> {
+    let inner = decrypt(token, keys).map_err(VerifyError::Decrypt)?;
+    let verified = verify_signed(&inner.jws, jwks, expect)?;
+    bind(verified, token, proof, check)
+}
+
+fn bind(
+    verified: VerifiedToken,
+    presented: &str,
+    proof: &str,
+    check: &DpopCheck,
+) -> Result<(VerifiedToken, DpopProof), VerifyError> {
+    let jkt = dpop_jkt(&verified)?
+        .ok_or(VerifyError::Dpop(DpopError::NotBound))?
+        .to_owned();
+    let checked =
+        check_proof(proof, &check.clone().access_token(presented)).map_err(VerifyError::Dpop)?;
+    checked.check_binding(&jkt).map_err(VerifyError::Dpop)?;
+    Ok((verified, checked))
+}
+
+/// [`verify()`] without the DPoP-binding refusal.
+fn verify_signed(
+    jwt: &str,
+    jwks: &Jwks,
+    expect: &Expectations,
+) -> Result<VerifiedToken, VerifyError> {
     if jwt.len() > MAX_TOKEN_LEN {
         return Err(VerifyError::TooLarge {
             len: jwt.len(),
@@ -616,4 +720,14 @@ pub enum VerifyError {
     /// A required scope is not in `scp`.
     #[error("scope {0:?} was not granted")]
     MissingScope(String),
+    /// The token is DPoP-bound (`cnf.jkt`): it is accepted only with a proof of its key
+    /// ([`verify_dpop_bound`]), never as a bearer token.
+    #[error("the token is DPoP-bound (cnf.jkt); it needs a DPoP proof of its key")]
+    DpopBound,
+    /// An encrypted token could not be decrypted.
+    #[error("{0}")]
+    Decrypt(DecryptError),
+    /// The DPoP proof presented with a bound token was refused, or is of another key.
+    #[error("{0}")]
+    Dpop(DpopError),
 }
