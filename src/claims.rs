@@ -1,7 +1,8 @@
 //! Claim-set building blocks: the OIDC standard claims derived from an Okta user profile, and
 //! GROUPS claim filters compiled once at configuration load.
 
-use crate::config::{GroupFilterType, validate::group_filter_regex};
+use crate::compile::validate::group_filter_regex;
+use crate::config::GroupFilterType;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 

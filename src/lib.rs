@@ -2,9 +2,9 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-mod analysis;
 pub mod check;
 mod claims;
+mod compile;
 pub mod config;
 pub mod discovery;
 pub mod el;
@@ -16,10 +16,11 @@ pub mod request;
 pub mod server;
 pub mod token;
 
+pub use compile::Options;
 pub use config::ConfigError;
 pub use config::{Diagnostic, ServerConfig, Severity};
 pub use mint::TokenResponse;
 pub use oauth::{OAuthError, OAuthErrorId};
 pub use policy::{Grant, Trace};
 pub use request::TokenRequest;
-pub use server::{AuthorizationServer, Options};
+pub use server::AuthorizationServer;

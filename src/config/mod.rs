@@ -29,11 +29,10 @@ mod diagnostic;
 mod load;
 pub(crate) mod position;
 pub mod terraform;
-pub mod validate;
 
 pub use api::ApiResponses;
-pub(crate) use diagnostic::Quoted;
 pub use diagnostic::{ConfigError, Diagnostic, Severity, Span};
+pub(crate) use diagnostic::{Quoted, pointer};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};

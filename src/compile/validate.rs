@@ -1,12 +1,12 @@
 //! Turns a [`ServerConfig`] into diagnostics: every problem at once, each located.
 
-use super::diagnostic::{Diagnostic, Quoted, pointer};
-use super::{
+use super::Options;
+use crate::config::{
     ALL_CLIENTS, Claim, ClaimType, EVERYONE, GrantType, GroupFilterType, Policy, Rule,
     SYSTEM_SCOPE_NAMES, Scope, ServerConfig, ValueType,
 };
+use crate::config::{Diagnostic, Quoted, pointer};
 use crate::el::functions::did_you_mean;
-use crate::server::Options;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
@@ -389,7 +389,7 @@ impl Validator<'_> {
         did_you_mean(name, close)
     }
 
-    fn unknown_members(&mut self, at: &At<'_>, extra: &super::Extra, known: &[&str]) {
+    fn unknown_members(&mut self, at: &At<'_>, extra: &crate::config::Extra, known: &[&str]) {
         for key in extra.keys() {
             let mut d = Diagnostic::warning(
                 "json.unknown_member",
