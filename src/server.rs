@@ -43,7 +43,7 @@ impl AuthorizationServer {
             return Err(ConfigError::new(caps));
         }
         let mut diagnostics = validate::validate(&config, &options);
-        let claims = ClaimSet::compile(&config, &options.el_limits(), &mut diagnostics);
+        let claims = ClaimSet::compile(&config, &options.limits, &mut diagnostics);
         if diagnostics.iter().any(Diagnostic::is_error) {
             return Err(ConfigError::new(diagnostics));
         }

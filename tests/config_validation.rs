@@ -4,7 +4,8 @@
 //! A case: `{"name", "patch": [ops], "options"?: {"max_expression_length"?: n,
 //! "implicit_oidc_scopes"?: b, "max_policies"?: n, "max_rules"?: n, "max_claims"?: n,
 //! "max_scopes"?: n, "max_clients"?: n},
-//! "errors": [{"code", "path", "message"?, "hint"?}], "warnings"?: [...]}`.
+//! "errors": [{"code", "path", "message"?, "hint"?}], "warnings"?: [...]}`
+//! (`max_expression_length` sets `Options::limits.max_length`).
 //! `errors` must match the errors found exactly and in order; every listed warning must be found.
 //! A patch op may use `"repeat": [text, n]` (and `"suffix"`) instead of `"value"` to build long
 //! strings.
@@ -39,7 +40,7 @@ fn expand_op(mut op: Value) -> Value {
 fn options(case: &Value) -> Options {
     let mut o = Options::default();
     if let Some(n) = case.pointer("/options/max_expression_length") {
-        o.max_expression_length = n.as_u64().unwrap() as usize;
+        o.limits.max_length = n.as_u64().unwrap() as usize;
     }
     if let Some(b) = case.pointer("/options/implicit_oidc_scopes") {
         o.implicit_oidc_scopes = b.as_bool().unwrap();

@@ -8,7 +8,7 @@ use std::fs;
 use std::path::Path;
 
 use serde_json::Value as Json;
-use tokenmint::el::{self, Context, Limits};
+use tokenmint::el::{self, Context, EvalErrorKind, Limits};
 
 fn context(case: &Json, contexts: &Json) -> Json {
     let mut ctx = serde_json::Map::new();
@@ -209,7 +209,15 @@ fn produced_strings_and_lists_are_bounded() {
     let ctx =
         Context::from_json(&serde_json::json!({"app": {"data": (0..1000).collect::<Vec<_>>()}}))
             .unwrap();
-    let p = el::compile("app.data.![app.data.![app.data.![1]]]", &Limits::default()).unwrap();
+    let src = "app.data.![app.data.![app.data.![1]]]";
+    // the lists it builds (a billion elements) exceed the bytes an evaluation may allocate
+    let p = el::compile(src, &Limits::default()).unwrap();
+    let e = timed("nested projection", || p.eval(&ctx)).unwrap_err();
+    assert_eq!(e.kind, EvalErrorKind::Limit, "{e}");
+    assert!(e.message.contains("bytes in total"), "{e}");
+    // and, with unbounded memory, the work exceeds the cost budget
+    let unbounded = Limits::default().with_max_total_bytes(usize::MAX);
+    let p = el::compile(src, &unbounded).unwrap();
     let e = timed("nested projection", || p.eval(&ctx)).unwrap_err();
     assert!(e.message.contains("steps"), "{e}");
     // limits belong to the instance: a stricter engine next to a default one

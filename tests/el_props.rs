@@ -111,8 +111,15 @@ proptest! {
 
     #[test]
     fn arbitrary_text_never_panics(src in ".{0,200}") {
-        if let Ok(p) = el::compile(&src, &Limits::default()) {
-            let _ = p.eval(&ctx());
+        match el::compile(&src, &Limits::default()) {
+            Ok(p) => {
+                let _ = p.eval(&ctx());
+            }
+            // an error's span lies on character boundaries
+            Err(e) => prop_assert!(
+                src.is_char_boundary(e.span.start) && src.is_char_boundary(e.span.end),
+                "{src:?}: {e:?}"
+            ),
         }
     }
 
@@ -166,7 +173,11 @@ proptest! {
                 return Ok(());
             }
         };
-        let r1 = p.eval(&ctx());
+        let (r1, usage) = p.eval_metered(&ctx());
+        // what an evaluation costs depends only on its inputs
+        let (again, usage_again) = p.eval_metered(&ctx());
+        prop_assert!(same_result(&r1, &again), "{}", src);
+        prop_assert_eq!(usage, usage_again, "{}", src);
         let printed = p.to_string();
         let q = el::compile(&printed, &Limits::default())
             .map_err(|e| TestCaseError::fail(format!("{src}\nprinted {printed}\n{e}")))?;

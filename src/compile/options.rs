@@ -23,8 +23,17 @@ use crate::el;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Options {
-    /// Longest claim expression accepted, in characters. Okta's limit, 1024, by default.
-    pub max_expression_length: usize,
+    /// The limits of the expression engine: the length of a claim expression (Okta's 1024
+    /// characters by default), its nesting depth, and what one evaluation may cost and
+    /// allocate (see [`el::Limits`]).
+    ///
+    /// ```
+    /// use tokenmint::{Options, el::Limits};
+    ///
+    /// let mut options = Options::default();
+    /// options.limits = Limits::default().with_max_length(2048).with_max_cost(10_000_000);
+    /// ```
+    pub limits: el::Limits,
     /// Most access policies per server (`limits.policies`). 10,000 by default: twice the
     /// 5,000 app sign-in policies Okta allows per org, the nearest count it documents.
     pub max_policies: usize,
@@ -56,10 +65,12 @@ pub struct Options {
     pub at_jwt_typ: bool,
 }
 
+// spelled out, so every default is visible in one place
+#[allow(clippy::derivable_impls)]
 impl Default for Options {
     fn default() -> Self {
         Options {
-            max_expression_length: 1024,
+            limits: el::Limits::default(),
             max_policies: 10_000,
             max_rules: 100_000,
             max_claims: 1_000,
@@ -68,16 +79,6 @@ impl Default for Options {
             max_analysis_comparisons: 10_000_000,
             implicit_oidc_scopes: false,
             at_jwt_typ: false,
-        }
-    }
-}
-
-impl Options {
-    /// The expression-engine limits these options imply.
-    pub fn el_limits(&self) -> el::Limits {
-        el::Limits {
-            max_length: self.max_expression_length,
-            ..el::Limits::default()
         }
     }
 }

@@ -684,17 +684,17 @@ impl Validator<'_> {
                     // The value field has one limit, whatever it holds; a long REGEX filter
                     // would also cost time and memory far beyond its length to parse.
                     let len = c.value.chars().count();
-                    if len > self.options.max_expression_length {
+                    if len > self.options.limits.max_length {
                         self.push(
                             Diagnostic::error(
                                 "claim.value.too_long",
                                 pointer(&path, "value"),
                                 format!(
                                     "the group filter is {len} characters long; the limit is {}",
-                                    self.options.max_expression_length
+                                    self.options.limits.max_length
                                 ),
                             )
-                            .with_hint("shorten it (Okta allows up to 1024 characters), or raise Options::max_expression_length"),
+                            .with_hint("shorten it (Okta allows up to 1024 characters), or raise Options::limits.max_length"),
                         );
                     } else {
                         self.groups_claim(c, &path);
@@ -712,17 +712,17 @@ impl Validator<'_> {
                         );
                     }
                     let len = c.value.chars().count();
-                    if len > self.options.max_expression_length {
+                    if len > self.options.limits.max_length {
                         self.push(
                             Diagnostic::error(
                                 "claim.value.too_long",
                                 pointer(&path, "value"),
                                 format!(
                                     "the expression is {len} characters long; the limit is {}",
-                                    self.options.max_expression_length
+                                    self.options.limits.max_length
                                 ),
                             )
-                            .with_hint("shorten it (Okta allows up to 1024 characters), or raise Options::max_expression_length"),
+                            .with_hint("shorten it (Okta allows up to 1024 characters), or raise Options::limits.max_length"),
                         );
                     }
                     if c.group_filter_type.is_some() {

@@ -1,24 +1,14 @@
-//! Syntax tree → resolved program: roots, functions and methods become enums, arities and
+//! Syntax tree → resolved program: roots and calls are resolved to their records, arities and
 //! literal argument types are checked, literal regexes and group expressions are compiled.
 
-use std::sync::{Arc, Mutex};
-
-use regex::Regex;
+use std::sync::Arc;
 
 use super::ast::{BinOp, Expr, Literal, Postfix, SelectKind, Span, UnOp};
 use super::context::{KNOWN_ROOTS, KnownRoot};
-use super::functions::{self, FUNCS, Func, Kind, METHODS, Method, NAMESPACES};
+use super::functions::{self, DEFS, Def, Kind, Style};
+use super::pattern::{self, PatternCache, RegexArg};
 use super::value::{Map, Value};
 use super::{CompileError, Limits, Program};
-
-type FuncEntry = (
-    &'static str,
-    &'static str,
-    usize,
-    usize,
-    &'static [Kind],
-    Func,
-);
 
 /// Where an expression is compiled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +17,10 @@ pub(crate) enum Scope {
     Top,
     /// The per-group expression of `getFilteredGroups`: `group` is bound.
     Group,
+    /// A group expression compiled while evaluating (its text came from data): its literal
+    /// regexes and group expressions are compiled when evaluated, so that the budget of the
+    /// evaluation pays for them.
+    GroupAtEval,
 }
 
 /// A root reference resolved at compile time.
@@ -37,49 +31,29 @@ pub(crate) enum RootRef {
     Other(Arc<str>),
 }
 
-/// A regex operand: compiled at compile time when literal, else through a small bounded
-/// per-program cache at evaluation time.
-#[derive(Debug)]
-pub(crate) enum RegexArg {
-    Fixed(Arc<Regex>),
-    Dynamic(RegexCache),
-}
-
-/// Up to [`RegexCache::CAPACITY`] patterns compiled at evaluation time, least recently added
-/// evicted first.
-#[derive(Debug, Default)]
-pub(crate) struct RegexCache(Mutex<Vec<(Arc<str>, Arc<Regex>)>>);
-
-impl RegexCache {
-    const CAPACITY: usize = 16;
-
-    pub(crate) fn get(
-        &self,
-        pattern: &str,
-        whole: bool,
-        limits: &Limits,
-    ) -> Result<Arc<Regex>, String> {
-        if let Ok(c) = self.0.lock()
-            && let Some((_, r)) = c.iter().find(|(p, _)| &**p == pattern)
-        {
-            return Ok(r.clone());
-        }
-        let r = Arc::new(build_regex(pattern, whole, limits)?);
-        if let Ok(mut c) = self.0.lock() {
-            if c.len() >= Self::CAPACITY {
-                c.remove(0);
-            }
-            c.push((Arc::from(pattern), r.clone()));
-        }
-        Ok(r)
-    }
-}
-
 /// The per-group expression of `getFilteredGroups`.
 #[derive(Debug)]
 pub(crate) enum GroupExprArg {
+    /// A literal, compiled with the program.
     Fixed(Box<Program>),
-    Dynamic(Box<Node>),
+    /// Compiled when evaluated (charged to the evaluation).
+    Dynamic,
+}
+
+/// What the compiler prepares for a call besides its arguments.
+#[derive(Debug)]
+pub(crate) enum Extra {
+    Regex(RegexArg),
+    Group(GroupExprArg),
+}
+
+/// A call of a function or method.
+#[derive(Debug)]
+pub(crate) struct CallNode {
+    pub(crate) def: &'static Def,
+    pub(crate) args: Vec<Node>,
+    pub(crate) extra: Option<Extra>,
+    pub(crate) span: Span,
 }
 
 /// One step of a postfix chain.
@@ -87,7 +61,8 @@ pub(crate) enum GroupExprArg {
 pub(crate) enum Step {
     Prop(Arc<str>, bool, Span),
     Index(Node, Span),
-    Method(Method, Vec<Node>, Option<RegexArg>, bool, Span),
+    /// A method call; `true` for `?.`.
+    Method(Box<CallNode>, bool),
     Project(Node, bool, Span),
     Select(SelectKind, Node, bool, Span),
 }
@@ -100,9 +75,9 @@ pub(crate) enum Node {
     /// A bare name inside a projection/selection: the element's property, or a root.
     Elem(Arc<str>, Option<RootRef>, Span),
     /// A bare method call inside a projection/selection: a method of the element.
-    ElemMethod(Method, Vec<Node>, Option<RegexArg>, Span),
+    ElemMethod(Box<CallNode>),
     List(Vec<Node>, Span),
-    Map(Vec<(Node, Node)>),
+    Map(Vec<(Node, Node)>, Span),
     Chain(Box<Node>, Vec<Step>),
     Unary(Vec<(UnOp, Span)>, Box<Node>),
     And(Vec<(Node, Span)>),
@@ -112,8 +87,7 @@ pub(crate) enum Node {
     Matches(Box<Node>, RegexArg, Box<Node>, Span),
     Ternary(Box<Node>, Box<Node>, Box<Node>, Span),
     Elvis(Box<Node>, Box<Node>),
-    Call(Func, Vec<Node>, Option<RegexArg>, Span),
-    FilteredGroups(Box<Node>, GroupExprArg, Box<Node>, Span),
+    Call(Box<CallNode>),
 }
 
 struct Compiler<'a> {
@@ -123,7 +97,7 @@ struct Compiler<'a> {
     elem_depth: usize,
     /// Set when the expression reads the user: the `user` or `appuser` root, or a function
     /// that reads the user's groups, manager, assistant or directory assignments.
-    reads_user: std::cell::Cell<bool>,
+    reads_user: bool,
 }
 
 /// Compiles a syntax tree; the flag says whether the expression reads the user.
@@ -138,129 +112,10 @@ pub(crate) fn compile_ast(
         limits,
         scope,
         elem_depth: 0,
-        reads_user: std::cell::Cell::new(false),
+        reads_user: false,
     };
     let node = c.node(ast)?;
-    Ok((node, c.reads_user.get()))
-}
-
-/// Functions that read the user implicitly (groups, manager, assistant, directory users).
-fn func_reads_user(f: Func) -> bool {
-    use Func::*;
-    matches!(
-        f,
-        GroupsContains
-            | GroupsStartsWith
-            | GroupsEndsWith
-            | GetFilteredGroups
-            | IsMemberOfGroupName
-            | IsMemberOfGroup
-            | IsMemberOfAnyGroup
-            | IsMemberOfGroupNameStartsWith
-            | IsMemberOfGroupNameContains
-            | IsMemberOfGroupNameRegex
-            | GetManagerUser
-            | GetManagerAppUser
-            | GetAssistantUser
-            | GetAssistantAppUser
-            | HasDirectoryUser
-            | HasWorkdayUser
-            | FindDirectoryUser
-            | FindWorkdayUser
-    )
-}
-
-/// Builds a `regex` crate regex for a Java pattern. `whole` anchors it (Java `matches()`).
-/// Constructs the linear-time engine cannot run are refused with a clear message.
-pub(crate) fn build_regex(pattern: &str, whole: bool, limits: &Limits) -> Result<Regex, String> {
-    if let Some(what) = java_only_construct(pattern) {
-        return Err(format!(
-            "the regular expression uses {what}, which Okta expressions here do not support \
-             (patterns must run in linear time)"
-        ));
-    }
-    let p = if whole {
-        format!(r"\A(?:{pattern})\z")
-    } else {
-        pattern.to_owned()
-    };
-    regex::RegexBuilder::new(&p)
-        .size_limit(limits.max_regex_size)
-        .dfa_size_limit(limits.max_regex_size)
-        .build()
-        .map_err(|e| match e {
-            regex::Error::CompiledTooBig(_) => {
-                "the regular expression is too large once compiled".to_owned()
-            }
-            other => format!(
-                "invalid regular expression: {}",
-                first_line(&other.to_string())
-            ),
-        })
-}
-
-fn first_line(s: &str) -> String {
-    // regex errors print the pattern and a caret over several lines; keep the reason
-    s.lines()
-        .rev()
-        .find(|l| l.starts_with("error:"))
-        .map_or_else(
-            || s.lines().next().unwrap_or("").to_owned(),
-            |l| l.trim_start_matches("error: ").to_owned(),
-        )
-}
-
-/// Java-only regex syntax, detected outside character classes and escapes.
-fn java_only_construct(p: &str) -> Option<&'static str> {
-    let b = p.as_bytes();
-    let mut i = 0;
-    let mut in_class = 0usize;
-    while i < b.len() {
-        match b[i] {
-            b'\\' => {
-                if let Some(&n) = b.get(i + 1) {
-                    if in_class == 0 && n.is_ascii_digit() && n != b'0' {
-                        return Some("a backreference (\\1)");
-                    }
-                    if n == b'k' && b.get(i + 2) == Some(&b'<') {
-                        return Some("a named backreference (\\k<name>)");
-                    }
-                    if n == b'Q' {
-                        return Some("quoting (\\Q...\\E)");
-                    }
-                    if n == b'G' || n == b'Z' {
-                        return Some("the \\G or \\Z anchor");
-                    }
-                }
-                i += 2;
-                continue;
-            }
-            b'[' => in_class += 1,
-            b']' if in_class > 0 => in_class -= 1,
-            b'(' if in_class == 0 && b.get(i + 1) == Some(&b'?') => {
-                match (b.get(i + 2), b.get(i + 3)) {
-                    (Some(b'='), _) | (Some(b'!'), _) => {
-                        return Some("a look-ahead ((?=...), (?!...))");
-                    }
-                    (Some(b'<'), Some(b'=')) | (Some(b'<'), Some(b'!')) => {
-                        return Some("a look-behind ((?<=...), (?<!...))");
-                    }
-                    (Some(b'>'), _) => return Some("an atomic group ((?>...))"),
-                    _ => {}
-                }
-            }
-            b'+' if in_class == 0
-                && i > 0
-                && matches!(b[i - 1], b'*' | b'+' | b'?' | b'}')
-                && !(i > 1 && b[i - 2] == b'\\') =>
-            {
-                return Some("a possessive quantifier (*+, ++, ?+)");
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    None
+    Ok((node, c.reads_user))
 }
 
 fn lit_kind_ok(kind: Kind, e: &Expr) -> bool {
@@ -269,7 +124,14 @@ fn lit_kind_ok(kind: Kind, e: &Expr) -> bool {
         (kind, l),
         (_, Literal::Null)
             | (Kind::Any, _)
-            | (Kind::Str | Kind::Regex | Kind::GroupExpr, Literal::Str(_))
+            | (
+                Kind::Str
+                    | Kind::Pattern
+                    | Kind::WholePattern
+                    | Kind::GroupPattern
+                    | Kind::GroupExpr,
+                Literal::Str(_)
+            )
             | (Kind::Int, Literal::Int(_) | Literal::Long(_))
     )
 }
@@ -279,15 +141,26 @@ fn kind_name(k: Kind) -> &'static str {
         Kind::Any => "a value",
         Kind::Str => "a string",
         Kind::Int => "an integer",
-        Kind::Regex => "a regular expression string",
+        Kind::Pattern | Kind::WholePattern | Kind::GroupPattern => "a regular expression string",
         Kind::GroupExpr => "an expression string",
     }
 }
 
-fn strip_parens(e: &Expr) -> &Expr {
-    match e {
-        Expr::Paren(inner, _) => strip_parens(inner),
-        other => other,
+fn strip_parens(mut e: &Expr) -> &Expr {
+    while let Expr::Paren(inner, _) = e {
+        e = inner;
+    }
+    e
+}
+
+fn lit(l: &Literal) -> Value {
+    match l {
+        Literal::Null => Value::Null,
+        Literal::Bool(b) => Value::Bool(*b),
+        Literal::Int(i) => Value::Int(*i),
+        Literal::Long(i) => Value::Long(*i),
+        Literal::Double(d) => Value::Double(*d),
+        Literal::Str(s) => Value::from(s.as_str()),
     }
 }
 
@@ -296,112 +169,132 @@ impl Compiler<'_> {
         CompileError::new(msg, span, hint)
     }
 
+    /// Dispatches on the kind of expression. Every arm is a separate, non-inlined function so
+    /// that this frame, which every nesting level passes through, stays small (the stack an
+    /// expression at the depth limit needs is a few of these frames per level).
     fn node(&mut self, e: &Expr) -> Result<Node, CompileError> {
-        Ok(match e {
-            Expr::Lit(l, _) => Node::Const(match l {
-                Literal::Null => Value::Null,
-                Literal::Bool(b) => Value::Bool(*b),
-                Literal::Int(i) => Value::Int(*i),
-                Literal::Long(i) => Value::Long(*i),
-                Literal::Double(d) => Value::Double(*d),
-                Literal::Str(s) => Value::from(s.as_str()),
-            }),
-            Expr::Ident(name, span) => self.ident(name, *span)?,
-            Expr::Call(name, args, span) => self.global_call(name, args, *span)?,
-            Expr::List(items, span) => {
-                let nodes = items
-                    .iter()
-                    .map(|i| self.node(i))
-                    .collect::<Result<Vec<_>, _>>()?;
-                if nodes.iter().all(|n| matches!(n, Node::Const(_))) {
-                    let vals = nodes
-                        .into_iter()
-                        .map(|n| match n {
-                            Node::Const(v) => v,
-                            _ => Value::Null,
-                        })
-                        .collect::<Vec<_>>();
-                    Node::Const(Value::from(vals))
-                } else {
-                    Node::List(nodes, *span)
-                }
-            }
-            Expr::Map(entries, _) => {
-                let mut out = Vec::new();
-                for (k, v) in entries {
-                    // SpEL: an unquoted name as a key is the key itself
-                    let key = match strip_parens(k) {
-                        Expr::Ident(n, _) if matches!(k, Expr::Ident(..)) => {
-                            Node::Const(Value::from(n.as_str()))
-                        }
-                        _ => self.node(k)?,
-                    };
-                    out.push((key, self.node(v)?));
-                }
-                if out
-                    .iter()
-                    .all(|(k, v)| matches!(k, Node::Const(_)) && matches!(v, Node::Const(_)))
-                {
-                    let mut m = Map::default();
-                    for (k, v) in out {
-                        if let (Node::Const(k), Node::Const(v)) = (k, v) {
-                            m.insert(Arc::from(map_key(&k)), v);
-                        }
-                    }
-                    Node::Const(Value::Map(Arc::new(m)))
-                } else {
-                    Node::Map(out)
-                }
-            }
-            Expr::Paren(inner, _) => self.node(inner)?,
-            Expr::Unary(ops, operand) => Node::Unary(ops.clone(), Box::new(self.node(operand)?)),
-            Expr::Ternary(c, a, b, span) => Node::Ternary(
-                Box::new(self.node(c)?),
-                Box::new(self.node(a)?),
-                Box::new(self.node(b)?),
-                *span,
-            ),
-            Expr::Elvis(a, b, _) => Node::Elvis(Box::new(self.node(a)?), Box::new(self.node(b)?)),
-            Expr::Binary(first, rest) => self.binary(first, rest)?,
-            Expr::Chain(start, steps) => self.chain(start, steps)?,
+        match strip_parens(e) {
+            Expr::Lit(l, _) => Ok(Node::Const(lit(l))),
+            Expr::Ident(name, span) => self.ident(name, *span),
+            Expr::Call(name, args, span) => self.global_call(name, args, *span),
+            Expr::List(items, span) => self.list(items, *span),
+            Expr::Map(entries, span) => self.map(entries, *span),
+            Expr::Unary(ops, operand) => self.unary(ops, operand),
+            Expr::Ternary(c, a, b, span) => self.ternary(c, a, b, *span),
+            Expr::Elvis(a, b, _) => self.elvis(a, b),
+            Expr::Binary(first, rest) => self.binary(first, rest),
+            Expr::Chain(start, steps) => self.chain(start, steps),
+            // strip_parens removed every parenthesis
+            Expr::Paren(..) => Err(self.err(e.span(), "unbalanced parentheses", None)),
+        }
+    }
+
+    #[inline(never)]
+    fn list(&mut self, items: &[Expr], span: Span) -> Result<Node, CompileError> {
+        let nodes = items
+            .iter()
+            .map(|i| self.node(i))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(if nodes.iter().all(|n| matches!(n, Node::Const(_))) {
+            let vals = nodes
+                .into_iter()
+                .map(|n| match n {
+                    Node::Const(v) => v,
+                    _ => Value::Null,
+                })
+                .collect::<Vec<_>>();
+            Node::Const(Value::from(vals))
+        } else {
+            Node::List(nodes, span)
         })
     }
 
+    #[inline(never)]
+    fn map(&mut self, entries: &[(Expr, Expr)], span: Span) -> Result<Node, CompileError> {
+        let mut out = Vec::new();
+        for (k, v) in entries {
+            // SpEL: an unquoted name as a key is the key itself
+            let key = match strip_parens(k) {
+                Expr::Ident(n, _) if matches!(k, Expr::Ident(..)) => {
+                    Node::Const(Value::from(n.as_str()))
+                }
+                _ => self.node(k)?,
+            };
+            out.push((key, self.node(v)?));
+        }
+        Ok(
+            if out
+                .iter()
+                .all(|(k, v)| matches!(k, Node::Const(_)) && matches!(v, Node::Const(_)))
+            {
+                let mut m = Map::default();
+                for (k, v) in out {
+                    if let (Node::Const(k), Node::Const(v)) = (k, v) {
+                        m.insert(Arc::from(map_key(&k)), v);
+                    }
+                }
+                Node::Const(Value::Map(Arc::new(m)))
+            } else {
+                Node::Map(out, span)
+            },
+        )
+    }
+
+    #[inline(never)]
+    fn unary(&mut self, ops: &[(UnOp, Span)], operand: &Expr) -> Result<Node, CompileError> {
+        let operand = self.node(operand)?;
+        Ok(Node::Unary(ops.to_vec(), Box::new(operand)))
+    }
+
+    #[inline(never)]
+    fn ternary(&mut self, c: &Expr, a: &Expr, b: &Expr, span: Span) -> Result<Node, CompileError> {
+        let c = Box::new(self.node(c)?);
+        let a = Box::new(self.node(a)?);
+        let b = Box::new(self.node(b)?);
+        Ok(Node::Ternary(c, a, b, span))
+    }
+
+    #[inline(never)]
+    fn elvis(&mut self, a: &Expr, b: &Expr) -> Result<Node, CompileError> {
+        let a = Box::new(self.node(a)?);
+        let b = Box::new(self.node(b)?);
+        Ok(Node::Elvis(a, b))
+    }
+
+    #[inline(never)]
     fn binary(&mut self, first: &Expr, rest: &[(BinOp, Span, Expr)]) -> Result<Node, CompileError> {
-        let op0 = rest[0].0;
+        let Some((op0, span0, rhs0)) = rest.first() else {
+            return self.node(first);
+        };
         match op0 {
             BinOp::Or | BinOp::And => {
                 let mut items = vec![(self.node(first)?, first.span())];
                 for (_, _, e) in rest {
                     items.push((self.node(e)?, e.span()));
                 }
-                Ok(if op0 == BinOp::Or {
+                Ok(if *op0 == BinOp::Or {
                     Node::Or(items)
                 } else {
                     Node::And(items)
                 })
             }
             BinOp::Matches => {
-                let (_, span, rhs) = &rest[0];
                 let lhs = self.node(first)?;
-                let regex = self.regex_arg(rhs, true)?;
-                let rhs_node = self.node(rhs)?;
+                let regex = self.regex_arg(rhs0, true, false)?;
+                let rhs_node = self.node(rhs0)?;
                 Ok(Node::Matches(
                     Box::new(lhs),
                     regex,
                     Box::new(rhs_node),
-                    *span,
+                    *span0,
                 ))
             }
-            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
-                let (op, span, rhs) = &rest[0];
-                Ok(Node::Cmp(
-                    *op,
-                    Box::new(self.node(first)?),
-                    Box::new(self.node(rhs)?),
-                    *span,
-                ))
-            }
+            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => Ok(Node::Cmp(
+                *op0,
+                Box::new(self.node(first)?),
+                Box::new(self.node(rhs0)?),
+                *span0,
+            )),
             _ => {
                 let mut out = Vec::new();
                 for (op, span, e) in rest {
@@ -412,28 +305,39 @@ impl Compiler<'_> {
         }
     }
 
-    fn regex_arg(&self, e: &Expr, whole: bool) -> Result<RegexArg, CompileError> {
-        if let Expr::Lit(Literal::Str(p), span) = strip_parens(e) {
-            let r = build_regex(p, whole, self.limits).map_err(|m| self.err(*span, m, None))?;
-            Ok(RegexArg::Fixed(Arc::new(r)))
-        } else {
-            Ok(RegexArg::Dynamic(RegexCache::default()))
+    /// A regex operand: compiled now when it is a literal (unless compiling at evaluation
+    /// time), else through a cache when evaluated.
+    #[inline(never)]
+    fn regex_arg(&self, e: &Expr, whole: bool, slashes: bool) -> Result<RegexArg, CompileError> {
+        match strip_parens(e) {
+            Expr::Lit(Literal::Str(p), span) if self.scope != Scope::GroupAtEval => {
+                let p = if slashes {
+                    pattern::strip_slashes(p)
+                } else {
+                    p
+                };
+                let r =
+                    pattern::build(p, whole, self.limits).map_err(|m| self.err(*span, m, None))?;
+                Ok(RegexArg::Fixed(Arc::new(r)))
+            }
+            _ => Ok(RegexArg::Dynamic(PatternCache::default())),
         }
     }
 
-    fn root_ref(&self, name: &str) -> Option<RootRef> {
+    fn root_ref(&mut self, name: &str) -> Option<RootRef> {
         if let Some((_, k)) = KNOWN_ROOTS.iter().find(|(n, _)| *n == name) {
             if matches!(k, KnownRoot::User | KnownRoot::AppUser) {
-                self.reads_user.set(true);
+                self.reads_user = true;
             }
             return Some(RootRef::Known(*k));
         }
-        if name == "group" && self.scope == Scope::Group {
+        if name == "group" && self.scope != Scope::Top {
             return Some(RootRef::Group);
         }
         None
     }
 
+    #[inline(never)]
     fn ident(&mut self, name: &str, span: Span) -> Result<Node, CompileError> {
         if self.elem_depth > 0 {
             return Ok(Node::Elem(Arc::from(name), self.root_ref(name), span));
@@ -441,7 +345,7 @@ impl Compiler<'_> {
         if let Some(r) = self.root_ref(name) {
             return Ok(Node::Root(r, span));
         }
-        if NAMESPACES.contains(&name) {
+        if functions::is_namespace(name) {
             return Err(self.err(
                 span,
                 format!("'{name}' is a function namespace, not a value"),
@@ -453,8 +357,8 @@ impl Compiler<'_> {
         let candidates = KNOWN_ROOTS
             .iter()
             .map(|(n, _)| *n)
-            .chain(NAMESPACES.iter().copied())
-            .chain((self.scope == Scope::Group).then_some("group"));
+            .chain(functions::namespaces())
+            .chain((self.scope != Scope::Top).then_some("group"));
         if let Some(s) = functions::did_you_mean(name, candidates)
             && s != name
         {
@@ -469,19 +373,14 @@ impl Compiler<'_> {
         Ok(Node::Root(RootRef::Other(Arc::from(name)), span))
     }
 
-    fn check_args(
-        &self,
-        what: &str,
-        min: usize,
-        max: usize,
-        kinds: &[Kind],
-        args: &[Expr],
-        span: Span,
-    ) -> Result<(), CompileError> {
-        if args.len() < min || args.len() > max {
+    #[inline(never)]
+    fn check_args(&self, def: &Def, args: &[Expr], span: Span) -> Result<(), CompileError> {
+        let what = def.display_name();
+        if !def.takes(args.len()) {
+            let (min, max) = (def.min, def.max);
             let expected = if min == max {
                 format!("{min}")
-            } else if max == usize::MAX {
+            } else if max == functions::MANY {
                 format!("at least {min}")
             } else {
                 format!("{min} to {max}")
@@ -497,7 +396,7 @@ impl Compiler<'_> {
             ));
         }
         for (i, a) in args.iter().enumerate() {
-            let kind = kinds.get(i).or(kinds.last()).copied().unwrap_or(Kind::Any);
+            let kind = def.kind(i);
             if !lit_kind_ok(kind, strip_parens(a)) {
                 return Err(self.err(
                     a.span(),
@@ -509,148 +408,124 @@ impl Compiler<'_> {
         Ok(())
     }
 
-    fn args(&mut self, args: &[Expr]) -> Result<Vec<Node>, CompileError> {
-        args.iter().map(|a| self.node(a)).collect()
-    }
-
-    fn resolve_func(
-        &self,
-        ns: &str,
-        name: &str,
-        span: Span,
-    ) -> Result<&'static FuncEntry, CompileError> {
-        if let Some(f) = FUNCS.iter().find(|f| f.0 == ns && f.1 == name) {
+    #[inline(never)]
+    fn resolve_func(&self, ns: &str, name: &str, span: Span) -> Result<&'static Def, CompileError> {
+        if let Some(f) = functions::function(ns, name) {
             return Ok(f);
         }
-        let full = |f: &(&str, &str, usize, usize, &[Kind], Func)| {
-            if f.0.is_empty() {
-                f.1.to_owned()
-            } else {
-                format!("{}.{}", f.0, f.1)
-            }
-        };
         let wanted = if ns.is_empty() {
             name.to_owned()
         } else {
             format!("{ns}.{name}")
         };
-        let names: Vec<String> = FUNCS.iter().map(full).collect();
+        let names: Vec<String> = DEFS
+            .iter()
+            .filter(|d| d.style != Style::Method)
+            .map(Def::display_name)
+            .collect();
         let hint = functions::did_you_mean(&wanted, names.iter().map(String::as_str))
             .map(|s| format!("did you mean '{s}'?"));
         Err(self.err(span, format!("unknown function '{wanted}'"), hint))
     }
 
-    fn func_call(
+    /// A call of a resolved function or method: arguments checked and compiled, regexes and
+    /// group expressions prepared.
+    #[inline(never)]
+    fn call(
         &mut self,
-        ns: &str,
-        name: &str,
+        def: &'static Def,
         args: &[Expr],
         span: Span,
-    ) -> Result<Node, CompileError> {
-        let f = self.resolve_func(ns, name, span)?;
-        let full = if ns.is_empty() {
-            name.to_owned()
-        } else {
-            format!("{ns}.{name}")
-        };
-        self.check_args(&full, f.2, f.3, f.4, args, span)?;
-        if f.5 == Func::GetFilteredGroups {
-            let allow = self.node(&args[0])?;
-            let gexpr = match strip_parens(&args[1]) {
-                Expr::Lit(Literal::Str(s), lspan) => {
-                    let p = super::compile_with(s, self.limits, Scope::Group).map_err(|e| {
-                        self.err(
-                            *lspan,
-                            format!("in the group expression of getFilteredGroups: {e:#}"),
-                            e.hint.clone(),
-                        )
-                    })?;
-                    GroupExprArg::Fixed(Box::new(p))
-                }
-                other => GroupExprArg::Dynamic(Box::new(self.node(other)?)),
-            };
-            let limit = self.node(&args[2])?;
-            self.reads_user.set(true);
-            return Ok(Node::FilteredGroups(
-                Box::new(allow),
-                gexpr,
-                Box::new(limit),
-                span,
-            ));
-        }
-        let regex = match f.4.iter().position(|k| *k == Kind::Regex) {
-            Some(i) if f.5 == Func::IsMemberOfGroupNameRegex => {
-                // a leading '/' delimiter is removed before compiling (see groups.rs)
-                let stripped = match strip_parens(&args[i]) {
-                    Expr::Lit(Literal::Str(p), s) => {
-                        let v = functions::groups::strip_slashes(&Value::from(p.as_str()));
-                        Expr::Lit(Literal::Str(v.as_str().unwrap_or("").to_owned()), *s)
-                    }
-                    other => other.clone(),
-                };
-                Some(self.regex_arg(&stripped, true)?)
+    ) -> Result<CallNode, CompileError> {
+        self.check_args(def, args, span)?;
+        let mut extra = None;
+        for (i, a) in args.iter().enumerate() {
+            let kind = def.kind(i);
+            if let Some((whole, slashes)) = kind.pattern() {
+                extra = Some(Extra::Regex(self.regex_arg(a, whole, slashes)?));
+            } else if kind == Kind::GroupExpr {
+                extra = Some(Extra::Group(self.group_expr(a)?));
             }
-            Some(i) => Some(self.regex_arg(&args[i], true)?),
-            None => None,
-        };
-        let nodes = self.args(args)?;
-        if func_reads_user(f.5) {
-            self.reads_user.set(true);
         }
-        Ok(Node::Call(f.5, nodes, regex, span))
+        let args = args
+            .iter()
+            .map(|a| self.node(a))
+            .collect::<Result<Vec<_>, _>>()?;
+        if def.reads_user {
+            self.reads_user = true;
+        }
+        Ok(CallNode {
+            def,
+            args,
+            extra,
+            span,
+        })
     }
 
+    #[inline(never)]
+    fn group_expr(&self, e: &Expr) -> Result<GroupExprArg, CompileError> {
+        match strip_parens(e) {
+            Expr::Lit(Literal::Str(s), lspan) if self.scope != Scope::GroupAtEval => {
+                let p = super::compile_with(s, self.limits, Scope::Group).map_err(|e| {
+                    self.err(
+                        *lspan,
+                        format!("in the group expression of getFilteredGroups: {e:#}"),
+                        e.hint.clone(),
+                    )
+                })?;
+                Ok(GroupExprArg::Fixed(Box::new(p)))
+            }
+            _ => Ok(GroupExprArg::Dynamic),
+        }
+    }
+
+    #[inline(never)]
     fn global_call(&mut self, name: &str, args: &[Expr], span: Span) -> Result<Node, CompileError> {
         // Inside a projection or selection a bare call is a method of the element when a
         // method of that name takes this many arguments (`.![toUpperCase()]`), else a global.
-        let elem_method = METHODS
-            .iter()
-            .any(|m| m.0 == name && (m.1..=m.2).contains(&args.len()));
-        let global_fits = FUNCS
-            .iter()
-            .any(|f| f.0.is_empty() && f.1 == name && (f.2..=f.3).contains(&args.len()));
-        if self.elem_depth > 0 && elem_method && !global_fits {
-            // a method of the projected element
-            let (m, regex, nodes) = self.method(name, args, span)?;
-            return Ok(Node::ElemMethod(m, nodes, regex, span));
+        if self.elem_depth > 0
+            && let Some(m) = functions::method(name).filter(|m| m.takes(args.len()))
+            && !functions::function("", name).is_some_and(|f| f.takes(args.len()))
+        {
+            return Ok(Node::ElemMethod(Box::new(self.call(m, args, span)?)));
         }
-        self.func_call("", name, args, span)
+        let f = self.resolve_func("", name, span)?;
+        Ok(Node::Call(Box::new(self.call(f, args, span)?)))
     }
 
-    fn method(
-        &mut self,
-        name: &str,
-        args: &[Expr],
-        span: Span,
-    ) -> Result<(Method, Option<RegexArg>, Vec<Node>), CompileError> {
-        let Some(m) = METHODS.iter().find(|m| m.0 == name) else {
-            let hint = functions::did_you_mean(name, METHODS.iter().map(|m| m.0))
-                .map(|s| format!("did you mean '{s}'?"));
+    #[inline(never)]
+    fn method(&mut self, name: &str, args: &[Expr], span: Span) -> Result<CallNode, CompileError> {
+        let Some(m) = functions::method(name) else {
+            let names = DEFS
+                .iter()
+                .filter(|d| d.style == Style::Method)
+                .map(|d| d.name);
+            let hint = functions::did_you_mean(name, names).map(|s| format!("did you mean '{s}'?"));
             return Err(self.err(span, format!("unknown method '{name}'"), hint));
         };
-        self.check_args(&format!("{name}()"), m.1, m.2, m.3, args, span)?;
-        let regex = match m.3.iter().position(|k| *k == Kind::Regex) {
-            Some(i) if i < args.len() => Some(self.regex_arg(&args[i], m.4 == Method::Matches)?),
-            _ => None,
-        };
-        Ok((m.4, regex, self.args(args)?))
+        self.call(m, args, span)
     }
 
+    #[inline(never)]
     fn chain(&mut self, start: &Expr, steps: &[Postfix]) -> Result<Node, CompileError> {
         let mut rest = steps;
-        let head = match (start, steps.first()) {
+        let head = match (start, steps.split_first()) {
             (
                 Expr::Ident(ns, ns_span),
-                Some(Postfix::Method {
-                    name, args, span, ..
-                }),
-            ) if NAMESPACES.contains(&ns.as_str()) => {
-                rest = &steps[1..];
+                Some((
+                    Postfix::Method {
+                        name, args, span, ..
+                    },
+                    tail,
+                )),
+            ) if functions::is_namespace(ns) => {
+                rest = tail;
                 let whole = Span {
                     end: span.end,
                     ..*ns_span
                 };
-                self.func_call(ns, name, args, whole)?
+                let f = self.resolve_func(ns, name, whole)?;
+                Node::Call(Box::new(self.call(f, args, whole)?))
             }
             _ => self.node(start)?,
         };
@@ -666,10 +541,7 @@ impl Compiler<'_> {
                     args,
                     safe,
                     span,
-                } => {
-                    let (m, regex, nodes) = self.method(name, args, *span)?;
-                    Step::Method(m, nodes, regex, *safe, *span)
-                }
+                } => Step::Method(Box::new(self.method(name, args, *span)?), *safe),
                 Postfix::Project { expr, safe, span } => {
                     self.elem_depth += 1;
                     let n = self.node(expr);
@@ -697,29 +569,11 @@ impl Compiler<'_> {
     }
 }
 
-/// The string form of a map key (inline map keys are strings in this engine).
+/// The string form of a map key (inline map keys are strings in this engine); compile-time
+/// constants only (evaluation renders keys through its budget).
 pub(crate) fn map_key(v: &Value) -> String {
     match v {
         Value::Str(s) => s.to_string(),
         other => other.to_java_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn java_only_regex_detected() {
-        assert!(java_only_construct("(?=a)b").is_some());
-        assert!(java_only_construct("(?<!a)b").is_some());
-        assert!(java_only_construct(r"(a)\1").is_some());
-        assert!(java_only_construct("a*+").is_some());
-        assert!(java_only_construct("(?>a)").is_some());
-        assert!(java_only_construct(r"(?i)engineer").is_none());
-        assert!(java_only_construct(r"(?<name>a)").is_none());
-        assert!(java_only_construct(r"[+*]+").is_none());
-        assert!(java_only_construct(r"\d{1,2}+").is_some());
-        assert!(java_only_construct(r"\++").is_none());
     }
 }

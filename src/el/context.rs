@@ -5,7 +5,7 @@ use std::sync::{Arc, OnceLock};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::functions::time::Zdt;
+use super::datetime::Zdt;
 use super::user::User;
 use super::value::{Map, Value};
 use super::{EvalError, EvalErrorKind};
@@ -44,6 +44,9 @@ pub(crate) const KNOWN_ROOTS: &[(&str, KnownRoot)] = &[
 ];
 
 const N_KNOWN: usize = 12;
+
+/// The value of an unbound root.
+static NULL: Value = Value::Null;
 
 /// The data an expression is evaluated against.
 ///
@@ -206,7 +209,9 @@ impl Context {
                 _ => None,
             };
         }
-        self.known[k as usize] = value;
+        if let Some(slot) = self.known.get_mut(k as usize) {
+            *slot = value;
+        }
         self.bound |= 1 << k as usize;
         if self.deferred_mask & (1 << k as usize) != 0 {
             self.deferred_mask &= !(1 << k as usize);
@@ -254,7 +259,8 @@ impl Context {
         {
             return d.get();
         }
-        &self.known[k as usize]
+        // every known root has a slot (N_KNOWN of them)
+        self.known.get(k as usize).unwrap_or(&NULL)
     }
 
     pub(crate) fn other(&self, name: &str) -> Option<&Value> {

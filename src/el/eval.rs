@@ -1,31 +1,44 @@
-//! Evaluation of a resolved program with SpEL semantics.
+//! Evaluation of a resolved program with SpEL semantics, every step charged to the
+//! evaluation's [`Budget`] before it is taken.
+//!
+//! The recursive entry, [`Env::eval`], is kept small (the work of each kind of node is in a
+//! function of its own, not inlined) so that each level of nesting takes little stack.
 
-use std::cell::Cell;
 use std::sync::Arc;
 
-use regex::Regex;
-
 use super::ast::{BinOp, SelectKind, UnOp};
-use super::compile::Scope;
-use super::compile::{GroupExprArg, Node, RegexArg, RootRef, Step, map_key};
+use super::compile::{CallNode, Node, RootRef, Step};
 use super::context::Context;
-use super::functions::{
-    Func, Method, arrays, convert, country, directory, groups, req_str, strings, time, type_err,
-};
-use super::value::{Map, Value, spel_cmp, spel_eq};
-use super::{EvalError, EvalErrorKind, Limits};
+use super::cost::{self, ALLOC_UNITS, Bounded, Budget, ENTRY_BYTES, STR_OVERHEAD, VALUE_BYTES};
+use super::functions::{Call, strings, type_err};
+use super::pattern::{Pattern, RegexArg, Scratch};
+use super::user::User;
+use super::value::{Map, Value, java_equals_within, spel_cmp, spel_eq_within};
+use super::{EvalError, EvalErrorKind, Limits, Program};
 
 /// State of one evaluation.
 pub(crate) struct Env<'a> {
     pub(crate) ctx: &'a Context,
     pub(crate) limits: &'a Limits,
     pub(crate) group: Option<&'a Value>,
-    steps: &'a Cell<u64>,
+    pub(crate) budget: &'a Budget,
+    pub(crate) scratch: &'a Scratch,
+    /// Nesting depth of the programs being evaluated (a group expression inside a claim).
+    depth: usize,
 }
 
 /// How many arguments a call keeps on the stack (Okta's functions take at most four but for
 /// a few variadic ones).
 const ARGS_INLINE: usize = 4;
+
+/// Cost units of starting a nested evaluation (a group expression, once per group).
+const NESTED_UNITS: u64 = 8;
+
+/// How many programs may be evaluated inside one another: a claim's expression, and the group
+/// expression of a `getFilteredGroups` it calls. A group expression calling `getFilteredGroups`
+/// in turn (which has no use) is an error, so an evaluation needs at most twice the stack of
+/// the deepest expression.
+const MAX_PROGRAM_NESTING: usize = 1;
 
 /// The evaluated arguments of a call: on the stack when there are few.
 enum Args {
@@ -38,23 +51,27 @@ impl std::ops::Deref for Args {
 
     fn deref(&self) -> &[Value] {
         match self {
-            Args::Inline(vals, n) => &vals[..*n],
+            Args::Inline(vals, n) => vals.get(..*n).unwrap_or_default(),
             Args::Heap(v) => v,
         }
     }
 }
 
+/// Evaluates a program: a fresh budget and scratch, dropped with the evaluation.
 pub(crate) fn eval_program(
     node: &Node,
     ctx: &Context,
     limits: &Limits,
+    budget: &Budget,
 ) -> Result<Value, EvalError> {
-    let steps = Cell::new(0);
+    let scratch = Scratch::default();
     let env = Env {
         ctx,
         limits,
         group: None,
-        steps: &steps,
+        budget,
+        scratch: &scratch,
+        depth: 0,
     };
     env.eval(node, None)
 }
@@ -72,14 +89,21 @@ pub(crate) fn to_bool(v: &Value, what: &str) -> Result<bool, EvalError> {
         Value::Bool(b) => Ok(*b),
         Value::Null => Err(null_bool(what)),
         // SpEL converts strings with Spring's String→Boolean converter
-        Value::Str(s) => match s.to_ascii_lowercase().as_str() {
-            "true" | "on" | "yes" | "1" => Ok(true),
-            "false" | "off" | "no" | "0" => Ok(false),
-            "" => Err(null_bool(what)),
-            _ => Err(type_err(format!(
-                "cannot convert the string '{s}' to a boolean"
-            ))),
-        },
+        Value::Str(s) => {
+            let is = |w: &str| s.eq_ignore_ascii_case(w);
+            if is("true") || is("on") || is("yes") || is("1") {
+                Ok(true)
+            } else if is("false") || is("off") || is("no") || is("0") {
+                Ok(false)
+            } else if s.is_empty() {
+                Err(null_bool(what))
+            } else {
+                Err(type_err(format!(
+                    "cannot convert the string '{}' to a boolean",
+                    cost::excerpt(s)
+                )))
+            }
+        }
         other => Err(type_err(format!(
             "{what} is a {}; a boolean is needed here",
             other.type_name()
@@ -119,249 +143,465 @@ impl Env<'_> {
             ctx: self.ctx,
             limits: self.limits,
             group: Some(group),
-            steps: self.steps,
+            budget: self.budget,
+            scratch: self.scratch,
+            depth: self.depth,
         }
     }
 
-    fn tick(&self, n: u64) -> Result<(), EvalError> {
-        let s = self.steps.get() + n;
-        self.steps.set(s);
-        if s > self.limits.max_steps {
-            return Err(EvalError::new(
-                EvalErrorKind::Limit,
-                format!(
-                    "the evaluation took more than {} steps",
-                    self.limits.max_steps
-                ),
-            ));
+    // ---- charging ----------------------------------------------------------------------
+
+    /// Charges `units` cost units.
+    #[inline]
+    pub(crate) fn charge(&self, units: u64) -> Result<(), EvalError> {
+        self.budget.charge(units)
+    }
+
+    /// Charges scanning (or comparing, or copying) `bytes` bytes.
+    #[inline]
+    pub(crate) fn scan(&self, bytes: usize) -> Result<(), EvalError> {
+        self.budget.charge(cost::byte_units(bytes))
+    }
+
+    /// Checks that `bytes` more bytes could be produced, without charging them (the exact
+    /// size is charged once known, and is at most this).
+    pub(crate) fn reserve_bytes(&self, bytes: usize) -> Result<(), EvalError> {
+        if (bytes as u64).saturating_add(STR_OVERHEAD) > self.budget.bytes_left() {
+            // the same error as producing them
+            return self
+                .budget
+                .alloc((bytes as u64).saturating_add(STR_OVERHEAD));
         }
         Ok(())
     }
 
-    /// Refuses a string longer than the limit.
-    pub(crate) fn check_str(&self, len: usize) -> Result<(), EvalError> {
+    /// Charges a new string of `len` bytes (refused beyond the string limit).
+    pub(crate) fn alloc_str(&self, len: usize) -> Result<(), EvalError> {
         if len > self.limits.max_string_len {
-            return Err(EvalError::new(
-                EvalErrorKind::Limit,
-                format!(
-                    "the result string would be {len} bytes long; the limit is {}",
-                    self.limits.max_string_len
-                ),
-            ));
+            return Err(cost::string_too_long(len, self.limits.max_string_len));
         }
-        Ok(())
+        self.budget.charge(ALLOC_UNITS)?;
+        self.budget.alloc(len as u64 + STR_OVERHEAD)
     }
 
-    /// Refuses a list longer than the limit.
-    pub(crate) fn check_list(&self, len: usize) -> Result<(), EvalError> {
-        if len > self.limits.max_list_len {
-            return Err(EvalError::new(
-                EvalErrorKind::Limit,
-                format!(
-                    "the result list would have {len} elements; the limit is {}",
-                    self.limits.max_list_len
-                ),
-            ));
-        }
-        Ok(())
-    }
-
-    pub(crate) fn str_value(&self, s: String) -> Result<Value, EvalError> {
-        self.check_str(s.len())?;
+    /// A new string value, copied from `s` once charged.
+    pub(crate) fn new_str(&self, s: &str) -> Result<Value, EvalError> {
+        self.alloc_str(s.len())?;
         Ok(Value::from(s))
     }
 
-    pub(crate) fn list_value(&self, l: Vec<Value>) -> Result<Value, EvalError> {
-        self.check_list(l.len())?;
-        Ok(Value::from(l))
+    /// A string value built within bytes already reserved (or charged), charged now.
+    pub(crate) fn str_value(&self, s: String) -> Result<Value, EvalError> {
+        self.alloc_str(s.len())?;
+        Ok(Value::from(s))
     }
 
-    pub(crate) fn eval(&self, n: &Node, elem: Option<&Value>) -> Result<Value, EvalError> {
-        self.tick(1)?;
-        match n {
-            Node::Const(v) => Ok(v.clone()),
-            Node::Root(r, span) => self.root(r).map_err(|e| e.at(*span)),
-            Node::Elem(name, root, span) => match elem {
-                Some(Value::Map(m)) if m.contains_key(&**name) || root.is_none() => {
-                    Ok(m.get(&**name).cloned().unwrap_or(Value::Null))
-                }
-                Some(Value::User(u)) if root.is_none() => Ok(u.property(name)),
-                _ => match root {
-                    Some(r) => self.root(r).map_err(|e| e.at(*span)),
-                    None => match elem {
-                        Some(e) => self.property(e, name, false).map_err(|e| e.at(*span)),
-                        None => Err(type_err(format!("unknown name '{name}'")).at(*span)),
-                    },
-                },
-            },
-            Node::ElemMethod(m, args, regex, span) => {
-                let recv = elem.cloned().unwrap_or(Value::Null);
-                let args = self.eval_args(args, elem)?;
-                self.method(*m, &recv, &args, regex.as_ref())
-                    .map_err(|e| e.at(*span))
-            }
-            Node::List(items, span) => {
-                let mut out = Vec::with_capacity(items.len());
-                for i in items {
-                    out.push(self.eval(i, elem)?);
-                }
-                self.list_value(out).map_err(|e| e.at(*span))
-            }
-            Node::Map(entries) => {
-                let mut m = Map::default();
-                for (k, v) in entries {
-                    let k = self.eval(k, elem)?;
-                    let v = self.eval(v, elem)?;
-                    m.insert(Arc::from(map_key(&k)), v);
-                }
-                Ok(Value::Map(Arc::new(m)))
-            }
-            Node::Chain(head, steps) => {
-                let mut cur = self.eval(head, elem)?;
-                for s in steps {
-                    cur = self.step(cur, s, elem)?;
-                }
-                Ok(cur)
-            }
-            Node::Unary(ops, operand) => {
-                let mut v = self.eval(operand, elem)?;
-                for (op, span) in ops.iter().rev() {
-                    v = self.unary(*op, v).map_err(|e| e.at(*span))?;
-                }
-                Ok(v)
-            }
-            Node::And(items) => {
-                for (node, span) in items {
-                    let v = self.eval(node, elem)?;
-                    if !to_bool(&v, "an operand of 'and'").map_err(|e| e.at(*span))? {
-                        return Ok(Value::Bool(false));
-                    }
-                }
-                Ok(Value::Bool(true))
-            }
-            Node::Or(items) => {
-                for (node, span) in items {
-                    let v = self.eval(node, elem)?;
-                    if to_bool(&v, "an operand of 'or'").map_err(|e| e.at(*span))? {
-                        return Ok(Value::Bool(true));
-                    }
-                }
-                Ok(Value::Bool(false))
-            }
-            Node::Arith(first, rest) => {
-                let mut acc = self.eval(first, elem)?;
-                for (op, span, e) in rest {
-                    let rhs = self.eval(e, elem)?;
-                    acc = self.arith(*op, acc, rhs).map_err(|e| e.at(*span))?;
-                }
-                Ok(acc)
-            }
-            Node::Cmp(op, a, b, span) => {
-                let a = self.eval(a, elem)?;
-                let b = self.eval(b, elem)?;
-                let r = match op {
-                    BinOp::Eq => spel_eq(&a, &b),
-                    BinOp::Ne => !spel_eq(&a, &b),
-                    _ => {
-                        let o = spel_cmp(&a, &b).map_err(|e| e.at(*span))?;
-                        match op {
-                            BinOp::Lt => o.is_lt(),
-                            BinOp::Le => o.is_le(),
-                            BinOp::Gt => o.is_gt(),
-                            _ => o.is_ge(),
-                        }
-                    }
-                };
-                Ok(Value::Bool(r))
-            }
-            Node::Matches(lhs, regex, rhs, span) => {
-                let l = self.eval(lhs, elem)?;
-                let s = match &l {
-                    Value::Str(s) => s.clone(),
-                    // SpEL converts a number or boolean on the left to its string form
-                    Value::Int(_) | Value::Long(_) | Value::Double(_) | Value::Bool(_) => {
-                        Arc::from(l.to_java_string())
-                    }
-                    Value::Null => {
-                        return Err(EvalError::new(
-                            EvalErrorKind::NullValue,
-                            "the left operand of 'matches' is null",
-                        )
-                        .at(*span));
-                    }
-                    other => {
-                        return Err(type_err(format!(
-                            "the left operand of 'matches' is a {}, not a string",
-                            other.type_name()
-                        ))
-                        .at(*span));
-                    }
-                };
-                let re = self
-                    .regex(regex, || self.eval(rhs, elem), true)
-                    .map_err(|e| e.at(*span))?;
-                Ok(Value::Bool(re.is_match(&s)))
-            }
-            Node::Ternary(c, a, b, span) => {
-                let cv = self.eval(c, elem)?;
-                if to_bool(&cv, "the condition of '?:'").map_err(|e| e.at(*span))? {
-                    self.eval(a, elem)
-                } else {
-                    self.eval(b, elem)
-                }
-            }
-            Node::Elvis(a, b) => {
-                let v = self.eval(a, elem)?;
-                match &v {
-                    Value::Null => self.eval(b, elem),
-                    Value::Str(s) if s.is_empty() => self.eval(b, elem),
-                    _ => Ok(v),
-                }
-            }
-            Node::Call(f, args, regex, span) => {
-                let args = self.eval_args(args, elem)?;
-                self.call(*f, &args, regex.as_ref())
-                    .map_err(|e| e.at(*span))
-            }
-            Node::FilteredGroups(allow, gexpr, limit, span) => {
-                let allow = self.eval(allow, elem)?;
-                let limit = self.eval(limit, elem)?;
-                let r = match gexpr {
-                    GroupExprArg::Fixed(p) => groups::filtered_groups(self, &allow, p, &limit),
-                    GroupExprArg::Dynamic(node) => {
-                        let src = self.eval(node, elem)?;
-                        let src = req_str(&src, "getFilteredGroups").map_err(|e| e.at(*span))?;
-                        let p =
-                            super::compile_with(&src, self.limits, Scope::Group).map_err(|e| {
-                                EvalError::new(
-                                    EvalErrorKind::InvalidPattern,
-                                    format!(
-                                        "the group expression of getFilteredGroups is invalid: {e:#}"
-                                    ),
-                                )
-                            })?;
-                        groups::filtered_groups(self, &allow, &p, &limit)
-                    }
-                };
-                r.map_err(|e| e.at(*span))
-            }
+    /// Charges a new list of `n` elements (refused beyond the list limit).
+    pub(crate) fn alloc_list(&self, n: usize) -> Result<(), EvalError> {
+        if n > self.limits.max_list_len {
+            return Err(cost::list_too_long(n, self.limits.max_list_len));
+        }
+        self.budget.charge(ALLOC_UNITS + n as u64)?;
+        self.budget
+            .alloc((n as u64).saturating_mul(VALUE_BYTES) + STR_OVERHEAD)
+    }
+
+    /// Charges a new map of `n` entries whose keys take `key_bytes` bytes.
+    pub(crate) fn alloc_map(&self, n: usize, key_bytes: usize) -> Result<(), EvalError> {
+        if n > self.limits.max_list_len {
+            return Err(cost::list_too_long(n, self.limits.max_list_len));
+        }
+        // each entry allocates its key and is hashed
+        self.budget
+            .charge(ALLOC_UNITS + (n as u64).saturating_mul(ALLOC_UNITS))?;
+        self.budget.alloc(
+            (n as u64).saturating_mul(ENTRY_BYTES + STR_OVERHEAD) + key_bytes as u64 + STR_OVERHEAD,
+        )
+    }
+
+    /// A list value of elements charged before they were made.
+    pub(crate) fn list_value(&self, l: Vec<Value>) -> Value {
+        Value::from(l)
+    }
+
+    /// A string to build within the limits (see [`Bounded`]).
+    pub(crate) fn bounded(&self) -> Bounded {
+        Bounded::new(self.limits, self.budget)
+    }
+
+    /// The value of a bounded string, charged; or the limit it ran into.
+    pub(crate) fn finish(
+        &self,
+        b: Bounded,
+        full: Result<(), cost::Full>,
+    ) -> Result<Value, EvalError> {
+        match full {
+            Ok(()) => Ok(Value::from(b.finish(self.budget)?)),
+            Err(cost::Full) => Err(b.overflow(self.budget)),
         }
     }
 
+    /// Java's `String.valueOf(v)` as a new string, within the limits.
+    pub(crate) fn java_string(&self, v: &Value) -> Result<Value, EvalError> {
+        if let Value::Str(_) = v {
+            return Ok(v.clone());
+        }
+        let mut b = self.bounded();
+        let r = v.write_java_to(&mut b);
+        self.finish(b, r)
+    }
+
+    /// Java's `String.valueOf(v)` as text, within the limits (a map key, a criterion).
+    pub(crate) fn java_text(&self, v: &Value) -> Result<String, EvalError> {
+        if let Value::Str(s) = v {
+            return Ok(s.to_string());
+        }
+        let mut b = self.bounded();
+        match v.write_java_to(&mut b) {
+            Ok(()) => b.finish(self.budget),
+            Err(cost::Full) => Err(b.overflow(self.budget)),
+        }
+    }
+
+    /// Java `equals`, its work metered.
+    pub(crate) fn java_eq(&self, a: &Value, b: &Value) -> Result<bool, EvalError> {
+        self.metered(|left| java_equals_within(a, b, left))
+    }
+
+    /// SpEL `==`, its work metered.
+    pub(crate) fn spel_eq(&self, a: &Value, b: &Value) -> Result<bool, EvalError> {
+        self.metered(|left| spel_eq_within(a, b, left))
+    }
+
+    fn metered(&self, f: impl FnOnce(&mut u64) -> Option<bool>) -> Result<bool, EvalError> {
+        let start = self.budget.cost_left();
+        let mut left = start;
+        let r = f(&mut left).ok_or_else(|| self.budget.cost_exceeded())?;
+        self.budget.charge(start - left)?;
+        Ok(r)
+    }
+
+    /// SpEL ordering, its string comparison charged.
+    pub(crate) fn cmp(&self, a: &Value, b: &Value) -> Result<std::cmp::Ordering, EvalError> {
+        if let (Value::Str(x), Value::Str(y)) = (a, b) {
+            self.scan(x.len().min(y.len()))?;
+            // UTF-16 order is byte order unless a character needs a surrogate pair
+            if !(x.is_ascii() && y.is_ascii()) {
+                strings::ascii_or_charge(self, x)?;
+                strings::ascii_or_charge(self, y)?;
+            }
+        }
+        spel_cmp(a, b)
+    }
+
+    /// A user's property, a string read from its JSON charged as produced.
+    pub(crate) fn user_prop(&self, u: &User, name: &str) -> Result<Value, EvalError> {
+        u.property_with(name, |len| self.budget.alloc(len as u64 + STR_OVERHEAD))
+    }
+
+    // ---- evaluation --------------------------------------------------------------------
+
+    /// Evaluates a node: a dispatch to a function per kind of node, each out of line, so the
+    /// frames of a deep expression hold only what its own nodes need (and the dispatch itself,
+    /// inlined into them, takes no frame of its own).
+    #[inline(always)]
+    pub(crate) fn eval(&self, n: &Node, elem: Option<&Value>) -> Result<Value, EvalError> {
+        self.budget.charge(1)?;
+        match n {
+            Node::Const(v) => Ok(v.clone()),
+            Node::Root(r, span) => self.root(r).map_err(|e| e.at(*span)),
+            Node::Elem(name, root, span) => self
+                .elem(name, root.as_ref(), elem)
+                .map_err(|e| e.at(*span)),
+            Node::ElemMethod(c) => self.elem_method(c, elem),
+            Node::Call(c) => self.call(c, &Value::Null, elem),
+            Node::Chain(head, steps) => self.chain(head, steps, elem),
+            Node::And(items) => self.and_or(items, true, elem),
+            Node::Or(items) => self.and_or(items, false, elem),
+            Node::Ternary(c, a, b, span) => self.ternary(c, a, b, *span, elem),
+            Node::Elvis(a, b) => self.elvis(a, b, elem),
+            Node::List(items, span) => self.list(items, *span, elem),
+            Node::Map(entries, span) => self.map(entries, *span, elem),
+            Node::Unary(ops, operand) => self.unary_ops(ops, operand, elem),
+            Node::Arith(first, rest) => self.arith_chain(first, rest, elem),
+            Node::Cmp(op, a, b, span) => self.cmp_node(*op, a, b, *span, elem),
+            Node::Matches(lhs, regex, rhs, span) => self.matches_node(lhs, regex, rhs, *span, elem),
+        }
+    }
+
+    #[inline(never)]
+    fn elem_method(&self, c: &CallNode, elem: Option<&Value>) -> Result<Value, EvalError> {
+        let recv = elem.cloned().unwrap_or(Value::Null);
+        self.call(c, &recv, elem)
+    }
+
+    #[inline(never)]
+    fn chain(&self, head: &Node, steps: &[Step], elem: Option<&Value>) -> Result<Value, EvalError> {
+        let mut cur = self.eval(head, elem)?;
+        for s in steps {
+            cur = self.step(cur, s, elem)?;
+        }
+        Ok(cur)
+    }
+
+    #[inline(never)]
+    fn ternary(
+        &self,
+        c: &Node,
+        a: &Node,
+        b: &Node,
+        span: super::ast::Span,
+        elem: Option<&Value>,
+    ) -> Result<Value, EvalError> {
+        let cv = self.eval(c, elem)?;
+        if to_bool(&cv, "the condition of '?:'").map_err(|e| e.at(span))? {
+            self.eval(a, elem)
+        } else {
+            self.eval(b, elem)
+        }
+    }
+
+    #[inline(never)]
+    fn elvis(&self, a: &Node, b: &Node, elem: Option<&Value>) -> Result<Value, EvalError> {
+        let v = self.eval(a, elem)?;
+        match &v {
+            Value::Null => self.eval(b, elem),
+            Value::Str(s) if s.is_empty() => self.eval(b, elem),
+            _ => Ok(v),
+        }
+    }
+
+    #[inline(never)]
+    fn list(
+        &self,
+        items: &[Node],
+        span: super::ast::Span,
+        elem: Option<&Value>,
+    ) -> Result<Value, EvalError> {
+        self.alloc_list(items.len()).map_err(|e| e.at(span))?;
+        let mut out = Vec::with_capacity(items.len());
+        for i in items {
+            out.push(self.eval(i, elem)?);
+        }
+        Ok(self.list_value(out))
+    }
+
+    #[inline(never)]
+    fn map(
+        &self,
+        entries: &[(Node, Node)],
+        span: super::ast::Span,
+        elem: Option<&Value>,
+    ) -> Result<Value, EvalError> {
+        let mut m = Map::default();
+        for (k, v) in entries {
+            let k = self.eval(k, elem)?;
+            let v = self.eval(v, elem)?;
+            let k = self.java_text(&k).map_err(|e| e.at(span))?;
+            self.alloc_map(1, k.len()).map_err(|e| e.at(span))?;
+            m.insert(Arc::from(k), v);
+        }
+        Ok(Value::Map(Arc::new(m)))
+    }
+
+    #[inline(never)]
+    fn unary_ops(
+        &self,
+        ops: &[(UnOp, super::ast::Span)],
+        operand: &Node,
+        elem: Option<&Value>,
+    ) -> Result<Value, EvalError> {
+        let mut v = self.eval(operand, elem)?;
+        for (op, span) in ops.iter().rev() {
+            self.budget.charge(1)?;
+            v = unary(*op, v).map_err(|e| e.at(*span))?;
+        }
+        Ok(v)
+    }
+
+    #[inline(never)]
+    fn arith_chain(
+        &self,
+        first: &Node,
+        rest: &[(BinOp, super::ast::Span, Node)],
+        elem: Option<&Value>,
+    ) -> Result<Value, EvalError> {
+        let mut acc = self.eval(first, elem)?;
+        for (op, span, e) in rest {
+            let rhs = self.eval(e, elem)?;
+            self.budget.charge(1)?;
+            acc = self.arith(*op, acc, rhs).map_err(|e| e.at(*span))?;
+        }
+        Ok(acc)
+    }
+
+    #[inline(never)]
+    fn cmp_node(
+        &self,
+        op: BinOp,
+        a: &Node,
+        b: &Node,
+        span: super::ast::Span,
+        elem: Option<&Value>,
+    ) -> Result<Value, EvalError> {
+        let a = self.eval(a, elem)?;
+        let b = self.eval(b, elem)?;
+        self.budget.charge(2)?;
+        self.compare(op, &a, &b).map_err(|e| e.at(span))
+    }
+
+    #[inline(never)]
+    fn matches_node(
+        &self,
+        lhs: &Node,
+        regex: &RegexArg,
+        rhs: &Node,
+        span: super::ast::Span,
+        elem: Option<&Value>,
+    ) -> Result<Value, EvalError> {
+        let l = self.eval(lhs, elem)?;
+        self.matches(&l, regex, rhs, elem).map_err(|e| e.at(span))
+    }
+
+    #[inline(never)]
+    fn and_or(
+        &self,
+        items: &[(Node, super::ast::Span)],
+        and: bool,
+        elem: Option<&Value>,
+    ) -> Result<Value, EvalError> {
+        let what = if and {
+            "an operand of 'and'"
+        } else {
+            "an operand of 'or'"
+        };
+        for (node, span) in items {
+            let v = self.eval(node, elem)?;
+            if to_bool(&v, what).map_err(|e| e.at(*span))? != and {
+                return Ok(Value::Bool(!and));
+            }
+        }
+        Ok(Value::Bool(and))
+    }
+
+    fn elem(
+        &self,
+        name: &str,
+        root: Option<&RootRef>,
+        elem: Option<&Value>,
+    ) -> Result<Value, EvalError> {
+        match elem {
+            Some(Value::Map(m)) if m.contains_key(name) || root.is_none() => {
+                Ok(m.get(name).cloned().unwrap_or(Value::Null))
+            }
+            Some(Value::User(u)) if root.is_none() => self.user_prop(u, name),
+            _ => match root {
+                Some(r) => self.root(r),
+                None => match elem {
+                    Some(e) => self.property(e, name, false),
+                    None => Err(type_err(format!("unknown name '{name}'"))),
+                },
+            },
+        }
+    }
+
+    #[inline(never)]
+    fn compare(&self, op: BinOp, a: &Value, b: &Value) -> Result<Value, EvalError> {
+        let r = match op {
+            BinOp::Eq => self.spel_eq(a, b)?,
+            BinOp::Ne => !self.spel_eq(a, b)?,
+            _ => {
+                let o = self.cmp(a, b)?;
+                match op {
+                    BinOp::Lt => o.is_lt(),
+                    BinOp::Le => o.is_le(),
+                    BinOp::Gt => o.is_gt(),
+                    _ => o.is_ge(),
+                }
+            }
+        };
+        Ok(Value::Bool(r))
+    }
+
+    #[inline(never)]
+    fn matches(
+        &self,
+        l: &Value,
+        regex: &RegexArg,
+        rhs: &Node,
+        elem: Option<&Value>,
+    ) -> Result<Value, EvalError> {
+        let s = match l {
+            Value::Str(s) => s.clone(),
+            // SpEL converts a number or boolean on the left to its string form
+            Value::Int(_) | Value::Long(_) | Value::Double(_) | Value::Bool(_) => {
+                Arc::from(l.to_java_string())
+            }
+            Value::Null => {
+                return Err(EvalError::new(
+                    EvalErrorKind::NullValue,
+                    "the left operand of 'matches' is null",
+                ));
+            }
+            other => {
+                return Err(type_err(format!(
+                    "the left operand of 'matches' is a {}, not a string",
+                    other.type_name()
+                )));
+            }
+        };
+        let re = self.regex(regex, || self.eval(rhs, elem), true)?;
+        Ok(Value::Bool(re.is_match(&s, self.budget, self.scratch)?))
+    }
+
+    /// Calls a function or method: arguments evaluated, the record's cost charged, the
+    /// implementation run.
+    #[inline(never)]
+    fn call(&self, c: &CallNode, recv: &Value, elem: Option<&Value>) -> Result<Value, EvalError> {
+        let args = self.eval_args(&c.args, elem)?;
+        self.invoke(c, recv, &args).map_err(|e| e.at(c.span))
+    }
+
+    fn invoke(&self, c: &CallNode, recv: &Value, args: &[Value]) -> Result<Value, EvalError> {
+        let call = Call {
+            def: c.def,
+            recv,
+            args,
+            extra: c.extra.as_ref(),
+        };
+        if c.def.style == super::functions::Style::Method && recv.is_null() {
+            return Err(EvalError::new(
+                EvalErrorKind::NullValue,
+                format!("cannot call {}() on null", c.def.name),
+            ));
+        }
+        self.charge_call(&call)?;
+        (c.def.imp)(self, &call)
+    }
+
     /// Evaluates a nested program (a group expression) in this environment.
-    pub(crate) fn eval_nested(&self, p: &super::Program) -> Result<Value, EvalError> {
-        self.eval(&p.inner.node, None)
+    pub(crate) fn eval_nested(&self, p: &Program) -> Result<Value, EvalError> {
+        self.budget.charge(NESTED_UNITS)?;
+        if self.depth >= MAX_PROGRAM_NESTING {
+            return Err(EvalError::new(
+                EvalErrorKind::Limit,
+                "group expressions are nested too deeply",
+            ));
+        }
+        let nested = Env {
+            depth: self.depth + 1,
+            ..*self
+        };
+        nested.eval(&p.inner.node, None)
     }
 
     fn eval_args(&self, args: &[Node], elem: Option<&Value>) -> Result<Args, EvalError> {
         if args.len() <= ARGS_INLINE {
-            let mut out = Args::Inline(Default::default(), args.len());
-            if let Args::Inline(vals, _) = &mut out {
-                for (slot, a) in vals.iter_mut().zip(args) {
-                    *slot = self.eval(a, elem)?;
-                }
+            let mut vals: [Value; ARGS_INLINE] = Default::default();
+            for (slot, a) in vals.iter_mut().zip(args) {
+                *slot = self.eval(a, elem)?;
             }
-            return Ok(out);
+            return Ok(Args::Inline(vals, args.len()));
         }
         args.iter()
             .map(|a| self.eval(a, elem))
@@ -369,20 +609,20 @@ impl Env<'_> {
             .map(Args::Heap)
     }
 
+    /// The compiled pattern of a regex operand: fixed, or compiled (charged) through the call
+    /// site's cache from the pattern `pattern` gives.
     pub(crate) fn regex(
         &self,
         arg: &RegexArg,
         pattern: impl FnOnce() -> Result<Value, EvalError>,
         whole: bool,
-    ) -> Result<Arc<Regex>, EvalError> {
+    ) -> Result<Arc<Pattern>, EvalError> {
         match arg {
             RegexArg::Fixed(r) => Ok(r.clone()),
             RegexArg::Dynamic(cache) => {
                 let p = pattern()?;
-                let p = req_str(&p, "a regular expression")?;
-                cache
-                    .get(&p, whole, self.limits)
-                    .map_err(|m| EvalError::new(EvalErrorKind::InvalidPattern, m))
+                let p = super::functions::req_str(&p, "a regular expression")?;
+                cache.get(&p, whole, self.limits, self.budget, self.scratch)
             }
         }
     }
@@ -403,7 +643,7 @@ impl Env<'_> {
     pub(crate) fn property(&self, v: &Value, name: &str, safe: bool) -> Result<Value, EvalError> {
         match v {
             Value::Map(m) => Ok(m.get(name).cloned().unwrap_or(Value::Null)),
-            Value::User(u) => Ok(u.property(name)),
+            Value::User(u) => self.user_prop(u, name),
             Value::Null if safe => Ok(Value::Null),
             Value::Null => Err(EvalError::new(
                 EvalErrorKind::NullValue,
@@ -417,131 +657,179 @@ impl Env<'_> {
     }
 
     fn step(&self, cur: Value, s: &Step, elem: Option<&Value>) -> Result<Value, EvalError> {
+        self.budget.charge(1)?;
         match s {
             Step::Prop(name, safe, span) => {
+                // a hashed lookup, and a value shared by reference counting
+                self.budget.charge(2)?;
                 self.property(&cur, name, *safe).map_err(|e| e.at(*span))
             }
             Step::Index(idx, span) => {
                 let i = self.eval(idx, elem)?;
-                index(&cur, &i).map_err(|e| e.at(*span))
+                self.index(&cur, &i).map_err(|e| e.at(*span))
             }
-            Step::Method(m, args, regex, safe, span) => {
+            Step::Method(c, safe) => {
                 if cur.is_null() && *safe {
                     return Ok(Value::Null);
                 }
-                let args = self.eval_args(args, elem)?;
-                self.method(*m, &cur, &args, regex.as_ref())
-                    .map_err(|e| e.at(*span))
+                self.call(c, &cur, elem)
             }
-            Step::Project(e, safe, span) => {
-                let items: Vec<Value> = match &cur {
-                    Value::Null if *safe => return Ok(Value::Null),
-                    Value::List(l) => l.iter().cloned().collect(),
-                    Value::Map(m) => entries(m),
-                    other => {
-                        return Err(type_err(format!(
-                            "cannot project over a {}",
-                            other.type_name()
-                        ))
-                        .at(*span));
-                    }
-                };
-                self.tick(items.len() as u64).map_err(|e| e.at(*span))?;
-                let mut out = Vec::with_capacity(items.len());
-                for it in &items {
-                    out.push(self.eval(e, Some(it))?);
-                }
-                self.list_value(out).map_err(|e| e.at(*span))
+            Step::Project(e, safe, span) => self.project(&cur, e, *safe, *span, elem),
+            Step::Select(kind, e, safe, span) => self.select(&cur, *kind, e, *safe, *span),
+        }
+    }
+
+    #[inline(never)]
+    fn project(
+        &self,
+        cur: &Value,
+        e: &Node,
+        safe: bool,
+        span: super::ast::Span,
+        _elem: Option<&Value>,
+    ) -> Result<Value, EvalError> {
+        let entries;
+        let items: &[Value] = match cur {
+            Value::Null if safe => return Ok(Value::Null),
+            Value::List(l) => l,
+            Value::Map(m) => {
+                entries = self.entries(m).map_err(|e| e.at(span))?;
+                &entries
             }
-            Step::Select(kind, e, safe, span) => {
-                let (items, is_map) = match &cur {
-                    Value::Null if *safe => return Ok(Value::Null),
-                    Value::List(l) => (l.iter().cloned().collect::<Vec<_>>(), false),
-                    Value::Map(m) => (entries(m), true),
-                    other => {
-                        return Err(type_err(format!(
-                            "cannot select from a {}",
-                            other.type_name()
-                        ))
-                        .at(*span));
+            other => {
+                return Err(
+                    type_err(format!("cannot project over a {}", other.type_name())).at(span),
+                );
+            }
+        };
+        self.alloc_list(items.len()).map_err(|e| e.at(span))?;
+        let mut out = Vec::with_capacity(items.len());
+        for it in items {
+            out.push(self.eval(e, Some(it))?);
+        }
+        Ok(self.list_value(out))
+    }
+
+    #[inline(never)]
+    fn select(
+        &self,
+        cur: &Value,
+        kind: SelectKind,
+        e: &Node,
+        safe: bool,
+        span: super::ast::Span,
+    ) -> Result<Value, EvalError> {
+        let entries;
+        let (items, is_map): (&[Value], bool) = match cur {
+            Value::Null if safe => return Ok(Value::Null),
+            Value::List(l) => (l, false),
+            Value::Map(m) => {
+                entries = self.entries(m).map_err(|e| e.at(span))?;
+                (&entries, true)
+            }
+            other => {
+                return Err(
+                    type_err(format!("cannot select from a {}", other.type_name())).at(span),
+                );
+            }
+        };
+        self.budget
+            .charge(items.len() as u64)
+            .map_err(|e| e.at(span))?;
+        let mut kept = Vec::new();
+        for (i, it) in items.iter().enumerate() {
+            let keep = match self.eval(e, Some(it))? {
+                Value::Bool(b) => b,
+                other => {
+                    return Err(type_err(format!(
+                        "a selection criterion must be a boolean, not {}",
+                        other.type_name()
+                    ))
+                    .at(span));
+                }
+            };
+            if keep {
+                if kind == SelectKind::First {
+                    return self.unentry(it, is_map);
+                }
+                kept.push(i);
+            }
+        }
+        match kind {
+            SelectKind::Last => match kept.last().and_then(|i| items.get(*i)) {
+                Some(v) => self.unentry(v, is_map),
+                None => Ok(Value::Null),
+            },
+            SelectKind::First => Ok(Value::Null),
+            SelectKind::All if is_map => {
+                let mut m = Map::default();
+                self.alloc_map(kept.len(), 0).map_err(|e| e.at(span))?;
+                for v in kept.iter().filter_map(|i| items.get(*i)) {
+                    if let Value::Map(e) = v {
+                        let k = e.get("key").map(map_key_of).unwrap_or_default();
+                        m.insert(k, e.get("value").cloned().unwrap_or_default());
                     }
-                };
-                self.tick(items.len() as u64).map_err(|e| e.at(*span))?;
-                let mut out = Vec::new();
-                for it in items {
-                    let keep = match self.eval(e, Some(&it))? {
-                        Value::Bool(b) => b,
-                        other => {
-                            return Err(type_err(format!(
-                                "a selection criterion must be a boolean, not {}",
-                                other.type_name()
-                            ))
-                            .at(*span));
-                        }
-                    };
-                    if keep {
-                        if *kind == SelectKind::First {
-                            return Ok(unentry(it, is_map));
-                        }
-                        out.push(it);
-                    }
                 }
-                if *kind == SelectKind::Last {
-                    return Ok(out.pop().map_or(Value::Null, |v| unentry(v, is_map)));
-                }
-                if *kind == SelectKind::First {
-                    return Ok(Value::Null);
-                }
-                if is_map {
-                    let mut m = Map::default();
-                    for it in out {
-                        if let Value::Map(e) = it {
-                            let k = e.get("key").map(map_key).unwrap_or_default();
-                            m.insert(Arc::from(k), e.get("value").cloned().unwrap_or_default());
-                        }
-                    }
-                    Ok(Value::Map(Arc::new(m)))
-                } else {
-                    Ok(Value::from(out))
-                }
+                Ok(Value::Map(Arc::new(m)))
+            }
+            SelectKind::All => {
+                self.alloc_list(kept.len()).map_err(|e| e.at(span))?;
+                Ok(self.list_value(kept.iter().filter_map(|i| items.get(*i)).cloned().collect()))
             }
         }
     }
 
-    fn unary(&self, op: UnOp, v: Value) -> Result<Value, EvalError> {
-        match op {
-            UnOp::Not => Ok(Value::Bool(!to_bool(&v, "the operand of '!'")?)),
-            UnOp::Neg => match v {
-                Value::Int(i) => Ok(Value::Int(i.wrapping_neg())),
-                Value::Long(i) => Ok(Value::Long(i.wrapping_neg())),
-                Value::Double(d) => Ok(Value::Double(-d)),
-                other => Err(type_err(format!("cannot negate a {}", other.type_name()))),
-            },
-            UnOp::Plus => match v {
-                Value::Int(_) | Value::Long(_) | Value::Double(_) => Ok(v),
-                other => Err(type_err(format!(
-                    "unary '+' needs a number, not a {}",
-                    other.type_name()
-                ))),
-            },
+    /// The entries of a map as `{key, value}` maps (projection and selection over a map).
+    fn entries(&self, m: &Map) -> Result<Vec<Value>, EvalError> {
+        self.alloc_list(m.len())?;
+        self.alloc_map(m.len().saturating_mul(2), 0)?;
+        let key: Arc<str> = Arc::from("key");
+        let value: Arc<str> = Arc::from("value");
+        Ok(m.iter()
+            .map(|(k, v)| {
+                let mut e = Map::default();
+                e.insert(key.clone(), Value::Str(k.clone()));
+                e.insert(value.clone(), v.clone());
+                Value::Map(Arc::new(e))
+            })
+            .collect())
+    }
+
+    /// A selected `{key, value}` entry as a one-entry map.
+    fn unentry(&self, v: &Value, is_map: bool) -> Result<Value, EvalError> {
+        match v {
+            Value::Map(e) if is_map => {
+                self.alloc_map(1, 0)?;
+                let mut m = Map::default();
+                let k = e.get("key").map(map_key_of).unwrap_or_default();
+                m.insert(k, e.get("value").cloned().unwrap_or_default());
+                Ok(Value::Map(Arc::new(m)))
+            }
+            _ => Ok(v.clone()),
         }
     }
 
+    #[inline(never)]
     fn arith(&self, op: BinOp, a: Value, b: Value) -> Result<Value, EvalError> {
+        if op == BinOp::Add
+            && let (Value::Str(x), Value::Str(y)) = (&a, &b)
+        {
+            self.alloc_str(x.len().saturating_add(y.len()))?;
+            return Ok(Value::from([&**x, &**y].concat()));
+        }
         if op == BinOp::Add && (matches!(a, Value::Str(_)) || matches!(b, Value::Str(_))) {
-            {
-                let mut out = String::new();
-                a.push_java_string(&mut out);
-                b.push_java_string(&mut out);
-                self.check_str(out.len())?;
-                return Ok(Value::from(out));
-            }
+            let mut out = self.bounded();
+            let r = a
+                .write_java_to(&mut out)
+                .and_then(|()| b.write_java_to(&mut out));
+            return self.finish(out, r);
         }
         if op == BinOp::Mul
             && let (Value::Str(s), Value::Int(n)) = (&a, &b)
         {
             let n = usize::try_from(*n).unwrap_or(0);
-            self.check_str(s.len().saturating_mul(n))?;
+            let len = s.len().saturating_mul(n);
+            self.alloc_str(len)?;
             return Ok(Value::from(s.repeat(n)));
         }
         let Some(p) = nums(&a, &b) else {
@@ -595,278 +883,100 @@ impl Env<'_> {
         })
     }
 
-    fn call(&self, f: Func, a: &[Value], regex: Option<&RegexArg>) -> Result<Value, EvalError> {
-        use Func as F;
-        match f {
-            F::StrAppend => strings::append(self, &a[0], &a[1]),
-            F::StrJoin => strings::join(self, a),
-            F::StrLen => strings::len(&a[0]),
-            F::StrRemoveSpaces => strings::remove_spaces(&a[0]),
-            F::StrReplace => strings::replace(self, &a[0], &a[1], &a[2]),
-            F::StrReplaceFirst => strings::replace_first_literal(self, &a[0], &a[1], &a[2]),
-            F::StrStartsWith => strings::starts_with(&a[0], &a[1]),
-            F::StrContains => strings::string_contains(&a[0], &a[1]),
-            F::StrSwitch => strings::string_switch(a),
-            F::StrSubstring | F::GSubstring => strings::substring(&a[0], &a[1], Some(&a[2])),
-            F::StrSubstringAfter | F::GSubstringAfter => strings::substring_after(&a[0], &a[1]),
-            F::StrSubstringBefore | F::GSubstringBefore => strings::substring_before(&a[0], &a[1]),
-            F::StrToUpper | F::GToUpper | F::GToUpperLegacy => strings::to_upper(&a[0]),
-            F::StrToLower | F::GToLower | F::GToLowerLegacy => strings::to_lower(&a[0]),
-            F::ArrAdd => arrays::add(self, &a[0], &a[1]),
-            F::ArrRemove => arrays::remove(&a[0], &a[1]),
-            F::ArrClear => arrays::clear(&a[0]),
-            F::ArrGet => arrays::get(&a[0], &a[1]),
-            F::ArrFlatten => arrays::flatten(self, a),
-            F::ArrContains => arrays::contains(&a[0], &a[1]),
-            F::ArrSize => arrays::size(&a[0]),
-            F::ArrIsEmpty => arrays::is_empty(&a[0]),
-            F::ArrToCsv => arrays::to_csv(self, &a[0]),
-            F::ConvToInt => convert::to_int(&a[0]),
-            F::ConvToNum => convert::to_num(&a[0]),
-            F::IsoToAlpha2 => country::convert(&a[0], country::Field::Alpha2),
-            F::IsoToAlpha3 => country::convert(&a[0], country::Field::Alpha3),
-            F::IsoToNumeric => country::convert(&a[0], country::Field::Numeric),
-            F::IsoToName => country::convert(&a[0], country::Field::Name),
-            F::GroupsContains => {
-                groups::groups_fn(self, &a[0], &a[1], &a[2], groups::Match::Contains)
-            }
-            F::GroupsStartsWith => {
-                groups::groups_fn(self, &a[0], &a[1], &a[2], groups::Match::StartsWith)
-            }
-            F::GroupsEndsWith => {
-                groups::groups_fn(self, &a[0], &a[1], &a[2], groups::Match::EndsWith)
-            }
-            F::GetFilteredGroups => Err(type_err("getFilteredGroups is evaluated elsewhere")),
-            F::IsMemberOfGroupName => groups::member_by_name(self, &a[0], groups::Match::Exact),
-            F::IsMemberOfGroup => groups::member_by_ids(self, &a[..1]),
-            F::IsMemberOfAnyGroup => groups::member_by_ids(self, a),
-            F::IsMemberOfGroupNameStartsWith => {
-                groups::member_by_name(self, &a[0], groups::Match::StartsWith)
-            }
-            F::IsMemberOfGroupNameContains => {
-                groups::member_by_name(self, &a[0], groups::Match::Contains)
-            }
-            F::IsMemberOfGroupNameRegex => {
-                let Some(r) = regex else {
-                    return Err(type_err("missing regular expression"));
-                };
-                let re = self.regex(r, || Ok(groups::strip_slashes(&a[0])), true)?;
-                groups::member_by_regex(self, &re)
-            }
-            F::TimeNow => time::time_now(self, a),
-            F::DateTimeNow => time::now_zdt(self).map(Value::DateTime),
-            F::TimeFromWindows => time::from_windows(&a[0]),
-            F::TimeFromUnix => time::from_unix_secs(&a[0]),
-            F::TimeFromString => time::from_string(&a[0], &a[1]),
-            F::TimeToWindows => time::to_windows(&a[0]),
-            F::TimeToUnix => time::to_unix(&a[0]),
-            F::TimeToString => time::to_string_fmt(&a[0], &a[1]),
-            F::GetManagerUser => directory::linked_user(self, &a[0], "manager"),
-            F::GetAssistantUser => directory::linked_user(self, &a[0], "assistant"),
-            F::GetManagerAppUser => directory::linked_app_user(self, &a[0], &a[1], "manager"),
-            F::GetAssistantAppUser => directory::linked_app_user(self, &a[0], &a[1], "assistant"),
-            F::HasDirectoryUser => Ok(Value::Bool(
-                directory::find(self, "active_directory").is_some(),
-            )),
-            F::HasWorkdayUser => Ok(Value::Bool(directory::find(self, "workday").is_some())),
-            F::FindDirectoryUser => {
-                Ok(directory::find(self, "active_directory").unwrap_or_default())
-            }
-            F::FindWorkdayUser => Ok(directory::find(self, "workday").unwrap_or_default()),
-        }
-    }
-
-    pub(crate) fn method(
-        &self,
-        m: Method,
-        recv: &Value,
-        a: &[Value],
-        regex: Option<&RegexArg>,
-    ) -> Result<Value, EvalError> {
-        use Method as M;
-        // the method's name, looked up only when reporting an error
-        let name = || {
-            super::functions::METHODS
-                .iter()
-                .find(|x| x.4 == m)
-                .map_or("?", |x| x.0)
-        };
-        if recv.is_null() {
-            return Err(EvalError::new(
-                EvalErrorKind::NullValue,
-                format!("cannot call {}() on null", name()),
-            ));
-        }
-        let unsupported = || {
-            Err(type_err(format!(
-                "a {} has no method {}()",
-                recv.type_name(),
-                name()
-            )))
-        };
-        match (m, recv) {
-            (M::GetGroups, Value::User(u)) => groups::get_groups(self, u, a),
-            (M::IsMemberOf, Value::User(u)) => groups::is_member_of(u, a),
-            (M::GetLinkedObject, Value::User(u)) => {
-                let n = req_str(&a[0], "getLinkedObject")?;
-                Ok(u.linked().get(&*n).cloned().unwrap_or_default())
-            }
-            (M::GetInternalProperty, Value::User(u)) => {
-                let n = req_str(&a[0], "getInternalProperty")?;
-                Ok(u.internal().get(&*n).cloned().unwrap_or_default())
-            }
-            (M::ToStringM, _) if a.is_empty() && !matches!(recv, Value::DateTime(_)) => {
-                if let Value::Str(_) = recv {
-                    return Ok(recv.clone());
+    /// `v[i]`: list element, one-character string, map value by key.
+    pub(crate) fn index(&self, v: &Value, i: &Value) -> Result<Value, EvalError> {
+        let int = |i: &Value| -> Result<i64, EvalError> {
+            match i {
+                Value::Int(x) => Ok(i64::from(*x)),
+                Value::Long(x) => Ok(*x),
+                // SpEL converts a double index to an int by truncation
+                Value::Double(d) if d.is_finite() => Ok(d.trunc() as i64),
+                Value::Str(s) => {
+                    self.scan(s.len())?;
+                    s.trim().parse::<i64>().map_err(|_| {
+                        type_err(format!("the index '{}' is not a number", cost::excerpt(s)))
+                    })
                 }
-                if let Some(z) = time::as_zdt_opt(recv) {
-                    return Ok(Value::from(z.to_java_string()));
-                }
-                self.str_value(recv.to_java_string())
+                other => Err(type_err(format!(
+                    "an index must be an integer, not a {}",
+                    other.type_name()
+                ))),
             }
-            (
-                M::ParseWindowsTime
-                | M::ParseUnixTime
-                | M::ParseStringTime
-                | M::ToWindows
-                | M::ToUnix
-                | M::ToStringM
-                | M::ToZone
-                | M::PlusDays
-                | M::PlusHours
-                | M::PlusMinutes
-                | M::PlusSeconds
-                | M::MinusDays
-                | M::MinusHours
-                | M::MinusMinutes
-                | M::MinusSeconds
-                | M::WithinDays
-                | M::WithinHours
-                | M::WithinMinutes
-                | M::WithinSeconds,
-                _,
-            ) => time::method(self, m, recv, a),
-            (M::ParseCountryCode | M::ToAlpha2 | M::ToAlpha3 | M::ToNumeric | M::ToName, _) => {
-                country::method(m, recv)
-            }
-            (_, Value::Str(s)) => match strings::method(self, m, s, a, regex)? {
-                Some(v) => Ok(v),
-                None => unsupported(),
-            },
-            (_, Value::List(l)) => match arrays::method(self, m, l, a)? {
-                Some(v) => Ok(v),
-                None => unsupported(),
-            },
-            (_, Value::Map(map)) => match m {
-                M::Get => Ok(map
-                    .get(map_key(&a[0]).as_str())
+        };
+        match v {
+            Value::List(l) => {
+                let n = int(i)?;
+                usize::try_from(n)
+                    .ok()
+                    .and_then(|k| l.get(k))
                     .cloned()
-                    .unwrap_or_default()),
-                M::ContainsKey => Ok(Value::Bool(map.contains_key(map_key(&a[0]).as_str()))),
-                M::Size => Ok(Value::Int(map.len() as i32)),
-                M::IsEmpty => Ok(Value::Bool(map.is_empty())),
-                M::Equals => Ok(Value::Bool(recv == &a[0])),
-                _ => unsupported(),
-            },
-            (_, Value::Int(_) | Value::Long(_) | Value::Double(_)) => match m {
-                M::ToInteger | M::IntValue => convert::to_int(recv),
-                M::ToNumber | M::DoubleValue => convert::to_num(recv),
-                M::Equals => Ok(Value::Bool(recv == &a[0])),
-                M::CompareTo => Ok(Value::Int(match spel_cmp(recv, &a[0])? {
-                    std::cmp::Ordering::Less => -1,
-                    std::cmp::Ordering::Equal => 0,
-                    std::cmp::Ordering::Greater => 1,
-                })),
-                _ => unsupported(),
-            },
-            (M::Equals, _) => Ok(Value::Bool(recv == &a[0])),
-            _ => unsupported(),
+                    .ok_or_else(|| oob(n, l.len(), "list"))
+            }
+            Value::Str(s) => {
+                let n = int(i)?;
+                self.scan(s.len())?;
+                match usize::try_from(n)
+                    .ok()
+                    .and_then(|k| s.encode_utf16().nth(k))
+                {
+                    Some(u) => self.new_str(&String::from_utf16_lossy(&[u])),
+                    None => Err(oob(n, s.encode_utf16().count(), "string")),
+                }
+            }
+            // keys are strings: another key type finds nothing (SpEL: `{'1': 'x'}[1]` is null)
+            Value::Map(m) => Ok(match i {
+                Value::Str(k) => {
+                    self.scan(k.len())?;
+                    m.get(&**k).cloned().unwrap_or_default()
+                }
+                _ => Value::Null,
+            }),
+            Value::User(u) => {
+                let k = self.java_text(i)?;
+                self.user_prop(u, &k)
+            }
+            Value::Null => Err(EvalError::new(
+                EvalErrorKind::NullValue,
+                "cannot index into null",
+            )),
+            other => Err(type_err(format!(
+                "cannot index into a {}",
+                other.type_name()
+            ))),
         }
     }
 }
 
-fn entries(m: &Map) -> Vec<Value> {
-    m.iter()
-        .map(|(k, v)| {
-            let mut e = Map::default();
-            e.insert(Arc::from("key"), Value::Str(k.clone()));
-            e.insert(Arc::from("value"), v.clone());
-            Value::Map(Arc::new(e))
-        })
-        .collect()
-}
-
-fn unentry(v: Value, is_map: bool) -> Value {
-    if !is_map {
-        return v;
-    }
-    match &v {
-        Value::Map(e) => {
-            let mut m = Map::default();
-            let k = e.get("key").map(map_key).unwrap_or_default();
-            m.insert(Arc::from(k), e.get("value").cloned().unwrap_or_default());
-            Value::Map(Arc::new(m))
-        }
-        _ => v,
+fn unary(op: UnOp, v: Value) -> Result<Value, EvalError> {
+    match op {
+        UnOp::Not => Ok(Value::Bool(!to_bool(&v, "the operand of '!'")?)),
+        UnOp::Neg => match v {
+            Value::Int(i) => Ok(Value::Int(i.wrapping_neg())),
+            Value::Long(i) => Ok(Value::Long(i.wrapping_neg())),
+            Value::Double(d) => Ok(Value::Double(-d)),
+            other => Err(type_err(format!("cannot negate a {}", other.type_name()))),
+        },
+        UnOp::Plus => match v {
+            Value::Int(_) | Value::Long(_) | Value::Double(_) => Ok(v),
+            other => Err(type_err(format!(
+                "unary '+' needs a number, not a {}",
+                other.type_name()
+            ))),
+        },
     }
 }
 
-fn oob(i: i64, len: usize, what: &str) -> EvalError {
+/// The key of a selected map entry (entries made by [`Env::entries`] hold string keys).
+fn map_key_of(v: &Value) -> Arc<str> {
+    match v {
+        Value::Str(s) => s.clone(),
+        other => Arc::from(other.to_java_string()),
+    }
+}
+
+pub(crate) fn oob(i: i64, len: usize, what: &str) -> EvalError {
     EvalError::new(
         EvalErrorKind::IndexOutOfBounds,
         format!("index {i} is outside the {what} of length {len}"),
     )
-}
-
-/// `v[i]`: list element, one-character string, map value by key.
-pub(crate) fn index(v: &Value, i: &Value) -> Result<Value, EvalError> {
-    let int = |i: &Value| -> Result<i64, EvalError> {
-        match i {
-            Value::Int(x) => Ok(i64::from(*x)),
-            Value::Long(x) => Ok(*x),
-            // SpEL converts a double index to an int by truncation
-            Value::Double(d) if d.is_finite() => Ok(d.trunc() as i64),
-            Value::Str(s) => s
-                .trim()
-                .parse::<i64>()
-                .map_err(|_| type_err(format!("the index '{s}' is not a number"))),
-            other => Err(type_err(format!(
-                "an index must be an integer, not a {}",
-                other.type_name()
-            ))),
-        }
-    };
-    match v {
-        Value::List(l) => {
-            let n = int(i)?;
-            usize::try_from(n)
-                .ok()
-                .and_then(|k| l.get(k))
-                .cloned()
-                .ok_or_else(|| oob(n, l.len(), "list"))
-        }
-        Value::Str(s) => {
-            let n = int(i)?;
-            let units: Vec<u16> = s.encode_utf16().collect();
-            usize::try_from(n)
-                .ok()
-                .and_then(|k| units.get(k))
-                .map(|u| Value::from(String::from_utf16_lossy(&[*u])))
-                .ok_or_else(|| oob(n, units.len(), "string"))
-        }
-        // keys are strings: another key type finds nothing (SpEL: `{'1': 'x'}[1]` is null)
-        Value::Map(m) => Ok(match i {
-            Value::Str(k) => m.get(&**k).cloned().unwrap_or_default(),
-            _ => Value::Null,
-        }),
-        Value::User(u) => Ok(u.property(&map_key(i))),
-        Value::Null => Err(EvalError::new(
-            EvalErrorKind::NullValue,
-            "cannot index into null",
-        )),
-        other => Err(type_err(format!(
-            "cannot index into a {}",
-            other.type_name()
-        ))),
-    }
 }

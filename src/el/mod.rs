@@ -14,9 +14,11 @@
 //! ```
 //!
 //! [`compile`] pre-scans the source (length, nesting depth, constructs Okta forbids), parses it
-//! with a pest grammar, resolves every root, function and method name to an enum, checks arities
-//! and literal argument types, and compiles literal regular expressions. [`Program::eval`]
-//! walks the resolved tree against a [`Context`] built once per request.
+//! with a pest grammar, resolves every root to a slot and every function and method to its
+//! record (one per function: name, call style, arity, argument kinds, whether it reads the
+//! user, cost, implementation), checks arities and literal argument types, and compiles literal
+//! regular expressions. [`Program::eval`] walks the resolved tree against a [`Context`] built
+//! once per request.
 //!
 //! # Parsing, nesting and stack
 //!
@@ -41,11 +43,12 @@
 //! kinds; null sorts before everything; null (or a non-boolean) in a boolean position is an
 //! error; `and`/`or` short-circuit; Elvis treats `""` like null; `matches` must match the
 //! whole string. Okta-specific points (documented or decided) are commented next to their
-//! code in [`functions`] and pinned by `tests/el/*.jsonl`. The main decisions:
+//! code in `src/el/functions/` and pinned by `tests/el/*.jsonl`. The main decisions:
 //!
-//! * Regular expressions run on the linear-time `regex` crate. Literal patterns compile with
-//!   the program; Java-only constructs are compile errors. Patterns that come from data are
-//!   compiled when evaluated, through a small bounded per-program cache.
+//! * Regular expressions run on linear-time DFAs (from `regex-automata`, the engine of the
+//!   `regex` crate): built in full with the program when they fit, lazily otherwise. Literal patterns compile with the program; Java-only
+//!   constructs are compile errors. Patterns that come from data are compiled when evaluated,
+//!   through a bounded per-call-site cache. Replacements follow Java (`$1`, `${name}`, `\$`).
 //! * A bare name other than a known root (`user`, `appuser`, `app`, `org`, `access`,
 //!   `idpuser`, `session`, `source`, ...) is a root the context must bind (profile-mapping
 //!   sources, the conditional samples' bare attributes); a name one or two edits away from a
@@ -54,14 +57,49 @@
 //! * Classic string helpers are null-safe (null in, null out; `String.len(null)` is 0) and
 //!   clamp out-of-range `substring` indexes; the string *methods* follow Java and fail.
 //! * Time functions read the context's `now`; `EST`/`MST`/`HST` observe daylight saving, as
-//!   Okta's `Time.now("EST")` example shows.
+//!   Okta's `Time.now("EST")` example shows. Dates outside chrono's range (about ±262,000
+//!   years) are errors.
+//!
+//! # Limits and the cost model
+//!
+//! Expressions may come from tenants and data from end users, so nothing an expression does
+//! may take the host down. [`Limits`] (per engine instance; [`Options`](crate::Options) carries
+//! one per server) bound:
+//!
+//! * at compile time, the length of the source (1024 characters, Okta's limit) and its nesting
+//!   depth (64), checked by a linear pre-scan; and the compiled size of each regular
+//!   expression (1 MiB);
+//! * at evaluation time, a **budget** per evaluation: every operator, function and method
+//!   charges it for the work it does and the bytes it will produce *before* doing the work or
+//!   building the result. One cost unit is charged per node visited and per list element
+//!   touched, one per 16 bytes scanned, copied or produced; a regular-expression search is
+//!   charged for every byte it scans and every DFA state it builds; compiling a pattern or a
+//!   group expression at evaluation time is charged by its size. The default budget,
+//!   10,000,000 units, is at most about 0.13 s of work in a release build on the reference
+//!   machine (the calibration is documented in `src/el/cost.rs`); the most expensive
+//!   documented Okta example costs 26,000 units.
+//! * the **bytes** one evaluation allocates for the strings, lists and maps it produces (32 MiB
+//!   in total by default; a conservative bound on what is live at once), each string
+//!   (1 MiB) and each list or map (100,000 elements).
+//!
+//! A result whose size can't be known in advance (Unicode case mapping, which can triple a
+//! string; a regex replacement with group references; a date pattern; a value rendered as
+//! text) is built into a string that refuses to grow past what the limits still allow.
+//! Exceeding a limit is an [`EvalError`] of kind [`EvalErrorKind::Limit`]; what an evaluation
+//! costs depends only on the program and the context (regex caches are per evaluation), so the
+//! same inputs always give the same answer. [`Program::eval_metered`] reports what an
+//! evaluation used.
 
 mod ast;
 mod compile;
 mod context;
+mod cost;
+mod datetime;
 mod eval;
-pub mod functions;
+pub(crate) mod functions;
+mod limits;
 mod parse;
+mod pattern;
 mod scan;
 mod user;
 mod value;
@@ -72,45 +110,11 @@ use std::sync::Arc;
 pub use ast::Span;
 pub use context::Context;
 pub(crate) use context::KnownRoot;
+pub use datetime::{Zdt, Zone};
+pub use limits::Limits;
 pub use user::User;
 pub use value::{Map, Value, java_double};
 pub(crate) use value::{key, map_from_json};
-
-/// Resource limits of one engine instance (one server), checked at compile and evaluation time.
-///
-/// Nothing here is process-global: two servers may use different limits side by side.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Limits {
-    /// Longest accepted expression, in characters. Okta's limit, 1024, by default.
-    pub max_length: usize,
-    /// Deepest accepted nesting of parentheses, brackets, braces and ternary/Elvis chains.
-    /// 64 by default. The parser recurses once per level, so very large values need a larger
-    /// thread stack.
-    pub max_depth: usize,
-    /// Longest string an evaluation may produce, in bytes (1 MiB by default).
-    pub max_string_len: usize,
-    /// Longest list an evaluation may produce (100,000 elements by default).
-    pub max_list_len: usize,
-    /// Most evaluation steps (nodes visited, elements projected) one evaluation may take
-    /// (1,000,000 by default), so nested projections over large lists cannot run away.
-    pub max_steps: u64,
-    /// Largest compiled size of one regular expression, in bytes (1 MiB by default).
-    pub max_regex_size: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_length: 1024,
-            max_depth: 64,
-            max_string_len: 1 << 20,
-            max_list_len: 100_000,
-            max_steps: 1_000_000,
-            max_regex_size: 1 << 20,
-        }
-    }
-}
 
 /// An expression that could not be compiled.
 ///
@@ -261,10 +265,43 @@ impl Program {
         self.inner.reads_user
     }
 
-    /// Evaluates the program against a context.
+    /// Evaluates the program against a context, within the cost and memory budget of its
+    /// [`Limits`].
     pub fn eval(&self, ctx: &Context) -> Result<Value, EvalError> {
-        eval::eval_program(&self.inner.node, ctx, &self.inner.limits)
+        self.eval_metered(ctx).0
     }
+
+    /// Evaluates the program and reports what the evaluation used of its budget (whether it
+    /// succeeded or not): for logging, and for choosing [`Limits`].
+    ///
+    /// ```
+    /// use tokenmint::el::{self, Context, Limits};
+    ///
+    /// let p = el::compile("'ab' * 1000", &Limits::default()).unwrap();
+    /// let (value, usage) = p.eval_metered(&Context::new());
+    /// assert_eq!(value.unwrap().as_str().map(str::len), Some(2000));
+    /// assert!(usage.bytes >= 2000);
+    /// assert!(usage.cost > 0);
+    /// ```
+    pub fn eval_metered(&self, ctx: &Context) -> (Result<Value, EvalError>, Usage) {
+        let budget = cost::Budget::new(&self.inner.limits);
+        let r = eval::eval_program(&self.inner.node, ctx, &self.inner.limits, &budget);
+        let usage = Usage {
+            cost: budget.cost(),
+            bytes: budget.bytes(),
+        };
+        (r, usage)
+    }
+}
+
+/// What one evaluation used of its budget (see [`Program::eval_metered`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct Usage {
+    /// Cost units charged (bounded by [`Limits::max_cost`]).
+    pub cost: u64,
+    /// Bytes of strings, lists and maps produced (bounded by [`Limits::max_total_bytes`]).
+    pub bytes: u64,
 }
 
 /// Compiles an expression under the given limits.

@@ -13,7 +13,8 @@ use std::sync::{Arc, OnceLock};
 use chrono::{DateTime, Utc};
 use serde_json::Value as Json;
 
-use super::functions::time::Zdt;
+use super::cost::CountingWriter;
+use super::datetime::Zdt;
 use super::value::{Map, Value, key, map_from_json};
 use super::{EvalError, EvalErrorKind};
 use crate::request;
@@ -52,6 +53,10 @@ pub struct User {
     linked: OnceLock<Map>,
     app_users: OnceLock<Map>,
     index: OnceLock<GroupIndex>,
+    /// The length of the user's JSON text, measured on first need.
+    json_len: OnceLock<usize>,
+    /// How many groups the user has, counted on first need.
+    group_count: OnceLock<usize>,
     /// Name scans made in place (JSON source): the second builds the index instead.
     name_scans: AtomicU8,
 }
@@ -67,6 +72,8 @@ impl Clone for User {
             linked: self.linked.clone(),
             app_users: self.app_users.clone(),
             index: self.index.clone(),
+            json_len: self.json_len.clone(),
+            group_count: self.group_count.clone(),
             name_scans: AtomicU8::new(self.name_scans.load(Ordering::Relaxed)),
         }
     }
@@ -81,6 +88,8 @@ pub(crate) struct GroupIndex {
     pub(crate) names: Vec<Arc<str>>,
     /// lower-cased group names, in `groups` order
     pub(crate) lower: Vec<String>,
+    /// the bytes of all the names, for charging a scan of them
+    pub(crate) name_bytes: usize,
 }
 
 impl GroupIndex {
@@ -91,6 +100,7 @@ impl GroupIndex {
         }
         self.lower.push(name.to_lowercase());
         self.names.push(Arc::from(name));
+        self.name_bytes = self.name_bytes.saturating_add(name.len());
     }
 }
 
@@ -163,6 +173,8 @@ impl User {
             linked: OnceLock::new(),
             app_users: OnceLock::new(),
             index: OnceLock::new(),
+            json_len: OnceLock::new(),
+            group_count: OnceLock::new(),
             name_scans: AtomicU8::new(0),
         }
     }
@@ -299,6 +311,35 @@ impl User {
         }
     }
 
+    /// The length of [`User::to_json`] as text (measured once, without building it).
+    pub(crate) fn json_len(&self) -> usize {
+        *self.json_len.get_or_init(|| {
+            let mut n = CountingWriter::default();
+            let _ = match &self.source {
+                Source::Json(j) => serde_json::to_writer(&mut n, &**j),
+                Source::Request(u) => serde_json::to_writer(&mut n, &**u),
+            };
+            n.0
+        })
+    }
+
+    /// [`User::to_json`] as text, written from the source without copying it first.
+    pub(crate) fn json_text(&self) -> String {
+        match &self.source {
+            Source::Json(j) => serde_json::to_string(&**j),
+            Source::Request(u) => serde_json::to_string(&**u),
+        }
+        .unwrap_or_default()
+    }
+
+    /// How many groups the user has (without converting them).
+    pub(crate) fn group_count(&self) -> usize {
+        *self.group_count.get_or_init(|| match &self.source {
+            Source::Json(j) => j.get("groups").and_then(Json::as_array).map_or(0, Vec::len),
+            Source::Request(u) => u.groups.len(),
+        })
+    }
+
     /// Whether two users hold the same data.
     pub(crate) fn same(&self, other: &User) -> bool {
         match (&self.source, &other.source) {
@@ -400,19 +441,45 @@ impl User {
     /// Classic-dialect property read: a profile attribute, else `profile`, else a top-level
     /// property such as `id` or `status` (the Identity Engine spelling), else null.
     pub fn property(&self, name: &str) -> Value {
+        self.property_with(name, |_| Ok::<(), std::convert::Infallible>(()))
+            .unwrap_or_default()
+    }
+
+    /// [`User::property`], calling `copy` with the length of a string profile attribute before
+    /// it is copied out of the source (an evaluation charges it; also when it is shared from a
+    /// profile already converted). A list or object attribute is never copied: reading one
+    /// converts the whole profile once, and is shared from then on.
+    pub(crate) fn property_with<E>(
+        &self,
+        name: &str,
+        copy: impl FnOnce(usize) -> Result<(), E>,
+    ) -> Result<Value, E> {
         // One attribute is converted from the source rather than the whole profile, unless
-        // the profile map is built already.
+        // the profile map is built already. A string is charged as copied either way, so what
+        // reading it costs does not depend on what was read before.
         if let Some(p) = self.profile.get() {
             if let Some(v) = p.get(name) {
-                return v.clone();
+                if let Value::Str(s) = v {
+                    copy(s.len())?;
+                }
+                return Ok(v.clone());
             }
         } else if let Some(v) = self.profile_json().and_then(|p| p.get(name)) {
-            return Value::from_json(v);
+            match v {
+                Json::String(s) => {
+                    copy(s.len())?;
+                    return Ok(Value::from(s.as_str()));
+                }
+                Json::Array(_) | Json::Object(_) => {
+                    return Ok(self.profile().get(name).cloned().unwrap_or_default());
+                }
+                other => return Ok(Value::from_json(other)),
+            }
         }
         if name == "profile" {
-            return Value::Map(self.profile().clone());
+            return Ok(Value::Map(self.profile().clone()));
         }
-        self.internal().get(name).cloned().unwrap_or(Value::Null)
+        Ok(self.internal().get(name).cloned().unwrap_or(Value::Null))
     }
 }
 

@@ -1,14 +1,14 @@
 //! Engine values: SpEL's types as Okta uses them, shared cheaply with `Arc`.
 
 use std::cmp::Ordering;
-use std::fmt::Write as _;
 use std::sync::{Arc, OnceLock};
 
 use super::user::User;
 
 use indexmap::IndexMap;
 
-use super::functions::time::Zdt;
+use super::cost::{Bounded, Full, byte_units};
+use super::datetime::Zdt;
 use super::{EvalError, EvalErrorKind};
 
 /// A string-keyed map that keeps insertion order (hashed with foldhash: engine maps are
@@ -194,64 +194,104 @@ impl Value {
     /// (`null` → `"null"`, `1.0` → `"1.0"`, a list → its elements joined with `,`).
     pub fn to_java_string(&self) -> String {
         let mut s = String::new();
-        self.write_java(&mut s, true);
+        // a String sink is never full
+        let _ = self.write_java(&mut s, true);
         s
     }
 
-    /// Appends [`Value::to_java_string`] to `out`.
-    pub(crate) fn push_java_string(&self, out: &mut String) {
+    /// Appends [`Value::to_java_string`] to a bounded string; `Err(Full)` once it would not
+    /// fit (what was written stays).
+    pub(crate) fn write_java_to(&self, out: &mut Bounded) -> Result<(), Full> {
         match self {
             Value::Str(s) => out.push_str(s),
             other => other.write_java(out, true),
         }
     }
 
-    fn write_java(&self, out: &mut String, top: bool) {
+    fn write_java<S: Sink>(&self, out: &mut S, top: bool) -> Result<(), Full> {
+        out.visit(match self {
+            // chrono and serde do more per value; a user's JSON is serialized byte by byte
+            Value::Double(_) | Value::DateTime(_) => 4,
+            Value::User(u) => 4 + u.json_len() as u64 / 8,
+            _ => 1,
+        });
         match self {
-            Value::Null => out.push_str("null"),
-            Value::Bool(b) => {
-                let _ = write!(out, "{b}");
-            }
-            Value::Int(i) => {
-                let _ = write!(out, "{i}");
-            }
-            Value::Long(i) => {
-                let _ = write!(out, "{i}");
-            }
-            Value::Double(d) => out.push_str(&java_double(*d)),
-            Value::Str(s) => out.push_str(s),
+            Value::Null => out.put("null"),
+            Value::Bool(b) => out.put(if *b { "true" } else { "false" }),
+            Value::Int(i) => out.put(&i.to_string()),
+            Value::Long(i) => out.put(&i.to_string()),
+            Value::Double(d) => out.put(&java_double(*d)),
+            Value::Str(s) => out.put(s),
             Value::List(l) => {
                 // SpEL converts a collection to a string by joining its elements with ","
                 // at the top level; nested collections print like Java's `toString`.
                 if !top {
-                    out.push('[');
+                    out.put("[")?;
                 }
                 for (i, v) in l.iter().enumerate() {
                     if i > 0 {
-                        out.push_str(if top { "," } else { ", " });
+                        out.put(if top { "," } else { ", " })?;
                     }
-                    v.write_java(out, false);
+                    v.write_java(out, false)?;
                 }
                 if !top {
-                    out.push(']');
+                    out.put("]")?;
                 }
+                Ok(())
             }
             Value::Map(m) => {
-                out.push('{');
+                out.put("{")?;
                 for (i, (k, v)) in m.iter().enumerate() {
                     if i > 0 {
-                        out.push_str(", ");
+                        out.put(", ")?;
                     }
-                    out.push_str(k);
-                    out.push('=');
-                    v.write_java(out, false);
+                    out.put(k)?;
+                    out.put("=")?;
+                    v.write_java(out, false)?;
                 }
-                out.push('}');
+                out.put("}")
             }
-            Value::User(u) => out.push_str(&u.to_json().to_string()),
-            Value::Country(c) => out.push_str(c.alpha2),
-            Value::DateTime(z) => out.push_str(&z.to_java_string()),
+            Value::User(u) => {
+                // the JSON is measured first, so a long one is refused before it is written
+                out.room(u.json_len())?;
+                out.put(&u.json_text())
+            }
+            Value::Country(c) => out.put(c.alpha2),
+            Value::DateTime(z) => out.put(&z.to_java_string()),
         }
+    }
+}
+
+/// Where [`Value::write_java`] writes: a `String` (never full) or a [`Bounded`] string.
+trait Sink {
+    fn put(&mut self, s: &str) -> Result<(), Full>;
+    fn room(&self, n: usize) -> Result<(), Full>;
+    /// Counts values rendered (a bounded string charges them).
+    fn visit(&mut self, _weight: u64) {}
+}
+
+impl Sink for String {
+    fn put(&mut self, s: &str) -> Result<(), Full> {
+        self.push_str(s);
+        Ok(())
+    }
+
+    fn room(&self, _: usize) -> Result<(), Full> {
+        Ok(())
+    }
+}
+
+impl Sink for Bounded {
+    fn put(&mut self, s: &str) -> Result<(), Full> {
+        self.push_str(s)
+    }
+
+    fn room(&self, n: usize) -> Result<(), Full> {
+        Bounded::room(self, n)
+    }
+
+    fn visit(&mut self, weight: u64) {
+        self.visits = self.visits.saturating_add(weight);
     }
 }
 
@@ -327,7 +367,9 @@ pub(crate) fn key(k: &str) -> Arc<str> {
             if by_len.len() <= c.len() {
                 by_len.resize(c.len() + 1, Vec::new());
             }
-            by_len[c.len()].push(Arc::from(c));
+            if let Some(bucket) = by_len.get_mut(c.len()) {
+                bucket.push(Arc::from(c));
+            }
         }
         by_len
     });
@@ -370,28 +412,88 @@ pub fn java_double(d: f64) -> String {
 
 /// Java `equals` between values: type-sensitive for numbers, element-wise for lists and maps.
 pub fn java_equals(a: &Value, b: &Value) -> bool {
-    match (a, b) {
+    let mut unlimited = u64::MAX;
+    java_equals_within(a, b, &mut unlimited).unwrap_or(false)
+}
+
+/// Takes `units` from `left`; `None` once it runs out.
+fn spend(left: &mut u64, units: u64) -> Option<()> {
+    *left = left.checked_sub(units)?;
+    Some(())
+}
+
+/// [`java_equals`] whose work is metered: one unit per pair of values compared, string bytes
+/// at the usual rate (a user's by the size of its JSON); `None` when `left` runs out first.
+pub(crate) fn java_equals_within(a: &Value, b: &Value, left: &mut u64) -> Option<bool> {
+    spend(left, 1)?;
+    Some(match (a, b) {
         (Value::Null, Value::Null) => true,
         (Value::Bool(x), Value::Bool(y)) => x == y,
         (Value::Int(x), Value::Int(y)) => x == y,
         (Value::Long(x), Value::Long(y)) => x == y,
         (Value::Double(x), Value::Double(y)) => x == y || (x.is_nan() && y.is_nan()),
-        (Value::Str(x), Value::Str(y)) => x == y,
+        (Value::Str(x), Value::Str(y)) => {
+            if x.len() != y.len() {
+                return Some(false);
+            }
+            spend(left, byte_units(x.len()))?;
+            x == y
+        }
         (Value::List(x), Value::List(y)) => {
-            Arc::ptr_eq(x, y)
-                || (x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| java_equals(p, q)))
+            if Arc::ptr_eq(x, y) {
+                return Some(true);
+            }
+            // a list's elements may be anywhere in memory: the first is a cache miss
+            spend(left, 4)?;
+            if x.len() != y.len() {
+                return Some(false);
+            }
+            for (p, q) in x.iter().zip(y.iter()) {
+                if !java_equals_within(p, q, left)? {
+                    return Some(false);
+                }
+            }
+            true
         }
         (Value::Map(x), Value::Map(y)) => {
-            Arc::ptr_eq(x, y)
-                || (x.len() == y.len()
-                    && x.iter()
-                        .all(|(k, v)| y.get(k).is_some_and(|w| java_equals(v, w))))
+            if Arc::ptr_eq(x, y) {
+                return Some(true);
+            }
+            spend(left, 4)?;
+            if x.len() != y.len() {
+                return Some(false);
+            }
+            for (k, v) in x.iter() {
+                spend(left, byte_units(k.len()))?;
+                match y.get(k) {
+                    Some(w) if java_equals_within(v, w, left)? => {}
+                    _ => return Some(false),
+                }
+            }
+            true
         }
-        (Value::User(x), Value::User(y)) => Arc::ptr_eq(x, y) || x.same(y),
+        (Value::User(x), Value::User(y)) => {
+            if Arc::ptr_eq(x, y) {
+                return Some(true);
+            }
+            spend(left, byte_units(x.json_len().min(y.json_len())))?;
+            x.same(y)
+        }
         (Value::Country(x), Value::Country(y)) => x.alpha2 == y.alpha2,
         (Value::DateTime(x), Value::DateTime(y)) => x == y,
         _ => false,
+    })
+}
+
+/// SpEL `==`: numbers by value across types (`1 == 1.0`), strings and booleans by value, no
+/// coercion between kinds (`'1' == 1` is false), null equal only to null; metered like
+/// [`java_equals_within`].
+pub(crate) fn spel_eq_within(a: &Value, b: &Value, left: &mut u64) -> Option<bool> {
+    if let (Some(x), Some(y)) = (num(a), num(b)) {
+        spend(left, 1)?;
+        return Some(cmp_num(x, y) == Some(Ordering::Equal));
     }
+    java_equals_within(a, b, left)
 }
 
 enum Num {
@@ -417,15 +519,6 @@ fn cmp_num(a: Num, b: Num) -> Option<Ordering> {
     }
 }
 
-/// SpEL `==`: numbers by value across types (`1 == 1.0`), strings and booleans by value, no
-/// coercion between kinds (`'1' == 1` is false), null equal only to null.
-pub fn spel_eq(a: &Value, b: &Value) -> bool {
-    if let (Some(x), Some(y)) = (num(a), num(b)) {
-        return cmp_num(x, y) == Some(Ordering::Equal);
-    }
-    java_equals(a, b)
-}
-
 /// SpEL ordering for `<`, `<=`, `>`, `>=`: null is smaller than everything, numbers compare by
 /// value, strings lexicographically (by UTF-16 code units, like Java's `compareTo`), booleans
 /// false < true, date-times by instant. Other pairs are an error.
@@ -442,6 +535,7 @@ pub fn spel_cmp(a: &Value, b: &Value) -> Result<Ordering, EvalError> {
         (Value::Null, Value::Null) => Ok(Ordering::Equal),
         (Value::Null, _) => Ok(Ordering::Less),
         (_, Value::Null) => Ok(Ordering::Greater),
+        (Value::Str(x), Value::Str(y)) if x.is_ascii() && y.is_ascii() => Ok(x.cmp(y)),
         (Value::Str(x), Value::Str(y)) => Ok(x.encode_utf16().cmp(y.encode_utf16())),
         (Value::Bool(x), Value::Bool(y)) => Ok(x.cmp(y)),
         (Value::DateTime(x), Value::DateTime(y)) => Ok(x.instant().cmp(&y.instant())),

@@ -1,9 +1,11 @@
 //! `Convert.*` and the number conversions `toInteger()` / `toNumber()`.
 
+use crate::el::cost::excerpt;
+use crate::el::eval::Env;
 use crate::el::value::Value;
 use crate::el::{EvalError, EvalErrorKind};
 
-use super::type_err;
+use super::{Call, type_err};
 
 /// Java's `Math.round`: half up (toward positive infinity), saturating to the long range.
 pub(crate) fn round_half_up(x: f64) -> i64 {
@@ -23,7 +25,7 @@ fn parse_number(s: &str) -> Result<f64, EvalError> {
     t.parse::<f64>().ok().filter(|_| ok).ok_or_else(|| {
         EvalError::new(
             EvalErrorKind::NumberFormat,
-            format!("'{s}' is not a number"),
+            format!("'{}' is not a number", excerpt(s)),
         )
     })
 }
@@ -31,7 +33,7 @@ fn parse_number(s: &str) -> Result<f64, EvalError> {
 /// `Convert.toInt` / `toInteger()`: Java `(int) Math.round(x)` — round half up, then keep the
 /// low 32 bits (so `2147483647.7` gives `-2147483648`, as Okta documents). Integral strings
 /// are read exactly. Null stays null (undocumented; a missing attribute then omits the claim).
-pub(crate) fn to_int(v: &Value) -> Result<Value, EvalError> {
+pub(crate) fn int_of(v: &Value) -> Result<Value, EvalError> {
     Ok(match v {
         Value::Null => Value::Null,
         Value::Int(i) => Value::Int(*i),
@@ -51,7 +53,7 @@ pub(crate) fn to_int(v: &Value) -> Result<Value, EvalError> {
 }
 
 /// `Convert.toNum` / `toNumber()`: a double. Null stays null.
-pub(crate) fn to_num(v: &Value) -> Result<Value, EvalError> {
+pub(crate) fn num_of(v: &Value) -> Result<Value, EvalError> {
     Ok(match v {
         Value::Null => Value::Null,
         Value::Int(i) => Value::Double(f64::from(*i)),
@@ -65,6 +67,18 @@ pub(crate) fn to_num(v: &Value) -> Result<Value, EvalError> {
             )));
         }
     })
+}
+
+/// `Convert.toInt(v)`.
+pub(crate) fn to_int(_: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    let [v] = c.args()?;
+    int_of(v)
+}
+
+/// `Convert.toNum(v)`.
+pub(crate) fn to_num(_: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    let [v] = c.args()?;
+    num_of(v)
 }
 
 #[cfg(test)]

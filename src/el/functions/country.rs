@@ -4,7 +4,9 @@ use std::str::FromStr;
 
 use celes::Country;
 
-use super::{Method, opt_str, type_err};
+use super::{Call, opt_str};
+use crate::el::cost::excerpt;
+use crate::el::eval::Env;
 use crate::el::value::Value;
 use crate::el::{EvalError, EvalErrorKind};
 
@@ -35,6 +37,10 @@ fn from_code(s: &str) -> Option<Country> {
 
 /// A country from a code or an English name (`parseCountryCode`).
 fn from_code_or_name(s: &str) -> Option<Country> {
+    // the longest country name is well under 100 bytes
+    if s.len() > 200 {
+        return None;
+    }
     from_code(s).or_else(|| {
         let key: String = s.trim().chars().filter(|c| !c.is_whitespace()).collect();
         Country::from_str(&key.to_lowercase())
@@ -77,31 +83,72 @@ fn field(c: &Country, f: Field) -> Value {
 
 /// `Iso3166Convert.toX(code)`: the input may be alpha-2, alpha-3 or numeric. An unknown code
 /// (undocumented) gives null, and so does a null input.
-pub(crate) fn convert(v: &Value, f: Field) -> Result<Value, EvalError> {
+fn convert(c: &Call<'_>, f: Field) -> Result<Value, EvalError> {
+    let [v] = c.args()?;
     let Some(s) = opt_str(v, "Iso3166Convert")? else {
         return Ok(Value::Null);
     };
     Ok(from_code(&s).map_or(Value::Null, |c| field(&c, f)))
 }
 
-/// `parseCountryCode()` on strings, `toAlpha2()`... on country codes.
-pub(crate) fn method(m: Method, recv: &Value) -> Result<Value, EvalError> {
-    match (m, recv) {
-        (Method::ParseCountryCode, Value::Str(s)) => from_code_or_name(s)
-            .map(|c| Value::Country(std::sync::Arc::new(c)))
-            .ok_or_else(|| {
-                EvalError::new(
-                    EvalErrorKind::Argument,
-                    format!("'{s}' is not an ISO 3166 country code or name"),
-                )
-            }),
-        (Method::ToAlpha2, Value::Country(c)) => Ok(field(c, Field::Alpha2)),
-        (Method::ToAlpha3, Value::Country(c)) => Ok(field(c, Field::Alpha3)),
-        (Method::ToNumeric, Value::Country(c)) => Ok(field(c, Field::Numeric)),
-        (Method::ToName, Value::Country(c)) => Ok(field(c, Field::Name)),
-        _ => Err(type_err(format!(
-            "a {} has no such country method",
-            recv.type_name()
-        ))),
+/// `Iso3166Convert.toAlpha2(code)`.
+pub(crate) fn to_alpha2(_: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    convert(c, Field::Alpha2)
+}
+
+/// `Iso3166Convert.toAlpha3(code)`.
+pub(crate) fn to_alpha3(_: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    convert(c, Field::Alpha3)
+}
+
+/// `Iso3166Convert.toNumeric(code)`.
+pub(crate) fn to_numeric(_: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    convert(c, Field::Numeric)
+}
+
+/// `Iso3166Convert.toName(code)`.
+pub(crate) fn to_name(_: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    convert(c, Field::Name)
+}
+
+/// `s.parseCountryCode()`: a country from a code or an English name.
+pub(crate) fn m_parse(_: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    let Value::Str(s) = c.recv else {
+        return Err(c.unsupported());
+    };
+    from_code_or_name(s)
+        .map(|c| Value::Country(std::sync::Arc::new(c)))
+        .ok_or_else(|| {
+            EvalError::new(
+                EvalErrorKind::Argument,
+                format!("'{}' is not an ISO 3166 country code or name", excerpt(s)),
+            )
+        })
+}
+
+fn country_field(c: &Call<'_>, f: Field) -> Result<Value, EvalError> {
+    match c.recv {
+        Value::Country(country) => Ok(field(country, f)),
+        _ => Err(c.unsupported()),
     }
+}
+
+/// `country.toAlpha2()`.
+pub(crate) fn m_alpha2(_: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    country_field(c, Field::Alpha2)
+}
+
+/// `country.toAlpha3()`.
+pub(crate) fn m_alpha3(_: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    country_field(c, Field::Alpha3)
+}
+
+/// `country.toNumeric()`.
+pub(crate) fn m_numeric(_: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    country_field(c, Field::Numeric)
+}
+
+/// `country.toName()`.
+pub(crate) fn m_name(_: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    country_field(c, Field::Name)
 }

@@ -16,18 +16,21 @@
 //!   member of are ignored.
 //! * `isMemberOfGroupNameRegex("/.*admin.*")`: a leading `/` (and a matching trailing one) is
 //!   read as a delimiter and removed; the rest must match the whole group name.
+//!
+//! Every function charges its scan of the user's groups (one unit per group, their names'
+//! bytes, the pattern's bytes per group) before making it.
 
-use regex::Regex;
-
-use super::{arg_err, arrays, req_int, req_str, type_err};
-use crate::el::User;
+use super::{Call, arg_err, req_int, req_str, type_err};
+use crate::el::compile::{Extra, GroupExprArg, Scope};
+use crate::el::cost::{self, COMPILE_UNITS_PER_BYTE, GROUP_UNITS, byte_units};
 use crate::el::eval::Env;
+use crate::el::pattern;
 use crate::el::value::Value;
-use crate::el::{EvalError, EvalErrorKind, Program};
+use crate::el::{EvalError, EvalErrorKind, User};
 
 /// How a pattern is matched against a group name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Match {
+enum Match {
     Exact,
     StartsWith,
     Contains,
@@ -47,13 +50,13 @@ fn user<'a>(env: &'a Env<'_>) -> Option<&'a User> {
 
 fn check_limit(limit: &Value) -> Result<usize, EvalError> {
     let n = req_int(limit, "the group limit")?;
-    if !(1..=100).contains(&n) {
-        return Err(EvalError::new(
+    match usize::try_from(n) {
+        Ok(n @ 1..=100) => Ok(n),
+        _ => Err(EvalError::new(
             EvalErrorKind::GroupLimit,
             format!("the group limit must be from 1 through 100, not {n}"),
-        ));
+        )),
     }
-    Ok(n as usize)
 }
 
 fn too_many(found: usize, limit: usize) -> EvalError {
@@ -63,6 +66,7 @@ fn too_many(found: usize, limit: usize) -> EvalError {
     )
 }
 
+#[inline(always)]
 fn matches(m: Match, name: &str, pattern: &str) -> bool {
     match m {
         Match::Exact => name == pattern,
@@ -92,102 +96,241 @@ fn from_app(g: &Value, app: &str) -> bool {
 }
 
 /// `Groups.startsWith/contains/endsWith(app, pattern, limit)`: names of matching groups.
-pub(crate) fn groups_fn(
-    env: &Env<'_>,
-    app: &Value,
-    pattern: &Value,
-    limit: &Value,
-    m: Match,
-) -> Result<Value, EvalError> {
+fn groups_fn(env: &Env<'_>, c: &Call<'_>, m: Match) -> Result<Value, EvalError> {
+    let [app, pattern, limit] = c.args()?;
     let app = req_str(app, "Groups")?;
-    let pattern = req_str(pattern, "Groups")?.to_lowercase();
+    let pattern = req_str(pattern, "Groups")?;
+    env.reserve_bytes(pattern.len().saturating_mul(3))?;
+    let pattern = pattern.to_lowercase();
     let limit = check_limit(limit)?;
     let mut out = Vec::new();
+    let mut found = 0usize;
     if let Some(u) = user(env) {
         let ix = u.group_index();
-        for (i, g) in u.groups().iter().enumerate() {
-            if matches(m, &ix.lower[i], &pattern) && from_app(g, &app) {
-                out.push(Value::Str(ix.names[i].clone()));
+        let groups = u.groups();
+        env.charge(
+            (ix.names.len() as u64)
+                .saturating_mul(GROUP_UNITS + byte_units(pattern.len()) + byte_units(app.len()))
+                .saturating_add(byte_units(ix.name_bytes)),
+        )?;
+        for ((lower, name), g) in ix.lower.iter().zip(&ix.names).zip(groups.iter()) {
+            if matches(m, lower, &pattern) && from_app(g, &app) {
+                found += 1;
+                if found <= limit {
+                    out.push(Value::Str(name.clone()));
+                }
             }
         }
     }
-    if out.len() > limit {
-        return Err(too_many(out.len(), limit));
+    if found > limit {
+        return Err(too_many(found, limit));
     }
-    Ok(Value::from(out))
+    env.alloc_list(out.len())?;
+    Ok(env.list_value(out))
 }
 
-/// `getFilteredGroups(allowlist, groupExpression, limit)`.
-pub(crate) fn filtered_groups(
+/// `Groups.contains(app, pattern, limit)`.
+pub(crate) fn contains(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    groups_fn(env, c, Match::Contains)
+}
+
+/// `Groups.startsWith(app, pattern, limit)`.
+pub(crate) fn starts_with(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    groups_fn(env, c, Match::StartsWith)
+}
+
+/// `Groups.endsWith(app, pattern, limit)`.
+pub(crate) fn ends_with(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    groups_fn(env, c, Match::EndsWith)
+}
+
+/// The ids of an allowlist (a list, or a CSV string read in place), each charged.
+fn each_id(
     env: &Env<'_>,
-    allow: &Value,
-    expr: &Program,
-    limit: &Value,
-) -> Result<Value, EvalError> {
+    v: &Value,
+    what: &str,
+    mut f: impl FnMut(&str) -> Result<bool, EvalError>,
+) -> Result<(), EvalError> {
+    match v {
+        Value::Null => Ok(()),
+        Value::List(l) => {
+            for id in l.iter() {
+                env.charge(1)?;
+                if let Some(id) = id.as_str() {
+                    env.scan(id.len())?;
+                    if !f(id)? {
+                        break;
+                    }
+                }
+            }
+            Ok(())
+        }
+        Value::Str(s) => {
+            if s.trim().is_empty() {
+                return Ok(());
+            }
+            env.scan(s.len())?;
+            for id in s.split(',') {
+                env.charge(1)?;
+                if !f(id.trim())? {
+                    break;
+                }
+            }
+            Ok(())
+        }
+        other => Err(type_err(format!(
+            "{what} expects a list or a comma-separated string, not a {}",
+            other.type_name()
+        ))),
+    }
+}
+
+/// `getFilteredGroups(allowlist, groupExpression, limit)`: the group expression evaluated for
+/// each group of the allowlist the user belongs to. A group expression that is not a literal is
+/// compiled here, charged by its length.
+pub(crate) fn filtered(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    let [allow, gexpr, limit] = c.args()?;
     if allow.is_null() {
         return Err(EvalError::new(
             EvalErrorKind::NullValue,
             "the allowlist of getFilteredGroups is null",
         ));
     }
-    let ids = arrays::items(allow, "getFilteredGroups")?;
-    let limit = check_limit(limit)?;
-    let Some(u) = user(env) else {
-        return Ok(Value::from(Vec::new()));
+    let compiled;
+    let program = match c.extra {
+        Some(Extra::Group(GroupExprArg::Fixed(p))) => &**p,
+        _ => {
+            let src = req_str(gexpr, "getFilteredGroups")?;
+            env.charge((src.len() as u64).saturating_mul(COMPILE_UNITS_PER_BYTE))?;
+            compiled =
+                crate::el::compile_with(&src, env.limits, Scope::GroupAtEval).map_err(|e| {
+                    EvalError::new(
+                        EvalErrorKind::InvalidPattern,
+                        format!("the group expression of getFilteredGroups is invalid: {e:#}"),
+                    )
+                })?;
+            &compiled
+        }
     };
-    let ix = u.group_index();
+    let limit = check_limit(limit)?;
     let mut out = Vec::new();
-    for id in &ids {
-        let Some(id) = id.as_str() else { continue };
-        if let Some(&i) = ix.by_id.get(id) {
-            out.push(env.with_group(&u.groups()[i]).eval_nested(expr)?);
+    let mut found = 0usize;
+    match user(env) {
+        None => each_id(env, allow, "getFilteredGroups", |_| Ok(true))?,
+        Some(u) => {
+            let ix = u.group_index();
+            let groups = u.groups();
+            each_id(env, allow, "getFilteredGroups", |id| {
+                if let Some(g) = ix.by_id.get(id).and_then(|&i| groups.get(i)) {
+                    found += 1;
+                    // past the limit the groups are only counted, for the error
+                    if found <= limit {
+                        out.push(env.with_group(g).eval_nested(program)?);
+                    }
+                }
+                Ok(true)
+            })?;
         }
     }
-    if out.len() > limit {
-        return Err(too_many(out.len(), limit));
+    if found > limit {
+        return Err(too_many(found, limit));
     }
-    env.list_value(out)
+    env.alloc_list(out.len())?;
+    Ok(env.list_value(out))
 }
 
-/// `isMemberOfGroupName` and friends.
-pub(crate) fn member_by_name(env: &Env<'_>, v: &Value, m: Match) -> Result<Value, EvalError> {
+/// Whether a group name satisfies `f`, the names' bytes charged (the pattern's bytes per
+/// group before, besides the record's unit per group; the names' bytes once read, a scan of
+/// the context's data).
+fn any_name(
+    env: &Env<'_>,
+    pattern_len: usize,
+    mut f: impl FnMut(&str) -> bool,
+) -> Result<bool, EvalError> {
+    let Some(u) = user(env) else {
+        return Ok(false);
+    };
+    env.charge((u.group_count() as u64).saturating_mul(byte_units(pattern_len)))?;
+    let mut bytes = 0usize;
+    let found = u.any_group_name(|n| {
+        bytes += n.len();
+        f(n)
+    });
+    env.scan(bytes)?;
+    Ok(found)
+}
+
+fn member_by_name(env: &Env<'_>, c: &Call<'_>, m: Match) -> Result<Value, EvalError> {
+    let [v] = c.args()?;
     let p = req_str(v, "isMemberOfGroupName")?;
-    Ok(Value::Bool(
-        user(env).is_some_and(|u| u.any_group_name(|n| matches(m, n, &p))),
-    ))
+    let p = &*p;
+    // one closure per kind of match, so each compiles to a plain comparison
+    let found = match m {
+        Match::Exact => any_name(env, p.len(), |n| n == p)?,
+        Match::StartsWith => any_name(env, p.len(), |n| n.starts_with(p))?,
+        Match::Contains => any_name(env, p.len(), |n| n.contains(p))?,
+        Match::EndsWith => any_name(env, p.len(), |n| n.ends_with(p))?,
+    };
+    Ok(Value::Bool(found))
+}
+
+/// `isMemberOfGroupName(name)`.
+pub(crate) fn member_name(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    member_by_name(env, c, Match::Exact)
+}
+
+/// `isMemberOfGroupNameStartsWith(prefix)`.
+pub(crate) fn member_prefix(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    member_by_name(env, c, Match::StartsWith)
+}
+
+/// `isMemberOfGroupNameContains(part)`.
+pub(crate) fn member_infix(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    member_by_name(env, c, Match::Contains)
 }
 
 /// `isMemberOfGroup(id)`, `isMemberOfAnyGroup(id, ...)` (lists and CSV strings accepted).
-pub(crate) fn member_by_ids(env: &Env<'_>, args: &[Value]) -> Result<Value, EvalError> {
-    let mut ids = Vec::new();
-    for a in args {
-        ids.extend(arrays::items(a, "isMemberOfAnyGroup")?);
-    }
-    Ok(Value::Bool(user(env).is_some_and(|u| {
-        let ix = u.group_index();
-        ids.iter()
-            .any(|id| id.as_str().is_some_and(|id| ix.by_id.contains_key(id)))
-    })))
-}
-
-pub(crate) fn strip_slashes(v: &Value) -> Value {
-    match v.as_str() {
-        Some(s) if s.starts_with('/') => {
-            let t = &s[1..];
-            Value::from(if t.len() > 1 && t.ends_with('/') {
-                &t[..t.len() - 1]
-            } else {
-                t
-            })
+pub(crate) fn member_ids(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    let mut found = false;
+    let ix = user(env).map(User::group_index);
+    for a in c.args {
+        each_id(env, a, "isMemberOfAnyGroup", |id| {
+            found |= ix.is_some_and(|ix| ix.by_id.contains_key(id));
+            Ok(!found)
+        })?;
+        if found {
+            break;
         }
-        _ => v.clone(),
     }
+    Ok(Value::Bool(found))
 }
 
-pub(crate) fn member_by_regex(env: &Env<'_>, re: &Regex) -> Result<Value, EvalError> {
-    Ok(Value::Bool(user(env).is_some_and(|u| {
-        u.any_group_name(|n| !n.is_empty() && re.is_match(n))
-    })))
+/// `isMemberOfGroupNameRegex(pattern)`: a group name matches the whole pattern.
+pub(crate) fn member_regex(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    let [p] = c.args()?;
+    let re = env.regex(
+        c.regex()?,
+        || {
+            Ok(match p.as_str() {
+                Some(s) => Value::from(pattern::strip_slashes(s)),
+                None => p.clone(),
+            })
+        },
+        true,
+    )?;
+    let mut err = None;
+    let found = any_name(env, 0, |n| {
+        !n.is_empty()
+            && re.is_match(n, env.budget, env.scratch).unwrap_or_else(|e| {
+                // stops the scan; reported below
+                err = Some(e);
+                true
+            })
+    })?;
+    match err {
+        Some(e) => Err(e),
+        None => Ok(Value::Bool(found)),
+    }
 }
 
 struct Criterion {
@@ -196,7 +339,7 @@ struct Criterion {
     exact: bool,
 }
 
-fn criteria(args: &[Value]) -> Result<Vec<Criterion>, EvalError> {
+fn criteria(env: &Env<'_>, args: &[Value]) -> Result<Vec<Criterion>, EvalError> {
     let mut out = Vec::new();
     for a in args {
         let Value::Map(m) = a else {
@@ -213,7 +356,7 @@ fn criteria(args: &[Value]) -> Result<Vec<Criterion>, EvalError> {
                 _ => {
                     return Err(arg_err(format!(
                         "the operator must be 'EXACT' or 'STARTS_WITH', not {}",
-                        op.to_java_string()
+                        cost::excerpt(&env.java_text(op)?)
                     )));
                 }
             },
@@ -224,14 +367,20 @@ fn criteria(args: &[Value]) -> Result<Vec<Criterion>, EvalError> {
                 "group.id" | "group.source.id" | "group.type" | "group.profile.name" => {}
                 other => {
                     return Err(arg_err(format!(
-                        "unknown group criterion '{other}' (use group.id, group.source.id, \
-                         group.type or group.profile.name)"
+                        "unknown group criterion '{}' (use group.id, group.source.id, \
+                         group.type or group.profile.name)",
+                        cost::excerpt(other)
                     )));
                 }
             }
             let values = match v {
-                Value::List(l) => l.iter().map(Value::to_java_string).collect(),
-                other => vec![other.to_java_string()],
+                Value::List(l) => {
+                    env.charge(l.len() as u64)?;
+                    l.iter()
+                        .map(|x| env.java_text(x))
+                        .collect::<Result<_, _>>()?
+                }
+                other => vec![env.java_text(other)?],
             };
             out.push(Criterion {
                 key: k.to_string(),
@@ -279,22 +428,40 @@ fn group_matches(g: &Value, c: &Criterion) -> bool {
     })
 }
 
+/// The criteria of a `getGroups`/`isMemberOf` call, and the charge for testing every group
+/// against them.
+fn user_criteria<'a>(env: &Env<'_>, c: &Call<'a>) -> Result<(&'a User, Vec<Criterion>), EvalError> {
+    let Value::User(u) = c.recv else {
+        return Err(c.unsupported());
+    };
+    let cs = criteria(env, c.args)?;
+    let per_group: u64 = cs
+        .iter()
+        .flat_map(|c| &c.values)
+        .map(|v| GROUP_UNITS + byte_units(v.len()))
+        .sum();
+    env.charge((u.group_count() as u64).saturating_mul(per_group.max(GROUP_UNITS)))?;
+    Ok((u, cs))
+}
+
 /// `user.getGroups(criterion, ...)`: the user's groups matching every criterion (a list
 /// value inside a criterion means any of its items).
-pub(crate) fn get_groups(env: &Env<'_>, u: &User, args: &[Value]) -> Result<Value, EvalError> {
-    let cs = criteria(args)?;
-    let out: Vec<Value> = u
-        .groups()
-        .iter()
-        .filter(|g| cs.iter().all(|c| group_matches(g, c)))
-        .cloned()
-        .collect();
-    env.list_value(out)
+pub(crate) fn m_get_groups(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    let (u, cs) = user_criteria(env, c)?;
+    let groups = u.groups();
+    env.alloc_list(groups.len())?;
+    Ok(env.list_value(
+        groups
+            .iter()
+            .filter(|g| cs.iter().all(|c| group_matches(g, c)))
+            .cloned()
+            .collect(),
+    ))
 }
 
 /// `user.isMemberOf(criterion, ...)`.
-pub(crate) fn is_member_of(u: &User, args: &[Value]) -> Result<Value, EvalError> {
-    let cs = criteria(args)?;
+pub(crate) fn m_is_member_of(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    let (u, cs) = user_criteria(env, c)?;
     Ok(Value::Bool(
         u.groups()
             .iter()

@@ -1,19 +1,29 @@
 //! The Classic functions (`String.*`, `Arrays.*`, `Convert.*`, `Iso3166Convert.*`, `Groups.*`,
 //! `Time.*`, the global group, manager and directory functions) and the value methods.
 //!
-//! Names are resolved once, at compile time, to [`Func`] and [`Method`]; evaluation dispatches
-//! on those enums.
+//! Each is **one record** in [`DEFS`]: its name, how it is called, its arity and argument kinds
+//! (checked at compile time), whether it reads the user, what it costs and its
+//! implementation. Compiling resolves a call to its record once; evaluating charges the
+//! record's [`Cost`] and calls the implementation through a function pointer. Adding a function
+//! is one record plus its implementation, which receives a [`Call`] and destructures its
+//! arguments (`let [s, sep] = c.args()?;`), so no argument is ever read by index.
 
 pub(crate) mod arrays;
 pub(crate) mod convert;
 pub(crate) mod country;
 pub(crate) mod directory;
 pub(crate) mod groups;
+pub(crate) mod joda;
+pub(crate) mod methods;
 pub(crate) mod strings;
-pub mod time;
+pub(crate) mod time;
 
 use std::borrow::Cow;
 
+use super::compile::Extra;
+use super::cost::{byte_units, excerpt};
+use super::eval::Env;
+use super::pattern::RegexArg;
 use super::value::Value;
 use super::{EvalError, EvalErrorKind};
 
@@ -26,95 +36,326 @@ pub(crate) enum Kind {
     Str,
     /// an integer
     Int,
-    /// a regular expression (string literal compiled at compile time)
-    Regex,
-    /// an expression in a string (getFilteredGroups), compiled at compile time if literal
+    /// a regular expression searched for (a literal is compiled with the program)
+    Pattern,
+    /// a regular expression that must match a whole string (`matches`)
+    WholePattern,
+    /// a regular expression matched against whole group names, `/.../` delimiters removed
+    GroupPattern,
+    /// an expression in a string (getFilteredGroups), compiled with the program if literal
     GroupExpr,
 }
 
-macro_rules! funcs {
-    ($( $variant:ident = ($ns:literal, $name:literal, $min:expr, $max:expr, [$($k:ident),*]) ),* $(,)?) => {
-        /// A static or global Classic function.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        #[allow(missing_docs)]
-        pub enum Func { $($variant),* }
-
-        /// (namespace, name, min args, max args, argument kinds; the last kind repeats)
-        pub(crate) const FUNCS: &[(&str, &str, usize, usize, &[Kind], Func)] = &[
-            $(($ns, $name, $min, $max, &[$(Kind::$k),*], Func::$variant)),*
-        ];
-    };
+impl Kind {
+    /// Whether a literal argument of this kind is a regular expression compiled with the
+    /// program, and how: `Some((whole, strip_slashes))`.
+    pub(crate) fn pattern(self) -> Option<(bool, bool)> {
+        match self {
+            Kind::Pattern => Some((false, false)),
+            Kind::WholePattern => Some((true, false)),
+            Kind::GroupPattern => Some((true, true)),
+            _ => None,
+        }
+    }
 }
 
-const MANY: usize = usize::MAX;
-
-funcs! {
-    StrAppend = ("String", "append", 2, 2, [Str, Str]),
-    StrJoin = ("String", "join", 1, MANY, [Str, Any]),
-    StrLen = ("String", "len", 1, 1, [Str]),
-    StrRemoveSpaces = ("String", "removeSpaces", 1, 1, [Str]),
-    StrReplace = ("String", "replace", 3, 3, [Str, Str, Str]),
-    StrReplaceFirst = ("String", "replaceFirst", 3, 3, [Str, Str, Str]),
-    StrStartsWith = ("String", "startsWith", 2, 2, [Str, Str]),
-    StrContains = ("String", "stringContains", 2, 2, [Str, Str]),
-    StrSwitch = ("String", "stringSwitch", 2, MANY, [Str, Str, Str]),
-    StrSubstring = ("String", "substring", 3, 3, [Str, Int, Int]),
-    StrSubstringAfter = ("String", "substringAfter", 2, 2, [Str, Str]),
-    StrSubstringBefore = ("String", "substringBefore", 2, 2, [Str, Str]),
-    StrToUpper = ("String", "toUpperCase", 1, 1, [Str]),
-    StrToLower = ("String", "toLowerCase", 1, 1, [Str]),
-    GToUpper = ("", "toUpperCase", 1, 1, [Str]),
-    GToLower = ("", "toLowerCase", 1, 1, [Str]),
-    GToUpperLegacy = ("", "toUppercase", 1, 1, [Str]),
-    GToLowerLegacy = ("", "toLowercase", 1, 1, [Str]),
-    GSubstringBefore = ("", "substringBefore", 2, 2, [Str, Str]),
-    GSubstringAfter = ("", "substringAfter", 2, 2, [Str, Str]),
-    GSubstring = ("", "substring", 3, 3, [Str, Int, Int]),
-    ArrAdd = ("Arrays", "add", 2, 2, [Any, Any]),
-    ArrRemove = ("Arrays", "remove", 2, 2, [Any, Any]),
-    ArrClear = ("Arrays", "clear", 1, 1, [Any]),
-    ArrGet = ("Arrays", "get", 2, 2, [Any, Int]),
-    ArrFlatten = ("Arrays", "flatten", 1, MANY, [Any]),
-    ArrContains = ("Arrays", "contains", 2, 2, [Any, Any]),
-    ArrSize = ("Arrays", "size", 1, 1, [Any]),
-    ArrIsEmpty = ("Arrays", "isEmpty", 1, 1, [Any]),
-    ArrToCsv = ("Arrays", "toCsvString", 1, 1, [Any]),
-    ConvToInt = ("Convert", "toInt", 1, 1, [Any]),
-    ConvToNum = ("Convert", "toNum", 1, 1, [Any]),
-    IsoToAlpha2 = ("Iso3166Convert", "toAlpha2", 1, 1, [Str]),
-    IsoToAlpha3 = ("Iso3166Convert", "toAlpha3", 1, 1, [Str]),
-    IsoToNumeric = ("Iso3166Convert", "toNumeric", 1, 1, [Str]),
-    IsoToName = ("Iso3166Convert", "toName", 1, 1, [Str]),
-    GroupsContains = ("Groups", "contains", 3, 3, [Str, Str, Int]),
-    GroupsStartsWith = ("Groups", "startsWith", 3, 3, [Str, Str, Int]),
-    GroupsEndsWith = ("Groups", "endsWith", 3, 3, [Str, Str, Int]),
-    GetFilteredGroups = ("", "getFilteredGroups", 3, 3, [Any, GroupExpr, Int]),
-    IsMemberOfGroupName = ("", "isMemberOfGroupName", 1, 1, [Str]),
-    IsMemberOfGroup = ("", "isMemberOfGroup", 1, 1, [Str]),
-    IsMemberOfAnyGroup = ("", "isMemberOfAnyGroup", 1, MANY, [Any]),
-    IsMemberOfGroupNameStartsWith = ("", "isMemberOfGroupNameStartsWith", 1, 1, [Str]),
-    IsMemberOfGroupNameContains = ("", "isMemberOfGroupNameContains", 1, 1, [Str]),
-    IsMemberOfGroupNameRegex = ("", "isMemberOfGroupNameRegex", 1, 1, [Regex]),
-    TimeNow = ("Time", "now", 0, 2, [Str, Str]),
-    DateTimeNow = ("DateTime", "now", 0, 0, []),
-    TimeFromWindows = ("Time", "fromWindowsToIso8601", 1, 1, [Str]),
-    TimeFromUnix = ("Time", "fromUnixToIso8601", 1, 1, [Str]),
-    TimeFromString = ("Time", "fromStringToIso8601", 2, 2, [Str, Str]),
-    TimeToWindows = ("Time", "fromIso8601ToWindows", 1, 1, [Str]),
-    TimeToUnix = ("Time", "fromIso8601ToUnix", 1, 1, [Str]),
-    TimeToString = ("Time", "fromIso8601ToString", 2, 2, [Str, Str]),
-    GetManagerUser = ("", "getManagerUser", 1, 1, [Str]),
-    GetManagerAppUser = ("", "getManagerAppUser", 2, 2, [Str, Str]),
-    GetAssistantUser = ("", "getAssistantUser", 1, 1, [Str]),
-    GetAssistantAppUser = ("", "getAssistantAppUser", 2, 2, [Str, Str]),
-    HasDirectoryUser = ("", "hasDirectoryUser", 0, 0, []),
-    HasWorkdayUser = ("", "hasWorkdayUser", 0, 0, []),
-    FindDirectoryUser = ("", "findDirectoryUser", 0, 0, []),
-    FindWorkdayUser = ("", "findWorkdayUser", 0, 0, []),
+/// How a function is called.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Style {
+    /// `Namespace.name(args)`.
+    Static(&'static str),
+    /// `name(args)`.
+    Global,
+    /// `value.name(args)`.
+    Method,
 }
 
-/// The namespaces of static-looking Classic calls.
-pub(crate) const NAMESPACES: &[&str] = &[
+/// What a call is charged before its implementation runs. The implementation charges, before
+/// doing it, any work beyond this that depends on the data (each element of a deep list, each
+/// group, each regex search), and the bytes it produces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Cost {
+    /// A fixed number of units.
+    Fixed(u32),
+    /// The units plus the size of the receiver and the arguments: one unit per
+    /// [`BYTES_PER_UNIT`](super::cost::BYTES_PER_UNIT) bytes of string, one per list element
+    /// or map entry (for work linear in its inputs: scans, copies, case mapping, parsing).
+    Linear(u32),
+    /// The units plus the size of the inputs plus one per group of the user (the
+    /// implementation charges what it does per group beyond a glance).
+    Groups(u32),
+}
+
+/// The implementation of a function or method.
+pub(crate) type Imp = fn(&Env<'_>, &Call<'_>) -> Result<Value, EvalError>;
+
+/// One function or method.
+pub(crate) struct Def {
+    /// Its name (`append`, `toUpperCase`).
+    pub(crate) name: &'static str,
+    /// How it is called.
+    pub(crate) style: Style,
+    /// Fewest arguments.
+    pub(crate) min: usize,
+    /// Most arguments ([`MANY`] for any number).
+    pub(crate) max: usize,
+    /// Argument kinds; the last one repeats.
+    pub(crate) kinds: &'static [Kind],
+    /// Whether it reads the user (groups, manager, assistant, directory assignments) without
+    /// the expression naming `user`.
+    pub(crate) reads_user: bool,
+    /// What a call is charged before it runs.
+    pub(crate) cost: Cost,
+    /// The implementation.
+    pub(crate) imp: Imp,
+}
+
+impl std::fmt::Debug for Def {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.display_name())
+    }
+}
+
+/// Any number of arguments.
+pub(crate) const MANY: usize = usize::MAX;
+
+impl Def {
+    const fn new(
+        style: Style,
+        name: &'static str,
+        (min, max): (usize, usize),
+        kinds: &'static [Kind],
+        cost: Cost,
+        imp: Imp,
+    ) -> Def {
+        Def {
+            name,
+            style,
+            min,
+            max,
+            kinds,
+            reads_user: false,
+            cost,
+            imp,
+        }
+    }
+
+    /// Marks a function that reads the user.
+    const fn user(mut self) -> Def {
+        self.reads_user = true;
+        self
+    }
+
+    /// `String.append`, `toUpperCase`, `toUpperCase()`.
+    pub(crate) fn display_name(&self) -> String {
+        match self.style {
+            Style::Static(ns) => format!("{ns}.{}", self.name),
+            Style::Global => self.name.to_owned(),
+            Style::Method => format!("{}()", self.name),
+        }
+    }
+
+    /// The kind of argument `i`.
+    pub(crate) fn kind(&self, i: usize) -> Kind {
+        self.kinds
+            .get(i)
+            .or(self.kinds.last())
+            .copied()
+            .unwrap_or(Kind::Any)
+    }
+
+    /// Whether `n` arguments fit.
+    pub(crate) fn takes(&self, n: usize) -> bool {
+        (self.min..=self.max).contains(&n)
+    }
+}
+
+const fn s(
+    ns: &'static str,
+    name: &'static str,
+    arity: (usize, usize),
+    kinds: &'static [Kind],
+    cost: Cost,
+    imp: Imp,
+) -> Def {
+    Def::new(Style::Static(ns), name, arity, kinds, cost, imp)
+}
+
+const fn g(
+    name: &'static str,
+    arity: (usize, usize),
+    kinds: &'static [Kind],
+    cost: Cost,
+    imp: Imp,
+) -> Def {
+    Def::new(Style::Global, name, arity, kinds, cost, imp)
+}
+
+const fn m(
+    name: &'static str,
+    arity: (usize, usize),
+    kinds: &'static [Kind],
+    cost: Cost,
+    imp: Imp,
+) -> Def {
+    Def::new(Style::Method, name, arity, kinds, cost, imp)
+}
+
+use Cost::{Fixed, Groups, Linear};
+
+/// The fixed cost of a date-time function (chrono's arithmetic, zone lookups, formatting).
+const TIME: u32 = 60;
+/// The fixed cost of a country lookup (celes' tables, by code or by name).
+const COUNTRY: u32 = 30;
+use Kind::{Any, GroupExpr, GroupPattern, Int, Pattern, Str, WholePattern};
+
+/// Every function and method.
+#[rustfmt::skip]
+pub(crate) static DEFS: &[Def] = &[
+    // String.*
+    s("String", "append", (2, 2), &[Str, Str], Linear(2), strings::append),
+    s("String", "join", (1, MANY), &[Str, Any], Linear(2), strings::join),
+    s("String", "len", (1, 1), &[Str], Linear(1), strings::len),
+    s("String", "removeSpaces", (1, 1), &[Str], Linear(2), strings::remove_spaces),
+    s("String", "replace", (3, 3), &[Str, Str, Str], Linear(2), strings::replace),
+    s("String", "replaceFirst", (3, 3), &[Str, Str, Str], Linear(2), strings::replace_first),
+    s("String", "startsWith", (2, 2), &[Str, Str], Linear(1), strings::starts_with),
+    s("String", "stringContains", (2, 2), &[Str, Str], Linear(1), strings::string_contains),
+    s("String", "stringSwitch", (2, MANY), &[Str, Str, Str], Linear(2), strings::string_switch),
+    s("String", "substring", (3, 3), &[Str, Int, Int], Linear(2), strings::substring),
+    s("String", "substringAfter", (2, 2), &[Str, Str], Linear(2), strings::substring_after),
+    s("String", "substringBefore", (2, 2), &[Str, Str], Linear(2), strings::substring_before),
+    s("String", "toUpperCase", (1, 1), &[Str], Linear(2), strings::to_upper),
+    s("String", "toLowerCase", (1, 1), &[Str], Linear(2), strings::to_lower),
+    // the deprecated global string functions
+    g("toUpperCase", (1, 1), &[Str], Linear(2), strings::to_upper),
+    g("toLowerCase", (1, 1), &[Str], Linear(2), strings::to_lower),
+    g("toUppercase", (1, 1), &[Str], Linear(2), strings::to_upper),
+    g("toLowercase", (1, 1), &[Str], Linear(2), strings::to_lower),
+    g("substringBefore", (2, 2), &[Str, Str], Linear(2), strings::substring_before),
+    g("substringAfter", (2, 2), &[Str, Str], Linear(2), strings::substring_after),
+    g("substring", (3, 3), &[Str, Int, Int], Linear(2), strings::substring),
+    // Arrays.*
+    s("Arrays", "add", (2, 2), &[Any, Any], Linear(2), arrays::add),
+    s("Arrays", "remove", (2, 2), &[Any, Any], Linear(2), arrays::remove),
+    s("Arrays", "clear", (1, 1), &[Any], Fixed(2), arrays::clear),
+    s("Arrays", "get", (2, 2), &[Any, Int], Fixed(2), arrays::get),
+    s("Arrays", "flatten", (1, MANY), &[Any], Fixed(2), arrays::flatten),
+    s("Arrays", "contains", (2, 2), &[Any, Any], Fixed(2), arrays::contains),
+    s("Arrays", "size", (1, 1), &[Any], Fixed(1), arrays::size),
+    s("Arrays", "isEmpty", (1, 1), &[Any], Fixed(1), arrays::is_empty),
+    s("Arrays", "toCsvString", (1, 1), &[Any], Fixed(2), arrays::to_csv),
+    // Convert.*
+    s("Convert", "toInt", (1, 1), &[Any], Linear(4), convert::to_int),
+    s("Convert", "toNum", (1, 1), &[Any], Linear(4), convert::to_num),
+    // Iso3166Convert.*
+    s("Iso3166Convert", "toAlpha2", (1, 1), &[Str], Linear(COUNTRY), country::to_alpha2),
+    s("Iso3166Convert", "toAlpha3", (1, 1), &[Str], Linear(COUNTRY), country::to_alpha3),
+    s("Iso3166Convert", "toNumeric", (1, 1), &[Str], Linear(COUNTRY), country::to_numeric),
+    s("Iso3166Convert", "toName", (1, 1), &[Str], Linear(COUNTRY), country::to_name),
+    // groups
+    s("Groups", "contains", (3, 3), &[Str, Str, Int], Groups(2), groups::contains).user(),
+    s("Groups", "startsWith", (3, 3), &[Str, Str, Int], Groups(2), groups::starts_with).user(),
+    s("Groups", "endsWith", (3, 3), &[Str, Str, Int], Groups(2), groups::ends_with).user(),
+    g("getFilteredGroups", (3, 3), &[Any, GroupExpr, Int], Linear(4), groups::filtered).user(),
+    g("isMemberOfGroupName", (1, 1), &[Str], Groups(1), groups::member_name).user(),
+    g("isMemberOfGroup", (1, 1), &[Str], Linear(1), groups::member_ids).user(),
+    g("isMemberOfAnyGroup", (1, MANY), &[Any], Linear(1), groups::member_ids).user(),
+    g("isMemberOfGroupNameStartsWith", (1, 1), &[Str], Groups(1), groups::member_prefix).user(),
+    g("isMemberOfGroupNameContains", (1, 1), &[Str], Groups(1), groups::member_infix).user(),
+    g("isMemberOfGroupNameRegex", (1, 1), &[GroupPattern], Groups(1), groups::member_regex).user(),
+    // Time.*, DateTime.now
+    s("Time", "now", (0, 2), &[Str, Str], Linear(TIME), time::now),
+    s("DateTime", "now", (0, 0), &[], Fixed(2), time::date_time_now),
+    s("Time", "fromWindowsToIso8601", (1, 1), &[Str], Linear(TIME), time::from_windows),
+    s("Time", "fromUnixToIso8601", (1, 1), &[Str], Linear(TIME), time::from_unix),
+    s("Time", "fromStringToIso8601", (2, 2), &[Str, Str], Linear(TIME), time::from_string),
+    s("Time", "fromIso8601ToWindows", (1, 1), &[Str], Linear(TIME), time::to_windows),
+    s("Time", "fromIso8601ToUnix", (1, 1), &[Str], Linear(TIME), time::to_unix),
+    s("Time", "fromIso8601ToString", (2, 2), &[Str, Str], Linear(TIME), time::to_string),
+    // managers, assistants, directories
+    g("getManagerUser", (1, 1), &[Str], Fixed(2), directory::manager).user(),
+    g("getManagerAppUser", (2, 2), &[Str, Str], Linear(2), directory::manager_app_user).user(),
+    g("getAssistantUser", (1, 1), &[Str], Fixed(2), directory::assistant).user(),
+    g("getAssistantAppUser", (2, 2), &[Str, Str], Linear(2), directory::assistant_app_user).user(),
+    g("hasDirectoryUser", (0, 0), &[], Fixed(1), directory::has_directory_user).user(),
+    g("hasWorkdayUser", (0, 0), &[], Fixed(1), directory::has_workday_user).user(),
+    g("findDirectoryUser", (0, 0), &[], Fixed(1), directory::find_directory_user).user(),
+    g("findWorkdayUser", (0, 0), &[], Fixed(1), directory::find_workday_user).user(),
+    // methods of strings
+    m("toUpperCase", (0, 0), &[], Linear(2), strings::m_to_upper),
+    m("toLowerCase", (0, 0), &[], Linear(2), strings::m_to_lower),
+    m("substring", (1, 2), &[Int, Int], Linear(2), strings::m_substring),
+    m("replace", (2, 2), &[Any, Any], Linear(2), strings::m_replace),
+    m("replaceFirst", (2, 2), &[Pattern, Str], Fixed(4), strings::m_replace_first),
+    m("replaceAll", (2, 2), &[Pattern, Str], Fixed(4), strings::m_replace_all),
+    m("length", (0, 0), &[], Linear(1), strings::m_length),
+    m("removeSpaces", (0, 0), &[], Linear(2), strings::m_remove_spaces),
+    m("substringBefore", (1, 1), &[Str], Linear(2), strings::m_substring_before),
+    m("substringAfter", (1, 1), &[Str], Linear(2), strings::m_substring_after),
+    m("versionGreaterThan", (1, 1), &[Str], Linear(2), strings::m_version_greater),
+    m("versionLessThan", (1, 1), &[Str], Linear(2), strings::m_version_less),
+    m("startsWith", (1, 1), &[Str], Linear(1), strings::m_starts_with),
+    m("endsWith", (1, 1), &[Str], Linear(1), strings::m_ends_with),
+    m("trim", (0, 0), &[], Linear(2), strings::m_trim),
+    m("concat", (1, 1), &[Str], Linear(2), strings::m_concat),
+    m("equalsIgnoreCase", (1, 1), &[Str], Linear(2), strings::m_equals_ignore_case),
+    m("matches", (1, 1), &[WholePattern], Fixed(4), strings::m_matches),
+    m("charAt", (1, 1), &[Int], Linear(1), strings::m_char_at),
+    // methods of several types
+    m("contains", (1, 1), &[Any], Linear(1), methods::contains),
+    m("indexOf", (1, 1), &[Any], Linear(1), methods::index_of),
+    m("lastIndexOf", (1, 1), &[Any], Linear(1), methods::last_index_of),
+    m("equals", (1, 1), &[Any], Fixed(1), methods::equals),
+    m("compareTo", (1, 1), &[Any], Linear(1), methods::compare_to),
+    m("size", (0, 0), &[], Fixed(1), methods::size),
+    m("isEmpty", (0, 0), &[], Fixed(1), methods::is_empty),
+    m("get", (1, 1), &[Any], Fixed(2), methods::get),
+    m("containsKey", (1, 1), &[Any], Fixed(2), methods::contains_key),
+    m("toInteger", (0, 0), &[], Linear(4), methods::to_integer),
+    m("toNumber", (0, 0), &[], Linear(4), methods::to_number),
+    m("intValue", (0, 0), &[], Fixed(1), methods::int_value),
+    m("doubleValue", (0, 0), &[], Fixed(1), methods::double_value),
+    m("toString", (0, 1), &[Str], Fixed(TIME), methods::to_string),
+    // methods of lists
+    m("add", (1, 1), &[Any], Linear(2), arrays::m_add),
+    m("remove", (1, 1), &[Any], Linear(2), arrays::m_remove),
+    m("flatten", (0, 0), &[], Fixed(2), arrays::m_flatten),
+    // methods of country codes
+    m("parseCountryCode", (0, 0), &[], Linear(COUNTRY), country::m_parse),
+    m("toAlpha2", (0, 0), &[], Fixed(1), country::m_alpha2),
+    m("toAlpha3", (0, 0), &[], Fixed(1), country::m_alpha3),
+    m("toNumeric", (0, 0), &[], Fixed(1), country::m_numeric),
+    m("toName", (0, 0), &[], Fixed(2), country::m_name),
+    // methods of users
+    m("getGroups", (0, MANY), &[Any], Groups(2), groups::m_get_groups),
+    m("isMemberOf", (1, MANY), &[Any], Groups(2), groups::m_is_member_of),
+    m("getLinkedObject", (1, 1), &[Str], Linear(1), directory::m_linked_object),
+    m("getInternalProperty", (1, 1), &[Str], Linear(1), directory::m_internal_property),
+    // methods of date-times (and of ISO 8601 text)
+    m("parseWindowsTime", (0, 0), &[], Linear(TIME), time::m_parse_windows),
+    m("parseUnixTime", (0, 0), &[], Linear(TIME), time::m_parse_unix),
+    m("parseStringTime", (0, 1), &[Str], Linear(TIME), time::m_parse_string),
+    m("toWindows", (0, 0), &[], Linear(TIME), time::m_to_windows),
+    m("toUnix", (0, 0), &[], Linear(TIME), time::m_to_unix),
+    m("toZone", (1, 1), &[Str], Linear(TIME), time::m_to_zone),
+    m("plusDays", (1, 1), &[Int], Linear(TIME), time::m_plus_days),
+    m("plusHours", (1, 1), &[Int], Linear(TIME), time::m_plus_hours),
+    m("plusMinutes", (1, 1), &[Int], Linear(TIME), time::m_plus_minutes),
+    m("plusSeconds", (1, 1), &[Int], Linear(TIME), time::m_plus_seconds),
+    m("minusDays", (1, 1), &[Int], Linear(TIME), time::m_minus_days),
+    m("minusHours", (1, 1), &[Int], Linear(TIME), time::m_minus_hours),
+    m("minusMinutes", (1, 1), &[Int], Linear(TIME), time::m_minus_minutes),
+    m("minusSeconds", (1, 1), &[Int], Linear(TIME), time::m_minus_seconds),
+    m("withinDays", (1, 1), &[Int], Linear(TIME), time::m_within_days),
+    m("withinHours", (1, 1), &[Int], Linear(TIME), time::m_within_hours),
+    m("withinMinutes", (1, 1), &[Int], Linear(TIME), time::m_within_minutes),
+    m("withinSeconds", (1, 1), &[Int], Linear(TIME), time::m_within_seconds),
+];
+
+/// The namespaces of the records' static-looking calls, each once (a test checks that they
+/// are exactly those of [`DEFS`]).
+const NAMESPACES: [&str; 7] = [
     "String",
     "Arrays",
     "Convert",
@@ -124,84 +365,32 @@ pub(crate) const NAMESPACES: &[&str] = &[
     "DateTime",
 ];
 
-macro_rules! methods {
-    ($( $variant:ident = ($name:literal, $min:expr, $max:expr, [$($k:ident),*]) ),* $(,)?) => {
-        /// A method called on a value (`'abc'.toUpperCase()`, `user.getGroups(...)`).
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        #[allow(missing_docs)]
-        pub enum Method { $($variant),* }
-
-        /// (name, min args, max args, argument kinds)
-        pub(crate) const METHODS: &[(&str, usize, usize, &[Kind], Method)] = &[
-            $(($name, $min, $max, &[$(Kind::$k),*], Method::$variant)),*
-        ];
-    };
+/// Whether `name` is a namespace of static-looking calls (`String`, `Arrays`, ...).
+pub(crate) fn is_namespace(name: &str) -> bool {
+    NAMESPACES.contains(&name)
 }
 
-methods! {
-    ToUpperCase = ("toUpperCase", 0, 0, []),
-    ToLowerCase = ("toLowerCase", 0, 0, []),
-    Substring = ("substring", 1, 2, [Int, Int]),
-    Replace = ("replace", 2, 2, [Any, Any]),
-    ReplaceFirst = ("replaceFirst", 2, 2, [Regex, Str]),
-    ReplaceAll = ("replaceAll", 2, 2, [Regex, Str]),
-    Length = ("length", 0, 0, []),
-    RemoveSpaces = ("removeSpaces", 0, 0, []),
-    Contains = ("contains", 1, 1, [Any]),
-    SubstringBefore = ("substringBefore", 1, 1, [Str]),
-    SubstringAfter = ("substringAfter", 1, 1, [Str]),
-    VersionGreaterThan = ("versionGreaterThan", 1, 1, [Str]),
-    VersionLessThan = ("versionLessThan", 1, 1, [Str]),
-    StartsWith = ("startsWith", 1, 1, [Str]),
-    EndsWith = ("endsWith", 1, 1, [Str]),
-    IndexOf = ("indexOf", 1, 1, [Any]),
-    LastIndexOf = ("lastIndexOf", 1, 1, [Any]),
-    Trim = ("trim", 0, 0, []),
-    Concat = ("concat", 1, 1, [Str]),
-    Equals = ("equals", 1, 1, [Any]),
-    EqualsIgnoreCase = ("equalsIgnoreCase", 1, 1, [Str]),
-    Matches = ("matches", 1, 1, [Regex]),
-    CharAt = ("charAt", 1, 1, [Int]),
-    CompareTo = ("compareTo", 1, 1, [Any]),
-    Size = ("size", 0, 0, []),
-    IsEmpty = ("isEmpty", 0, 0, []),
-    Add = ("add", 1, 1, [Any]),
-    Remove = ("remove", 1, 1, [Any]),
-    Flatten = ("flatten", 0, 0, []),
-    Get = ("get", 1, 1, [Any]),
-    ContainsKey = ("containsKey", 1, 1, [Any]),
-    ToInteger = ("toInteger", 0, 0, []),
-    ToNumber = ("toNumber", 0, 0, []),
-    IntValue = ("intValue", 0, 0, []),
-    DoubleValue = ("doubleValue", 0, 0, []),
-    ParseCountryCode = ("parseCountryCode", 0, 0, []),
-    ToAlpha2 = ("toAlpha2", 0, 0, []),
-    ToAlpha3 = ("toAlpha3", 0, 0, []),
-    ToNumeric = ("toNumeric", 0, 0, []),
-    ToName = ("toName", 0, 0, []),
-    GetGroups = ("getGroups", 0, MANY, [Any]),
-    IsMemberOf = ("isMemberOf", 1, MANY, [Any]),
-    GetLinkedObject = ("getLinkedObject", 1, 1, [Str]),
-    GetInternalProperty = ("getInternalProperty", 1, 1, [Str]),
-    ParseWindowsTime = ("parseWindowsTime", 0, 0, []),
-    ParseUnixTime = ("parseUnixTime", 0, 0, []),
-    ParseStringTime = ("parseStringTime", 0, 1, [Str]),
-    ToWindows = ("toWindows", 0, 0, []),
-    ToUnix = ("toUnix", 0, 0, []),
-    ToStringM = ("toString", 0, 1, [Str]),
-    ToZone = ("toZone", 1, 1, [Str]),
-    PlusDays = ("plusDays", 1, 1, [Int]),
-    PlusHours = ("plusHours", 1, 1, [Int]),
-    PlusMinutes = ("plusMinutes", 1, 1, [Int]),
-    PlusSeconds = ("plusSeconds", 1, 1, [Int]),
-    MinusDays = ("minusDays", 1, 1, [Int]),
-    MinusHours = ("minusHours", 1, 1, [Int]),
-    MinusMinutes = ("minusMinutes", 1, 1, [Int]),
-    MinusSeconds = ("minusSeconds", 1, 1, [Int]),
-    WithinDays = ("withinDays", 1, 1, [Int]),
-    WithinHours = ("withinHours", 1, 1, [Int]),
-    WithinMinutes = ("withinMinutes", 1, 1, [Int]),
-    WithinSeconds = ("withinSeconds", 1, 1, [Int]),
+/// The namespaces.
+pub(crate) fn namespaces() -> impl Iterator<Item = &'static str> {
+    NAMESPACES.into_iter()
+}
+
+/// The record of `ns.name(...)` (`ns` empty for a global function).
+pub(crate) fn function(ns: &str, name: &str) -> Option<&'static Def> {
+    DEFS.iter().find(|d| {
+        d.name == name
+            && match d.style {
+                Style::Static(n) => n == ns,
+                Style::Global => ns.is_empty(),
+                Style::Method => false,
+            }
+    })
+}
+
+/// The record of the method `name`.
+pub(crate) fn method(name: &str) -> Option<&'static Def> {
+    DEFS.iter()
+        .find(|d| d.style == Style::Method && d.name == name)
 }
 
 /// Levenshtein distance, for "did you mean" hints.
@@ -210,14 +399,23 @@ pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.iter().enumerate() {
-        let mut cur = vec![i + 1];
+        let mut cur = Vec::with_capacity(b.len() + 1);
+        cur.push(i + 1);
         for (j, cb) in b.iter().enumerate() {
             let cost = usize::from(!ca.eq_ignore_ascii_case(cb));
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+            let best = prev
+                .get(j)
+                .map(|p| p + cost)
+                .into_iter()
+                .chain(prev.get(j + 1).map(|p| p + 1))
+                .chain(cur.last().map(|c| c + 1))
+                .min()
+                .unwrap_or(usize::MAX);
+            cur.push(best);
         }
         prev = cur;
     }
-    prev[b.len()]
+    prev.last().copied().unwrap_or(0)
 }
 
 /// The closest candidate within a small edit distance.
@@ -225,6 +423,10 @@ pub(crate) fn did_you_mean<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
+    // names are short: a long one has no close candidate worth the quadratic comparison
+    if name.len() > 64 {
+        return None;
+    }
     let max = (name.chars().count() / 3).clamp(1, 3);
     candidates
         .into_iter()
@@ -232,6 +434,85 @@ pub(crate) fn did_you_mean<'a>(
         .filter(|(d, _)| *d <= max)
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
+}
+
+/// One call being evaluated: the record, the receiver (null for a function), the evaluated
+/// arguments and what the compiler prepared (a regex, a group expression).
+pub(crate) struct Call<'a> {
+    pub(crate) def: &'static Def,
+    pub(crate) recv: &'a Value,
+    pub(crate) args: &'a [Value],
+    pub(crate) extra: Option<&'a Extra>,
+}
+
+impl<'a> Call<'a> {
+    /// The arguments, as an array of the arity the record allows (checked at compile time).
+    pub(crate) fn args<const N: usize>(&self) -> Result<&'a [Value; N], EvalError> {
+        self.args.try_into().map_err(|_| self.arity())
+    }
+
+    /// The first `N` arguments and the rest.
+    pub(crate) fn split<const N: usize>(&self) -> Result<(&'a [Value; N], &'a [Value]), EvalError> {
+        self.args
+            .split_first_chunk::<N>()
+            .ok_or_else(|| self.arity())
+    }
+
+    fn arity(&self) -> EvalError {
+        type_err(format!(
+            "{} does not take {} arguments",
+            self.def.display_name(),
+            self.args.len()
+        ))
+    }
+
+    /// The regular expression the compiler prepared.
+    pub(crate) fn regex(&self) -> Result<&'a RegexArg, EvalError> {
+        match self.extra {
+            Some(Extra::Regex(r)) => Ok(r),
+            _ => Err(type_err("missing regular expression")),
+        }
+    }
+
+    /// The error for a receiver the method does not apply to.
+    pub(crate) fn unsupported(&self) -> EvalError {
+        type_err(format!(
+            "a {} has no method {}()",
+            self.recv.type_name(),
+            self.def.name
+        ))
+    }
+}
+
+impl Env<'_> {
+    /// Charges a call's [`Cost`].
+    pub(crate) fn charge_call(&self, c: &Call<'_>) -> Result<(), EvalError> {
+        let (base, linear, groups) = match c.def.cost {
+            Cost::Fixed(u) => (u, false, false),
+            Cost::Linear(u) => (u, true, false),
+            Cost::Groups(u) => (u, true, true),
+        };
+        let mut units = u64::from(base);
+        if linear {
+            for v in std::iter::once(c.recv).chain(c.args) {
+                units += size_units(v);
+            }
+        }
+        if groups && let Some(u) = &self.ctx.user {
+            units += u.group_count() as u64;
+        }
+        self.charge(units)
+    }
+}
+
+/// The size of a value for [`Cost::Linear`]: bytes of a string, elements of a list or map.
+fn size_units(v: &Value) -> u64 {
+    match v {
+        Value::Str(s) => byte_units(s.len()),
+        Value::List(l) => l.len() as u64,
+        Value::Map(m) => m.len() as u64,
+        _ => 0,
+    }
 }
 
 pub(crate) fn type_err(msg: impl Into<String>) -> EvalError {
@@ -282,5 +563,46 @@ pub(crate) fn req_int(v: &Value, what: &str) -> Result<i64, EvalError> {
             "{what} expects an integer, not a {}",
             v.type_name()
         ))),
+    }
+}
+
+/// A string for an error message (see [`excerpt`]).
+pub(crate) fn quoted(s: &str) -> Cow<'_, str> {
+    excerpt(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_record_is_unique_and_consistent() {
+        for (i, d) in DEFS.iter().enumerate() {
+            assert!(d.min <= d.max, "{d:?}");
+            assert!(
+                d.max == MANY || d.kinds.len() <= d.max.max(1),
+                "{d:?}: more kinds than arguments"
+            );
+            let dup = DEFS
+                .iter()
+                .skip(i + 1)
+                .any(|e| e.name == d.name && e.style == d.style);
+            assert!(!dup, "{d:?} is defined twice");
+        }
+        let mut from_records: Vec<&str> = Vec::new();
+        for d in DEFS {
+            if let Style::Static(ns) = d.style
+                && !from_records.contains(&ns)
+            {
+                from_records.push(ns);
+            }
+        }
+        assert_eq!(from_records, NAMESPACES);
+        assert_eq!(
+            did_you_mean("toUpperCse", DEFS.iter().map(|d| d.name)),
+            Some("toUpperCase")
+        );
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 }

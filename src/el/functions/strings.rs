@@ -5,33 +5,67 @@
 //! functions that return a string, `String.len(null)` is 0 (the docs use `String.len(x) == 0`
 //! as an emptiness test), `stringContains`/`startsWith` of null are false, and `append`/`join`
 //! read null as "".
+//!
+//! Java's string methods count in UTF-16 code units (`length()`, `substring`, `charAt`,
+//! `indexOf`); they are computed here by walking the UTF-8 text, never by copying it to UTF-16.
 
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use super::{Method, convert, opt_str, req_int, req_str, type_err};
-use crate::el::compile::RegexArg;
+use super::{Call, opt_str, req_int, req_str, type_err};
+use crate::el::cost::{Bounded, CHAR_BYTES_PER_UNIT, Full, MATCH_UNITS};
 use crate::el::eval::Env;
-use crate::el::value::{Value, java_equals};
+use crate::el::pattern::RegexArg;
+use crate::el::value::Value;
 use crate::el::{EvalError, EvalErrorKind};
 
 fn s_or_empty<'a>(v: &'a Value, what: &str) -> Result<Cow<'a, str>, EvalError> {
     Ok(opt_str(v, what)?.unwrap_or_default())
 }
 
-pub(crate) fn append(env: &Env<'_>, a: &Value, b: &Value) -> Result<Value, EvalError> {
-    let mut s = s_or_empty(a, "String.append")?.into_owned();
-    s.push_str(&s_or_empty(b, "String.append")?);
-    env.str_value(s)
+/// The receiver of a string method.
+fn recv<'a>(c: &Call<'a>) -> Result<&'a Arc<str>, EvalError> {
+    match c.recv {
+        Value::Str(s) => Ok(s),
+        _ => Err(c.unsupported()),
+    }
+}
+
+/// A string argument of a string method (null or another type is an error).
+fn arg_str<'a>(v: &'a Value, what: &str) -> Result<&'a str, EvalError> {
+    match v {
+        Value::Str(x) => Ok(x),
+        Value::Null => Err(EvalError::new(
+            EvalErrorKind::NullValue,
+            format!("{what}() needs a string argument, not null"),
+        )),
+        other => Err(type_err(format!(
+            "{what}() needs a string argument, not a {}",
+            other.type_name()
+        ))),
+    }
+}
+
+/// `String.append(a, b)`.
+pub(crate) fn append(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    let [a, b] = c.args()?;
+    let (a, b) = (
+        s_or_empty(a, "String.append")?,
+        s_or_empty(b, "String.append")?,
+    );
+    env.alloc_str(a.len().saturating_add(b.len()))?;
+    Ok(Value::from([&*a, &*b].concat()))
 }
 
 /// `String.join(separator, strings...)`; a list argument contributes its elements.
-pub(crate) fn join(env: &Env<'_>, a: &[Value]) -> Result<Value, EvalError> {
-    let sep = s_or_empty(&a[0], "String.join")?;
+pub(crate) fn join(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    let ([sep], rest) = c.split()?;
+    let sep = s_or_empty(sep, "String.join")?;
     let mut parts: Vec<Cow<'_, str>> = Vec::new();
-    for v in &a[1..] {
+    for v in rest {
         match v {
             Value::List(l) => {
+                env.charge(l.len() as u64)?;
                 for e in l.iter() {
                     parts.push(s_or_empty(e, "String.join")?);
                 }
@@ -39,9 +73,11 @@ pub(crate) fn join(env: &Env<'_>, a: &[Value]) -> Result<Value, EvalError> {
             other => parts.push(s_or_empty(other, "String.join")?),
         }
     }
-    let total: usize =
-        parts.iter().map(|p| p.len()).sum::<usize>() + sep.len() * parts.len().saturating_sub(1);
-    env.check_str(total)?;
+    let total = parts
+        .iter()
+        .fold(0usize, |n, p| n.saturating_add(p.len()))
+        .saturating_add(sep.len().saturating_mul(parts.len().saturating_sub(1)));
+    env.alloc_str(total)?;
     let mut out = String::with_capacity(total);
     for (i, p) in parts.iter().enumerate() {
         if i > 0 {
@@ -49,58 +85,118 @@ pub(crate) fn join(env: &Env<'_>, a: &[Value]) -> Result<Value, EvalError> {
         }
         out.push_str(p);
     }
-    env.str_value(out)
+    Ok(Value::from(out))
 }
 
-/// Length in UTF-16 code units, like Java's `String.length()`; null is 0.
-pub(crate) fn len(a: &Value) -> Result<Value, EvalError> {
-    Ok(Value::Int(
-        opt_str(a, "String.len")?.map_or(0, |s| s.encode_utf16().count() as i32),
-    ))
+/// Whether `s` is ASCII (each byte a character and a UTF-16 unit); otherwise the walk over its
+/// characters that follows is charged at the character rate.
+pub(crate) fn ascii_or_charge(env: &Env<'_>, s: &str) -> Result<bool, EvalError> {
+    if s.is_ascii() {
+        return Ok(true);
+    }
+    env.charge((s.len() as u64).div_ceil(CHAR_BYTES_PER_UNIT))?;
+    Ok(false)
 }
 
-pub(crate) fn remove_spaces(a: &Value) -> Result<Value, EvalError> {
-    Ok(opt_str(a, "String.removeSpaces")?.map_or(Value::Null, |s| {
-        Value::from(s.chars().filter(|c| !c.is_whitespace()).collect::<String>())
+/// Length in UTF-16 code units, like Java's `String.length()`.
+pub(crate) fn utf16_len(env: &Env<'_>, s: &str) -> Result<usize, EvalError> {
+    Ok(if ascii_or_charge(env, s)? {
+        s.len()
+    } else {
+        s.chars().map(char::len_utf16).sum()
+    })
+}
+
+/// The UTF-16 unit at `k`, as a string (half a surrogate pair is U+FFFD, as Java's
+/// `String.valueOf(char)` would print it).
+pub(crate) fn utf16_at(env: &Env<'_>, s: &str, k: usize) -> Result<Option<String>, EvalError> {
+    Ok(if ascii_or_charge(env, s)? {
+        s.get(k..=k).map(str::to_owned)
+    } else {
+        s.encode_utf16()
+            .nth(k)
+            .map(|u| String::from_utf16_lossy(&[u]))
+    })
+}
+
+/// `String.len(s)`: UTF-16 code units; null is 0.
+pub(crate) fn len(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    let [s] = c.args()?;
+    Ok(int(match opt_str(s, "String.len")? {
+        Some(s) => utf16_len(env, &s)?,
+        None => 0,
     }))
+}
+
+/// A length or index as a Java int (saturating: strings are far shorter).
+fn int(n: usize) -> Value {
+    Value::Int(i32::try_from(n).unwrap_or(i32::MAX))
+}
+
+fn remove_spaces_in(env: &Env<'_>, s: &str) -> Result<Value, EvalError> {
+    env.reserve_bytes(s.len())?;
+    env.str_value(s.chars().filter(|c| !c.is_whitespace()).collect())
+}
+
+/// `String.removeSpaces(s)`.
+pub(crate) fn remove_spaces(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    let [s] = c.args()?;
+    match opt_str(s, "String.removeSpaces")? {
+        None => Ok(Value::Null),
+        Some(s) => remove_spaces_in(env, &s),
+    }
+}
+
+/// `s` with `count` occurrences of a `from`-byte text replaced by `to`: its length.
+fn replaced_len(s: &str, count: usize, from: usize, to: usize) -> usize {
+    s.len()
+        .saturating_sub(count.saturating_mul(from))
+        .saturating_add(count.saturating_mul(to))
+}
+
+/// Charges a search for every occurrence of `m` in `s` (at most one per `m.len()` bytes).
+fn charge_matches(env: &Env<'_>, s: &str, m: &str) -> Result<(), EvalError> {
+    env.charge(((s.len() / m.len().max(1)) as u64).saturating_mul(MATCH_UNITS))
 }
 
 /// `String.replace`: every literal occurrence (Java `String.replace`; the documented examples
 /// give the same result as a regex would).
-pub(crate) fn replace(env: &Env<'_>, s: &Value, m: &Value, r: &Value) -> Result<Value, EvalError> {
+pub(crate) fn replace(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    let [s, m, r] = c.args()?;
     let Some(s) = opt_str(s, "String.replace")? else {
         return Ok(Value::Null);
     };
     let m = req_str(m, "String.replace")?;
     let r = s_or_empty(r, "String.replace")?;
     if m.is_empty() {
-        return env.str_value(s.into_owned());
+        return env.new_str(&s);
     }
+    charge_matches(env, &s, &m)?;
     let count = s.matches(&*m).count();
-    env.check_str(s.len() + count * r.len())?;
-    env.str_value(s.replace(&*m, &r))
+    env.alloc_str(replaced_len(&s, count, m.len(), r.len()))?;
+    Ok(Value::from(s.replace(&*m, &r)))
 }
 
 /// `String.replaceFirst`: the first literal occurrence (chosen to match `String.replace`; the
 /// `.replaceFirst()` method on a string takes a Java regex instead).
-pub(crate) fn replace_first_literal(
-    env: &Env<'_>,
-    s: &Value,
-    m: &Value,
-    r: &Value,
-) -> Result<Value, EvalError> {
+pub(crate) fn replace_first(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    let [s, m, r] = c.args()?;
     let Some(s) = opt_str(s, "String.replaceFirst")? else {
         return Ok(Value::Null);
     };
     let m = req_str(m, "String.replaceFirst")?;
     let r = s_or_empty(r, "String.replaceFirst")?;
     if m.is_empty() {
-        return env.str_value(s.into_owned());
+        return env.new_str(&s);
     }
-    env.str_value(s.replacen(&*m, &r, 1))
+    let count = usize::from(s.contains(&*m));
+    env.alloc_str(replaced_len(&s, count, m.len(), r.len()))?;
+    Ok(Value::from(s.replacen(&*m, &r, 1)))
 }
 
-pub(crate) fn starts_with(s: &Value, p: &Value) -> Result<Value, EvalError> {
+/// `String.startsWith(s, prefix)`.
+pub(crate) fn starts_with(_: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    let [s, p] = c.args()?;
     let Some(s) = opt_str(s, "String.startsWith")? else {
         return Ok(Value::Bool(false));
     };
@@ -108,7 +204,9 @@ pub(crate) fn starts_with(s: &Value, p: &Value) -> Result<Value, EvalError> {
     Ok(Value::Bool(s.starts_with(&*p)))
 }
 
-pub(crate) fn string_contains(s: &Value, p: &Value) -> Result<Value, EvalError> {
+/// `String.stringContains(s, part)`.
+pub(crate) fn string_contains(_: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    let [s, p] = c.args()?;
     let Some(s) = opt_str(s, "String.stringContains")? else {
         return Ok(Value::Bool(false));
     };
@@ -118,91 +216,159 @@ pub(crate) fn string_contains(s: &Value, p: &Value) -> Result<Value, EvalError> 
 
 /// `String.stringSwitch(input, default, key1, value1, ...)`: the value of the first key (in
 /// argument order) found anywhere in the input, else the default.
-pub(crate) fn string_switch(a: &[Value]) -> Result<Value, EvalError> {
-    if !a.len().is_multiple_of(2) {
+pub(crate) fn string_switch(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    let ([input, default], pairs) = c.split()?;
+    let (pairs, []) = pairs.as_chunks::<2>() else {
         return Err(super::arg_err(
             "String.stringSwitch needs key/value pairs after the input and the default",
         ));
-    }
-    let input = opt_str(&a[0], "String.stringSwitch")?;
-    if let Some(input) = input {
-        for pair in a[2..].chunks(2) {
-            if let Some(k) = opt_str(&pair[0], "String.stringSwitch")?
+    };
+    if let Some(input) = opt_str(input, "String.stringSwitch")? {
+        for [k, v] in pairs {
+            // each key is searched for in the whole input
+            charge_search(env, &input)?;
+            if let Some(k) = opt_str(k, "String.stringSwitch")?
                 && input.contains(&*k)
             {
-                return Ok(pair[1].clone());
+                return Ok(v.clone());
             }
         }
     }
-    Ok(a[1].clone())
+    Ok(default.clone())
 }
 
-fn char_slice(s: &str, start: usize, end: usize) -> String {
-    s.chars()
-        .skip(start)
-        .take(end.saturating_sub(start))
-        .collect()
+/// The characters `start..end` of `s` (counted in characters).
+fn char_slice(s: &str, start: usize, end: usize) -> &str {
+    let mut at = s.char_indices().map(|(i, _)| i).chain([s.len()]);
+    let from = at.nth(start).unwrap_or(s.len());
+    let to = if end > start {
+        at.nth(end - start - 1).unwrap_or(s.len())
+    } else {
+        from
+    };
+    s.get(from..to).unwrap_or("")
 }
 
 /// Classic `substring(s, start, end)`: start inclusive, end exclusive. Out-of-range indexes
 /// are clamped to the string and `start >= end` gives "" (undocumented; chosen so that
 /// `String.substring(x, String.len(x) - 20, ...)` on a short string does not fail).
-pub(crate) fn substring(s: &Value, start: &Value, end: Option<&Value>) -> Result<Value, EvalError> {
+pub(crate) fn substring(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    let [s, start, end] = c.args()?;
     let Some(s) = opt_str(s, "substring")? else {
         return Ok(Value::Null);
     };
-    let n = s.chars().count() as i64;
+    let ascii = ascii_or_charge(env, &s)?;
+    let n = if ascii { s.len() } else { s.chars().count() } as i64;
     let a = req_int(start, "substring")?.clamp(0, n);
-    let b = match end {
-        Some(e) => req_int(e, "substring")?.clamp(0, n),
-        None => n,
-    };
+    let b = req_int(end, "substring")?.clamp(0, n);
     if a >= b {
         return Ok(Value::from(""));
     }
-    Ok(Value::from(char_slice(&s, a as usize, b as usize)))
+    let (a, b) = (a as usize, b as usize);
+    env.new_str(if ascii {
+        s.get(a..b).unwrap_or("")
+    } else {
+        char_slice(&s, a, b)
+    })
+}
+
+/// Charges a substring search over `s` (a few bytes per unit).
+fn charge_search(env: &Env<'_>, s: &str) -> Result<(), EvalError> {
+    env.scan(s.len().saturating_mul(4))
+}
+
+fn after<'a>(s: &'a str, sep: &str) -> &'a str {
+    s.find(sep)
+        .and_then(|i| s.get(i + sep.len()..))
+        .unwrap_or("")
+}
+
+fn before<'a>(s: &'a str, sep: &str) -> &'a str {
+    s.find(sep).and_then(|i| s.get(..i)).unwrap_or(s)
 }
 
 /// Text after the first occurrence of the separator; "" when it does not occur.
-pub(crate) fn substring_after(s: &Value, sep: &Value) -> Result<Value, EvalError> {
+pub(crate) fn substring_after(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    let [s, sep] = c.args()?;
     let Some(s) = opt_str(s, "substringAfter")? else {
         return Ok(Value::Null);
     };
     let Some(sep) = opt_str(sep, "substringAfter")? else {
         return Ok(Value::from(""));
     };
-    Ok(Value::from(
-        s.find(&*sep).map_or("", |i| &s[i + sep.len()..]),
-    ))
+    charge_search(env, &s)?;
+    env.new_str(after(&s, &sep))
 }
 
 /// Text before the first occurrence of the separator; the whole input when it does not occur.
-pub(crate) fn substring_before(s: &Value, sep: &Value) -> Result<Value, EvalError> {
+pub(crate) fn substring_before(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    let [s, sep] = c.args()?;
     let Some(s) = opt_str(s, "substringBefore")? else {
         return Ok(Value::Null);
     };
     let Some(sep) = opt_str(sep, "substringBefore")? else {
-        return Ok(Value::from(s.as_ref()));
+        return env.new_str(&s);
     };
-    Ok(Value::from(s.find(&*sep).map_or(s.as_ref(), |i| &s[..i])))
+    charge_search(env, &s)?;
+    env.new_str(before(&s, &sep))
 }
 
-pub(crate) fn to_upper(s: &Value) -> Result<Value, EvalError> {
-    Ok(opt_str(s, "toUpperCase")?.map_or(Value::Null, |s| Value::from(s.to_uppercase())))
+/// Unicode case mapping (which may make a string up to three times longer: `ΐ` is one
+/// character, its upper case three), its result measured before it is built.
+fn case_map(env: &Env<'_>, s: &str, upper: bool) -> Result<Value, EvalError> {
+    let len = if ascii_or_charge(env, s)? {
+        s.len()
+    } else {
+        // measuring, then mapping (each character through Unicode's tables): three more walks
+        for _ in 0..3 {
+            ascii_or_charge(env, s)?;
+        }
+        s.chars()
+            .map(|c| {
+                if upper {
+                    c.to_uppercase().map(char::len_utf8).sum::<usize>()
+                } else {
+                    c.to_lowercase().map(char::len_utf8).sum::<usize>()
+                }
+            })
+            .sum()
+    };
+    // `str::to_lowercase` maps a final sigma differently, to a character of the same length
+    env.alloc_str(len)?;
+    Ok(Value::from(if upper {
+        s.to_uppercase()
+    } else {
+        s.to_lowercase()
+    }))
 }
 
-pub(crate) fn to_lower(s: &Value) -> Result<Value, EvalError> {
-    Ok(opt_str(s, "toLowerCase")?.map_or(Value::Null, |s| Value::from(s.to_lowercase())))
+/// `toUpperCase(s)`, `String.toUpperCase(s)`.
+pub(crate) fn to_upper(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    let [s] = c.args()?;
+    match opt_str(s, "toUpperCase")? {
+        None => Ok(Value::Null),
+        Some(s) => case_map(env, &s, true),
+    }
+}
+
+/// `toLowerCase(s)`, `String.toLowerCase(s)`.
+pub(crate) fn to_lower(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    let [s] = c.args()?;
+    match opt_str(s, "toLowerCase")? {
+        None => Ok(Value::Null),
+        Some(s) => case_map(env, &s, false),
+    }
 }
 
 /// Compares dotted version strings numerically, part by part (missing parts are 0; a
 /// non-numeric part compares as text).
 fn cmp_versions(a: &str, b: &str) -> std::cmp::Ordering {
-    let pa: Vec<&str> = a.trim().split('.').collect();
-    let pb: Vec<&str> = b.trim().split('.').collect();
-    for i in 0..pa.len().max(pb.len()) {
-        let x = pa.get(i).copied().unwrap_or("0");
-        let y = pb.get(i).copied().unwrap_or("0");
+    let (mut pa, mut pb) = (a.trim().split('.'), b.trim().split('.'));
+    loop {
+        let (x, y) = match (pa.next(), pb.next()) {
+            (None, None) => return std::cmp::Ordering::Equal,
+            (x, y) => (x.unwrap_or("0"), y.unwrap_or("0")),
+        };
         let o = match (x.parse::<u64>(), y.parse::<u64>()) {
             (Ok(m), Ok(n)) => m.cmp(&n),
             _ => x.cmp(y),
@@ -211,199 +377,299 @@ fn cmp_versions(a: &str, b: &str) -> std::cmp::Ordering {
             return o;
         }
     }
-    std::cmp::Ordering::Equal
 }
 
 fn oob(msg: String) -> EvalError {
     EvalError::new(EvalErrorKind::IndexOutOfBounds, msg)
 }
 
-/// Converts a Java regex replacement (`$1`, `\$`) to the `regex` crate's syntax.
-fn java_replacement(r: &str) -> String {
-    let mut out = String::with_capacity(r.len());
-    let mut it = r.chars().peekable();
-    while let Some(c) = it.next() {
-        match c {
-            '\\' => {
-                if let Some(n) = it.next() {
-                    if n == '$' {
-                        out.push_str("$$");
-                    } else {
-                        out.push(n);
-                    }
-                }
-            }
-            '$' => {
-                let mut digits = String::new();
-                while let Some(d) = it.peek().copied().filter(char::is_ascii_digit) {
-                    digits.push(d);
-                    it.next();
-                }
-                if digits.is_empty() {
-                    out.push_str("$$");
-                } else {
-                    out.push_str(&format!("${{{digits}}}"));
-                }
-            }
-            _ => out.push(c),
+/// The UTF-16 units `b..e` of `s`, decoded like Java's `String.substring` followed by
+/// `new String(...)` (a surrogate pair cut in two gives U+FFFD for its half), without copying
+/// `s` to UTF-16.
+fn utf16_slice(s: &str, b: usize, e: usize) -> String {
+    let mut out = String::new();
+    let mut at = 0;
+    for c in s.chars() {
+        let w = c.len_utf16();
+        let (start, end) = (at, at + w);
+        at = end;
+        if end <= b {
+            continue;
+        }
+        if start >= e {
+            break;
+        }
+        if start >= b && end <= e {
+            out.push(c);
+        } else {
+            // half of a surrogate pair
+            out.push(char::REPLACEMENT_CHARACTER);
         }
     }
     out
 }
 
-/// Methods on strings; `None` if the method does not apply to strings.
-pub(crate) fn method(
-    env: &Env<'_>,
-    m: Method,
-    s: &Arc<str>,
-    a: &[Value],
-    regex: Option<&RegexArg>,
-) -> Result<Option<Value>, EvalError> {
-    use Method as M;
-    let arg_str = |i: usize, what: &str| -> Result<String, EvalError> {
-        match &a[i] {
-            Value::Str(x) => Ok(x.to_string()),
-            Value::Null => Err(EvalError::new(
-                EvalErrorKind::NullValue,
-                format!("{what}() needs a string argument, not null"),
-            )),
-            other => Err(type_err(format!(
-                "{what}() needs a string argument, not a {}",
-                other.type_name()
-            ))),
-        }
+/// `s.toUpperCase()`.
+pub(crate) fn m_to_upper(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    case_map(env, recv(c)?, true)
+}
+
+/// `s.toLowerCase()`.
+pub(crate) fn m_to_lower(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    case_map(env, recv(c)?, false)
+}
+
+/// `s.substring(begin[, end])`: Java's; indexes must lie within the string.
+pub(crate) fn m_substring(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    let s = recv(c)?;
+    let n = utf16_len(env, s)? as i64;
+    let (b, e) = match c.args {
+        [b] => (req_int(b, "substring")?, n),
+        [b, e] => (req_int(b, "substring")?, req_int(e, "substring")?),
+        _ => return Err(c.unsupported()),
     };
-    let utf16: Vec<u16>;
-    Ok(Some(match m {
-        M::ToUpperCase => Value::from(s.to_uppercase()),
-        M::ToLowerCase => Value::from(s.to_lowercase()),
-        M::Substring => {
-            // Java String.substring: indexes must lie within the string
-            utf16 = s.encode_utf16().collect();
-            let n = utf16.len() as i64;
-            let b = req_int(&a[0], "substring")?;
-            let e = if a.len() > 1 {
-                req_int(&a[1], "substring")?
-            } else {
-                n
-            };
-            if b < 0 || e > n || b > e {
-                return Err(oob(format!(
-                    "substring({b}, {e}) is outside the string of length {n}"
-                )));
-            }
-            Value::from(String::from_utf16_lossy(&utf16[b as usize..e as usize]))
+    if b < 0 || e > n || b > e {
+        return Err(oob(format!(
+            "substring({b}, {e}) is outside the string of length {n}"
+        )));
+    }
+    let (b, e) = (b as usize, e as usize);
+    if s.is_ascii() {
+        return env.new_str(s.get(b..e).unwrap_or(""));
+    }
+    // at most 3 bytes per unit (a replacement character for half a pair)
+    env.reserve_bytes((e - b).saturating_mul(3))?;
+    env.str_value(utf16_slice(s, b, e))
+}
+
+/// `s.replace(target, replacement)`: every literal occurrence (Java's `String.replace`).
+pub(crate) fn m_replace(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    let s = recv(c)?;
+    let [x, y] = c.args()?;
+    if x.is_null() || y.is_null() {
+        return Err(EvalError::new(
+            EvalErrorKind::NullValue,
+            "replace() needs non-null arguments",
+        ));
+    }
+    let (x, y) = (env.java_text(x)?, env.java_text(y)?);
+    if x.is_empty() {
+        // Java inserts the replacement between every character
+        let count = utf16_len(env, s)? + 1;
+        env.charge((count as u64).saturating_mul(MATCH_UNITS))?;
+        env.alloc_str(replaced_len(s, count, 0, y.len()))?;
+        let mut out = y.clone();
+        for ch in s.chars() {
+            out.push(ch);
+            out.push_str(&y);
         }
-        M::Replace => {
-            let (x, y) = (a[0].to_java_string(), a[1].to_java_string());
-            if a[0].is_null() || a[1].is_null() {
-                return Err(EvalError::new(
-                    EvalErrorKind::NullValue,
-                    "replace() needs non-null arguments",
+        return Ok(Value::from(out));
+    }
+    charge_matches(env, s, &x)?;
+    let count = s.matches(x.as_str()).count();
+    env.alloc_str(replaced_len(s, count, x.len(), y.len()))?;
+    Ok(Value::from(s.replace(&x, &y)))
+}
+
+fn replace_regex(env: &Env<'_>, c: &Call<'_>, all: bool) -> Result<Value, EvalError> {
+    let s = recv(c)?;
+    let [pattern, rep] = c.args()?;
+    let re = env.regex(c.regex()?, || Ok(pattern.clone()), false)?;
+    let rep = arg_str(rep, "replace")?;
+    env.scan(rep.len())?;
+    let rep = re.replacement(rep)?;
+    let mut out: Bounded = env.bounded();
+    let r: Result<(), Full> = re.replace(s, &rep, all, &mut out, env.budget, env.scratch)?;
+    env.finish(out, r)
+}
+
+/// `s.replaceFirst(regex, replacement)` (Java: `$1`, `${name}`, `\$` in the replacement).
+pub(crate) fn m_replace_first(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    replace_regex(env, c, false)
+}
+
+/// `s.replaceAll(regex, replacement)`: built into a bounded string, so a replacement that
+/// multiplies the text stops at the limit instead of being built first.
+pub(crate) fn m_replace_all(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    replace_regex(env, c, true)
+}
+
+/// `s.matches(regex)`: the whole string.
+pub(crate) fn m_matches(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    let s = recv(c)?;
+    let [pattern] = c.args()?;
+    let regex: &RegexArg = c.regex()?;
+    let re = env.regex(regex, || Ok(pattern.clone()), true)?;
+    Ok(Value::Bool(re.is_match(s, env.budget, env.scratch)?))
+}
+
+/// `s.length()`: UTF-16 code units.
+pub(crate) fn m_length(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    Ok(int(utf16_len(env, recv(c)?)?))
+}
+
+/// `s.removeSpaces()`.
+pub(crate) fn m_remove_spaces(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    remove_spaces_in(env, recv(c)?)
+}
+
+/// `s.substringBefore(sep)`.
+pub(crate) fn m_substring_before(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    let s = recv(c)?;
+    let [sep] = c.args()?;
+    match opt_str(sep, "substringBefore")? {
+        None => Ok(c.recv.clone()),
+        Some(sep) => {
+            charge_search(env, s)?;
+            env.new_str(before(s, &sep))
+        }
+    }
+}
+
+/// `s.substringAfter(sep)`.
+pub(crate) fn m_substring_after(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    let s = recv(c)?;
+    let [sep] = c.args()?;
+    match opt_str(sep, "substringAfter")? {
+        None => Ok(Value::from("")),
+        Some(sep) => {
+            charge_search(env, s)?;
+            env.new_str(after(s, &sep))
+        }
+    }
+}
+
+/// Compares versions, charged per byte (each part is split and parsed).
+fn versions(env: &Env<'_>, c: &Call<'_>, what: &str) -> Result<std::cmp::Ordering, EvalError> {
+    let s = recv(c)?;
+    let [v] = c.args()?;
+    let v = arg_str(v, what)?;
+    env.charge(s.len().saturating_add(v.len()) as u64)?;
+    Ok(cmp_versions(s, v))
+}
+
+/// `s.versionGreaterThan(v)`.
+pub(crate) fn m_version_greater(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    Ok(Value::Bool(versions(env, c, "versionGreaterThan")?.is_gt()))
+}
+
+/// `s.versionLessThan(v)`.
+pub(crate) fn m_version_less(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    Ok(Value::Bool(versions(env, c, "versionLessThan")?.is_lt()))
+}
+
+/// `s.startsWith(prefix)`.
+pub(crate) fn m_starts_with(_: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    let [p] = c.args()?;
+    Ok(Value::Bool(recv(c)?.starts_with(arg_str(p, "startsWith")?)))
+}
+
+/// `s.endsWith(suffix)`.
+pub(crate) fn m_ends_with(_: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    let [p] = c.args()?;
+    Ok(Value::Bool(recv(c)?.ends_with(arg_str(p, "endsWith")?)))
+}
+
+/// `s.contains(part)` (a vectorized search: the record's scan covers it).
+pub(crate) fn contains(s: &str, part: &Value) -> Result<Value, EvalError> {
+    Ok(Value::Bool(s.contains(arg_str(part, "contains")?)))
+}
+
+/// `s.indexOf(part)` / `s.lastIndexOf(part)`: in UTF-16 code units, -1 when absent.
+pub(crate) fn index_of(
+    env: &Env<'_>,
+    s: &str,
+    part: &Value,
+    last: bool,
+) -> Result<Value, EvalError> {
+    let needle = arg_str(part, "indexOf")?;
+    charge_search(env, s)?;
+    let pos = if last {
+        s.rfind(needle)
+    } else {
+        s.find(needle)
+    };
+    Ok(match pos.and_then(|p| s.get(..p)) {
+        Some(head) => int(utf16_len(env, head)?),
+        None => Value::Int(-1),
+    })
+}
+
+/// `s.trim()`: Java's, which removes every character up to U+0020 at both ends.
+pub(crate) fn m_trim(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    env.new_str(recv(c)?.trim_matches(|ch: char| ch <= ' '))
+}
+
+/// `s.concat(t)`.
+pub(crate) fn m_concat(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    let s = recv(c)?;
+    let [t] = c.args()?;
+    let t = arg_str(t, "concat")?;
+    env.alloc_str(s.len().saturating_add(t.len()))?;
+    Ok(Value::from([&**s, t].concat()))
+}
+
+/// `s.equalsIgnoreCase(t)`.
+pub(crate) fn m_equals_ignore_case(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    let s = recv(c)?;
+    let [t] = c.args()?;
+    Ok(Value::Bool(match t {
+        Value::Str(t) => {
+            // both lower-cased copies are temporaries of at most three times the inputs
+            env.reserve_bytes(s.len().saturating_add(t.len()).saturating_mul(3))?;
+            s.to_lowercase() == t.to_lowercase()
+        }
+        _ => false,
+    }))
+}
+
+/// `s.charAt(i)`: the UTF-16 unit at `i`.
+pub(crate) fn m_char_at(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+    let s = recv(c)?;
+    let [i] = c.args()?;
+    let i = req_int(i, "charAt")?;
+    let unit = match usize::try_from(i) {
+        Ok(k) => utf16_at(env, s, k)?,
+        Err(_) => None,
+    };
+    match unit {
+        Some(u) => env.new_str(&u),
+        None => Err(oob(format!(
+            "charAt({i}) is outside the string of length {}",
+            utf16_len(env, s)?
+        ))),
+    }
+}
+
+/// `s.compareTo(t)`: the difference of the first differing UTF-16 units, else of the lengths.
+pub(crate) fn compare_to(env: &Env<'_>, s: &str, t: &Value) -> Result<Value, EvalError> {
+    let t = arg_str(t, "compareTo")?;
+    if s.is_ascii() && t.is_ascii() {
+        let (x, y) = (s.as_bytes(), t.as_bytes());
+        return Ok(match x.iter().zip(y).find(|(p, q)| p != q) {
+            Some((p, q)) => Value::Int(i32::from(*p) - i32::from(*q)),
+            None => Value::Int(
+                i32::try_from(x.len()).unwrap_or(i32::MAX)
+                    - i32::try_from(y.len()).unwrap_or(i32::MAX),
+            ),
+        });
+    }
+    ascii_or_charge(env, s)?;
+    ascii_or_charge(env, t)?;
+    let (mut x, mut y) = (s.encode_utf16(), t.encode_utf16());
+    loop {
+        match (x.next(), y.next()) {
+            (Some(p), Some(q)) if p == q => {}
+            (Some(p), Some(q)) => return Ok(Value::Int(i32::from(p) - i32::from(q))),
+            (Some(_), None) => return Ok(int(1 + x.count())),
+            (None, Some(_)) => {
+                return Ok(Value::Int(
+                    -i32::try_from(1 + y.count()).unwrap_or(i32::MAX),
                 ));
             }
-            let count = if x.is_empty() {
-                s.chars().count() + 1
-            } else {
-                s.matches(x.as_str()).count()
-            };
-            env.check_str(s.len() + count * y.len())?;
-            if x.is_empty() {
-                // Java inserts the replacement between every character
-                let mut out = y.clone();
-                for c in s.chars() {
-                    out.push(c);
-                    out.push_str(&y);
-                }
-                Value::from(out)
-            } else {
-                Value::from(s.replace(&x, &y))
-            }
+            (None, None) => return Ok(Value::Int(0)),
         }
-        M::ReplaceFirst | M::ReplaceAll => {
-            let Some(r) = regex else {
-                return Err(type_err("missing regular expression"));
-            };
-            let re = env.regex(r, || Ok(a[0].clone()), false)?;
-            let rep = java_replacement(&arg_str(1, "replace")?);
-            let out = if m == M::ReplaceFirst {
-                re.replacen(s, 1, rep.as_str()).into_owned()
-            } else {
-                re.replace_all(s, rep.as_str()).into_owned()
-            };
-            env.str_value(out)?
-        }
-        M::Matches => {
-            let Some(r) = regex else {
-                return Err(type_err("missing regular expression"));
-            };
-            let re = env.regex(r, || Ok(a[0].clone()), true)?;
-            Value::Bool(re.is_match(s))
-        }
-        M::Length => Value::Int(s.encode_utf16().count() as i32),
-        M::RemoveSpaces => remove_spaces(&Value::Str(s.clone()))?,
-        M::Contains => Value::Bool(s.contains(arg_str(0, "contains")?.as_str())),
-        M::SubstringBefore => substring_before(&Value::Str(s.clone()), &a[0])?,
-        M::SubstringAfter => substring_after(&Value::Str(s.clone()), &a[0])?,
-        M::VersionGreaterThan => {
-            Value::Bool(cmp_versions(s, &arg_str(0, "versionGreaterThan")?).is_gt())
-        }
-        M::VersionLessThan => Value::Bool(cmp_versions(s, &arg_str(0, "versionLessThan")?).is_lt()),
-        M::StartsWith => Value::Bool(s.starts_with(arg_str(0, "startsWith")?.as_str())),
-        M::EndsWith => Value::Bool(s.ends_with(arg_str(0, "endsWith")?.as_str())),
-        M::IndexOf | M::LastIndexOf => {
-            let needle = arg_str(0, "indexOf")?;
-            let pos = if m == M::IndexOf {
-                s.find(&needle)
-            } else {
-                s.rfind(&needle)
-            };
-            Value::Int(pos.map_or(-1, |p| s[..p].encode_utf16().count() as i32))
-        }
-        M::Trim => Value::from(s.trim_matches(|c: char| c <= ' ')),
-        M::Concat => {
-            let t = arg_str(0, "concat")?;
-            env.check_str(s.len() + t.len())?;
-            Value::from(format!("{s}{t}"))
-        }
-        M::Equals => Value::Bool(java_equals(&Value::Str(s.clone()), &a[0])),
-        M::EqualsIgnoreCase => Value::Bool(match &a[0] {
-            Value::Str(t) => s.to_lowercase() == t.to_lowercase(),
-            _ => false,
-        }),
-        M::CharAt => {
-            utf16 = s.encode_utf16().collect();
-            let i = req_int(&a[0], "charAt")?;
-            let u = usize::try_from(i)
-                .ok()
-                .and_then(|k| utf16.get(k))
-                .ok_or_else(|| {
-                    oob(format!(
-                        "charAt({i}) is outside the string of length {}",
-                        utf16.len()
-                    ))
-                })?;
-            Value::from(String::from_utf16_lossy(&[*u]))
-        }
-        M::CompareTo => {
-            let t = arg_str(0, "compareTo")?;
-            // Java: difference of the first differing UTF-16 units, else of the lengths
-            let (x, y): (Vec<u16>, Vec<u16>) =
-                (s.encode_utf16().collect(), t.encode_utf16().collect());
-            let d = x
-                .iter()
-                .zip(y.iter())
-                .find(|(p, q)| p != q)
-                .map_or(x.len() as i32 - y.len() as i32, |(p, q)| {
-                    i32::from(*p) - i32::from(*q)
-                });
-            Value::Int(d)
-        }
-        M::IsEmpty => Value::Bool(s.is_empty()),
-        M::ToInteger => convert::to_int(&Value::Str(s.clone()))?,
-        M::ToNumber => convert::to_num(&Value::Str(s.clone()))?,
-        _ => return Ok(None),
-    }))
+    }
 }
 
 #[cfg(test)]
@@ -415,11 +681,19 @@ mod tests {
         assert!(cmp_versions("14.2.1", "14.2").is_gt());
         assert!(cmp_versions("14.10", "14.9").is_gt());
         assert!(cmp_versions("1.0", "1").is_eq());
+        assert!(cmp_versions(&".".repeat(100_000), "0").is_lt());
+        assert!(cmp_versions("1.é", "1.e").is_gt());
     }
 
     #[test]
-    fn replacement() {
-        assert_eq!(java_replacement("$1-x"), "${1}-x");
-        assert_eq!(java_replacement(r"\$"), "$$");
+    fn utf16_slices() {
+        assert_eq!(utf16_slice("a😀b", 0, 4), "a😀b");
+        assert_eq!(utf16_slice("a😀b", 1, 3), "😀");
+        assert_eq!(utf16_slice("a😀b", 2, 4), "\u{FFFD}b");
+        assert_eq!(utf16_slice("a😀b", 0, 2), "a\u{FFFD}");
+        assert_eq!(utf16_slice("é", 0, 0), "");
+        assert_eq!(char_slice("aéb", 1, 2), "é");
+        assert_eq!(char_slice("aéb", 1, 9), "éb");
+        assert_eq!(char_slice("aéb", 3, 3), "");
     }
 }
