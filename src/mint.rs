@@ -335,7 +335,7 @@ impl<'a> Evaluation<'a> {
                         .context
                         .user
                         .as_deref()
-                        .map(el::User::okta_group_names)
+                        .map(el::UserView::okta_group_names)
                         .unwrap_or_default()
                 });
                 match f.apply(names.iter().copied()) {
@@ -470,10 +470,10 @@ fn standard(grant: &Grant, full: bool) -> StandardClaims<'_> {
     let user = grant.context.user.as_deref();
     static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
     let profile = user
-        .and_then(el::User::profile_json)
+        .and_then(el::UserView::profile_json)
         .unwrap_or_else(|| EMPTY.get_or_init(Map::new));
     let updated = user
-        .and_then(el::User::last_updated)
+        .and_then(el::UserView::last_updated)
         .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
         .map(|t| t.timestamp());
     standard_claims(

@@ -1640,3 +1640,14 @@ impl Engine {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// Hosts keep grants and traces across threads and await points.
+    #[test]
+    fn grants_and_traces_are_send_and_sync() {
+        fn check<T: Send + Sync + 'static>() {}
+        check::<super::Grant>();
+        check::<super::Trace>();
+    }
+}

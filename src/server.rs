@@ -1,6 +1,6 @@
 //! The compiled authorization server: the one entry point.
 
-use crate::compile::{Options, analysis, validate};
+use crate::compile::{self, Options};
 use crate::config::ConfigError;
 use crate::config::{Diagnostic, ServerConfig};
 
@@ -38,22 +38,11 @@ impl AuthorizationServer {
     /// a JSON pointer into the configuration (a configuration over one of the
     /// [caps](Options#caps) gets only the cap errors).
     pub fn compile(config: ServerConfig, options: Options) -> Result<Self, ConfigError> {
-        let caps = validate::caps(&config, &options);
-        if !caps.is_empty() {
-            return Err(ConfigError::new(caps));
-        }
-        let mut diagnostics = validate::validate(&config, &options);
-        let claims = ClaimSet::compile(&config, &options.limits, &mut diagnostics);
-        if diagnostics.iter().any(Diagnostic::is_error) {
-            return Err(ConfigError::new(diagnostics));
-        }
-        let engine = Engine::new(&config, options.implicit_oidc_scopes);
-        let mut warnings = diagnostics;
-        warnings.extend(analysis::analyze(
-            &config,
-            &engine,
-            options.max_analysis_comparisons,
-        ));
+        let compile::Compiled {
+            engine,
+            claims,
+            warnings,
+        } = compile::compile(&config, &options)?;
         Ok(AuthorizationServer {
             config,
             options,

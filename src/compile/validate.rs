@@ -1,6 +1,7 @@
 //! Turns a [`ServerConfig`] into diagnostics: every problem at once, each located.
 
 use super::Options;
+use crate::claims::group_filter_regex;
 use crate::config::{
     ALL_CLIENTS, Claim, ClaimType, EVERYONE, GrantType, GroupFilterType, Policy, Rule,
     SYSTEM_SCOPE_NAMES, Scope, ServerConfig, ValueType,
@@ -202,23 +203,6 @@ fn describe_char(c: char) -> String {
         c if c.is_control() => format!("the control character U+{:04X}", c as u32),
         c => format!("the character {c:?}"),
     }
-}
-
-/// Compiles the regular expression of a REGEX group filter so that it must match the whole
-/// group name (case-sensitive). A value written between slashes, `/…/`, has them removed.
-pub fn group_filter_regex(value: &str) -> Result<regex::Regex, regex::Error> {
-    let pattern = value
-        .strip_prefix('/')
-        .and_then(|v| v.strip_suffix('/'))
-        .filter(|_| value.len() >= 2)
-        .unwrap_or(value);
-    // Check the pattern alone first so that errors point into what the user wrote.
-    regex::RegexBuilder::new(pattern)
-        .size_limit(1 << 20)
-        .build()?;
-    regex::RegexBuilder::new(&format!("^(?:{pattern})$"))
-        .size_limit(1 << 20)
-        .build()
 }
 
 /// The essential sentence of a `regex` error (its last line, without the caret drawing).

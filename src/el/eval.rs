@@ -12,7 +12,7 @@ use super::context::Context;
 use super::cost::{self, ALLOC_UNITS, Bounded, Budget, ENTRY_BYTES, STR_OVERHEAD, VALUE_BYTES};
 use super::functions::{Call, strings, type_err};
 use super::pattern::{Pattern, RegexArg, Scratch};
-use super::user::User;
+use super::user::UserView;
 use super::value::{Map, Value, java_equals_within, spel_cmp, spel_eq_within};
 use super::{EvalError, EvalErrorKind, Limits, Program};
 
@@ -295,7 +295,7 @@ impl Env<'_> {
     }
 
     /// A user's property, a string read from its JSON charged as produced.
-    pub(crate) fn user_prop(&self, u: &User, name: &str) -> Result<Value, EvalError> {
+    pub(crate) fn user_prop(&self, u: &UserView, name: &str) -> Result<Value, EvalError> {
         u.property_with(name, |len| self.budget.alloc(len as u64 + STR_OVERHEAD))
     }
 

@@ -98,6 +98,7 @@ mod datetime;
 mod eval;
 pub(crate) mod functions;
 mod limits;
+pub(crate) mod model;
 mod parse;
 mod pattern;
 mod scan;
@@ -112,7 +113,7 @@ pub use context::Context;
 pub(crate) use context::KnownRoot;
 pub use datetime::{Zdt, Zone};
 pub use limits::Limits;
-pub use user::User;
+pub use user::UserView;
 pub use value::{Map, Value, java_double};
 pub(crate) use value::{key, map_from_json};
 

@@ -3,7 +3,7 @@
 use std::cmp::Ordering;
 use std::sync::{Arc, OnceLock};
 
-use super::user::User;
+use super::user::UserView;
 
 use indexmap::IndexMap;
 
@@ -37,7 +37,7 @@ pub enum Value {
     /// A map (JSON objects, inline maps, groups, app users).
     Map(Arc<Map>),
     /// An Okta user (the `user` root, linked objects, managers).
-    User(Arc<User>),
+    User(Arc<UserView>),
     /// An ISO 3166 country (`parseCountryCode()`).
     Country(Arc<celes::Country>),
     /// A date-time with a zone (`DateTime.now()`, `user.created`, `parseStringTime()`).
@@ -567,7 +567,7 @@ mod tests {
     fn serialize_is_to_json() {
         let ctx = serde_json::json!({"id": "00u1", "created": "2026-01-01T00:00:00Z",
                                      "profile": {"a": [1, 2.5, null, true, "x"]}});
-        let user = Value::User(Arc::new(User::from_json(&ctx).unwrap()));
+        let user = Value::User(Arc::new(UserView::from_json(&ctx).unwrap()));
         let mut map = Map::default();
         map.insert(key("k"), Value::Long(1 << 40));
         map.insert(key("nan"), Value::Double(f64::NAN));
