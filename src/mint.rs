@@ -20,7 +20,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 /// The system `sub` claim of access tokens when the configuration doesn't edit it.
-pub const DEFAULT_SUB_EXPRESSION: &str = "(appuser != null) ? appuser.userName : app.clientId";
+pub(crate) const DEFAULT_SUB_EXPRESSION: &str =
+    "(appuser != null) ? appuser.userName : app.clientId";
 
 /// ID-token lifetime: 60 minutes, not configurable.
 pub const ID_TOKEN_LIFETIME_SECONDS: i64 = 3600;

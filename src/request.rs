@@ -4,7 +4,7 @@
 //! The JSON shape is the REQUEST file of `examples/preview`:
 //!
 //! ```
-//! use tokenmint::request::TokenRequest;
+//! use tokenmint::TokenRequest;
 //!
 //! let req: TokenRequest = serde_json::from_str(r#"{
 //!   "client": {"clientId": "0oa1", "name": "Orders"},
@@ -28,7 +28,7 @@ use serde_json::{Map, Value, json};
 use std::sync::Arc;
 
 /// A JSON object.
-pub type JsonMap = Map<String, Value>;
+pub(crate) type JsonMap = Map<String, Value>;
 
 /// A token request, as the token endpoint (or `/authorize`) sees it after authenticating the
 /// client and the user.
@@ -155,16 +155,71 @@ impl<'de> Deserialize<'de> for ResponseType {
     }
 }
 
+/// A token request that could not be read from JSON ([`TokenRequest::from_json`]).
+///
+/// Displays as `at PATH: MESSAGE`, or the message alone when the problem is not inside a
+/// member (malformed JSON, a missing top-level member).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRequestError {
+    path: Option<String>,
+    message: String,
+    line: usize,
+    column: usize,
+}
+
+impl TokenRequestError {
+    /// The path of the offending member (`client.clientId`, `scopes[2]`), if inside one.
+    pub fn path(&self) -> Option<&str> {
+        self.path.as_deref()
+    }
+
+    /// What is wrong, with the line and column of the JSON reader.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The line (1-based) where reading stopped; 0 when the text was read whole.
+    pub fn line(&self) -> usize {
+        self.line
+    }
+
+    /// The column (1-based) where reading stopped; 0 when the text was read whole.
+    pub fn column(&self) -> usize {
+        self.column
+    }
+}
+
+impl std::fmt::Display for TokenRequestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.path {
+            Some(path) => write!(f, "at {path}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for TokenRequestError {}
+
 impl TokenRequest {
     /// Reads a request from JSON; the error names the offending path.
-    pub fn from_json(text: &str) -> Result<TokenRequest, String> {
+    ///
+    /// ```
+    /// use tokenmint::TokenRequest;
+    ///
+    /// let err = TokenRequest::from_json(r#"{"client": {"clientId": 7}}"#).unwrap_err();
+    /// assert_eq!(err.path(), Some("client.clientId"));
+    /// assert!(err.to_string().starts_with("at client.clientId: invalid type"));
+    /// ```
+    pub fn from_json(text: &str) -> Result<TokenRequest, TokenRequestError> {
         let de = &mut serde_json::Deserializer::from_str(text);
         serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();
-            if path == "." || path.is_empty() {
-                e.into_inner().to_string()
-            } else {
-                format!("at {path}: {}", e.into_inner())
+            let inner = e.into_inner();
+            TokenRequestError {
+                path: (path != "." && !path.is_empty()).then_some(path),
+                line: inner.line(),
+                column: inner.column(),
+                message: inner.to_string(),
             }
         })
     }
@@ -440,16 +495,18 @@ mod tests {
             r#"{"client": {"clientId": "c"}, "grantType": "password", "scopes": "openid", "now": "2026-01-01T00:00:00Z"}"#,
         )
         .unwrap_err();
-        assert!(e.starts_with("at scopes:"), "{e}");
+        assert_eq!(e.path(), Some("scopes"));
+        assert!(e.to_string().starts_with("at scopes:"), "{e}");
         let e = TokenRequest::from_json(
             r#"{"client": {"clientId": "c"}, "grantType": "password", "now": "yesterday"}"#,
         )
         .unwrap_err();
-        assert!(e.starts_with("at now:"), "{e}");
+        assert!(e.to_string().starts_with("at now:"), "{e}");
         let e = TokenRequest::from_json(
             r#"{"client": {"clientId": "c"}, "grant": "password", "now": "2026-01-01T00:00:00Z"}"#,
         )
         .unwrap_err();
-        assert!(e.contains("grant"), "{e}");
+        assert_eq!(e.path(), None);
+        assert!(e.to_string().contains("grant"), "{e}");
     }
 }

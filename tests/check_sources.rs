@@ -19,8 +19,8 @@ use std::path::Path;
 use tokenmint::check::{self, Scenarios};
 use tokenmint::config::terraform::Terraform;
 use tokenmint::config::{ApiResponses, RotationMode};
-use tokenmint::policy::Outcome;
 use tokenmint::token::{Algorithm, KeySet};
+use tokenmint::trace::Outcome;
 use tokenmint::{AuthorizationServer, Options, ServerConfig};
 
 fn read(path: &str) -> String {

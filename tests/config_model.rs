@@ -2,9 +2,10 @@
 //! defaults where Okta omits a field, and round trips that keep the meaning.
 
 use serde_json::{Value, json};
+use tokenmint::ServerConfig;
 use tokenmint::config::{
     ClaimType, Consent, GrantType, GroupFilterType, IssuerMode, MetadataPublish, RotationMode,
-    ServerConfig, Status, ValueType,
+    Status, ValueType,
 };
 use tokenmint::{AuthorizationServer, Options};
 

@@ -8,8 +8,10 @@ use proptest::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
-use tokenmint::config::{ALL_CLIENTS, Consent, EVERYONE, GrantType, ServerConfig, Status};
-use tokenmint::policy::{Check, Matched, SkipReason, TraceStep, Verdict};
+use tokenmint::Matched;
+use tokenmint::ServerConfig;
+use tokenmint::config::{ALL_CLIENTS, Consent, EVERYONE, GrantType, Status};
+use tokenmint::trace::{Check, SkipReason, TraceStep, Verdict};
 use tokenmint::{AuthorizationServer, Options, TokenRequest};
 use tokenmint::{OAuthError, OAuthErrorId};
 
@@ -611,7 +613,8 @@ fn check_one(seed: u64) -> Result<(), TestCaseError> {
         .map_err(|e| TestCaseError::fail(format!("{e}\n{cfg_json:#}")))?;
     for _ in 0..8 {
         let req_json = random_request(&mut rng);
-        let req = TokenRequest::from_json(&req_json.to_string()).map_err(TestCaseError::fail)?;
+        let req = TokenRequest::from_json(&req_json.to_string())
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
         let evaluated = server.evaluate(&req);
         let trace = server.explain(&req);
         prop_assert_eq!(

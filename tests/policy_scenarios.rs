@@ -23,7 +23,7 @@ fn run(path: &Path) -> Result<(), String> {
     }
     let config = ServerConfig::from_value(s["config"].clone()).map_err(|e| e.to_string())?;
     let server = AuthorizationServer::compile(config, options).map_err(|e| e.to_string())?;
-    let request = TokenRequest::from_json(&s["request"].to_string())?;
+    let request = TokenRequest::from_json(&s["request"].to_string()).map_err(|e| e.to_string())?;
     let result = server.evaluate(&request);
     let trace = server.explain(&request);
     if trace.clone().into_result() != result {
@@ -151,7 +151,7 @@ fn grant_and_trace_round_trip() {
         let req = TokenRequest::from_json(&read(f)).expect("parses");
         let trace = server.explain(&req);
         let json = serde_json::to_string(&trace).expect("serializes");
-        let back: tokenmint::Trace = serde_json::from_str(&json).expect("deserializes");
+        let back: tokenmint::trace::Trace = serde_json::from_str(&json).expect("deserializes");
         assert_eq!(back, trace, "{f}");
         if let Ok(grant) = server.evaluate(&req) {
             let json = serde_json::to_string(&grant).expect("serializes");

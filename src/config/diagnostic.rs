@@ -15,7 +15,7 @@ pub enum Severity {
 
 /// A byte range inside the string value at a diagnostic's path (an expression), with the
 /// 1-based line and column of its start.
-pub use crate::el::Span;
+use crate::el::Span;
 
 /// One problem in a configuration, located by a JSON pointer (RFC 6901) into the
 /// [`ServerConfig`](crate::ServerConfig) JSON, e.g. `/claims/3/name`.
