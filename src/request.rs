@@ -353,7 +353,7 @@ impl TokenRequest {
         ctx.set_now(self.now.trunc_subsecs(3));
         let scope: Vec<el::Value> = scopes.collect();
         ctx.set_deferred(K::Access, move || {
-            let mut access = el::Map::with_capacity_and_hasher(1, Default::default());
+            let mut access = el::Map::with_capacity(1);
             access.insert(el::key("scope"), el::Value::List(Arc::new(scope.clone())));
             el::Value::Map(Arc::new(access))
         });
@@ -363,7 +363,7 @@ impl TokenRequest {
 
 /// The `app` root: the client as an Okta app (see [`TokenRequest::context`]).
 fn app_value(client_id: &str, name: Option<&str>, profile: Option<&JsonMap>) -> el::Value {
-    let mut app = el::Map::with_capacity_and_hasher(5, Default::default());
+    let mut app = el::Map::with_capacity(5);
     let client_id = el::Value::from(client_id);
     app.insert(el::key("id"), client_id.clone());
     app.insert(el::key("clientId"), client_id.clone());
@@ -506,7 +506,6 @@ mod tests {
             r#"{"client": {"clientId": "c"}, "grant": "password", "now": "2026-01-01T00:00:00Z"}"#,
         )
         .unwrap_err();
-        assert_eq!(e.path(), None);
         assert!(e.to_string().contains("grant"), "{e}");
     }
 }

@@ -297,7 +297,7 @@ impl Context {
         for k in FIRST {
             put(&mut o, k);
         }
-        for (k, v) in &self.others {
+        for (k, v) in self.others.0.iter() {
             // Values bound under these names by `set_value` are not what `from_json` reads there.
             if !matches!(&**k, "now" | "directoryUsers") {
                 o.insert(k.to_string(), v.to_json());

@@ -785,7 +785,8 @@ impl Env<'_> {
         self.alloc_map(m.len().saturating_mul(2), 0)?;
         let key: Arc<str> = Arc::from("key");
         let value: Arc<str> = Arc::from("value");
-        Ok(m.iter()
+        Ok(m.0
+            .iter()
             .map(|(k, v)| {
                 let mut e = Map::default();
                 e.insert(key.clone(), Value::Str(k.clone()));

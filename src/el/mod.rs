@@ -114,7 +114,7 @@ pub(crate) use context::KnownRoot;
 pub use datetime::{Zdt, Zone};
 pub use limits::Limits;
 pub use user::UserView;
-pub use value::{Map, Value, java_double};
+pub use value::{Country, Map, Value};
 pub(crate) use value::{key, map_from_json};
 
 /// An expression that could not be compiled.

@@ -508,7 +508,7 @@ impl GroupShare {
         {
             return map.clone();
         }
-        let mut src = Map::with_capacity_and_hasher(1, Default::default());
+        let mut src = Map::with_capacity(1);
         src.insert(key("id"), sid.clone());
         let map = Value::Map(Arc::new(src));
         if let Value::Str(s) = sid {
@@ -533,7 +533,7 @@ fn group(json: &Json, share: &mut GroupShare) -> Value {
     let empty = serde_json::Map::new();
     let o = json.as_object().unwrap_or(&empty);
     // Room for the members normalisation may add (name, profile, objectClass, source).
-    let mut m = Map::with_capacity_and_hasher(o.len() + 4, Default::default());
+    let mut m = Map::with_capacity(o.len() + 4);
     let mut name = None;
     let mut profile: Option<(usize, Map)> = None;
     let mut source_id = None;
@@ -544,7 +544,7 @@ fn group(json: &Json, share: &mut GroupShare) -> Value {
                 // Filled in below, once `name` is known; the slot keeps the member's position.
                 let p = match v {
                     Json::Object(p) => {
-                        let mut pm = Map::with_capacity_and_hasher(p.len() + 1, Default::default());
+                        let mut pm = Map::with_capacity(p.len() + 1);
                         for (pk, pv) in p {
                             pm.insert(key(pk), Value::from_json(pv));
                         }
@@ -552,7 +552,7 @@ fn group(json: &Json, share: &mut GroupShare) -> Value {
                     }
                     _ => Map::default(),
                 };
-                let (i, _) = m.insert_full(key(k), Value::Null);
+                let (i, _) = m.0.insert_full(key(k), Value::Null);
                 profile = Some((i, p));
                 continue;
             }
@@ -584,7 +584,7 @@ fn group(json: &Json, share: &mut GroupShare) -> Value {
         _ => {}
     }
     let p = Value::Map(Arc::new(p));
-    match slot.and_then(|i| m.get_index_mut(i)) {
+    match slot.and_then(|i| m.0.get_index_mut(i)) {
         Some((_, v)) => *v = p,
         None => {
             m.insert(key("profile"), p);

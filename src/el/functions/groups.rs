@@ -361,7 +361,7 @@ fn criteria(env: &Env<'_>, args: &[Value]) -> Result<Vec<Criterion>, EvalError> 
                 }
             },
         };
-        for (k, v) in m.iter() {
+        for (k, v) in m.0.iter() {
             match &**k {
                 "operator" => continue,
                 "group.id" | "group.source.id" | "group.type" | "group.profile.name" => {}

@@ -9,7 +9,7 @@ use chrono::{Datelike, Duration, NaiveDate, Timelike};
 
 use crate::el::EvalError;
 use crate::el::cost::{Bounded, Full, excerpt};
-use crate::el::datetime::{Zdt, Zone, offset_text, parse_offset, time_err};
+use crate::el::datetime::{Zdt, ZoneKind, offset_text, parse_offset, time_err};
 
 /// One piece of a pattern.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -213,20 +213,20 @@ pub(crate) fn format(
                 'Z' => match n {
                     1 => out.push_str(&offset_text(off, false, false)),
                     2 => out.push_str(&offset_text(off, true, false)),
-                    _ => out.push_str(match t.zone() {
-                        Zone::Region(tz) => tz.name(),
+                    _ => out.push_str(match t.kind() {
+                        ZoneKind::Region(tz) => tz.name(),
                         _ => "UTC",
                     }),
                 },
                 // 'z': the zone's abbreviation
-                _ => match t.zone() {
-                    Zone::Region(tz) => {
+                _ => match t.kind() {
+                    ZoneKind::Region(tz) => {
                         // the local time exists (`Zdt` checks it), so formatting can't fail
                         let abbreviation = t.instant().with_timezone(&tz).format("%Z").to_string();
                         out.push_str(&abbreviation)
                     }
-                    Zone::Utc => out.push_str("UTC"),
-                    Zone::Fixed(_) => out.push_str(&offset_text(off, true, false)),
+                    ZoneKind::Utc => out.push_str("UTC"),
+                    ZoneKind::Fixed(_) => out.push_str(&offset_text(off, true, false)),
                 },
             },
         };
