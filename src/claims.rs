@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use std::borrow::Cow;
 
 /// Okta's cap on the number of groups a GROUPS claim may carry; more fails the request.
-pub const MAX_GROUPS_IN_CLAIM: usize = 100;
+pub(crate) const MAX_GROUPS_IN_CLAIM: usize = 100;
 
 /// Compiles the regular expression of a REGEX group filter so that it must match the whole
 /// group name (case-sensitive). A value written between slashes, `/…/`, has them removed.

@@ -10,6 +10,15 @@
 //! A patch op may use `"repeat": [text, n]` (and `"suffix"`) instead of `"value"` to build long
 //! strings.
 
+// A panic here is a failed test or a stopped tool, not a host brought down: the crate's
+// lints for src/ (Cargo.toml) are relaxed.
+#![allow(
+    clippy::indexing_slicing,
+    clippy::expect_used,
+    clippy::cast_possible_truncation,
+    unreachable_pub
+)]
+
 use serde_json::{Value, json};
 use std::path::Path;
 use tokenmint::{AuthorizationServer, Diagnostic, Options, ServerConfig, Severity};

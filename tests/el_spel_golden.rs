@@ -3,6 +3,15 @@
 //! each, except the cases listed with a reason in `tests/el/spel_differences.json`. Agreement
 //! means equal values of the same numeric kind, or an error on both sides.
 
+// A panic here is a failed test or a stopped tool, not a host brought down: the crate's
+// lints for src/ (Cargo.toml) are relaxed.
+#![allow(
+    clippy::indexing_slicing,
+    clippy::expect_used,
+    clippy::cast_possible_truncation,
+    unreachable_pub
+)]
+
 use std::collections::HashMap;
 
 use serde_json::Value as Json;

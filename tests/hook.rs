@@ -9,6 +9,15 @@
 //!
 //! A case is added by adding an object to a file; no Rust is needed.
 
+// A panic here is a failed test or a stopped tool, not a host brought down: the crate's
+// lints for src/ (Cargo.toml) are relaxed.
+#![allow(
+    clippy::indexing_slicing,
+    clippy::expect_used,
+    clippy::cast_possible_truncation,
+    unreachable_pub
+)]
+
 use serde_json::Value;
 use tokenmint::hook::{
     HookInput, HookLimits, HookOutcome, HookTokens, apply_response, apply_response_value,

@@ -12,6 +12,15 @@
 //! `TOKENMINT_BLESS=1 cargo test --test mint_cases` rewrites `expect` from what is minted; review
 //! the diff before committing.
 
+// A panic here is a failed test or a stopped tool, not a host brought down: the crate's
+// lints for src/ (Cargo.toml) are relaxed.
+#![allow(
+    clippy::indexing_slicing,
+    clippy::expect_used,
+    clippy::cast_possible_truncation,
+    unreachable_pub
+)]
+
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use rand::SeedableRng;

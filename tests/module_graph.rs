@@ -5,6 +5,15 @@
 //! from the list, and on any cycle (which going only downward rules out, and which is checked
 //! on its own so that the message names it).
 
+// A panic here is a failed test or a stopped tool, not a host brought down: the crate's
+// lints for src/ (Cargo.toml) are relaxed.
+#![allow(
+    clippy::indexing_slicing,
+    clippy::expect_used,
+    clippy::cast_possible_truncation,
+    unreachable_pub
+)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;

@@ -6,6 +6,15 @@
 //! "status"?}}`. An optional `trace` lists lines that must appear, in that order, in the
 //! readable trace of `explain`.
 
+// A panic here is a failed test or a stopped tool, not a host brought down: the crate's
+// lints for src/ (Cargo.toml) are relaxed.
+#![allow(
+    clippy::indexing_slicing,
+    clippy::expect_used,
+    clippy::cast_possible_truncation,
+    unreachable_pub
+)]
+
 use serde_json::Value;
 use std::path::Path;
 use tokenmint::{AuthorizationServer, Options, ServerConfig, TokenRequest};

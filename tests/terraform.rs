@@ -24,6 +24,15 @@
 //!   k}`, `{"$concat": [A, B]}`) must give that error, or build without errors, within the time
 //!   bound (2 s by default, debug build) and without panicking.
 
+// A panic here is a failed test or a stopped tool, not a host brought down: the crate's
+// lints for src/ (Cargo.toml) are relaxed.
+#![allow(
+    clippy::indexing_slicing,
+    clippy::expect_used,
+    clippy::cast_possible_truncation,
+    unreachable_pub
+)]
+
 use serde_json::{Map, Value, json};
 use std::fs;
 use std::path::Path;

@@ -80,9 +80,9 @@ struct ScopeNames<'c> {
 const SUGGESTION_BUDGET: usize = 4_000_000;
 
 /// Lifetime bounds of rule actions, in minutes.
-pub const ACCESS_LIFETIME_MINUTES: std::ops::RangeInclusive<i64> = 5..=1440;
+pub(crate) const ACCESS_LIFETIME_MINUTES: std::ops::RangeInclusive<i64> = 5..=1440;
 /// Bounds of `refreshTokenWindowMinutes`.
-pub const REFRESH_WINDOW_MINUTES: std::ops::RangeInclusive<i64> = 10..=2_628_000;
+pub(crate) const REFRESH_WINDOW_MINUTES: std::ops::RangeInclusive<i64> = 10..=2_628_000;
 
 /// Claim names no custom claim may use, whatever its token: the union of Okta's reserved
 /// access-token and ID-token claim lists plus `exp`, `iat` and `scp`. `groups` is not here
@@ -153,7 +153,7 @@ const RESERVED_CLAIMS: &[&str] = &[
 ];
 
 /// Whether `name` is reserved for a custom claim of type `ty`.
-pub fn is_reserved_claim_name(name: &str, ty: ClaimType) -> bool {
+pub(crate) fn is_reserved_claim_name(name: &str, ty: ClaimType) -> bool {
     if RESERVED_CLAIMS.contains(&name) {
         return true;
     }
@@ -166,7 +166,7 @@ pub fn is_reserved_claim_name(name: &str, ty: ClaimType) -> bool {
 }
 
 /// Whether `name` is a legal scope name; `Err` says why not.
-pub fn check_scope_name(name: &str) -> Result<(), String> {
+pub(crate) fn check_scope_name(name: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err("the scope name is empty".into());
     }
@@ -224,7 +224,7 @@ pub(crate) fn regex_error_reason(e: &regex::Error) -> String {
 /// Checks the caps of `options` ([`Options#caps`](crate::Options#caps)): one error per cap
 /// exceeded, located at the first object over it. Counting is all it does, so it runs before
 /// anything else.
-pub fn caps(cfg: &ServerConfig, options: &Options) -> Vec<Diagnostic> {
+pub(crate) fn caps(cfg: &ServerConfig, options: &Options) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let mut over = |code: &'static str,
                     path: String,
@@ -321,7 +321,7 @@ pub fn caps(cfg: &ServerConfig, options: &Options) -> Vec<Diagnostic> {
 }
 
 /// Validates a bundle; returns every error and warning found.
-pub fn validate(cfg: &ServerConfig, options: &Options) -> Vec<Diagnostic> {
+pub(crate) fn validate(cfg: &ServerConfig, options: &Options) -> Vec<Diagnostic> {
     let mut v = Validator {
         out: Vec::new(),
         options,
@@ -400,9 +400,8 @@ impl Validator<'_> {
                 .with_hint("add \"name\", e.g. \"default\""),
             );
         }
-        match s.audiences.len() {
-            1 => {
-                let aud = &s.audiences[0];
+        match s.audiences.as_slice() {
+            [aud] => {
                 if aud.trim().is_empty() {
                     self.push(Diagnostic::error(
                         "server.audience.empty",
@@ -420,7 +419,7 @@ impl Validator<'_> {
                     );
                 }
             }
-            0 => self.push(
+            [] => self.push(
                 Diagnostic::error(
                     "server.audiences.count",
                     pointer(path, "audiences"),
@@ -428,11 +427,11 @@ impl Validator<'_> {
                 )
                 .with_hint("set exactly one audience, e.g. \"audiences\": [\"api://default\"]; it becomes the access token's aud"),
             ),
-            n => self.push(
+            many => self.push(
                 Diagnostic::error(
                     "server.audiences.count",
                     pointer(path, "audiences"),
-                    format!("the authorization server has {n} audiences; Okta supports exactly one"),
+                    format!("the authorization server has {} audiences; Okta supports exactly one", many.len()),
                 )
                 .with_hint("keep one audience; it becomes the access token's aud"),
             ),

@@ -872,7 +872,12 @@ impl Env<'_> {
             // SpEL 4.3 `^`: doubles → double; longs → (long) Math.pow; ints → int, or long
             // when the result exceeds Integer.MAX_VALUE.
             (_, Nums::D(x, y)) => Value::Double(x.powf(y)),
+            // Java's `(long) Math.pow(x, y)`: `as` saturates (and maps NaN to 0) as Java's
+            // narrowing does, and the longs are widened to doubles as Java widens them
+            #[allow(clippy::cast_possible_truncation)]
             (_, Nums::L(x, y)) => Value::Long((x as f64).powf(y as f64) as i64),
+            // Java's `(long)` / `(int)` narrowing of the double, saturating like Java's
+            #[allow(clippy::cast_possible_truncation)]
             (_, Nums::I(x, y)) => {
                 let d = f64::from(x).powf(f64::from(y));
                 if d > f64::from(i32::MAX) {
@@ -890,7 +895,9 @@ impl Env<'_> {
             match i {
                 Value::Int(x) => Ok(i64::from(*x)),
                 Value::Long(x) => Ok(*x),
-                // SpEL converts a double index to an int by truncation
+                // SpEL converts a double index to an int by truncation (`as` saturates; the
+                // index is range-checked afterwards)
+                #[allow(clippy::cast_possible_truncation)]
                 Value::Double(d) if d.is_finite() => Ok(d.trunc() as i64),
                 Value::Str(s) => {
                     self.scan(s.len())?;
@@ -928,7 +935,7 @@ impl Env<'_> {
             Value::Map(m) => Ok(match i {
                 Value::Str(k) => {
                     self.scan(k.len())?;
-                    m.get(&**k).cloned().unwrap_or_default()
+                    m.get(k).cloned().unwrap_or_default()
                 }
                 _ => Value::Null,
             }),

@@ -550,7 +550,7 @@ pub(crate) fn java_double(d: f64) -> String {
 }
 
 /// Java `equals` between values: type-sensitive for numbers, element-wise for lists and maps.
-pub fn java_equals(a: &Value, b: &Value) -> bool {
+pub(super) fn java_equals(a: &Value, b: &Value) -> bool {
     let mut unlimited = u64::MAX;
     java_equals_within(a, b, &mut unlimited).unwrap_or(false)
 }
@@ -661,7 +661,7 @@ fn cmp_num(a: Num, b: Num) -> Option<Ordering> {
 /// SpEL ordering for `<`, `<=`, `>`, `>=`: null is smaller than everything, numbers compare by
 /// value, strings lexicographically (by UTF-16 code units, like Java's `compareTo`), booleans
 /// false < true, date-times by instant. Other pairs are an error.
-pub fn spel_cmp(a: &Value, b: &Value) -> Result<Ordering, EvalError> {
+pub(super) fn spel_cmp(a: &Value, b: &Value) -> Result<Ordering, EvalError> {
     if let (Some(x), Some(y)) = (num(a), num(b)) {
         // NaN compares like Java's Double.compareTo: greater than everything.
         return Ok(cmp_num(x, y).unwrap_or_else(|| {

@@ -325,14 +325,6 @@
 //! (`crate::config`), `refresh` the grant types and OAuth errors (`crate::config`,
 //! `crate::oauth`) and `dpop` the OAuth errors (`crate::oauth`); nothing in `token` reads the policy, claims, minting or server layers.
 
-// The crate-wide lint table comes later; token already keeps these.
-#![warn(
-    unreachable_pub,
-    clippy::indexing_slicing,
-    clippy::expect_used,
-    clippy::cast_possible_truncation
-)]
-
 mod alg;
 mod dpop;
 mod encrypt;

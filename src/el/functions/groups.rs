@@ -398,7 +398,7 @@ fn group_matches(g: &Value, c: &Criterion) -> bool {
         let mut cur = Some(g);
         for p in path {
             cur = match cur {
-                Some(Value::Map(mm)) => mm.get(*p),
+                Some(Value::Map(mm)) => mm.get(p),
                 _ => None,
             };
         }

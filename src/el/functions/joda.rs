@@ -350,7 +350,7 @@ pub(crate) fn parse(text: &str, pattern: &str) -> Result<Zdt, EvalError> {
             }
             'M' if n >= 3 => {
                 let (idx, len) = name_at(text, i, &MONTHS).ok_or_else(bad)?;
-                p.month = idx as u32 + 1;
+                p.month = u32::try_from(idx).map_err(|_| bad())? + 1;
                 i += len;
             }
             'E' => {
@@ -388,9 +388,10 @@ pub(crate) fn parse(text: &str, pattern: &str) -> Result<Zdt, EvalError> {
             }
             'S' => {
                 let (v, len) = num(&mut i, max)?;
-                let scale = 10u64.pow(9u32.saturating_sub(len as u32));
+                let scale = 10u64.pow(9u32.saturating_sub(u32::try_from(len).unwrap_or(u32::MAX)));
                 let v = u64::try_from(v).map_err(|_| bad())?;
-                p.nanos = v.saturating_mul(scale).min(999_999_999) as u32;
+                p.nanos =
+                    u32::try_from(v.saturating_mul(scale).min(999_999_999)).unwrap_or(999_999_999);
             }
             _ => {
                 let (v, _) = num(&mut i, max)?;
