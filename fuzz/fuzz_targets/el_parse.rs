@@ -6,7 +6,9 @@ use libfuzzer_sys::fuzz_target;
 use tokenmint::el::{self, Limits};
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(src) = std::str::from_utf8(data) else { return };
+    let Ok(src) = std::str::from_utf8(data) else {
+        return;
+    };
     let limits = Limits::default();
     if let Ok(p) = el::compile(src, &limits) {
         let printed = p.to_string();
