@@ -2,28 +2,12 @@
 //! GROUPS claim filters compiled once at configuration load.
 
 use crate::config::GroupFilterType;
+use crate::el::group_filter_regex;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 
 /// Okta's cap on the number of groups a GROUPS claim may carry; more fails the request.
 pub(crate) const MAX_GROUPS_IN_CLAIM: usize = 100;
-
-/// Compiles the regular expression of a REGEX group filter so that it must match the whole
-/// group name (case-sensitive). A value written between slashes, `/…/`, has them removed.
-pub(crate) fn group_filter_regex(value: &str) -> Result<regex::Regex, regex::Error> {
-    let pattern = value
-        .strip_prefix('/')
-        .and_then(|v| v.strip_suffix('/'))
-        .filter(|_| value.len() >= 2)
-        .unwrap_or(value);
-    // Check the pattern alone first so that errors point into what the user wrote.
-    regex::RegexBuilder::new(pattern)
-        .size_limit(1 << 20)
-        .build()?;
-    regex::RegexBuilder::new(&format!("^(?:{pattern})$"))
-        .size_limit(1 << 20)
-        .build()
-}
 
 /// A GROUPS claim filter, prepared at configuration load (lower-cased text, compiled regex).
 #[derive(Debug, Clone)]

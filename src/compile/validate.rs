@@ -1,13 +1,13 @@
 //! Turns a [`ServerConfig`] into diagnostics: every problem at once, each located.
 
 use super::Options;
-use crate::claims::group_filter_regex;
 use crate::config::{
     ALL_CLIENTS, Claim, ClaimType, EVERYONE, GrantType, GroupFilterType, Policy, Rule,
     SYSTEM_SCOPE_NAMES, Scope, ServerConfig, ValueType,
 };
 use crate::config::{Diagnostic, Quoted, pointer};
 use crate::el::functions::did_you_mean;
+use crate::el::{group_filter_regex, regex_error_reason};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
@@ -205,21 +205,6 @@ fn describe_char(c: char) -> String {
     }
 }
 
-/// The essential sentence of a `regex` error (its last line, without the caret drawing).
-pub(crate) fn regex_error_reason(e: &regex::Error) -> String {
-    match e {
-        regex::Error::Syntax(text) => text
-            .lines()
-            .rev()
-            .find_map(|l| l.trim().strip_prefix("error: "))
-            .unwrap_or(text.as_str())
-            .to_owned(),
-        regex::Error::CompiledTooBig(limit) => {
-            format!("the compiled pattern is larger than the {limit}-byte limit")
-        }
-        other => other.to_string(),
-    }
-}
 
 /// Checks the caps of `options` ([`Options#caps`](crate::Options#caps)): one error per cap
 /// exceeded, located at the first object over it. Counting is all it does, so it runs before
