@@ -205,7 +205,6 @@ fn describe_char(c: char) -> String {
     }
 }
 
-
 /// Checks the caps of `options` ([`Options#caps`](crate::Options#caps)): one error per cap
 /// exceeded, located at the first object over it. Counting is all it does, so it runs before
 /// anything else.

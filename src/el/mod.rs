@@ -113,9 +113,9 @@ pub use context::Context;
 pub(crate) use context::KnownRoot;
 pub use datetime::{Zdt, Zone};
 pub use limits::Limits;
+pub(crate) use pattern::{group_filter_regex, regex_error_reason};
 pub use user::UserView;
 pub use value::{Country, Map, Value};
-pub(crate) use pattern::{group_filter_regex, regex_error_reason};
 pub(crate) use value::{key, map_from_json};
 
 /// An expression that could not be compiled.
