@@ -2,8 +2,8 @@
 //!
 //! They are defined beside the engine, which reads them in place (see
 //! [`UserView::from_request`](super::UserView::from_request)), so that the engine imports
-//! nothing from the rest of the crate; their public path is
-//! [`tokenmint::request`](crate::request).
+//! nothing from the rest of the crate; they are published at the crate root
+//! ([`tokenmint::User`](crate::User), [`tokenmint::Group`](crate::Group)).
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
