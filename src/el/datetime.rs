@@ -91,6 +91,7 @@ impl Zdt {
     }
 
     /// The zone, as the engine matches on it.
+    #[inline]
     pub(crate) fn kind(&self) -> ZoneKind {
         self.zone
     }

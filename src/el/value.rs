@@ -32,57 +32,68 @@ pub struct Map(pub(crate) RawMap);
 
 impl Map {
     /// An empty map.
+    #[inline]
     pub fn new() -> Map {
         Map::default()
     }
 
     /// An empty map with room for `n` entries.
+    #[inline]
     pub fn with_capacity(n: usize) -> Map {
         Map(RawMap::with_capacity_and_hasher(n, Default::default()))
     }
 
     /// The value of a key.
+    #[inline]
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.0.get(key)
     }
 
     /// Whether the map holds a key.
+    #[inline]
     pub fn contains_key(&self, key: &str) -> bool {
         self.0.contains_key(key)
     }
 
     /// Sets a key's value (at its place if present, else last); returns the old value.
+    #[inline]
     pub fn insert(&mut self, key: impl Into<Arc<str>>, value: Value) -> Option<Value> {
         self.0.insert(key.into(), value)
     }
 
     /// How many entries.
+    #[inline]
     pub fn len(&self) -> usize {
         self.0.len()
     }
 
     /// Whether there is none.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
     /// The entries in order.
+    #[inline]
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &Value)> {
         self.0.iter().map(|(k, v)| (&**k, v))
     }
 
     /// The keys in order.
+    #[inline]
     pub fn keys(&self) -> impl ExactSizeIterator<Item = &str> {
         self.0.keys().map(|k| &**k)
     }
 
     /// The values in order.
+    #[inline]
     pub fn values(&self) -> impl ExactSizeIterator<Item = &Value> {
         self.0.values()
     }
 }
 
 impl<K: Into<Arc<str>>> FromIterator<(K, Value)> for Map {
+    #[inline]
     fn from_iter<I: IntoIterator<Item = (K, Value)>>(iter: I) -> Map {
         Map(iter.into_iter().map(|(k, v)| (k.into(), v)).collect())
     }
@@ -102,30 +113,42 @@ impl<K: Into<Arc<str>>> FromIterator<(K, Value)> for Map {
 pub struct Country(Arc<celes::Country>);
 
 impl Country {
+    #[inline]
+    #[inline]
     pub(crate) fn new(c: celes::Country) -> Country {
         Country(Arc::new(c))
     }
 
+    #[inline]
+    #[inline]
     pub(crate) fn get(&self) -> &celes::Country {
         &self.0
     }
 
     /// The two-letter code (`US`).
+    #[inline]
+    #[inline]
     pub fn alpha2(&self) -> &str {
         self.0.alpha2
     }
 
     /// The three-letter code (`USA`).
+    #[inline]
+    #[inline]
     pub fn alpha3(&self) -> &str {
         self.0.alpha3
     }
 
     /// The numeric code, as three digits (`840`).
+    #[inline]
+    #[inline]
     pub fn numeric(&self) -> &str {
         self.0.code
     }
 
     /// The common English short name (`United States`).
+    #[inline]
+    #[inline]
     pub fn name(&self) -> String {
         country_name(&self.0)
     }
