@@ -31,6 +31,7 @@ pub(crate) struct Span {
 pub(crate) struct GrantSet(u16);
 
 impl GrantSet {
+    #[inline]
     fn bit(g: &GrantType) -> u16 {
         match g {
             GrantType::AuthorizationCode => 1,
@@ -56,11 +57,13 @@ impl GrantSet {
         GrantSet(list.iter().fold(0, |acc, g| acc | GrantSet::bit(g)))
     }
 
+    #[inline]
     pub(crate) fn contains(self, g: &GrantType) -> bool {
         self.0 & GrantSet::bit(g) != 0
     }
 
     /// Whether every grant type of `self` is in `other`.
+    #[inline]
     pub(crate) fn is_subset(self, other: GrantSet) -> bool {
         self.0 & !other.0 == 0
     }
@@ -153,6 +156,7 @@ pub(crate) fn priority_order<T>(items: &[T], priority: impl Fn(&T) -> Option<i64
 }
 
 /// Whether a sorted run contains `x`.
+#[inline]
 pub(crate) fn contains(run: &[u32], x: u32) -> bool {
     if run.len() <= 8 {
         run.contains(&x)
@@ -162,6 +166,7 @@ pub(crate) fn contains(run: &[u32], x: u32) -> bool {
 }
 
 /// `u32` of a count the configuration caps keep far below 2³².
+#[inline]
 pub(super) fn to_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
@@ -403,6 +408,7 @@ impl Engine {
     }
 
     /// The ids of a run.
+    #[inline]
     pub(crate) fn ids(&self, s: Span) -> &[u32] {
         self.ids
             .get(s.start as usize..)
@@ -411,20 +417,24 @@ impl Engine {
     }
 
     /// A rule's people condition (`None`: the rule is for requests without a user).
+    #[inline]
     pub(crate) fn people(&self, r: &CompiledRule) -> Option<&CompiledPeople> {
         self.people.get(r.people as usize)
     }
 
     /// A policy's compiled rules.
+    #[inline]
     pub(crate) fn rules(&self, p: &CompiledPolicy) -> &[CompiledRule] {
         rules_of(&self.rules, p)
     }
 
     /// The positions of the active policies that name `client_id` (not `ALL_CLIENTS`).
+    #[inline]
     pub(crate) fn own_policies(&self, client_id: &str) -> &[u32] {
         self.by_client.get(client_id).map_or(&[], |s| self.ids(*s))
     }
 
+    #[inline]
     pub(crate) fn allows_scope(&self, rule: &CompiledRule, scope: u32) -> bool {
         rule.any_scope
             || contains(self.ids(rule.scopes), scope)
@@ -432,6 +442,7 @@ impl Engine {
     }
 }
 
+#[inline]
 pub(super) fn rules_of<'a>(rules: &'a [CompiledRule], p: &CompiledPolicy) -> &'a [CompiledRule] {
     rules
         .get(p.rules.start as usize..)
@@ -441,10 +452,12 @@ pub(super) fn rules_of<'a>(rules: &'a [CompiledRule], p: &CompiledPolicy) -> &'a
 
 /// The configuration objects of a compiled policy and rule. The engine is built from this very
 /// configuration, so they always exist.
+#[inline]
 pub(crate) fn config_policy<'c>(cfg: &'c ServerConfig, p: &CompiledPolicy) -> Option<&'c Policy> {
     cfg.policies.get(p.index as usize)
 }
 
+#[inline]
 pub(crate) fn config_rule<'c>(policy: &'c Policy, r: &CompiledRule) -> Option<&'c Rule> {
     policy.rules.get(r.index as usize)
 }
