@@ -114,12 +114,10 @@ pub struct Country(Arc<celes::Country>);
 
 impl Country {
     #[inline]
-    #[inline]
     pub(crate) fn new(c: celes::Country) -> Country {
         Country(Arc::new(c))
     }
 
-    #[inline]
     #[inline]
     pub(crate) fn get(&self) -> &celes::Country {
         &self.0
@@ -127,13 +125,11 @@ impl Country {
 
     /// The two-letter code (`US`).
     #[inline]
-    #[inline]
     pub fn alpha2(&self) -> &str {
         self.0.alpha2
     }
 
     /// The three-letter code (`USA`).
-    #[inline]
     #[inline]
     pub fn alpha3(&self) -> &str {
         self.0.alpha3
@@ -141,13 +137,11 @@ impl Country {
 
     /// The numeric code, as three digits (`840`).
     #[inline]
-    #[inline]
     pub fn numeric(&self) -> &str {
         self.0.code
     }
 
     /// The common English short name (`United States`).
-    #[inline]
     #[inline]
     pub fn name(&self) -> String {
         country_name(&self.0)
