@@ -1,6 +1,8 @@
 //! The cost of the token features next to signing, in one run (compare ratios): encrypting a
 //! signed access token (nested JWT) and decrypting it, checking a DPoP proof, and applying a
-//! token inline hook's answer. Keys and the encryption key are prepared once, as in a server.
+//! token inline hook's answer; and minting in one call next to minting in steps with a hook
+//! answer (`prepare`, `apply_hook`, `sign`). Keys and the encryption key are prepared once, as
+//! in a server.
 
 use chrono::{TimeZone, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -13,6 +15,7 @@ use tokenmint::hook::{HookLimits, HookOutcome, HookToken, HookTokens, apply_resp
 use tokenmint::token::{
     Algorithm, DecryptionKey, DpopCheck, EncryptionKey, KeyEncryption, KeySet, check_proof, decrypt,
 };
+use tokenmint::{AuthorizationServer, Options, ServerConfig, TokenRequest};
 
 fn bench(c: &mut Criterion) {
     let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
@@ -80,6 +83,50 @@ fn bench(c: &mut Criterion) {
             let out = apply_response(&tokens, black_box(answer.as_bytes()), &limits);
             assert!(matches!(out, HookOutcome::Applied { .. }));
             out
+        })
+    });
+
+    // A rule with a hook: the one-call mint (no answer) next to the steps with an answer.
+    let server = AuthorizationServer::compile(
+        ServerConfig::from_json(
+            r#"{"authorizationServer": {"name": "api", "audiences": ["api://orders"],
+                "issuer": "https://example.okta.com/oauth2/aus1"},
+              "scopes": [{"name": "orders:read"}],
+              "claims": [{"name": "tier", "claimType": "RESOURCE", "valueType": "EXPRESSION",
+                          "value": "app.profile.tier ?: 'standard'"}],
+              "policies": [{"name": "Services", "description": "Back ends", "priority": 1,
+                "conditions": {"clients": {"include": ["ALL_CLIENTS"]}},
+                "rules": [{"name": "Read", "priority": 1,
+                  "conditions": {"grantTypes": {"include": ["client_credentials"]},
+                                 "scopes": {"include": ["orders:read"]}},
+                  "actions": {"token": {"inlineHook": {"id": "cal1"}}}}]}]}"#,
+        )
+        .unwrap(),
+        Options::default(),
+    )
+    .unwrap();
+    let grant = server
+        .evaluate(
+            &TokenRequest::from_json(
+                r#"{"client": {"clientId": "0oasvc"}, "grantType": "client_credentials",
+                    "scopes": ["orders:read"], "now": "2026-01-01T00:00:00Z"}"#,
+            )
+            .unwrap(),
+        )
+        .unwrap();
+    let es = KeySet::generate(Algorithm::ES256, RotationMode::Auto, now, &mut rng).unwrap();
+    c.bench_function("features/mint ES256 (hook rule, one call)", |b| {
+        b.iter(|| server.mint(black_box(&grant), &es, now, &mut rng).unwrap())
+    });
+    c.bench_function("features/mint ES256 (prepare, hook answer, sign)", |b| {
+        b.iter(|| {
+            let mut p = server
+                .prepare(black_box(&grant), None, now, &mut rng)
+                .unwrap();
+            let body = p.hook_request().unwrap();
+            black_box(&body);
+            assert!(p.apply_hook(answer.as_bytes()).unwrap().applied);
+            p.sign(&es, &mut rng).unwrap()
         })
     });
 }

@@ -12,13 +12,14 @@
 //! ChaCha20 RNG seeded with N (default 2026); `iat`/`exp` come from the system clock, since the
 //! verifiers check them against theirs.
 //!
-//! Encrypted access tokens: each algorithm's access token is also written as a nested JWT
-//! (`encrypted: true` in the manifest), encrypted by `token::EncryptionKey` to one of three
-//! resource-server keys (RSA-OAEP-256, -384, -512 in turn; their private JWKs in
-//! `enc_keys.json` for the verifiers to decrypt with), plus a tampered one and one encrypted
-//! to a key the verifiers don't hold. DPoP: each algorithm also signs a client's DPoP proof
-//! for the token endpoint (`dpop_proof`, `htm`, `htu` in the manifest) and an access token
-//! bound to its key (`cnf.jkt` from `token::check_proof`), plus one bound to another key.
+//! Encrypted access tokens: for each algorithm a server configured with
+//! `accessTokenEncryptedResponseAlgorithm` and a resource server's public key in `jwks`
+//! (RSA-OAEP-256, -384, -512 in turn; their private JWKs in `enc_keys.json` for the verifiers
+//! to decrypt with) mints a nested JWT (`encrypted: true` in the manifest) and an ID token
+//! whose `at_hash` is over that JWE; plus an expired one, a tampered one and one encrypted to a
+//! key the verifiers don't hold. DPoP: each algorithm also signs a client's DPoP proof for the
+//! token endpoint (`dpop_proof`, `htm`, `htu` in the manifest); the server checks it and mints
+//! an access token bound to its key (`cnf.jkt`), and one bound to another client's key.
 
 // A panic here is a failed test or a stopped tool, not a host brought down: the crate's
 // lints for src/ (Cargo.toml) are relaxed.
@@ -80,9 +81,10 @@ fn fail(msg: &str) -> ! {
     std::process::exit(1)
 }
 
-/// The authorization-code request of the sample user at `now`, evaluated.
-fn grant_at(server: &AuthorizationServer, now: DateTime<Utc>) -> Grant {
-    let req = json!({
+/// The authorization-code request of the sample user at `now`, with a DPoP proof if given,
+/// evaluated.
+fn grant_at(server: &AuthorizationServer, now: DateTime<Utc>, proof: Option<&str>) -> Grant {
+    let mut req = json!({
         "client": {"clientId": CLIENT, "name": "Interop client"},
         "grantType": "authorization_code",
         "responseType": "code",
@@ -98,6 +100,9 @@ fn grant_at(server: &AuthorizationServer, now: DateTime<Utc>) -> Grant {
         "idp": "00o1interop",
         "now": now,
     });
+    if let Some(proof) = proof {
+        req["dpop"] = json!({"proof": proof, "method": "POST", "url": TOKEN_URL});
+    }
     let req = TokenRequest::from_json(&req.to_string()).unwrap_or_else(|e| fail(&e.to_string()));
     server
         .evaluate(&req)
@@ -148,25 +153,14 @@ fn dpop_proof(client: &KeySet, now: DateTime<Utc>, jti: &str) -> (String, String
     (proof, checked.jkt)
 }
 
-/// The access token `at` re-signed with `cnf: {jkt}` after `exp` (Okta's order).
-fn bind(keys: &KeySet, at: &str, jkt: &str) -> String {
-    use base64::Engine as _;
-    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let payload = at.split('.').nth(1).unwrap_or_else(|| fail("bad token"));
-    let bytes = b64.decode(payload).unwrap_or_else(|e| fail(&e.to_string()));
-    let claims: Map<String, Value> =
-        serde_json::from_slice(&bytes).unwrap_or_else(|e| fail(&e.to_string()));
-    let mut bound = Map::new();
-    for (k, v) in claims {
-        let after_exp = k == "exp";
-        bound.insert(k, v);
-        if after_exp {
-            bound.insert("cnf".into(), json!({ "jkt": jkt }));
-        }
-    }
-    keys.signer()
-        .sign_claims(&obj(json!({"typ": "at+jwt"})), &bound)
-        .unwrap_or_else(|e| fail(&e.to_string()))
+/// The server of [`CONFIG`] encrypting access tokens to `key` (its public JWK in `jwks`).
+fn encrypting_server(key: &DecryptionKey, options: &Options) -> AuthorizationServer {
+    let mut config: Value = serde_json::from_str(CONFIG).unwrap_or_else(|e| fail(&e.to_string()));
+    config["authorizationServer"]["accessTokenEncryptedResponseAlgorithm"] =
+        json!(key.algorithm().name());
+    config["authorizationServer"]["jwks"] = key.public_jwks();
+    let config = ServerConfig::from_value(config).unwrap_or_else(|e| fail(&e.to_string()));
+    AuthorizationServer::compile(config, options.clone()).unwrap_or_else(|e| fail(&e.to_string()))
 }
 
 fn main() {
@@ -189,14 +183,14 @@ fn main() {
     let config = ServerConfig::from_json(CONFIG).unwrap_or_else(|e| fail(&e.to_string()));
     let mut options = Options::default();
     options.at_jwt_typ = true;
-    let server =
-        AuthorizationServer::compile(config, options).unwrap_or_else(|e| fail(&e.to_string()));
+    let server = AuthorizationServer::compile(config, options.clone())
+        .unwrap_or_else(|e| fail(&e.to_string()));
 
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     let now = Utc::now();
     let start = now - TimeDelta::days(30);
     let t = now - TimeDelta::seconds(5);
-    let grant = grant_at(&server, t);
+    let grant = grant_at(&server, t, None);
     let mut jwks_keys = Vec::new();
     let mut manifest = Vec::new();
     let write = |name: String, jwt: &str| {
@@ -212,6 +206,10 @@ fn main() {
         .collect();
     let unknown_key = DecryptionKey::generate(KeyEncryption::RsaOaep256, &mut rng)
         .unwrap_or_else(|e| fail(&e.to_string()));
+    let encrypting: Vec<AuthorizationServer> = dec_keys
+        .iter()
+        .map(|k| encrypting_server(k, &options))
+        .collect();
     let encrypter = |k: &DecryptionKey| {
         EncryptionKey::select(&k.public_jwks(), k.algorithm())
             .unwrap_or_else(|e| fail(&e.to_string()))
@@ -244,7 +242,7 @@ fn main() {
         let two_hours_ago = t - TimeDelta::hours(2);
         let (expired, _) = mint(
             &server,
-            &grant_at(&server, two_hours_ago),
+            &grant_at(&server, two_hours_ago, None),
             None,
             &keys,
             two_hours_ago,
@@ -307,21 +305,29 @@ fn main() {
             manifest.push(Value::Object(m));
         }
 
-        // Nested JWTs: the access token encrypted to a resource server's key.
+        // Nested JWTs: minted by a server that encrypts to a resource server's key.
         let dec = &dec_keys[index % dec_keys.len()];
-        let enc = encrypter(dec);
+        let enc_server = &encrypting[index % dec_keys.len()];
         let oaep = dec.algorithm().name().to_ascii_lowercase();
-        let jwe = enc
-            .encrypt(&at, &mut rng)
-            .unwrap_or_else(|e| fail(&e.to_string()));
+        let (jwe, enc_id) = mint(enc_server, &grant, Some(&code), &keys, t, &mut rng);
+        let jwe_file = write(format!("at_enc_{a}_{oaep}.jwe"), &jwe);
         let mut encrypted = vec![(
-            write(format!("at_enc_{a}_{oaep}.jwe"), &jwe),
+            jwe_file.clone(),
             "valid",
-            "the access token encrypted (nested JWT)",
+            "the access token encrypted (nested JWT) by a server configured to",
         )];
-        let expired_jwe = enc
-            .encrypt(&expired, &mut rng)
-            .unwrap_or_else(|e| fail(&e.to_string()));
+        manifest.push(json!({"file": write(format!("id_enc_{a}.jwt"), &enc_id),
+            "alg": alg.name(), "kind": "id", "expect": "valid",
+            "what": "the ID token minted with an encrypted access token: at_hash over the JWE",
+            "iss": ISS, "aud": CLIENT, "access_token": jwe_file, "code": code}));
+        let (expired_jwe, _) = mint(
+            enc_server,
+            &grant_at(enc_server, two_hours_ago, None),
+            None,
+            &keys,
+            two_hours_ago,
+            &mut rng,
+        );
         encrypted.push((
             write(format!("at_enc_expired_{a}.jwe"), &expired_jwe),
             "invalid",
@@ -353,16 +359,22 @@ fn main() {
                 "encrypted": true, "expect": expect, "what": what, "iss": ISS, "aud": AUD}));
         }
 
-        // DPoP: a client key of this algorithm, its proof, and tokens bound to a key.
+        // DPoP: a client key of this algorithm, its proof, and tokens the server bound to a
+        // key: the proof's, and another client's.
         let client = KeySet::generate(alg, RotationMode::Manual, start, &mut rng)
             .unwrap_or_else(|e| fail(&e.to_string()));
         let other = KeySet::generate(alg, RotationMode::Manual, start, &mut rng)
             .unwrap_or_else(|e| fail(&e.to_string()));
         let (proof, jkt) = dpop_proof(&client, t, &format!("dpop-{a}"));
-        let (_, other_jkt) = dpop_proof(&other, t, &format!("dpop-other-{a}"));
+        let (other_proof, _) = dpop_proof(&other, t, &format!("dpop-other-{a}"));
         let proof_file = write(format!("dpop_proof_{a}.jwt"), &proof);
-        let bound = bind(&keys, &at, &jkt);
-        let wrong = bind(&keys, &at, &other_jkt);
+        let bound_grant = grant_at(&server, t, Some(&proof));
+        if bound_grant.dpop.as_ref().map(|d| d.jkt.as_str()) != Some(jkt.as_str()) {
+            fail("the grant is not bound to the proof's key");
+        }
+        let (bound, _) = mint(&server, &bound_grant, None, &keys, t, &mut rng);
+        let other_grant = grant_at(&server, t, Some(&other_proof));
+        let (wrong, _) = mint(&server, &other_grant, None, &keys, t, &mut rng);
         for (file, expect, what) in [
             (
                 write(format!("at_dpop_{a}.jwt"), &bound),
@@ -381,9 +393,7 @@ fn main() {
         }
         if index == 0 {
             // Encrypted and bound.
-            let jwe = enc
-                .encrypt(&bound, &mut rng)
-                .unwrap_or_else(|e| fail(&e.to_string()));
+            let (jwe, _) = mint(enc_server, &bound_grant, None, &keys, t, &mut rng);
             manifest.push(json!({"file": write(format!("at_enc_dpop_{a}.jwe"), &jwe),
                 "alg": alg.name(), "kind": "access", "encrypted": true, "expect": "valid",
                 "what": "a DPoP-bound access token, encrypted", "iss": ISS, "aud": AUD,

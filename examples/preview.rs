@@ -2,7 +2,7 @@
 //! mints.
 //!
 //! ```text
-//! cargo run --example preview -- CONFIG.json REQUEST.json [--json] [--seed N] [--alg ALG] [--code CODE] [--server NAME]
+//! cargo run --example preview -- CONFIG.json REQUEST.json [--json] [--seed N] [--alg ALG] [--code CODE] [--server NAME] [--hook-response FILE]
 //! ```
 //!
 //! CONFIG is a server bundle in Management API shapes or the output of `terraform show -json`
@@ -13,6 +13,14 @@
 //! refresh handle; byte-identical tokens for RS*, EdDSA) or from OS randomness; the tokens are
 //! minted with the same RNG. `--code CODE` mints as for a hybrid authorization response that
 //! also carries the authorization code CODE: the ID token gets its `c_hash`.
+//!
+//! Token features the configuration and the request name are previewed too: a rule's token
+//! inline hook (the request body Okta would POST to it is shown; `--hook-response FILE` applies
+//! FILE as the hook's answer before signing), an encrypted access token
+//! (`accessTokenEncryptedResponseAlgorithm`: the compact JWE, its protected header, and the
+//! claims of the signed token inside), a DPoP proof (the request's `dpop` member: `{"proof",
+//! "method", "url", "nonces"?, "maxAge"?, "maxFuture"?}`; the access token is bound and
+//! `token_type` is `DPoP`), the request's `acr`, and the device secret of `device_sso`.
 //!
 //! Without `--json` it prints the compile warnings, the trace, then each token decoded (header
 //! and payload, the signature left out as Okta's Token Preview does) with its compact form, the
@@ -28,6 +36,13 @@
 //!  "jwks": {"keys": [...]}}
 //! ```
 //!
+//! The object also has `"hook_request": {<Okta's token inline hook body>} | null` (null when the
+//! matched rule names no token inline hook and no `--hook-response` is given) and `"hook":
+//! {"applied", "operations", "reason"?} | null` (null: no answer applied); when a device secret is issued,
+//! `"device_secret"`; when the access token is DPoP-bound, `"token_type": "DPoP"`. For an
+//! encrypted access token, `header` is the JWE's protected header and `payload` the claims of
+//! the signed token it holds.
+//!
 //! A request that matches but whose tokens can't be minted (e.g. a claim expression that fails)
 //! has both a `decision` and an `error`; `cause` says what failed inside.
 //!
@@ -38,7 +53,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use std::io::{self, Write};
 use std::process::ExitCode;
 use std::str::FromStr;
@@ -48,9 +63,9 @@ use tokenmint::config::RotationMode;
 use tokenmint::config::terraform::Located;
 use tokenmint::token::{Algorithm, KeySet};
 use tokenmint::trace::{Outcome, Trace, TraceStep};
-use tokenmint::{OAuthError, Options, TokenRequest};
+use tokenmint::{HookReport, OAuthError, Options, TokenRequest};
 
-const USAGE: &str = "usage: preview CONFIG.json REQUEST.json [--json] [--seed N] [--alg ALG] [--code CODE] [--server NAME]\n  CONFIG: a server bundle, or terraform show -json output (--server picks a server by name)\n  ALG: RS256 (default), RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA";
+const USAGE: &str = "usage: preview CONFIG.json REQUEST.json [--json] [--seed N] [--alg ALG] [--code CODE] [--server NAME] [--hook-response FILE]\n  CONFIG: a server bundle, or terraform show -json output (--server picks a server by name)\n  ALG: RS256 (default), RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA";
 
 /// What Okta's Token Preview shows instead of the signature.
 const SIGNATURE_REMOVED: &str = "/* The JWT signature has been removed from this token preview. */";
@@ -63,6 +78,7 @@ struct Args {
     alg: Algorithm,
     code: Option<String>,
     server: Option<String>,
+    hook_response: Option<String>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -72,6 +88,7 @@ fn parse_args() -> Result<Args, String> {
     let mut alg = Algorithm::RS256;
     let mut code = None;
     let mut server = None;
+    let mut hook_response = None;
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -103,6 +120,9 @@ fn parse_args() -> Result<Args, String> {
             "--server" => {
                 server = Some(it.next().ok_or("--server needs a server name")?);
             }
+            "--hook-response" => {
+                hook_response = Some(it.next().ok_or("--hook-response needs a file")?);
+            }
             "-h" | "--help" => return Err(String::new()),
             s if s.starts_with("--") => return Err(format!("unknown option {s}")),
             _ => files.push(a),
@@ -119,6 +139,7 @@ fn parse_args() -> Result<Args, String> {
         alg,
         code,
         server,
+        hook_response,
     })
 }
 
@@ -129,13 +150,25 @@ struct Decoded {
     compact: String,
 }
 
+fn part(s: &str) -> Result<Value, String> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(s)
+        .map_err(|e| format!("not base64url: {e}"))?;
+    serde_json::from_slice(&bytes).map_err(|e| format!("not JSON: {e}"))
+}
+
+/// An encrypted access token: the JWE's protected header, and the claims of the signed token
+/// inside (as prepared; the preview holds no decryption key).
+fn decode_encrypted(compact: &str, claims: Option<&Map<String, Value>>) -> Result<Decoded, String> {
+    let header = compact.split('.').next().ok_or("not a compact JWE")?;
+    Ok(Decoded {
+        header: part(header)?,
+        payload: claims.cloned().map_or(Value::Null, Value::Object),
+        compact: compact.to_owned(),
+    })
+}
+
 fn decode(compact: &str) -> Result<Decoded, String> {
-    let part = |s: &str| -> Result<Value, String> {
-        let bytes = URL_SAFE_NO_PAD
-            .decode(s)
-            .map_err(|e| format!("not base64url: {e}"))?;
-        serde_json::from_slice(&bytes).map_err(|e| format!("not JSON: {e}"))
-    };
     let mut it = compact.split('.');
     let (Some(h), Some(p), Some(_), None) = (it.next(), it.next(), it.next(), it.next()) else {
         return Err("not a compact JWS".into());
@@ -156,6 +189,8 @@ struct Preview {
     access: Option<Decoded>,
     id: Option<Decoded>,
     jwks: Value,
+    hook_request: Option<Value>,
+    hook: Option<HookReport>,
 }
 
 impl Preview {
@@ -197,7 +232,7 @@ fn write_json(out: &mut impl Write, p: &Preview) -> io::Result<()> {
         }) => json!({"handle": handle, "record": refresh_record}),
         _ => Value::Null,
     };
-    let doc = json!({
+    let mut doc = json!({
         "decision": decision,
         "error": p.error().map_or(Value::Null, error_json),
         "trace": p.trace.steps,
@@ -206,6 +241,23 @@ fn write_json(out: &mut impl Write, p: &Preview) -> io::Result<()> {
         "refresh_token": refresh,
         "jwks": p.jwks,
     });
+    if let Value::Object(m) = &mut doc {
+        // Always present (null when the rule names no hook and no answer was given), as the
+        // preview's interface promises.
+        m.insert(
+            "hook_request".into(),
+            p.hook_request.clone().unwrap_or(Value::Null),
+        );
+        m.insert("hook".into(), json!(p.hook));
+        if let Some(t) = &p.tokens {
+            if let Some(secret) = &t.device_secret {
+                m.insert("device_secret".into(), json!(secret));
+            }
+            if t.token_type != "Bearer" {
+                m.insert("token_type".into(), json!(t.token_type));
+            }
+        }
+    }
     writeln!(out, "{}", pretty(&doc))
 }
 
@@ -256,6 +308,25 @@ fn write_readable(
     {
         writeln!(out, "  cause: {cause}")?;
     }
+    if let Some(body) = &p.hook_request {
+        writeln!(out, "\n== token inline hook request\n{}", pretty(body))?;
+    }
+    if let Some(h) = &p.hook {
+        if h.applied {
+            writeln!(
+                out,
+                "\n== hook answer applied ({} operation{})",
+                h.operations,
+                if h.operations == 1 { "" } else { "s" }
+            )?;
+        } else {
+            writeln!(
+                out,
+                "\n== hook answer ignored, tokens issued unchanged: {}",
+                h.reason.as_deref().unwrap_or_default()
+            )?;
+        }
+    }
     if let Some(t) = &p.tokens {
         let mut summary = format!("\n== token response: token_type {}", t.token_type);
         if let Some(e) = t.expires_in {
@@ -265,7 +336,13 @@ fn write_readable(
         writeln!(out, "{summary}")?;
     }
     if let Some(d) = &p.access {
-        write_token(out, "access token", d)?;
+        let encrypted = d.compact.split('.').count() == 5;
+        let title = if encrypted {
+            "access token (encrypted: the JWE header, then the claims of the signed token inside)"
+        } else {
+            "access token"
+        };
+        write_token(out, title, d)?;
     }
     if let Some(d) = &p.id {
         write_token(out, "ID token", d)?;
@@ -278,6 +355,9 @@ fn write_readable(
             let record = serde_json::to_value(r).unwrap_or(Value::Null);
             writeln!(out, "-- record to store under it\n{}", pretty(&record))?;
         }
+    }
+    if let Some(secret) = p.tokens.as_ref().and_then(|t| t.device_secret.as_ref()) {
+        writeln!(out, "\n== device secret\n{secret}")?;
     }
     writeln!(out, "\n== JWKS\n{}", pretty(&p.jwks))
 }
@@ -304,6 +384,13 @@ fn main() -> ExitCode {
     let (config_text, request_text) = match (read(&args.config), read(&args.request)) {
         (Ok(c), Ok(r)) => (c, r),
         (Err(e), _) | (_, Err(e)) => return fail(&e),
+    };
+    let hook_answer = match &args.hook_response {
+        Some(path) => match std::fs::read(path) {
+            Ok(bytes) => Some(bytes),
+            Err(e) => return fail(&format!("can't read {path}: {e}")),
+        },
+        None => None,
     };
     let (server, warnings, terraform) =
         match load_server(&config_text, args.server.as_deref(), Options::default()) {
@@ -334,16 +421,37 @@ fn main() -> ExitCode {
         access: None,
         id: None,
         jwks: keys.jwks(),
+        hook_request: None,
+        hook: None,
     };
     if let Outcome::Granted(grant) = &p.trace.outcome {
-        let minted = match &args.code {
-            Some(code) => server.mint_with_code(grant, code, &keys, now, &mut rng),
-            None => server.mint(grant, &keys, now, &mut rng),
-        };
+        if grant.inline_hook.is_none() && hook_answer.is_some() {
+            return fail(&format!(
+                "--hook-response: the matched rule {:?} names no token inline hook",
+                grant.rule.name
+            ));
+        }
+        let mut access_claims = None;
+        let minted = server
+            .prepare(grant, args.code.as_deref(), now, &mut rng)
+            .and_then(|mut prepared| {
+                p.hook_request = prepared.hook_request();
+                if let Some(answer) = &hook_answer {
+                    p.hook = Some(prepared.apply_hook(answer)?.clone());
+                }
+                access_claims = prepared.access_claims().cloned();
+                prepared.sign(&keys, &mut rng)
+            });
         match minted {
             Ok(t) => {
                 let dec = |t: &Option<String>| t.as_deref().map(decode).transpose();
-                match (dec(&t.access_token), dec(&t.id_token)) {
+                let access = match t.access_token.as_deref() {
+                    Some(jwe) if jwe.split('.').count() == 5 => {
+                        decode_encrypted(jwe, access_claims.as_ref()).map(Some)
+                    }
+                    _ => dec(&t.access_token),
+                };
+                match (access, dec(&t.id_token)) {
                     (Ok(a), Ok(i)) => {
                         p.access = a;
                         p.id = i;

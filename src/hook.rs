@@ -3,10 +3,14 @@
 //! does to the tokens about to be signed ([`apply_response`]).
 //!
 //! The host does the HTTP. When a rule names a hook, minting stops after the claims are
-//! evaluated and before anything is signed: the host POSTs [`request_body`] to the hook, and
-//! hands the body of a `200` answer to [`apply_response`]; no answer, a timeout or another
-//! status means the tokens are issued unchanged (Okta's behaviour), so the host simply signs
-//! what it has.
+//! evaluated and before anything is signed
+//! ([`AuthorizationServer::prepare`](crate::AuthorizationServer::prepare)): the host POSTs the
+//! request body ([`Prepared::hook_request`](crate::mint::Prepared::hook_request), built by
+//! [`request_body`]) to the hook, and hands the body of a `200` answer to
+//! [`Prepared::apply_hook`](crate::mint::Prepared::apply_hook) (which calls
+//! [`apply_response`]); no answer, a timeout or another status means the tokens are issued
+//! unchanged (Okta's behaviour), so the host simply signs what it has
+//! ([`Prepared::sign`](crate::mint::Prepared::sign)).
 //!
 //! # What an answer can do
 //!
@@ -37,7 +41,7 @@
 //! | `token_not_minted` | a patch of a token this request doesn't mint (e.g. `com.okta.access.patch` when only an ID token is issued) |
 //! | `unknown_op` | an `op` other than `add`, `replace`, `remove` (`move`, `copy`, `test` included) |
 //! | `bad_path` | no `path` string, not a JSON Pointer, not under `/claims/<name>` or `/token/lifetime/expiration`, an empty claim name, a bad escape |
-//! | `system_claim` | a claim the server owns: `iss`, `ver`, `jti`, `iat`, `exp`, `nbf`, `cnf`, `token_type` in both tokens; in access tokens `cid`, `uid`, `scp`, `auth_time`, `acr`, `amr`, `as_uri`, `groups`, `rpt`, `rsi`, `username`; in ID tokens `amr`, `idp`, `auth_time`, `nonce`, `at_hash`, `c_hash`, `acr` and Okta's other reserved ID-token names — can't be replaced, removed, edited inside, or added |
+//! | `system_claim` | a claim the server owns: `iss`, `ver`, `jti`, `iat`, `exp`, `nbf`, `cnf`, `token_type` in both tokens; in access tokens `cid`, `uid`, `scp`, `auth_time`, `acr`, `amr`, `as_uri`, `groups`, `rpt`, `rsi`, `username`; in ID tokens `amr`, `idp`, `auth_time`, `nonce`, `at_hash`, `c_hash`, `ds_hash`, `acr` and Okta's other reserved ID-token names — can't be replaced, removed, edited inside, or added |
 //! | `reserved_claim` | adding one of those names when the token doesn't have it |
 //! | `id_token_aud_sub` | any change to an ID token's `aud` or `sub` (an access token's can be replaced, not removed) |
 //! | `claim_absent` | `replace`, `remove` or a deeper path on a claim the token doesn't have |
@@ -721,13 +725,14 @@ const SYSTEM_ACCESS: [&str; 11] = [
 
 /// ID-token claims the server owns: its base claims and Okta's reserved ID-token names (`aud`
 /// and `sub` are handled apart).
-const SYSTEM_IDENTITY: [&str; 48] = [
+const SYSTEM_IDENTITY: [&str; 49] = [
     "amr",
     "idp",
     "auth_time",
     "nonce",
     "at_hash",
     "c_hash",
+    "ds_hash",
     "acr",
     "active",
     "aid",

@@ -19,10 +19,12 @@ pub mod token;
 pub use compile::Options;
 pub use config::bundle::ServerConfig;
 pub use config::diagnostic::{ConfigError, Diagnostic, Severity};
-pub use mint::{ID_TOKEN_LIFETIME_SECONDS, TokenResponse};
+pub use mint::{HookReport, ID_TOKEN_LIFETIME_SECONDS, Prepared, TokenResponse};
 pub use oauth::{OAuthError, OAuthErrorId};
 pub use policy::{Grant, IMPLICIT_OIDC_SCOPES, Lifetimes, Matched, Subject};
-pub use request::{Client, Group, ResponseType, TokenRequest, TokenRequestError, User};
+pub use request::{
+    Client, DpopRequest, Group, ResponseType, TokenRequest, TokenRequestError, User,
+};
 pub use server::AuthorizationServer;
 
 /// What [`AuthorizationServer::explain`] records: every check, policy and rule an evaluation

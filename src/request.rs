@@ -80,8 +80,49 @@ pub struct TokenRequest {
     /// The stored record of the refresh token being redeemed (`refresh_token` grant).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh: Option<RefreshRecord>,
+    /// The authentication context class the user was authenticated at (`acr`, e.g.
+    /// `urn:okta:loa:2fa:any` after a step-up with `acr_values`): both tokens carry it. A
+    /// refresh takes the original grant's `acr` from its record instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acr: Option<String>,
+    /// The request's DPoP proof (RFC 9449) with the endpoint's method and URL: checked before
+    /// the policies, it binds the access token to the proof's key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop: Option<DpopRequest>,
     /// The time of the request.
     pub now: DateTime<Utc>,
+}
+
+/// The DPoP part of a token request: the value of its `DPoP` header and what the proof must
+/// match (RFC 9449 §4.3).
+///
+/// ```
+/// use tokenmint::DpopRequest;
+///
+/// let d: DpopRequest = serde_json::from_str(r#"{"proof": "eyJ0eXAiOi...",
+///     "method": "POST", "url": "https://example.okta.com/oauth2/default/v1/token"}"#).unwrap();
+/// assert!(d.nonces.is_empty());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DpopRequest {
+    /// The compact DPoP proof JWT (the one `DPoP` header; two are the host's to refuse).
+    pub proof: String,
+    /// The HTTP method of the request (`POST` at the token endpoint).
+    pub method: String,
+    /// The endpoint's URL as the host serves it.
+    pub url: String,
+    /// The server nonces the host currently accepts; empty = the host uses none (a proof's
+    /// `nonce` is not checked). With some, a proof without a current one is `use_dpop_nonce`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nonces: Vec<String>,
+    /// How old (seconds before the request's `now`) the proof's `iat` may be; 300 by default.
+    /// The host keeps the `jti`s it has seen for this window plus `maxFuture`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age: Option<i64>,
+    /// How far ahead of `now` the proof's `iat` may be (clock skew); 60 seconds by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_future: Option<i64>,
 }
 
 /// The requesting client application.

@@ -4,11 +4,11 @@ use crate::compile::{self, Options};
 use crate::config::ConfigError;
 use crate::config::{Diagnostic, ServerConfig};
 
-use crate::mint::{self, ClaimSet, TokenResponse};
+use crate::mint::{self, ClaimSet, Prepared, TokenResponse};
 use crate::oauth::OAuthError;
 use crate::policy::{Engine, Grant, NoTrace, Recorder, Trace};
 use crate::request::TokenRequest;
-use crate::token::KeySet;
+use crate::token::{EncryptionKey, KeySet};
 use chrono::{DateTime, Utc};
 use rand::CryptoRng;
 use serde_json::{Map, Value};
@@ -31,6 +31,8 @@ pub struct AuthorizationServer {
     warnings: Vec<Diagnostic>,
     engine: Engine,
     claims: ClaimSet,
+    /// The access-token encryption key, when the configuration asks for encryption.
+    encryption: Option<EncryptionKey>,
 }
 
 impl AuthorizationServer {
@@ -42,6 +44,7 @@ impl AuthorizationServer {
             engine,
             claims,
             warnings,
+            encryption,
         } = compile::compile(&config, &options)?;
         Ok(AuthorizationServer {
             config,
@@ -49,6 +52,7 @@ impl AuthorizationServer {
             warnings,
             engine,
             claims,
+            encryption,
         })
     }
 
@@ -129,6 +133,13 @@ impl AuthorizationServer {
     /// [`cause`](OAuthError::cause) says why). Equal inputs (grant, keys, `now`, RNG state)
     /// give byte-identical tokens for the deterministic algorithms (RS*, EdDSA).
     ///
+    /// What the configuration and the grant ask for is honoured: the access token is encrypted
+    /// to the [`encryption_key`](AuthorizationServer::encryption_key) when the server has one
+    /// (the ID token's `at_hash` is over the JWE), bound to the grant's DPoP key (`cnf.jkt`,
+    /// `token_type: DPoP`), and carries the grant's `acr`; `device_sso` adds a device secret.
+    /// A rule's token inline hook is not called (the tokens are those of a hook that doesn't
+    /// answer): to call it, mint in steps with [`AuthorizationServer::prepare`].
+    ///
     /// ```
     /// use chrono::{TimeZone, Utc};
     /// use rand::SeedableRng;
@@ -194,8 +205,79 @@ impl AuthorizationServer {
         now: DateTime<Utc>,
         rng: &mut impl CryptoRng,
     ) -> Result<TokenResponse, OAuthError> {
-        let typ = self.options.at_jwt_typ;
-        mint::mint(&self.claims, &self.config, typ, grant, code, keys, now, rng)
+        mint::mint(&self.setup(), grant, code, keys, now, rng)
+    }
+
+    fn setup(&self) -> mint::Setup<'_> {
+        mint::Setup {
+            claims: &self.claims,
+            config: &self.config,
+            at_jwt_typ: self.options.at_jwt_typ,
+            encryption: self.encryption.as_ref(),
+        }
+    }
+
+    /// Mints in steps, for a rule with a token inline hook: evaluates the claims of the grant's
+    /// tokens at `now` and stops before signing. The host POSTs
+    /// [`Prepared::hook_request`] to the hook, applies its answer with
+    /// [`Prepared::apply_hook`], and signs with [`Prepared::sign`]; `prepare` then `sign` with
+    /// no answer gives the same tokens as [`AuthorizationServer::mint`] (`code`: the
+    /// authorization code of a hybrid response, for `c_hash`).
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use rand::SeedableRng;
+    /// use tokenmint::config::RotationMode;
+    /// use tokenmint::token::{Algorithm, KeySet};
+    /// use tokenmint::{AuthorizationServer, Options, ServerConfig, TokenRequest};
+    ///
+    /// let cfg = ServerConfig::from_json(r#"{
+    ///   "authorizationServer": {"name": "api", "audiences": ["api://orders"],
+    ///                           "issuer": "https://example.okta.com/oauth2/aus1"},
+    ///   "scopes": [{"name": "orders:read"}],
+    ///   "policies": [{"name": "Services", "description": "Back ends", "priority": 1,
+    ///                 "conditions": {"clients": {"include": ["ALL_CLIENTS"]}},
+    ///                 "rules": [{"name": "Read", "priority": 1,
+    ///                            "conditions": {"grantTypes": {"include": ["client_credentials"]},
+    ///                                           "scopes": {"include": ["orders:read"]}},
+    ///                            "actions": {"token": {"inlineHook": {"id": "cal1"}}}}]}]
+    /// }"#)?;
+    /// let server = AuthorizationServer::compile(cfg, Options::default())?;
+    /// let req = TokenRequest::from_json(r#"{"client": {"clientId": "0oasvc"},
+    ///     "grantType": "client_credentials", "scopes": ["orders:read"],
+    ///     "now": "2026-01-01T00:00:00Z"}"#)?;
+    /// let grant = server.evaluate(&req)?;
+    /// let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    /// let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(7);
+    /// let keys = KeySet::generate(Algorithm::ES256, RotationMode::Auto, now, &mut rng)?;
+    ///
+    /// let mut prepared = server.prepare(&grant, None, now, &mut rng)?;
+    /// let body = prepared.hook_request().expect("the rule names a hook");
+    /// assert_eq!(body["data"]["access"]["claims"]["cid"], "0oasvc");
+    /// // ... POST `body` to the hook; its answer:
+    /// let answer = br#"{"commands": [{"type": "com.okta.access.patch", "value": [
+    ///     {"op": "add", "path": "/claims/tenant", "value": "acme"},
+    ///     {"op": "replace", "path": "/token/lifetime/expiration", "value": 600}]}]}"#;
+    /// assert!(prepared.apply_hook(answer)?.applied);
+    /// let tokens = prepared.sign(&keys, &mut rng)?;
+    /// assert_eq!(tokens.expires_in, Some(600));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn prepare(
+        &self,
+        grant: &Grant,
+        code: Option<&str>,
+        now: DateTime<Utc>,
+        rng: &mut impl CryptoRng,
+    ) -> Result<Prepared<'_>, OAuthError> {
+        mint::prepare(self.setup(), grant, code, now, rng)
+    }
+
+    /// The key access tokens are encrypted to (nested JWTs), chosen when the server was
+    /// compiled from `accessTokenEncryptedResponseAlgorithm` and `jwks`; `None` when access
+    /// tokens are not encrypted.
+    pub fn encryption_key(&self) -> Option<&EncryptionKey> {
+        self.encryption.as_ref()
     }
 
     /// The `/userinfo` claims for a grant's scopes: `sub`, every standard claim its `profile`,

@@ -351,9 +351,23 @@ fn unknown_members_are_kept_and_round_trip() {
 
 #[test]
 fn okta_objects_compile() {
-    let server = AuthorizationServer::compile(okta_objects(), Options::default());
+    // Okta's sample server encrypts access tokens to the keys of its `jwks_uri`. The library
+    // does no I/O, so as published it is refused with that one located error (never a server
+    // that mints plain tokens where encrypted ones are configured) ...
+    let err = AuthorizationServer::compile(okta_objects(), Options::default()).unwrap_err();
+    let errors: Vec<_> = err.errors().map(|d| (d.code, d.path.as_str())).collect();
+    assert_eq!(
+        errors,
+        [("server.encryption.jwks", "/authorizationServer/jwks")]
+    );
+    // ... and compiles once the host has put the fetched keys in `jwks`.
+    let mut cfg = okta_objects();
+    cfg.authorization_server.jwks = Some(json!({"keys": [{"kty": "RSA", "use": "enc",
+        "kid": "rs-enc", "e": "AQAB", "n": "sXchDaQebHnPiGvyDOAT4saGEUetSyo9MKLOoWFsueri23bOdgWp4Dy1WlUzewbgBHod5pcM9H95GQRV3JDXboIRROSBigeC5yjU1hGzHHyXss8UDprecbAYxknTcQkhslANGRUZmdTOQ5qTRsLAt6BTYuyvVRdhS8exSZEy_c4gs_7svlJJQ4H9_NxsiIoLwAEk7-Q3UXERGYw_75IDrGA84-lA_-Ct4eTlXHBIY2EaV7t7LjJaynVJCpkv4LKjTTAumiGUIuQhrNhZLuF_RJLqHpM2kgWFLU7-VTdL1VbC2tejvcI2BlMkEpk1BzBZI0KQB0GaDWFLN-aEAw3vRw"}]}));
+    let server = AuthorizationServer::compile(cfg, Options::default());
     let server = server.unwrap_or_else(|e| panic!("{e}"));
     assert!(server.warnings().iter().all(|d| !d.is_error()));
+    assert_eq!(server.encryption_key().map(|k| k.kid()), Some("rs-enc"));
 }
 
 #[test]

@@ -67,9 +67,13 @@ fn preview_cli_contract() {
             "access_token",
             "id_token",
             "refresh_token",
-            "jwks"
+            "jwks",
+            "hook_request",
+            "hook"
         ]
     );
+    // The rule names no token inline hook: the hook members are there, and null.
+    assert!(v["hook_request"].is_null() && v["hook"].is_null());
     assert_eq!(
         keys(&v["decision"]),
         ["policy", "rule", "scopes", "lifetimes"]
@@ -162,4 +166,105 @@ fn quickstart_runs_and_verifies() {
     assert!(text.contains("\"error\":\"access_denied\""));
     assert!(text.contains("the configuration has 3 errors"));
     assert_eq!(out.stdout, run().stdout);
+}
+
+/// The token features in the preview: a rule's inline hook (its request, an answer applied),
+/// an encrypted access token, a DPoP-bound one, `acr`; and the output for a configuration
+/// without them keeps its members.
+#[test]
+fn preview_token_features() {
+    let config = data("config-token-features.json");
+    let request = data("request-dpop.json");
+    let answer = data("hook-response.json");
+    let args = [
+        config.as_str(),
+        request.as_str(),
+        "--json",
+        "--seed",
+        "1",
+        "--hook-response",
+        answer.as_str(),
+    ];
+    let out = preview(&args);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let v = json_of(&out);
+    assert_eq!(
+        keys(&v),
+        [
+            "decision",
+            "error",
+            "trace",
+            "access_token",
+            "id_token",
+            "refresh_token",
+            "jwks",
+            "hook_request",
+            "hook",
+            "token_type"
+        ]
+    );
+    assert_eq!(v["token_type"], "DPoP");
+    assert_eq!(
+        v["hook_request"]["eventType"],
+        "com.okta.oauth2.tokens.transform"
+    );
+    assert_eq!(
+        v["hook_request"]["data"]["access"]["claims"]["exp"],
+        1772370000
+    );
+    assert_eq!(
+        v["hook"],
+        serde_json::json!({"applied": true, "operations": 3})
+    );
+    let at = &v["access_token"];
+    assert_eq!(at["header"]["alg"], "RSA-OAEP-256");
+    assert_eq!(at["header"]["kid"], "orders-rs-enc-1");
+    assert_eq!(
+        at["compact"].as_str().map(|c| c.split('.').count()),
+        Some(5)
+    );
+    assert_eq!(
+        at["payload"]["external_guid"],
+        "F0384685-F87D-474B-848D-2058AC5655A7"
+    );
+    assert_eq!(at["payload"]["exp"], 1772366400 + 600);
+    assert_eq!(at["payload"]["acr"], "urn:okta:loa:2fa:any");
+    assert!(at["payload"]["cnf"]["jkt"].is_string());
+    assert_eq!(
+        v["refresh_token"]["record"]["jkt"],
+        at["payload"]["cnf"]["jkt"]
+    );
+    assert_eq!(v["id_token"]["payload"]["extPatientId"], "1234");
+    assert!(v["id_token"]["payload"]["at_hash"].is_string());
+    assert_eq!(preview(&args).stdout, out.stdout, "byte-identical per seed");
+
+    // Without an answer: the hook request, no report, the tokens unchanged.
+    let out = preview(&args[..5]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let v = json_of(&out);
+    assert!(v["hook"].is_null() && v["hook_request"].is_object());
+    assert!(v["access_token"]["payload"]["external_guid"].is_null());
+
+    // An answer with an error object: exit 1, server_error with its summary.
+    let dir = std::env::temp_dir().join(format!("tokenmint-preview-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let error = dir.join("error.json");
+    std::fs::write(
+        &error,
+        r#"{"error": {"errorSummary": "Patient not found"}}"#,
+    )
+    .expect("write");
+    let mut with_error = args;
+    with_error[6] = error.to_str().expect("utf-8 path");
+    let out = preview(&with_error);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let v = json_of(&out);
+    assert_eq!(v["error"]["error"], "server_error");
+    assert_eq!(v["error"]["error_description"], "Patient not found");
+
+    // An answer for a rule without a hook: bad arguments.
+    let code = data("request-code.json");
+    let out = preview(&[CONFIG, &code, "--hook-response", &answer]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -14,8 +14,9 @@ pub(crate) mod validate;
 pub use options::Options;
 
 use crate::config::{ConfigError, Diagnostic, ServerConfig};
-use crate::mint::ClaimSet;
+use crate::mint::{self, ClaimSet};
 use crate::policy::Engine;
+use crate::token::EncryptionKey;
 
 /// What compiling a configuration produces.
 #[derive(Debug, Clone)]
@@ -24,6 +25,8 @@ pub(crate) struct Compiled {
     pub(crate) engine: Engine,
     /// The compiled claims.
     pub(crate) claims: ClaimSet,
+    /// The access-token encryption key, when the configuration asks for encryption.
+    pub(crate) encryption: Option<EncryptionKey>,
     /// The validator's warnings, then the analysis's.
     pub(crate) warnings: Vec<Diagnostic>,
 }
@@ -37,6 +40,7 @@ pub(crate) fn compile(config: &ServerConfig, options: &Options) -> Result<Compil
     }
     let mut diagnostics = validate::validate(config, options);
     let claims = ClaimSet::compile(config, &options.limits, &mut diagnostics);
+    let encryption = mint::compile_encryption(config, &mut diagnostics);
     if diagnostics.iter().any(Diagnostic::is_error) {
         return Err(ConfigError::new(diagnostics));
     }
@@ -50,6 +54,7 @@ pub(crate) fn compile(config: &ServerConfig, options: &Options) -> Result<Compil
     Ok(Compiled {
         engine,
         claims,
+        encryption,
         warnings,
     })
 }

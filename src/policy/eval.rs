@@ -9,7 +9,7 @@ use super::trace::{Check, SkipReason, TraceStep, Tracer, Verdict, list};
 use crate::config::{Consent, EVERYONE, GrantType, Policy, Rule, ServerConfig};
 use crate::oauth::{OAuthError, OAuthErrorId};
 use crate::request::{TokenRequest, User};
-use crate::token::RefreshRecord;
+use crate::token::{DpopBinding, DpopCheck, DpopError, RefreshRecord, check_proof};
 use serde_json::Value;
 /// Sets and maps of the compiled configuration, looked up several times per request (foldhash:
 /// short keys, where SipHash's cost shows).
@@ -287,6 +287,19 @@ impl Engine {
             None
         };
 
+        // 4b. The DPoP proof, and the key a refresh token is bound to.
+        let dpop = match self.dpop(req, refresh) {
+            Ok(d) => {
+                if let Some(d) = &d {
+                    check(t, Check::DpopProof, true, || {
+                        format!("key {}, jti {:?}", d.jkt, d.jti)
+                    });
+                }
+                d
+            }
+            Err((detail, e)) => return fail(t, Check::DpopProof, || detail, e),
+        };
+
         // 5. The scope list.
         let mut wanted = match (&req.scopes, refresh) {
             (Some(s), _) if s.is_empty() => {
@@ -498,7 +511,9 @@ impl Engine {
                             Wanted::Explicit(s, _) => std::mem::take(s),
                             Wanted::Defaults => Vec::new(),
                         });
-                        return Ok(self.grant(req, policy, rule, scopes, &wanted, original));
+                        let mut granted = self.grant(req, policy, rule, scopes, &wanted, original);
+                        granted.dpop = dpop;
+                        return Ok(granted);
                     }
                     Err(skip) => t.step(|| TraceStep::Rule {
                         rule: matched_rule(rule),
@@ -601,6 +616,43 @@ impl Engine {
         }
     }
 
+    /// Checks the request's DPoP proof and, for a refresh token bound to a key, that the proof
+    /// is by that key. `Err` holds the trace detail and the OAuth error.
+    fn dpop(
+        &self,
+        req: &TokenRequest,
+        refresh: Option<&RefreshRecord>,
+    ) -> Result<Option<DpopBinding>, (String, OAuthError)> {
+        let bound = refresh.and_then(|r| r.jkt.as_deref());
+        let Some(d) = &req.dpop else {
+            return match bound {
+                None => Ok(None),
+                Some(jkt) => Err((
+                    format!(
+                        "the refresh token is bound to the DPoP key {jkt}; the request has no proof"
+                    ),
+                    DpopError::ProofMissing.to_oauth_error(),
+                )),
+            };
+        };
+        let mut check = DpopCheck::new(d.method.as_str(), d.url.as_str(), req.now)
+            .nonces(d.nonces.iter().map(String::as_str));
+        if let Some(s) = d.max_age {
+            check = check.max_age(s);
+        }
+        if let Some(s) = d.max_future {
+            check = check.max_future(s);
+        }
+        let proof =
+            check_proof(&d.proof, &check).map_err(|e| (e.to_string(), e.to_oauth_error()))?;
+        if let Some(jkt) = bound {
+            proof
+                .check_binding(jkt)
+                .map_err(|e| (e.to_string(), e.to_oauth_error()))?;
+        }
+        Ok(Some(proof.binding()))
+    }
+
     fn grant(
         &self,
         req: &TokenRequest,
@@ -650,6 +702,11 @@ impl Engine {
             nonce: req.nonce.clone(),
             auth_time: req.auth_time,
             idp: req.idp.clone(),
+            acr: match (&req.refresh, original) {
+                (Some(record), Some(_)) => record.acr.clone(),
+                _ => req.acr.clone(),
+            },
+            dpop: None,
             evaluated_at: req.now,
             refresh: req.refresh.clone().filter(|_| original.is_some()),
         }

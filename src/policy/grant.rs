@@ -2,7 +2,7 @@
 
 use crate::config::GrantType;
 use crate::request::ResponseType;
-use crate::token::RefreshRecord;
+use crate::token::{DpopBinding, RefreshRecord};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::fmt;
@@ -96,6 +96,17 @@ pub struct Grant {
     /// The identity provider that authenticated the user (the ID token's `idp`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idp: Option<Value>,
+    /// The authentication context class (`acr`) both tokens carry: the request's, or for a
+    /// refresh the original grant's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acr: Option<String>,
+    /// The request's checked DPoP proof: the access token is bound to its key (`cnf.jkt`),
+    /// the token type is `DPoP`, and a refresh token's record keeps the thumbprint. A host
+    /// that stores a grant at `/authorize` and mints at the token endpoint checks the proof
+    /// that comes there ([`crate::token::check_proof`]) and sets this to
+    /// [`DpopProof::binding`](crate::token::DpopProof::binding) before minting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop: Option<DpopBinding>,
     /// When the request was evaluated.
     pub evaluated_at: chrono::DateTime<chrono::Utc>,
     /// For a refresh: the record of the refresh token redeemed.
@@ -134,6 +145,8 @@ impl Grant {
             last_used_at: Some(now),
             lifetime_minutes,
             window_minutes: self.lifetimes.refresh_token_window_minutes,
+            acr: self.acr.clone(),
+            jkt: self.dpop.as_ref().map(|d| d.jkt.clone()),
         }
     }
 }

@@ -22,6 +22,9 @@ pub enum Check {
     ClientGrantType,
     /// The refresh record is present, belongs to the client and has not expired.
     RefreshToken,
+    /// The DPoP proof, if the request has one (or its refresh token is DPoP-bound), is valid
+    /// and, for a bound refresh token, signed by the bound key.
+    DpopProof,
     /// The scope list is not empty.
     ScopesPresent,
     /// A refresh asks only for scopes of the original grant.
@@ -45,6 +48,7 @@ impl fmt::Display for Check {
             Check::GrantTypeSupported => "grant type is supported",
             Check::ClientGrantType => "client may use the grant type",
             Check::RefreshToken => "refresh token is valid",
+            Check::DpopProof => "DPoP proof is valid",
             Check::ScopesPresent => "scope list is not empty",
             Check::RefreshScopes => "refresh scopes were originally granted",
             Check::ScopesConfigured => "scopes are configured",

@@ -144,6 +144,14 @@ impl DpopProof {
         json!({ "jkt": self.jkt })
     }
 
+    /// What a grant keeps of the proof: the key thumbprint and the `jti`.
+    pub fn binding(&self) -> DpopBinding {
+        DpopBinding {
+            jkt: self.jkt.clone(),
+            jti: self.jti.clone(),
+        }
+    }
+
     /// Checks that a bound token's or grant's thumbprint (its `cnf.jkt`) is this proof's key
     /// (a refresh of a DPoP-bound grant, a resource request).
     pub fn check_binding(&self, jkt: &str) -> Result<(), DpopError> {
@@ -156,6 +164,16 @@ impl DpopProof {
             })
         }
     }
+}
+
+/// What a grant keeps of a checked DPoP proof: the thumbprint its access token is bound to
+/// (`cnf.jkt`) and the proof's `jti`, for the host's replay detection.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DpopBinding {
+    /// The RFC 7638 thumbprint of the proof's key.
+    pub jkt: String,
+    /// The proof's `jti`.
+    pub jti: String,
 }
 
 /// `ath`: base64url(SHA-256(ASCII(access token))) (RFC 9449 §4.2).

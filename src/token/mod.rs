@@ -339,18 +339,19 @@ mod verify;
 
 pub use alg::{Algorithm, ParseAlgorithmError};
 pub use dpop::{
-    DpopCheck, DpopError, DpopProof, MAX_DPOP_PROOF_LEN, access_token_hash, check_proof,
-    jwk_thumbprint,
+    DpopBinding, DpopCheck, DpopError, DpopProof, MAX_DPOP_PROOF_LEN, access_token_hash,
+    check_proof, jwk_thumbprint,
 };
 pub use encrypt::{
     DecryptError, Decrypted, DecryptionKey, EncryptError, EncryptionKey, KeyEncryption,
     MAX_ENCRYPTION_KEYS, decrypt,
 };
 pub use error::KeyError;
-pub use refresh::{RefreshProblem, RefreshRecord};
+pub use refresh::{DeviceSecretRecord, RefreshProblem, RefreshRecord};
 pub use rotation::{KeyEvent, KeySet, KeyStatus, RotationPolicy, SigningKey};
 pub use sign::{JtiKind, MintError, Signer, left_half_hash, new_jti};
 pub(crate) use sign::{left_half_hash_stack, new_jti_stack};
+pub(crate) use util::StackStr;
 pub use verify::{
     Expectations, Jwks, JwksError, MAX_JWKS_LEN, MAX_TOKEN_LEN, VerifiedToken, VerifyError, verify,
     verify_dpop_bound, verify_encrypted, verify_encrypted_dpop_bound,

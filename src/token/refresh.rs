@@ -57,6 +57,14 @@ pub struct RefreshRecord {
     /// 2,628,000). Negative (or absent in JSON): the record is refused.
     #[serde(default = "invalid_minutes", deserialize_with = "minutes")]
     pub window_minutes: i64,
+    /// The authentication context class of the original request (`acr`): refreshed tokens
+    /// carry it unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acr: Option<String>,
+    /// The RFC 7638 thumbprint of the DPoP key the grant is bound to: a refresh needs a DPoP
+    /// proof signed by that key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jkt: Option<String>,
 }
 
 /// What an absent or `null` lifetime or window reads as: a value the checks refuse.
@@ -168,6 +176,31 @@ fn add_minutes(t: DateTime<Utc>, minutes: i64) -> DateTime<Utc> {
         .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
+/// What the host stores for a device secret (Okta's Native SSO, the `device_sso` scope): who
+/// it was issued to and how the user authenticated, so that a later token exchange
+/// (`grant_type=urn:ietf:params:oauth:grant-type:token-exchange` with the ID token as
+/// `subject_token` and the device secret as `actor_token`) can check that the secret is
+/// current, that the ID token belongs to it (its `ds_hash` is the left half of the hash of the
+/// secret, [`left_half_hash`](super::left_half_hash) with the ID token's algorithm) and is the
+/// same user's, and carry the authentication facts into the new tokens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceSecretRecord {
+    /// The client the secret was issued to.
+    pub client_id: String,
+    /// The user.
+    pub user_id: String,
+    /// The scopes granted with it, in their order.
+    pub scopes: Vec<String>,
+    /// When it was issued.
+    pub issued_at: DateTime<Utc>,
+    /// When the user authenticated (seconds since the epoch).
+    pub auth_time: i64,
+    /// The authentication context class, if the request had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acr: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,6 +216,8 @@ mod tests {
             last_used_at: Some("2026-01-01T12:00:00Z".parse().unwrap()),
             lifetime_minutes: 24 * 60,
             window_minutes: 60,
+            acr: None,
+            jkt: None,
         }
     }
 
