@@ -523,14 +523,16 @@ fn b64_random(rng: &mut impl CryptoRng) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// What minting needs of a compiled server: its claims, configuration, options and the
-/// access-token encryption key chosen when it was compiled.
+/// What minting needs of a compiled server — its claims, its configuration (issuer,
+/// audience, lifetimes), the options that shape tokens and the access-token encryption key
+/// chosen when it was compiled — held once, so that minting takes only what varies per
+/// request (the grant, the keys, the clock and the RNG).
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Setup<'s> {
-    pub claims: &'s ClaimSet,
-    pub config: &'s ServerConfig,
-    pub at_jwt_typ: bool,
-    pub encryption: Option<&'s EncryptionKey>,
+pub(crate) struct Minter<'s> {
+    pub(crate) claims: &'s ClaimSet,
+    pub(crate) config: &'s ServerConfig,
+    pub(crate) at_jwt_typ: bool,
+    pub(crate) encryption: Option<&'s EncryptionKey>,
 }
 
 /// Picks the access-token encryption key once, when the server is compiled: with
@@ -847,7 +849,7 @@ fn id_claims<'a, W: Payload<'a>>(
 
 /// Signs an access token's payload and, when the server encrypts, wraps it in a JWE.
 fn seal_access(
-    setup: &Setup<'_>,
+    setup: &Minter<'_>,
     signer: &crate::token::Signer,
     payload: &[u8],
     rng: &mut impl CryptoRng,
@@ -936,10 +938,41 @@ impl ResponseParts {
     }
 }
 
-/// Mints the tokens of `grant` in one go (no hook call: as when the hook doesn't answer). See
-/// [`AuthorizationServer::mint`](crate::AuthorizationServer::mint).
-pub(crate) fn mint(
-    setup: &Setup<'_>,
+impl<'s> Minter<'s> {
+    /// Mints the tokens of `grant` in one go (no hook call: as when the hook doesn't answer).
+    /// See [`AuthorizationServer::mint`](crate::AuthorizationServer::mint).
+    pub(crate) fn mint(
+        &self,
+        grant: &Grant,
+        code: Option<&str>,
+        keys: &KeySet,
+        now: DateTime<Utc>,
+        rng: &mut impl CryptoRng,
+    ) -> Result<TokenResponse, OAuthError> {
+        mint(self, grant, code, keys, now, rng)
+    }
+
+    /// Evaluates the claims of `grant`'s tokens and stops before signing (a rule with a token
+    /// inline hook). See [`AuthorizationServer::prepare`](crate::AuthorizationServer::prepare).
+    pub(crate) fn prepare(
+        self,
+        grant: &Grant,
+        code: Option<&str>,
+        now: DateTime<Utc>,
+        rng: &mut impl CryptoRng,
+    ) -> Result<Prepared<'s>, OAuthError> {
+        prepare(self, grant, code, now, rng)
+    }
+
+    /// The `/userinfo` claims of `grant`. See
+    /// [`AuthorizationServer::userinfo`](crate::AuthorizationServer::userinfo).
+    pub(crate) fn userinfo(&self, grant: &Grant) -> Result<Map<String, Value>, OAuthError> {
+        userinfo(self.claims, grant)
+    }
+}
+
+fn mint(
+    setup: &Minter<'_>,
     grant: &Grant,
     code: Option<&str>,
     keys: &KeySet,
@@ -1011,7 +1044,7 @@ pub struct HookReport {
 /// [`AuthorizationServer::mint`](crate::AuthorizationServer::mint) with the same inputs.
 #[derive(Debug, Clone)]
 pub struct Prepared<'s> {
-    setup: Setup<'s>,
+    setup: Minter<'s>,
     iat: i64,
     parts: ResponseParts,
     tokens: HookTokens,
@@ -1021,8 +1054,8 @@ pub struct Prepared<'s> {
     report: Option<HookReport>,
 }
 
-pub(crate) fn prepare<'s>(
-    setup: Setup<'s>,
+fn prepare<'s>(
+    setup: Minter<'s>,
     grant: &Grant,
     code: Option<&str>,
     now: DateTime<Utc>,
@@ -1337,7 +1370,7 @@ impl<'s> Prepared<'s> {
 
 /// The userinfo claims of a grant: `sub`, every scope-dependent standard claim, and every
 /// ID-token claim whose scope condition matches.
-pub(crate) fn userinfo(claims: &ClaimSet, grant: &Grant) -> Result<Map<String, Value>, OAuthError> {
+fn userinfo(claims: &ClaimSet, grant: &Grant) -> Result<Map<String, Value>, OAuthError> {
     let scopes = OidcScopes::from_granted(grant.scopes.iter().map(String::as_str));
     let Some(subject) = &grant.subject else {
         return Err(

@@ -4,7 +4,7 @@ use crate::compile::{self, Options};
 use crate::config::ConfigError;
 use crate::config::{Diagnostic, ServerConfig};
 
-use crate::mint::{self, ClaimSet, Prepared, TokenResponse};
+use crate::mint::{ClaimSet, Minter, Prepared, TokenResponse};
 use crate::oauth::OAuthError;
 use crate::policy::{Engine, Grant, NoTrace, Recorder, Trace};
 use crate::request::TokenRequest;
@@ -205,11 +205,12 @@ impl AuthorizationServer {
         now: DateTime<Utc>,
         rng: &mut impl CryptoRng,
     ) -> Result<TokenResponse, OAuthError> {
-        mint::mint(&self.setup(), grant, code, keys, now, rng)
+        self.minter().mint(grant, code, keys, now, rng)
     }
 
-    fn setup(&self) -> mint::Setup<'_> {
-        mint::Setup {
+    /// What minting needs of this server, held once.
+    fn minter(&self) -> Minter<'_> {
+        Minter {
             claims: &self.claims,
             config: &self.config,
             at_jwt_typ: self.options.at_jwt_typ,
@@ -270,7 +271,7 @@ impl AuthorizationServer {
         now: DateTime<Utc>,
         rng: &mut impl CryptoRng,
     ) -> Result<Prepared<'_>, OAuthError> {
-        mint::prepare(self.setup(), grant, code, now, rng)
+        self.minter().prepare(grant, code, now, rng)
     }
 
     /// The key access tokens are encrypted to (nested JWTs), chosen when the server was
@@ -285,6 +286,6 @@ impl AuthorizationServer {
     /// condition matches (regardless of `alwaysIncludeInToken`). Without any of those four
     /// scopes: `insufficient_scope` (403).
     pub fn userinfo(&self, grant: &Grant) -> Result<Map<String, Value>, OAuthError> {
-        mint::userinfo(&self.claims, grant)
+        self.minter().userinfo(grant)
     }
 }

@@ -51,7 +51,10 @@ const LAYERS: &[(&str, &[&str])] = &[
         ],
     ),
     // compiling a configuration: caps, validation, lowering, analysis
-    ("compile", &["claims", "config", "el", "mint", "policy", "token"]),
+    (
+        "compile",
+        &["claims", "config", "el", "mint", "policy", "token"],
+    ),
     // the compiled authorization server
     (
         "server",
