@@ -4,7 +4,8 @@ use crate::compile::{self, Options};
 use crate::config::ConfigError;
 use crate::config::{Diagnostic, ServerConfig};
 
-use crate::mint::{ClaimSet, Minter, Prepared, TokenResponse};
+use crate::claims::ClaimSet;
+use crate::mint::{Minter, Prepared, TokenResponse};
 use crate::oauth::OAuthError;
 use crate::policy::{Engine, Grant, NoTrace, Recorder, Trace};
 use crate::request::TokenRequest;

@@ -41,7 +41,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         "hook",
         &["config", "el", "oauth", "policy", "request", "token"],
     ),
-    // claim building blocks: OIDC standard claims, GROUPS filters
+    // claim sets compiled at load, OIDC standard claims, GROUPS filters
     ("claims", &["config", "el"]),
     // minting tokens from a grant
     (
@@ -59,7 +59,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "server",
         &[
-            "compile", "config", "hook", "mint", "oauth", "policy", "request", "token",
+            "claims", "compile", "config", "hook", "mint", "oauth", "policy", "request", "token",
         ],
     ),
     // the scenario runner of examples/check

@@ -13,8 +13,9 @@ pub(crate) mod validate;
 
 pub use options::Options;
 
+use crate::claims::ClaimSet;
 use crate::config::{ConfigError, Diagnostic, ServerConfig};
-use crate::mint::{self, ClaimSet};
+use crate::mint;
 use crate::policy::Engine;
 use crate::token::EncryptionKey;
 
