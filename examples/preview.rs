@@ -62,14 +62,13 @@ use serde_json::{Map, Value, json};
 use std::io::{self, Write};
 use std::process::ExitCode;
 use std::str::FromStr;
+use tokenmint::TokenResponse;
 use tokenmint::check::load_server;
 use tokenmint::config::RotationMode;
 use tokenmint::config::terraform::Located;
-use tokenmint::mint::HookReport;
-use tokenmint::policy::{Outcome, TraceStep};
 use tokenmint::token::{Algorithm, KeySet};
-use tokenmint::{OAuthError, Options, TokenRequest};
-use tokenmint::{TokenResponse, Trace};
+use tokenmint::trace::{Outcome, Trace, TraceStep};
+use tokenmint::{HookReport, OAuthError, Options, TokenRequest};
 
 const USAGE: &str = "usage: preview CONFIG.json REQUEST.json [--json] [--seed N] [--alg ALG] [--code CODE] [--server NAME] [--hook-response FILE]\n  CONFIG: a server bundle, or terraform show -json output (--server picks a server by name)\n  ALG: RS256 (default), RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA";
 

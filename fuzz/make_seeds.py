@@ -2,7 +2,8 @@
 """Writes the seed corpora under fuzz/seeds/<target>/ from the project's test data.
 
 * el (for el_parse and el_eval): every expression of tests/el/*.jsonl and tests/hostile/*.jsonl (one file each);
-* pipeline: configuration + NUL + request, from tests/policy/*.json, tests/mint/ and examples/data/;
+* pipeline: configuration + NUL + request (+ NUL + token inline hook answer), from
+  tests/policy/*.json (bases with their patches), tests/mint/, tests/features/ and examples/data/;
 * verify: tokens and JWKS documents are made by the target itself, so its seeds are a few shapes.
 
 Run from anywhere; the seeds are committed, so rerun it after adding test data.
@@ -40,12 +41,62 @@ def compact(v):
     return json.dumps(v, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def pointer(doc, path):
+    """The parent container and last key of an RFC 6901 pointer."""
+    parts = [p.replace("~1", "/").replace("~0", "~") for p in path.split("/")[1:]]
+    for p in parts[:-1]:
+        doc = doc[int(p)] if isinstance(doc, list) else doc[p]
+    return doc, parts[-1]
+
+
+def patched(doc, patch):
+    """RFC 6902 add / replace / remove, enough for the test data's patches."""
+    doc = json.loads(json.dumps(doc))
+    for op in patch or []:
+        parent, key = pointer(doc, op["path"])
+        if isinstance(parent, list):
+            i = len(parent) if key == "-" else int(key)
+            if op["op"] == "add":
+                parent.insert(i, op["value"])
+            elif op["op"] == "replace":
+                parent[i] = op["value"]
+            elif op["op"] == "remove":
+                del parent[i]
+        elif op["op"] in ("add", "replace"):
+            parent[key] = op["value"]
+        elif op["op"] == "remove":
+            parent.pop(key, None)
+    return doc
+
+
 def pipelines():
-    for f in sorted((ROOT / "tests" / "policy").glob("*.json")):
+    policy = ROOT / "tests" / "policy"
+    for f in sorted(policy.glob("*.json")):
         case = json.loads(f.read_text())
-        if "config" in case and "request" in case:
-            yield compact(case["config"]) + b"\0" + compact(case["request"])
+        if "request" not in case:
+            continue
+        if "config" in case:
+            config = case["config"]
+        elif "base" in case:
+            base = json.loads((policy / "base" / f"{case['base']}.json").read_text())
+            config = patched(base, case.get("patch"))
+        else:
+            continue
+        yield compact(config) + b"\0" + compact(case["request"])
     mint_config = json.loads((ROOT / "tests" / "mint" / "config.json").read_text())
+    user = json.loads((ROOT / "tests" / "mint" / "user.json").read_text())
+    for f in sorted((ROOT / "tests" / "features").glob("*.json")):
+        for case in json.loads(f.read_text()).get("cases", []):
+            req = case.get("request")
+            if not isinstance(req, dict):
+                continue
+            if req.get("user") == "$user":
+                req = dict(req, user=user)
+            seed = compact(patched(mint_config, case.get("configPatch"))) + b"\0" + compact(req)
+            if "hookResponse" in case:
+                answer = case["hookResponse"]
+                seed += b"\0" + (answer.encode() if isinstance(answer, str) else compact(answer))
+            yield seed
     for f in sorted((ROOT / "tests" / "mint" / "cases").glob("*.json")):
         case = json.loads(f.read_text())
         req = case.get("request")

@@ -68,13 +68,14 @@
 //! are refused whole by [`Scenarios::from_json`], each problem located by a JSON pointer and a
 //! line and column.
 
+use crate::compile::Options;
 use crate::config::position::positions;
 use crate::config::terraform::{DocumentKind, Located, Terraform, TerraformServer};
 use crate::config::{Diagnostic, ServerConfig};
-use crate::error::OAuthError;
+use crate::oauth::OAuthError;
 use crate::policy::{Matched, Outcome, SkipReason, Trace, TraceStep, Verdict};
 use crate::request::TokenRequest;
-use crate::server::{AuthorizationServer, Options};
+use crate::server::AuthorizationServer;
 use crate::token::{Algorithm, KeySet};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -1,12 +1,154 @@
-//! Claim-set building blocks: the OIDC standard claims derived from an Okta user profile, and
-//! GROUPS claim filters compiled once at configuration load.
+//! Claim sets: the claims of a server compiled once at configuration load ([`ClaimSet`]), the
+//! OIDC standard claims derived from an Okta user profile, and GROUPS claim filters.
 
-use crate::config::{GroupFilterType, validate::group_filter_regex};
+use crate::config::{ClaimType, Diagnostic, GroupFilterType, ServerConfig, Status, ValueType};
+use crate::el;
+use crate::el::group_filter_regex;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 
+/// The system `sub` claim of access tokens when the configuration doesn't edit it.
+pub(crate) const DEFAULT_SUB_EXPRESSION: &str =
+    "(appuser != null) ? appuser.userName : app.clientId";
+
+/// How a claim's value is computed, prepared at compile time.
+#[derive(Debug, Clone)]
+pub(crate) enum ClaimValue {
+    Expression(el::Program),
+    Groups(GroupFilter),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct CompiledClaim {
+    pub(crate) name: String,
+    pub(crate) value: ClaimValue,
+    /// Scope condition; empty = any scope.
+    pub(crate) scopes: Vec<String>,
+    pub(crate) always_include: bool,
+    pub(crate) system: bool,
+}
+
+impl CompiledClaim {
+    pub(crate) fn applies(&self, granted: &[String]) -> bool {
+        self.scopes.is_empty() || self.scopes.iter().any(|s| granted.contains(s))
+    }
+}
+
+/// The claims of a server, compiled: the access token's `sub`, its custom claims and the ID
+/// token's, each list in configuration order, inactive claims left out.
+#[derive(Debug, Clone)]
+pub(crate) struct ClaimSet {
+    /// Always present once compilation succeeded.
+    pub(crate) sub: Option<CompiledClaim>,
+    pub(crate) access: Vec<CompiledClaim>,
+    pub(crate) identity: Vec<CompiledClaim>,
+}
+
+impl ClaimSet {
+    /// Compiles every claim of `config` (inactive ones too, so that their errors show), adding
+    /// a located diagnostic for each expression that doesn't compile. Claims the validator
+    /// already refused (empty, too long, bad regex) are skipped.
+    pub(crate) fn compile(
+        config: &ServerConfig,
+        limits: &el::Limits,
+        diags: &mut Vec<Diagnostic>,
+    ) -> ClaimSet {
+        let mut access = Vec::new();
+        let mut identity = Vec::new();
+        let mut sub = None;
+        for (i, c) in config.claims.iter().enumerate() {
+            let path = format!("/claims/{i}/value");
+            let value = match (c.value_type, c.group_filter_type) {
+                (Some(ValueType::Expression | ValueType::System), _) => {
+                    if c.value.trim().is_empty() || c.value.chars().count() > limits.max_length {
+                        continue;
+                    }
+                    match el::compile(&c.value, limits) {
+                        Ok(p) => ClaimValue::Expression(p),
+                        Err(e) => {
+                            let mut d = Diagnostic::error(
+                                "claim.value.expression",
+                                path,
+                                format!(
+                                    "the expression of the claim {:?} doesn't compile: {}",
+                                    c.name, e.message
+                                ),
+                            )
+                            .with_span(e.span);
+                            if let Some(h) = e.hint {
+                                d = d.with_hint(h);
+                            }
+                            diags.push(d);
+                            continue;
+                        }
+                    }
+                }
+                (Some(ValueType::Groups), Some(_))
+                    if c.value.chars().count() > limits.max_length =>
+                {
+                    continue;
+                }
+                (Some(ValueType::Groups), Some(kind)) => match GroupFilter::new(kind, &c.value) {
+                    Ok(f) => ClaimValue::Groups(f),
+                    Err(_) => continue,
+                },
+                _ => continue,
+            };
+            let (Some(ty), Status::Active) = (c.claim_type, c.status) else {
+                continue;
+            };
+            let compiled = CompiledClaim {
+                name: c.name.clone(),
+                value,
+                scopes: c.conditions.scopes.clone(),
+                always_include: c.always_include(),
+                system: c.system || c.value_type == Some(ValueType::System),
+            };
+            match ty {
+                ClaimType::Resource if c.name == "sub" => {
+                    if sub.is_none() {
+                        sub = Some(CompiledClaim {
+                            system: true,
+                            ..compiled
+                        });
+                    }
+                }
+                ClaimType::Resource => access.push(compiled),
+                // Validation refuses IDENTITY claims named like standard claims.
+                ClaimType::Identity => identity.push(compiled),
+            }
+        }
+        let sub = match sub {
+            Some(s) => Some(s),
+            None => match el::compile(DEFAULT_SUB_EXPRESSION, &el::Limits::default()) {
+                Ok(p) => Some(CompiledClaim {
+                    name: "sub".into(),
+                    value: ClaimValue::Expression(p),
+                    scopes: Vec::new(),
+                    always_include: true,
+                    system: true,
+                }),
+                Err(e) => {
+                    // Only reachable if the engine regressed; reported like any other problem.
+                    diags.push(Diagnostic::error(
+                        "claim.sub.default",
+                        "/claims",
+                        format!("the default sub claim expression doesn't compile: {e}"),
+                    ));
+                    None
+                }
+            },
+        };
+        ClaimSet {
+            sub,
+            access,
+            identity,
+        }
+    }
+}
+
 /// Okta's cap on the number of groups a GROUPS claim may carry; more fails the request.
-pub const MAX_GROUPS_IN_CLAIM: usize = 100;
+pub(crate) const MAX_GROUPS_IN_CLAIM: usize = 100;
 
 /// A GROUPS claim filter, prepared at configuration load (lower-cased text, compiled regex).
 #[derive(Debug, Clone)]

@@ -91,7 +91,7 @@
 //! # Ok::<(), tokenmint::hook::HookInputError>(())
 //! ```
 
-use crate::error::{OAuthError, OAuthErrorId};
+use crate::oauth::{OAuthError, OAuthErrorId};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::fmt;

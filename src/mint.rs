@@ -6,14 +6,16 @@
 //! converts the grant's context to expression values once, evaluates the claims that apply,
 //! serializes each token once and signs those bytes with the key set's prepared signer.
 
-use crate::claims::{GroupFilter, OidcScopes, StandardClaims, standard_claims};
-use crate::config::{ClaimType, Diagnostic, ServerConfig, Status, ValueType};
+use crate::claims::{
+    ClaimSet, ClaimValue, CompiledClaim, OidcScopes, StandardClaims, standard_claims,
+};
+use crate::config::{Diagnostic, ServerConfig};
 use crate::el;
-use crate::error::{OAuthError, OAuthErrorId};
 use crate::hook::{
     HookHttpRequest, HookIdp, HookInput, HookLimits, HookOutcome, HookProtocol, HookRefusal,
     HookScope, HookSession, HookToken, HookTokens, HookUser, apply_response,
 };
+use crate::oauth::{OAuthError, OAuthErrorId};
 use crate::policy::Grant;
 use crate::request::ResponseType;
 use crate::token::{
@@ -26,147 +28,8 @@ use rand::CryptoRng;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-/// The system `sub` claim of access tokens when the configuration doesn't edit it.
-pub const DEFAULT_SUB_EXPRESSION: &str = "(appuser != null) ? appuser.userName : app.clientId";
-
 /// ID-token lifetime: 60 minutes, not configurable.
 pub const ID_TOKEN_LIFETIME_SECONDS: i64 = 3600;
-
-/// How a claim's value is computed, prepared at compile time.
-#[derive(Debug, Clone)]
-enum ClaimValue {
-    Expression(el::Program),
-    Groups(GroupFilter),
-}
-
-#[derive(Debug, Clone)]
-struct CompiledClaim {
-    name: String,
-    value: ClaimValue,
-    /// Scope condition; empty = any scope.
-    scopes: Vec<String>,
-    always_include: bool,
-    system: bool,
-}
-
-impl CompiledClaim {
-    fn applies(&self, granted: &[String]) -> bool {
-        self.scopes.is_empty() || self.scopes.iter().any(|s| granted.contains(s))
-    }
-}
-
-/// The claims of a server, compiled: the access token's `sub`, its custom claims and the ID
-/// token's, each list in configuration order, inactive claims left out.
-#[derive(Debug, Clone)]
-pub(crate) struct ClaimSet {
-    /// Always present once compilation succeeded.
-    sub: Option<CompiledClaim>,
-    access: Vec<CompiledClaim>,
-    identity: Vec<CompiledClaim>,
-}
-
-impl ClaimSet {
-    /// Compiles every claim of `config` (inactive ones too, so that their errors show), adding
-    /// a located diagnostic for each expression that doesn't compile. Claims the validator
-    /// already refused (empty, too long, bad regex) are skipped.
-    pub(crate) fn compile(
-        config: &ServerConfig,
-        limits: &el::Limits,
-        diags: &mut Vec<Diagnostic>,
-    ) -> ClaimSet {
-        let mut access = Vec::new();
-        let mut identity = Vec::new();
-        let mut sub = None;
-        for (i, c) in config.claims.iter().enumerate() {
-            let path = format!("/claims/{i}/value");
-            let value = match (c.value_type, c.group_filter_type) {
-                (Some(ValueType::Expression | ValueType::System), _) => {
-                    if c.value.trim().is_empty() || c.value.chars().count() > limits.max_length {
-                        continue;
-                    }
-                    match el::compile(&c.value, limits) {
-                        Ok(p) => ClaimValue::Expression(p),
-                        Err(e) => {
-                            let mut d = Diagnostic::error(
-                                "claim.value.expression",
-                                path,
-                                format!(
-                                    "the expression of the claim {:?} doesn't compile: {}",
-                                    c.name, e.message
-                                ),
-                            )
-                            .with_span(e.span);
-                            if let Some(h) = e.hint {
-                                d = d.with_hint(h);
-                            }
-                            diags.push(d);
-                            continue;
-                        }
-                    }
-                }
-                (Some(ValueType::Groups), Some(_))
-                    if c.value.chars().count() > limits.max_length =>
-                {
-                    continue;
-                }
-                (Some(ValueType::Groups), Some(kind)) => match GroupFilter::new(kind, &c.value) {
-                    Ok(f) => ClaimValue::Groups(f),
-                    Err(_) => continue,
-                },
-                _ => continue,
-            };
-            let (Some(ty), Status::Active) = (c.claim_type, c.status) else {
-                continue;
-            };
-            let compiled = CompiledClaim {
-                name: c.name.clone(),
-                value,
-                scopes: c.conditions.scopes.clone(),
-                always_include: c.always_include(),
-                system: c.system || c.value_type == Some(ValueType::System),
-            };
-            match ty {
-                ClaimType::Resource if c.name == "sub" => {
-                    if sub.is_none() {
-                        sub = Some(CompiledClaim {
-                            system: true,
-                            ..compiled
-                        });
-                    }
-                }
-                ClaimType::Resource => access.push(compiled),
-                // Validation refuses IDENTITY claims named like standard claims.
-                ClaimType::Identity => identity.push(compiled),
-            }
-        }
-        let sub = match sub {
-            Some(s) => Some(s),
-            None => match el::compile(DEFAULT_SUB_EXPRESSION, &el::Limits::default()) {
-                Ok(p) => Some(CompiledClaim {
-                    name: "sub".into(),
-                    value: ClaimValue::Expression(p),
-                    scopes: Vec::new(),
-                    always_include: true,
-                    system: true,
-                }),
-                Err(e) => {
-                    // Only reachable if the engine regressed; reported like any other problem.
-                    diags.push(Diagnostic::error(
-                        "claim.sub.default",
-                        "/claims",
-                        format!("the default sub claim expression doesn't compile: {e}"),
-                    ));
-                    None
-                }
-            },
-        };
-        ClaimSet {
-            sub,
-            access,
-            identity,
-        }
-    }
-}
 
 /// What a successful mint returns: the tokens and the RFC 6749 §5.1 response fields.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -333,7 +196,7 @@ impl<'a> Evaluation<'a> {
                         .context
                         .user
                         .as_deref()
-                        .map(el::User::okta_group_names)
+                        .map(el::UserView::okta_group_names)
                         .unwrap_or_default()
                 });
                 match f.apply(names.iter().copied()) {
@@ -468,16 +331,16 @@ fn standard(grant: &Grant, full: bool) -> StandardClaims<'_> {
     let user = grant.context.user.as_deref();
     static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
     let profile = user
-        .and_then(el::User::profile_json)
+        .and_then(el::UserView::profile_json)
         .unwrap_or_else(|| EMPTY.get_or_init(Map::new));
     let updated = user
-        .and_then(el::User::last_updated)
+        .and_then(el::UserView::last_updated)
         .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
         .map(|t| t.timestamp());
     standard_claims(
         profile,
         updated,
-        user.and_then(el::User::email_verified),
+        user.and_then(el::UserView::email_verified),
         OidcScopes::from_granted(grant.scopes.iter().map(String::as_str)),
         full,
     )
@@ -497,14 +360,16 @@ fn b64_random(rng: &mut impl CryptoRng) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// What minting needs of a compiled server: its claims, configuration, options and the
-/// access-token encryption key chosen when it was compiled.
+/// What minting needs of a compiled server — its claims, its configuration (issuer,
+/// audience, lifetimes), the options that shape tokens and the access-token encryption key
+/// chosen when it was compiled — held once, so that minting takes only what varies per
+/// request (the grant, the keys, the clock and the RNG).
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Setup<'s> {
-    pub claims: &'s ClaimSet,
-    pub config: &'s ServerConfig,
-    pub at_jwt_typ: bool,
-    pub encryption: Option<&'s EncryptionKey>,
+pub(crate) struct Minter<'s> {
+    pub(crate) claims: &'s ClaimSet,
+    pub(crate) config: &'s ServerConfig,
+    pub(crate) at_jwt_typ: bool,
+    pub(crate) encryption: Option<&'s EncryptionKey>,
 }
 
 /// Picks the access-token encryption key once, when the server is compiled: with
@@ -827,7 +692,7 @@ fn id_claims<'a, W: Payload<'a>>(
 
 /// Signs an access token's payload and, when the server encrypts, wraps it in a JWE.
 fn seal_access(
-    setup: &Setup<'_>,
+    setup: &Minter<'_>,
     signer: &crate::token::Signer,
     payload: &[u8],
     rng: &mut impl CryptoRng,
@@ -916,10 +781,41 @@ impl ResponseParts {
     }
 }
 
-/// Mints the tokens of `grant` in one go (no hook call: as when the hook doesn't answer). See
-/// [`AuthorizationServer::mint`](crate::AuthorizationServer::mint).
-pub(crate) fn mint(
-    setup: &Setup<'_>,
+impl<'s> Minter<'s> {
+    /// Mints the tokens of `grant` in one go (no hook call: as when the hook doesn't answer).
+    /// See [`AuthorizationServer::mint`](crate::AuthorizationServer::mint).
+    pub(crate) fn mint(
+        &self,
+        grant: &Grant,
+        code: Option<&str>,
+        keys: &KeySet,
+        now: DateTime<Utc>,
+        rng: &mut impl CryptoRng,
+    ) -> Result<TokenResponse, OAuthError> {
+        mint(self, grant, code, keys, now, rng)
+    }
+
+    /// Evaluates the claims of `grant`'s tokens and stops before signing (a rule with a token
+    /// inline hook). See [`AuthorizationServer::prepare`](crate::AuthorizationServer::prepare).
+    pub(crate) fn prepare(
+        self,
+        grant: &Grant,
+        code: Option<&str>,
+        now: DateTime<Utc>,
+        rng: &mut impl CryptoRng,
+    ) -> Result<Prepared<'s>, OAuthError> {
+        prepare(self, grant, code, now, rng)
+    }
+
+    /// The `/userinfo` claims of `grant`. See
+    /// [`AuthorizationServer::userinfo`](crate::AuthorizationServer::userinfo).
+    pub(crate) fn userinfo(&self, grant: &Grant) -> Result<Map<String, Value>, OAuthError> {
+        userinfo(self.claims, grant)
+    }
+}
+
+fn mint(
+    setup: &Minter<'_>,
     grant: &Grant,
     code: Option<&str>,
     keys: &KeySet,
@@ -991,7 +887,7 @@ pub struct HookReport {
 /// [`AuthorizationServer::mint`](crate::AuthorizationServer::mint) with the same inputs.
 #[derive(Debug, Clone)]
 pub struct Prepared<'s> {
-    setup: Setup<'s>,
+    setup: Minter<'s>,
     iat: i64,
     parts: ResponseParts,
     tokens: HookTokens,
@@ -1001,8 +897,8 @@ pub struct Prepared<'s> {
     report: Option<HookReport>,
 }
 
-pub(crate) fn prepare<'s>(
-    setup: Setup<'s>,
+fn prepare<'s>(
+    setup: Minter<'s>,
     grant: &Grant,
     code: Option<&str>,
     now: DateTime<Utc>,
@@ -1129,7 +1025,7 @@ fn hook_input(
             password_changed: u
                 .and_then(|u| u.property("passwordChanged").as_str().map(str::to_owned)),
             profile: u
-                .and_then(el::User::profile_json)
+                .and_then(el::UserView::profile_json)
                 .cloned()
                 .unwrap_or_default(),
         }
@@ -1320,7 +1216,7 @@ impl<'s> Prepared<'s> {
 
 /// The userinfo claims of a grant: `sub`, every scope-dependent standard claim, and every
 /// ID-token claim whose scope condition matches.
-pub(crate) fn userinfo(claims: &ClaimSet, grant: &Grant) -> Result<Map<String, Value>, OAuthError> {
+fn userinfo(claims: &ClaimSet, grant: &Grant) -> Result<Map<String, Value>, OAuthError> {
     let scopes = OidcScopes::from_granted(grant.scopes.iter().map(String::as_str));
     let Some(subject) = &grant.subject else {
         return Err(

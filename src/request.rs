@@ -4,7 +4,7 @@
 //! The JSON shape is the REQUEST file of `examples/preview`:
 //!
 //! ```
-//! use tokenmint::request::TokenRequest;
+//! use tokenmint::TokenRequest;
 //!
 //! let req: TokenRequest = serde_json::from_str(r#"{
 //!   "client": {"clientId": "0oa1", "name": "Orders"},
@@ -20,15 +20,15 @@
 
 use crate::config::GrantType;
 use crate::el;
+pub use crate::el::model::{Group, User};
 use crate::token::RefreshRecord;
 use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value, json};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// A JSON object.
-pub type JsonMap = Map<String, Value>;
+pub(crate) type JsonMap = Map<String, Value>;
 
 /// A token request, as the token endpoint (or `/authorize`) sees it after authenticating the
 /// client and the user.
@@ -108,7 +108,7 @@ pub struct TokenRequest {
 /// match (RFC 9449 §4.3).
 ///
 /// ```
-/// use tokenmint::request::DpopRequest;
+/// use tokenmint::DpopRequest;
 ///
 /// let d: DpopRequest = serde_json::from_str(r#"{"proof": "eyJ0eXAiOi...",
 ///     "method": "POST", "url": "https://example.okta.com/oauth2/default/v1/token"}"#).unwrap();
@@ -216,76 +216,6 @@ impl std::fmt::Display for ConsentMethod {
     }
 }
 
-/// An Okta user: internal properties, profile, groups and linked objects. Other members of an
-/// Okta user object (`_links`, `credentials`, …) are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct User {
-    /// The user id (`00u…`).
-    pub id: String,
-    /// Lifecycle status, e.g. `ACTIVE`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-    /// Creation time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created: Option<String>,
-    /// Last profile update.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_updated: Option<String>,
-    /// Last password change.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub password_changed: Option<String>,
-    /// Last sign-in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_login: Option<String>,
-    /// Whether the user's primary email address is verified, as the host knows it: the ID
-    /// token's and userinfo's `email_verified`. Absent = not known, and the claim is omitted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email_verified: Option<bool>,
-    /// Profile attributes (`login`, `email`, `firstName`, …).
-    #[serde(default)]
-    pub profile: JsonMap,
-    /// The groups the user belongs to.
-    #[serde(default)]
-    pub groups: Vec<Group>,
-    /// Linked objects by relationship name (e.g. `manager`).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub linked_objects: BTreeMap<String, User>,
-    /// Members the model does not know.
-    #[serde(flatten)]
-    pub extra: JsonMap,
-}
-
-impl User {
-    /// The `login` profile attribute, if it is a string.
-    pub fn login(&self) -> Option<&str> {
-        self.profile.get("login").and_then(Value::as_str)
-    }
-}
-
-/// A group a user belongs to.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Group {
-    /// The group id (`00g…`).
-    pub id: String,
-    /// The group name.
-    #[serde(default)]
-    pub name: String,
-    /// `OKTA_GROUP`, `APP_GROUP` or `BUILT_IN`.
-    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
-    pub group_type: Option<String>,
-    /// The app the group comes from (app groups).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source_id: Option<String>,
-    /// The group's profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub profile: Option<JsonMap>,
-    /// Members the model does not know.
-    #[serde(flatten)]
-    pub extra: JsonMap,
-}
-
 /// A `response_type`: a set of space-separated values (`code`, `token`, `id_token`), in the
 /// order given, without duplicates. JSON: the string, e.g. `"id_token token"`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -333,16 +263,71 @@ impl<'de> Deserialize<'de> for ResponseType {
     }
 }
 
+/// A token request that could not be read from JSON ([`TokenRequest::from_json`]).
+///
+/// Displays as `at PATH: MESSAGE`, or the message alone when the problem is not inside a
+/// member (malformed JSON, a missing top-level member).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRequestError {
+    path: Option<String>,
+    message: String,
+    line: usize,
+    column: usize,
+}
+
+impl TokenRequestError {
+    /// The path of the offending member (`client.clientId`, `scopes[2]`), if inside one.
+    pub fn path(&self) -> Option<&str> {
+        self.path.as_deref()
+    }
+
+    /// What is wrong, with the line and column of the JSON reader.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The line (1-based) where reading stopped; 0 when the text was read whole.
+    pub fn line(&self) -> usize {
+        self.line
+    }
+
+    /// The column (1-based) where reading stopped; 0 when the text was read whole.
+    pub fn column(&self) -> usize {
+        self.column
+    }
+}
+
+impl std::fmt::Display for TokenRequestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.path {
+            Some(path) => write!(f, "at {path}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for TokenRequestError {}
+
 impl TokenRequest {
     /// Reads a request from JSON; the error names the offending path.
-    pub fn from_json(text: &str) -> Result<TokenRequest, String> {
+    ///
+    /// ```
+    /// use tokenmint::TokenRequest;
+    ///
+    /// let err = TokenRequest::from_json(r#"{"client": {"clientId": 7}}"#).unwrap_err();
+    /// assert_eq!(err.path(), Some("client.clientId"));
+    /// assert!(err.to_string().starts_with("at client.clientId: invalid type"));
+    /// ```
+    pub fn from_json(text: &str) -> Result<TokenRequest, TokenRequestError> {
         let de = &mut serde_json::Deserializer::from_str(text);
         serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();
-            if path == "." || path.is_empty() {
-                e.into_inner().to_string()
-            } else {
-                format!("at {path}: {}", e.into_inner())
+            let inner = e.into_inner();
+            TokenRequestError {
+                path: (path != "." && !path.is_empty()).then_some(path),
+                line: inner.line(),
+                column: inner.column(),
+                message: inner.to_string(),
             }
         })
     }
@@ -437,7 +422,7 @@ impl TokenRequest {
         ctx.set_user(
             self.user
                 .clone()
-                .map(|u| Arc::new(el::User::from_request(u))),
+                .map(|u| Arc::new(el::UserView::from_request(u))),
         );
         ctx.set_known(
             K::AppUser,
@@ -476,7 +461,7 @@ impl TokenRequest {
         ctx.set_now(self.now.trunc_subsecs(3));
         let scope: Vec<el::Value> = scopes.collect();
         ctx.set_deferred(K::Access, move || {
-            let mut access = el::Map::with_capacity_and_hasher(1, Default::default());
+            let mut access = el::Map::with_capacity(1);
             access.insert(el::key("scope"), el::Value::List(Arc::new(scope.clone())));
             el::Value::Map(Arc::new(access))
         });
@@ -486,7 +471,7 @@ impl TokenRequest {
 
 /// The `app` root: the client as an Okta app (see [`TokenRequest::context`]).
 fn app_value(client_id: &str, name: Option<&str>, profile: Option<&JsonMap>) -> el::Value {
-    let mut app = el::Map::with_capacity_and_hasher(5, Default::default());
+    let mut app = el::Map::with_capacity(5);
     let client_id = el::Value::from(client_id);
     app.insert(el::key("id"), client_id.clone());
     app.insert(el::key("clientId"), client_id.clone());
@@ -618,16 +603,17 @@ mod tests {
             r#"{"client": {"clientId": "c"}, "grantType": "password", "scopes": "openid", "now": "2026-01-01T00:00:00Z"}"#,
         )
         .unwrap_err();
-        assert!(e.starts_with("at scopes:"), "{e}");
+        assert_eq!(e.path(), Some("scopes"));
+        assert!(e.to_string().starts_with("at scopes:"), "{e}");
         let e = TokenRequest::from_json(
             r#"{"client": {"clientId": "c"}, "grantType": "password", "now": "yesterday"}"#,
         )
         .unwrap_err();
-        assert!(e.starts_with("at now:"), "{e}");
+        assert!(e.to_string().starts_with("at now:"), "{e}");
         let e = TokenRequest::from_json(
             r#"{"client": {"clientId": "c"}, "grant": "password", "now": "2026-01-01T00:00:00Z"}"#,
         )
         .unwrap_err();
-        assert!(e.contains("grant"), "{e}");
+        assert!(e.to_string().contains("grant"), "{e}");
     }
 }

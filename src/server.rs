@@ -1,101 +1,18 @@
 //! The compiled authorization server: the one entry point.
 
-use crate::config::{Diagnostic, ServerConfig, validate};
-use crate::el;
-use crate::error::{ConfigError, OAuthError};
-use crate::mint::{self, ClaimSet, Prepared, TokenResponse};
+use crate::compile::{self, Options};
+use crate::config::ConfigError;
+use crate::config::{Diagnostic, ServerConfig};
+
+use crate::claims::ClaimSet;
+use crate::mint::{Minter, Prepared, TokenResponse};
+use crate::oauth::OAuthError;
 use crate::policy::{Engine, Grant, NoTrace, Recorder, Trace};
 use crate::request::TokenRequest;
 use crate::token::{EncryptionKey, KeySet};
 use chrono::{DateTime, Utc};
 use rand::CryptoRng;
 use serde_json::{Map, Value};
-
-/// Compile-time options of an [`AuthorizationServer`].
-///
-/// # Caps
-///
-/// A configuration over one of the caps below is refused with one located error per cap
-/// exceeded (code `limits.<cap>`, pointing at the first object over it), before any other
-/// check, so that compiling a configuration costs time and memory bounded by the caps and the
-/// size of its text.
-///
-/// Okta publishes no per-server maximum for these objects: its Management API lists them in
-/// pages of at most 200 (for example
-/// [Authorization Server Scopes](https://developer.okta.com/docs/api/openapi/okta-management/management/tag/AuthorizationServerScopes/)),
-/// and the nearest counts it documents are 5,000 app sign-in policies per org
-/// ([Policies API](https://developer.okta.com/docs/reference/api/policy/)) and claim values of up
-/// to 1,024 characters ([Customize tokens returned from Okta](https://developer.okta.com/docs/guides/customize-tokens-returned-from-okta/main/)).
-/// The defaults are far above real configurations. On the project's 2-core machine, 100,000
-/// rules in 20,000 policies (25 MB of JSON) compile in 0.8 s with a 70 MB peak.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Options {
-    /// The limits of the expression engine: the length of a claim expression (Okta's 1024
-    /// characters by default), its nesting depth, and what one evaluation may cost and
-    /// allocate (see [`el::Limits`]).
-    ///
-    /// ```
-    /// use tokenmint::{Options, el::Limits};
-    ///
-    /// let mut options = Options::default();
-    /// options.limits = Limits::default().with_max_length(2048).with_max_cost(10_000_000);
-    /// ```
-    pub limits: el::Limits,
-    /// Most access policies per server (`limits.policies`). 10,000 by default: twice the
-    /// 5,000 app sign-in policies Okta allows per org, the nearest count it documents.
-    pub max_policies: usize,
-    /// Most rules per server, all policies together (`limits.rules`). 100,000 by default, an
-    /// average of ten per policy at the policy cap. Counted per server rather than per policy:
-    /// compile time and memory grow with the total, and the rule-shadowing analysis is bounded
-    /// on its own ([`Options::max_analysis_comparisons`]), so one policy may hold them all.
-    pub max_rules: usize,
-    /// Most claims per server (`limits.claims`). 1,000 by default. Every claim's expression is
-    /// compiled, and each token evaluates every claim of its type whose scopes match.
-    pub max_claims: usize,
-    /// Most scopes per server, the system scopes not counted (`limits.scopes`). 10,000 by
-    /// default.
-    pub max_scopes: usize,
-    /// Most client ids the policies name, counting every entry of every policy's
-    /// `conditions.clients.include` (`limits.clients`). 100,000 by default. The client index
-    /// holds one entry per name.
-    pub max_clients: usize,
-    /// How many rule comparisons the `rule.unreachable` analysis may spend (10,000,000 by
-    /// default, well under a second). Indexed, it needs about one per rule for typical
-    /// configurations; when the budget is spent it stops with an `analysis.truncated` warning at
-    /// the rule where it stopped. Evaluation never depends on it.
-    pub max_analysis_comparisons: usize,
-    /// Treat `openid profile email address phone offline_access` as allowed by every rule
-    /// (Okta's "OIDC scopes are granted by default" wording). Off by default: a rule must list
-    /// every requested scope.
-    pub implicit_oidc_scopes: bool,
-    /// Give access tokens the header `typ: at+jwt` (RFC 9068). Off by default, like Okta.
-    pub at_jwt_typ: bool,
-    /// The org id (`00o…`), set once by the host: the ID token's `idp` when a request names
-    /// neither an identity provider (`idp`) nor an org id (`org.id`). Without any of the three,
-    /// a request that would get an ID token fails with `server_error` ("Failed to create the
-    /// id_token.") instead of yielding a token without `idp`.
-    pub org_id: Option<String>,
-}
-
-// spelled out, so every default is visible in one place
-#[allow(clippy::derivable_impls)]
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            limits: el::Limits::default(),
-            max_policies: 10_000,
-            max_rules: 100_000,
-            max_claims: 1_000,
-            max_scopes: 10_000,
-            max_clients: 100_000,
-            max_analysis_comparisons: 10_000_000,
-            implicit_oidc_scopes: false,
-            at_jwt_typ: false,
-            org_id: None,
-        }
-    }
-}
 
 /// A validated, compiled authorization server.
 ///
@@ -124,24 +41,12 @@ impl AuthorizationServer {
     /// a JSON pointer into the configuration (a configuration over one of the
     /// [caps](Options#caps) gets only the cap errors).
     pub fn compile(config: ServerConfig, options: Options) -> Result<Self, ConfigError> {
-        let caps = validate::caps(&config, &options);
-        if !caps.is_empty() {
-            return Err(ConfigError::new(caps));
-        }
-        let mut diagnostics = validate::validate(&config, &options);
-        let claims = ClaimSet::compile(&config, &options.limits, &mut diagnostics);
-        let encryption = mint::compile_encryption(&config, &mut diagnostics);
-        if diagnostics.iter().any(Diagnostic::is_error) {
-            return Err(ConfigError::new(diagnostics));
-        }
-        let mut engine = Engine::new(&config, options.implicit_oidc_scopes);
-        engine.org_id = options.org_id.clone();
-        let mut warnings = diagnostics;
-        warnings.extend(crate::analysis::analyze(
-            &config,
-            &engine,
-            options.max_analysis_comparisons,
-        ));
+        let compile::Compiled {
+            engine,
+            claims,
+            warnings,
+            encryption,
+        } = compile::compile(&config, &options)?;
         Ok(AuthorizationServer {
             config,
             options,
@@ -301,11 +206,12 @@ impl AuthorizationServer {
         now: DateTime<Utc>,
         rng: &mut impl CryptoRng,
     ) -> Result<TokenResponse, OAuthError> {
-        mint::mint(&self.setup(), grant, code, keys, now, rng)
+        self.minter().mint(grant, code, keys, now, rng)
     }
 
-    fn setup(&self) -> mint::Setup<'_> {
-        mint::Setup {
+    /// What minting needs of this server, held once.
+    fn minter(&self) -> Minter<'_> {
+        Minter {
             claims: &self.claims,
             config: &self.config,
             at_jwt_typ: self.options.at_jwt_typ,
@@ -366,7 +272,7 @@ impl AuthorizationServer {
         now: DateTime<Utc>,
         rng: &mut impl CryptoRng,
     ) -> Result<Prepared<'_>, OAuthError> {
-        mint::prepare(self.setup(), grant, code, now, rng)
+        self.minter().prepare(grant, code, now, rng)
     }
 
     /// The key access tokens are encrypted to (nested JWTs), chosen when the server was
@@ -381,6 +287,6 @@ impl AuthorizationServer {
     /// condition matches (regardless of `alwaysIncludeInToken`). Without any of those four
     /// scopes: `insufficient_scope` (403).
     pub fn userinfo(&self, grant: &Grant) -> Result<Map<String, Value>, OAuthError> {
-        mint::userinfo(&self.claims, grant)
+        self.minter().userinfo(grant)
     }
 }

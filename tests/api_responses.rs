@@ -7,6 +7,7 @@
 //! hold one body per page. The sample server's real-shaped responses are under
 //! `tests/api/orders/` (used by `tests/check_sources.rs`).
 
+use serde::Deserialize;
 use serde_json::Value;
 use std::fs;
 use std::path::Path;
@@ -31,57 +32,105 @@ fn subset(want: &Value, got: &Value) -> bool {
     }
 }
 
+/// The cases file.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Cases {
+    cases: Vec<Case>,
+}
+
+/// One assembly: the server, its pages (each a body, or `{"$text": ...}`), what to expect.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Case {
+    name: String,
+    server: Value,
+    #[serde(default)]
+    scopes: Vec<Value>,
+    #[serde(default)]
+    claims: Vec<Value>,
+    #[serde(default)]
+    policies: Vec<Value>,
+    /// `[policy id, page]` pairs.
+    #[serde(default)]
+    rules: Vec<(String, Value)>,
+    expect: Expect,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct Expect {
+    #[serde(default)]
+    ok: bool,
+    /// A subset of the assembled configuration.
+    #[serde(default)]
+    config: Option<Value>,
+    #[serde(default)]
+    errors: Vec<WantError>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct WantError {
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    path: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
 #[test]
 fn api_response_cases() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/api/cases.json");
-    let cases: Value =
-        serde_json::from_str(&fs::read_to_string(path).expect("file")).expect("JSON");
+    let cases: Cases =
+        serde_json::from_str(&fs::read_to_string(path).expect("file")).expect("cases file");
     let mut failures = Vec::new();
-    let cases = cases["cases"].as_array().expect("cases");
+    let cases = cases.cases;
     assert!(cases.len() >= 10);
-    for case in cases {
-        let name = case["name"].as_str().expect("name");
-        let mut r = ApiResponses::new(&body(&case["server"]));
-        let pages = |k: &str| case[k].as_array().cloned().unwrap_or_default();
-        for p in pages("scopes") {
-            r = r.scopes(&body(&p));
+    for case in &cases {
+        let name = case.name.as_str();
+        let mut r = ApiResponses::new(&body(&case.server));
+        for p in &case.scopes {
+            r = r.scopes(&body(p));
         }
-        for p in pages("claims") {
-            r = r.claims(&body(&p));
+        for p in &case.claims {
+            r = r.claims(&body(p));
         }
-        for p in pages("policies") {
-            r = r.policies(&body(&p));
+        for p in &case.policies {
+            r = r.policies(&body(p));
         }
-        for pair in pages("rules") {
-            r = r.rules(pair[0].as_str().expect("policy id"), &body(&pair[1]));
+        for (policy, page) in &case.rules {
+            r = r.rules(policy, &body(page));
         }
-        let expect = &case["expect"];
-        match (r.into_config(), expect["ok"].as_bool() == Some(true)) {
+        let expect = &case.expect;
+        match (r.into_config(), expect.ok) {
             (Ok(cfg), true) => {
                 let got = serde_json::to_value(&cfg).expect("serializable");
-                if let Some(want) = expect.get("config")
+                if let Some(want) = &expect.config
                     && !subset(want, &got)
                 {
                     failures.push(format!("{name}: {got}\n  is not a superset of {want}"));
                 }
             }
             (Ok(cfg), false) => failures.push(format!(
-                "{name}: assembled, expected {expect}: {}",
+                "{name}: assembled, expected {expect:?}: {}",
                 cfg.to_json_pretty()
             )),
             (Err(e), true) => failures.push(format!("{name}: {e}")),
             (Err(e), false) => {
-                for w in expect["errors"].as_array().expect("errors") {
+                assert!(!expect.errors.is_empty(), "{name}: expect ok or errors");
+                for w in &expect.errors {
                     let hit = e.diagnostics.iter().any(|d| {
                         d.is_error()
-                            && w["code"].as_str().is_none_or(|c| c == d.code)
-                            && w["path"].as_str().is_none_or(|p| p == d.path)
-                            && w["message"]
-                                .as_str()
+                            && w.code.as_deref().is_none_or(|c| c == d.code)
+                            && w.path.as_deref().is_none_or(|p| p == d.path)
+                            && w.message
+                                .as_deref()
                                 .is_none_or(|m| d.to_string().contains(m))
                     });
                     if !hit {
-                        failures.push(format!("{name}: no error like {w} in:\n  {e}"));
+                        failures.push(format!("{name}: no error like {w:?} in:\n  {e}"));
                     }
                 }
             }

@@ -11,6 +11,16 @@
 //!   "problems": [{"pointer", "line"?, "column"?, "message"?: "<substring>"}]}]}`: the file
 //!   must be refused with exactly these problems, in order.
 
+// A panic here is a failed test or a stopped tool, not a host brought down: the crate's
+// lints for src/ (Cargo.toml) are relaxed.
+#![allow(
+    clippy::indexing_slicing,
+    clippy::expect_used,
+    clippy::cast_possible_truncation,
+    unreachable_pub
+)]
+
+use serde::Deserialize;
 use serde_json::Value;
 use std::fs;
 use std::path::Path;
@@ -19,6 +29,88 @@ use tokenmint::check::{self, Scenarios};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A cases file.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseFile<T> {
+    cases: Vec<T>,
+}
+
+/// A run: a configuration (a file path, or inline), the server to pick, scenarios, and what
+/// the report must say.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RunCase {
+    name: String,
+    config: Value,
+    #[serde(default)]
+    server: Option<String>,
+    scenarios: Value,
+    expect: RunExpect,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RunExpect {
+    #[serde(default)]
+    passed: Option<bool>,
+    /// The report's text, whole.
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    scenarios: Vec<WantScenario>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WantScenario {
+    name: String,
+    passed: bool,
+    #[serde(default)]
+    failures: Vec<WantFailure>,
+}
+
+/// A failure: `what` exactly, the others (when given) equal or, for `reason`, contained.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct WantFailure {
+    what: String,
+    #[serde(default, deserialize_with = "present")]
+    expected: Option<Value>,
+    #[serde(default, deserialize_with = "present")]
+    actual: Option<Value>,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
+}
+
+/// A malformed scenarios file (`text`, or a `document` written out pretty) and its problems.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileCase {
+    name: String,
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    document: Value,
+    problems: Vec<WantProblem>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct WantProblem {
+    pointer: String,
+    #[serde(default)]
+    line: Option<usize>,
+    #[serde(default)]
+    column: Option<usize>,
+    #[serde(default)]
+    message: Option<String>,
 }
 
 #[test]
@@ -32,29 +124,30 @@ fn runs() {
     files.sort();
     let mut n = 0;
     for f in files {
-        let v: Value = serde_json::from_str(&fs::read_to_string(&f).expect("file")).expect("JSON");
-        for case in v["cases"].as_array().expect("cases") {
+        let v: CaseFile<RunCase> =
+            serde_json::from_str(&fs::read_to_string(&f).expect("file")).expect("a runs file");
+        for case in &v.cases {
             n += 1;
             let name = format!(
                 "{}: {}",
                 f.file_name()
                     .map(|s| s.to_string_lossy())
                     .unwrap_or_default(),
-                case["name"].as_str().expect("name")
+                case.name
             );
-            let config = match &case["config"] {
+            let config = match &case.config {
                 Value::String(p) => fs::read_to_string(root().join(p)).expect("config file"),
                 v => v.to_string(),
             };
             let loaded =
-                match check::load_server(&config, case["server"].as_str(), Options::default()) {
+                match check::load_server(&config, case.server.as_deref(), Options::default()) {
                     Ok(l) => l,
                     Err(e) => {
                         failures.push(format!("{name}: {e}"));
                         continue;
                     }
                 };
-            let scenarios = match Scenarios::from_json(&case["scenarios"].to_string()) {
+            let scenarios = match Scenarios::from_json(&case.scenarios.to_string()) {
                 Ok(s) => s,
                 Err(e) => {
                     failures.push(format!("{name}: {e}"));
@@ -62,8 +155,8 @@ fn runs() {
                 }
             };
             let report = check::run(&loaded.server, &scenarios);
-            let expect = &case["expect"];
-            if let Some(p) = expect["passed"].as_bool()
+            let expect = &case.expect;
+            if let Some(p) = expect.passed
                 && p != report.passed()
             {
                 failures.push(format!(
@@ -71,24 +164,24 @@ fn runs() {
                     report.passed()
                 ));
             }
-            if let Some(text) = expect["text"].as_str()
-                && report.to_string() != text
+            if let Some(text) = &expect.text
+                && report.to_string() != *text
             {
                 failures.push(format!("{name}: the report reads\n{report}\nnot\n{text}"));
             }
-            for want in expect["scenarios"].as_array().cloned().unwrap_or_default() {
-                let sname = want["name"].as_str().expect("scenario name");
+            for want in &expect.scenarios {
+                let sname = want.name.as_str();
                 let Some(got) = report.scenarios.iter().find(|s| s.name == sname) else {
                     failures.push(format!("{name}: no scenario {sname:?} in the report"));
                     continue;
                 };
-                if want["passed"].as_bool() != Some(got.passed()) {
+                if want.passed != got.passed() {
                     failures.push(format!(
                         "{name} / {sname}: passed = {}:\n{report}",
                         got.passed()
                     ));
                 }
-                let wf = want["failures"].as_array().cloned().unwrap_or_default();
+                let wf = &want.failures;
                 if wf.len() != got.failures.len() {
                     failures.push(format!(
                         "{name} / {sname}: {} failures, expected {}:\n{report}",
@@ -98,14 +191,14 @@ fn runs() {
                     continue;
                 }
                 for (w, g) in wf.iter().zip(&got.failures) {
-                    let ok = w["what"].as_str() == Some(g.what.as_str())
-                        && w.get("expected").is_none_or(|e| e == &g.expected)
-                        && w.get("actual").is_none_or(|a| a == &g.actual)
-                        && w["reason"]
-                            .as_str()
+                    let ok = w.what == g.what
+                        && w.expected.as_ref().is_none_or(|e| e == &g.expected)
+                        && w.actual.as_ref().is_none_or(|a| a == &g.actual)
+                        && w.reason
+                            .as_deref()
                             .is_none_or(|r| g.reason.as_deref().is_some_and(|gr| gr.contains(r)));
                     if !ok {
-                        failures.push(format!("{name} / {sname}: failure {g:?} is not like {w}"));
+                        failures.push(format!("{name} / {sname}: failure {g:?} is not like {w:?}"));
                     }
                 }
             }
@@ -124,20 +217,20 @@ fn runs() {
 
 #[test]
 fn malformed_files() {
-    let v: Value = serde_json::from_str(
+    let v: CaseFile<FileCase> = serde_json::from_str(
         &fs::read_to_string(root().join("tests/check/files.json")).expect("file"),
     )
-    .expect("JSON");
+    .expect("a files file");
     let mut failures = Vec::new();
-    let cases = v["cases"].as_array().expect("cases");
+    let cases = &v.cases;
     assert!(cases.len() >= 10);
     for case in cases {
-        let name = case["name"].as_str().expect("name");
-        let text = match (&case["text"], &case["document"]) {
-            (Value::String(t), _) => t.clone(),
-            (_, d) => serde_json::to_string_pretty(d).expect("serializable"),
+        let name = case.name.as_str();
+        let text = match (&case.text, &case.document) {
+            (Some(t), _) => t.clone(),
+            (None, d) => serde_json::to_string_pretty(d).expect("serializable"),
         };
-        let want = case["problems"].as_array().expect("problems");
+        let want = &case.problems;
         match Scenarios::from_json(&text) {
             Ok(_) => failures.push(format!("{name}: accepted")),
             Err(e) => {
@@ -150,16 +243,12 @@ fn malformed_files() {
                     continue;
                 }
                 for (w, p) in want.iter().zip(&e.problems) {
-                    let ok = w["pointer"].as_str() == Some(p.pointer.as_str())
-                        && w["line"]
-                            .as_u64()
-                            .is_none_or(|l| Some(l as usize) == p.line)
-                        && w["column"]
-                            .as_u64()
-                            .is_none_or(|c| Some(c as usize) == p.column)
-                        && w["message"].as_str().is_none_or(|m| p.message.contains(m));
+                    let ok = w.pointer == p.pointer
+                        && w.line.is_none_or(|l| Some(l) == p.line)
+                        && w.column.is_none_or(|c| Some(c) == p.column)
+                        && w.message.as_deref().is_none_or(|m| p.message.contains(m));
                     if !ok {
-                        failures.push(format!("{name}: problem {p:?} is not like {w}"));
+                        failures.push(format!("{name}: problem {p:?} is not like {w:?}"));
                     }
                 }
             }

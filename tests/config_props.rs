@@ -1,6 +1,15 @@
 //! Arbitrary JSON never panics the loader or the compiler: it loads, or it is refused with
 //! located diagnostics.
 
+// A panic here is a failed test or a stopped tool, not a host brought down: the crate's
+// lints for src/ (Cargo.toml) are relaxed.
+#![allow(
+    clippy::indexing_slicing,
+    clippy::expect_used,
+    clippy::cast_possible_truncation,
+    unreachable_pub
+)]
+
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 use tokenmint::{AuthorizationServer, Options, ServerConfig};

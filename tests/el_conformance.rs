@@ -7,18 +7,42 @@
 use std::fs;
 use std::path::Path;
 
+use serde::Deserialize;
 use serde_json::Value as Json;
 use tokenmint::el::{self, Context, EvalErrorKind, Limits};
 
-fn context(case: &Json, contexts: &Json) -> Json {
+/// One case of a `.jsonl` file.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Case {
+    expr: String,
+    #[serde(default)]
+    ctx: Option<String>,
+    #[serde(default)]
+    context: Option<serde_json::Map<String, Json>>,
+    /// The expected value; `null` is a value (so a present member is `Some`, even `null`).
+    #[serde(default, deserialize_with = "present")]
+    value: Option<Json>,
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    #[allow(dead_code)] // read by people
+    note: Option<String>,
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Json>, D::Error> {
+    Json::deserialize(d).map(Some)
+}
+
+fn context(case: &Case, contexts: &Json) -> Json {
     let mut ctx = serde_json::Map::new();
-    if let Some(name) = case.get("ctx").and_then(Json::as_str) {
+    if let Some(name) = &case.ctx {
         let named = contexts
             .get(name)
             .unwrap_or_else(|| panic!("unknown context {name}"));
         ctx.extend(named.as_object().unwrap().clone());
     }
-    if let Some(Json::Object(inline)) = case.get("context") {
+    if let Some(inline) = &case.context {
         ctx.extend(inline.clone());
     }
     Json::Object(ctx)
@@ -54,14 +78,14 @@ fn conformance_corpus() {
             if line.trim().is_empty() {
                 continue;
             }
-            let case: Json = serde_json::from_str(line)
+            let case: Case = serde_json::from_str(line)
                 .unwrap_or_else(|e| panic!("{}:{}: {e}", f.display(), n + 1));
-            let expr = case["expr"].as_str().unwrap();
+            let expr = case.expr.as_str();
             total += 1;
             let got = run(expr, &context(&case, &contexts));
-            let ok = match (&got, case.get("error")) {
-                (Err(msg), Some(want)) => msg.contains(want.as_str().unwrap()),
-                (Ok(v), None) => Some(v) == case.get("value"),
+            let ok = match (&got, &case.error, &case.value) {
+                (Err(msg), Some(want), None) => msg.contains(want.as_str()),
+                (Ok(v), None, Some(want)) => v == want,
                 _ => false,
             };
             if !ok {
@@ -69,9 +93,9 @@ fn conformance_corpus() {
                     "{}:{}: {expr}\n    got:  {got:?}\n    want: {}",
                     f.file_name().unwrap().to_string_lossy(),
                     n + 1,
-                    case.get("error").map_or_else(
-                        || format!("value {}", case["value"]),
-                        |e| format!("error containing {e}")
+                    case.error.as_ref().map_or_else(
+                        || format!("value {}", case.value.clone().unwrap_or_default()),
+                        |e| format!("error containing {e:?}")
                     )
                 ));
             }

@@ -9,42 +9,129 @@
 //!
 //! A case is added by adding an object to a file; no Rust is needed.
 
+// A panic here is a failed test or a stopped tool, not a host brought down: the crate's
+// lints for src/ (Cargo.toml) are relaxed.
+#![allow(
+    clippy::indexing_slicing,
+    clippy::expect_used,
+    clippy::cast_possible_truncation,
+    unreachable_pub
+)]
+
+use serde::Deserialize;
 use serde_json::Value;
 use tokenmint::hook::{
     HookInput, HookLimits, HookOutcome, HookTokens, apply_response, apply_response_value,
     request_body,
 };
 
-fn limits(overrides: Option<&Value>) -> HookLimits {
+/// `request.json`: inputs and the request bodies they give.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequestFile {
+    #[allow(dead_code)] // read by people
+    about: String,
+    cases: Vec<RequestCase>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequestCase {
+    name: String,
+    input: Value,
+    expect: Value,
+}
+
+/// Any other file: answers applied to tokens.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResponseFile {
+    #[allow(dead_code)] // read by people
+    about: String,
+    #[serde(default)]
+    defaults: Defaults,
+    cases: Vec<ResponseCase>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Defaults {
+    #[serde(default)]
+    tokens: Option<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResponseCase {
+    name: String,
+    #[serde(default)]
+    tokens: Option<Value>,
+    #[serde(default)]
+    response: Value,
+    #[serde(default)]
+    raw: Option<String>,
+    #[serde(default)]
+    limits: LimitOverrides,
+    expect: ResponseExpect,
+}
+
+/// Members of `HookLimits` to override, by their Rust names.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct LimitOverrides {
+    max_response_bytes: Option<usize>,
+    max_commands: Option<usize>,
+    max_operations: Option<usize>,
+    max_path_bytes: Option<usize>,
+    max_path_depth: Option<usize>,
+    max_value_depth: Option<usize>,
+    max_claims_bytes: Option<usize>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct ResponseExpect {
+    /// The tokens after the answer, and how many operations it applied.
+    #[serde(default)]
+    applied: Option<Value>,
+    #[serde(default)]
+    operations: Option<u64>,
+    /// The refusal kind, and its exact wording when given.
+    #[serde(default)]
+    ignored: Option<String>,
+    #[serde(default)]
+    reason: Option<String>,
+    /// The OAuth error body.
+    #[serde(default)]
+    error: Option<Value>,
+}
+
+fn limits(o: &LimitOverrides) -> HookLimits {
     let mut l = HookLimits::default();
-    if let Some(Value::Object(o)) = overrides {
-        for (k, v) in o {
-            let n = v.as_u64().unwrap() as usize;
-            match k.as_str() {
-                "max_response_bytes" => l.max_response_bytes = n,
-                "max_commands" => l.max_commands = n,
-                "max_operations" => l.max_operations = n,
-                "max_path_bytes" => l.max_path_bytes = n,
-                "max_path_depth" => l.max_path_depth = n,
-                "max_value_depth" => l.max_value_depth = n,
-                "max_claims_bytes" => l.max_claims_bytes = n,
-                other => panic!("unknown limit {other}"),
-            }
+    let set = |field: &mut usize, v: Option<usize>| {
+        if let Some(n) = v {
+            *field = n;
         }
-    }
+    };
+    set(&mut l.max_response_bytes, o.max_response_bytes);
+    set(&mut l.max_commands, o.max_commands);
+    set(&mut l.max_operations, o.max_operations);
+    set(&mut l.max_path_bytes, o.max_path_bytes);
+    set(&mut l.max_path_depth, o.max_path_depth);
+    set(&mut l.max_value_depth, o.max_value_depth);
+    set(&mut l.max_claims_bytes, o.max_claims_bytes);
     l
 }
 
-fn run_request_cases(file: &Value) -> usize {
-    let cases = file["cases"].as_array().unwrap();
-    for case in cases {
-        let name = case["name"].as_str().unwrap();
-        let input: HookInput = serde_json::from_value(case["input"].clone())
+fn run_request_cases(file: &RequestFile) -> usize {
+    for case in &file.cases {
+        let name = case.name.as_str();
+        let input: HookInput = serde_json::from_value(case.input.clone())
             .unwrap_or_else(|e| panic!("{name}: input: {e}"));
         let body = request_body(&input);
         assert_eq!(
             serde_json::to_string_pretty(&body).unwrap(),
-            serde_json::to_string_pretty(&case["expect"]).unwrap(),
+            serde_json::to_string_pretty(&case.expect).unwrap(),
             "{name}"
         );
         // The input round-trips through its JSON form.
@@ -52,23 +139,23 @@ fn run_request_cases(file: &Value) -> usize {
             serde_json::from_value(serde_json::to_value(&input).unwrap()).unwrap();
         assert_eq!(again, input, "{name}");
     }
-    cases.len()
+    file.cases.len()
 }
 
-fn run_response_cases(path: &str, file: &Value) -> usize {
-    let cases = file["cases"].as_array().unwrap();
-    for case in cases {
-        let name = format!("{path}: {}", case["name"].as_str().unwrap());
+fn run_response_cases(path: &str, file: &ResponseFile) -> usize {
+    for case in &file.cases {
+        let name = format!("{path}: {}", case.name);
         let tokens_json = case
-            .get("tokens")
-            .unwrap_or(&file["defaults"]["tokens"])
-            .clone();
+            .tokens
+            .clone()
+            .or_else(|| file.defaults.tokens.clone())
+            .unwrap_or_default();
         let tokens: HookTokens =
             serde_json::from_value(tokens_json).unwrap_or_else(|e| panic!("{name}: tokens: {e}"));
-        let limits = limits(case.get("limits"));
-        let body = match case.get("raw") {
-            Some(Value::String(raw)) => raw.clone().into_bytes(),
-            _ => serde_json::to_vec(&case["response"]).unwrap(),
+        let limits = limits(&case.limits);
+        let body = match &case.raw {
+            Some(raw) => raw.clone().into_bytes(),
+            None => serde_json::to_vec(&case.response).unwrap(),
         };
         let outcome = apply_response(&tokens, &body, &limits);
         // The parsed form gives the same outcome (but for the body-size limit).
@@ -81,43 +168,44 @@ fn run_response_cases(path: &str, file: &Value) -> usize {
                 "{name}"
             );
         }
-        let expect = &case["expect"];
+        let expect = &case.expect;
         match &outcome {
             HookOutcome::Applied {
                 tokens: patched,
                 operations,
             } => {
                 let want = expect
-                    .get("applied")
-                    .unwrap_or_else(|| panic!("{name}: applied, expected {expect}"));
+                    .applied
+                    .as_ref()
+                    .unwrap_or_else(|| panic!("{name}: applied, expected {expect:?}"));
                 assert_eq!(
                     serde_json::to_string_pretty(patched).unwrap(),
                     serde_json::to_string_pretty(want).unwrap(),
                     "{name}"
                 );
-                assert_eq!(*operations as u64, expect["operations"], "{name}");
+                assert_eq!(Some(*operations as u64), expect.operations, "{name}");
             }
             HookOutcome::Ignored(refusal) => {
                 assert_eq!(
-                    expect["ignored"].as_str(),
+                    expect.ignored.as_deref(),
                     Some(refusal.kind.id()),
                     "{name}: ignored because {refusal}"
                 );
-                if let Some(reason) = expect["reason"].as_str() {
-                    assert_eq!(refusal.to_string(), reason, "{name}");
+                if let Some(reason) = &expect.reason {
+                    assert_eq!(refusal.to_string(), *reason, "{name}");
                 }
             }
             HookOutcome::Error(e) => {
                 assert_eq!(
                     Some(&e.to_json()),
-                    expect.get("error"),
+                    expect.error.as_ref(),
                     "{name}: failed with {e}"
                 );
                 assert_eq!(e.error(), "server_error");
             }
         }
     }
-    cases.len()
+    file.cases.len()
 }
 
 #[test]
@@ -132,15 +220,15 @@ fn hook_cases_from_data() {
     let mut kinds = std::collections::BTreeSet::new();
     for path in &files {
         let text = std::fs::read_to_string(path).unwrap();
-        let file: Value =
-            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let bad = |e: serde_json::Error| -> ! { panic!("{}: {e}", path.display()) };
         total += if name == "request.json" {
-            run_request_cases(&file)
+            run_request_cases(&serde_json::from_str(&text).unwrap_or_else(|e| bad(e)))
         } else {
-            for case in file["cases"].as_array().unwrap() {
-                if let Some(k) = case["expect"]["ignored"].as_str() {
-                    kinds.insert(k.to_owned());
+            let file: ResponseFile = serde_json::from_str(&text).unwrap_or_else(|e| bad(e));
+            for case in &file.cases {
+                if let Some(k) = &case.expect.ignored {
+                    kinds.insert(k.clone());
                 }
             }
             run_response_cases(&name, &file)

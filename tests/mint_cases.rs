@@ -12,9 +12,19 @@
 //! `TOKENMINT_BLESS=1 cargo test --test mint_cases` rewrites `expect` from what is minted; review
 //! the diff before committing.
 
+// A panic here is a failed test or a stopped tool, not a host brought down: the crate's
+// lints for src/ (Cargo.toml) are relaxed.
+#![allow(
+    clippy::indexing_slicing,
+    clippy::expect_used,
+    clippy::cast_possible_truncation,
+    unreachable_pub
+)]
+
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use rand::SeedableRng;
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::path::{Path, PathBuf};
 use tokenmint::config::RotationMode;
@@ -37,29 +47,75 @@ fn decode(compact: &str) -> Value {
     json!({"header": part(parts[0]), "payload": part(parts[1])})
 }
 
-fn server_for(case: &Value) -> AuthorizationServer {
+/// One case file. Read twice: into this (so a misspelled member fails) and as JSON (which
+/// blessing rewrites).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct Case {
+    #[allow(dead_code)] // read by people
+    name: String,
+    request: Value,
+    #[serde(default)]
+    seed: Option<u64>,
+    #[serde(default)]
+    alg: Option<String>,
+    expect: Value,
+    #[serde(default)]
+    config_patch: Option<json_patch::Patch>,
+    #[serde(default)]
+    golden: bool,
+    #[serde(default)]
+    compact: Option<Value>,
+    /// Present: the case also pins the `/userinfo` claims (inside `expect`).
+    #[serde(default)]
+    userinfo: Option<Value>,
+    #[serde(default)]
+    options: CaseOptions,
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    mint_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct CaseOptions {
+    #[serde(default)]
+    at_jwt_typ: Option<bool>,
+    #[serde(default)]
+    implicit_oidc_scopes: Option<bool>,
+    #[serde(default)]
+    org_id: Option<String>,
+}
+
+impl Case {
+    fn alg(&self) -> Algorithm {
+        self.alg.as_deref().unwrap_or("RS256").parse().unwrap()
+    }
+}
+
+fn server_for(case: &Case) -> AuthorizationServer {
     let mut cfg: Value =
         serde_json::from_str(&std::fs::read_to_string(dir().join("config.json")).unwrap()).unwrap();
-    if let Some(p) = case.get("configPatch") {
-        let patch: json_patch::Patch = serde_json::from_value(p.clone()).unwrap();
-        json_patch::patch(&mut cfg, &patch).unwrap();
+    if let Some(patch) = &case.config_patch {
+        json_patch::patch(&mut cfg, patch).unwrap();
     }
     let mut options = Options::default();
-    if let Some(b) = case.pointer("/options/at_jwt_typ") {
-        options.at_jwt_typ = b.as_bool().unwrap();
+    if let Some(b) = case.options.at_jwt_typ {
+        options.at_jwt_typ = b;
     }
-    if let Some(b) = case.pointer("/options/implicit_oidc_scopes") {
-        options.implicit_oidc_scopes = b.as_bool().unwrap();
+    if let Some(b) = case.options.implicit_oidc_scopes {
+        options.implicit_oidc_scopes = b;
     }
-    if let Some(id) = case.pointer("/options/org_id") {
-        options.org_id = Some(id.as_str().unwrap().to_owned());
+    if let Some(id) = &case.options.org_id {
+        options.org_id = Some(id.clone());
     }
     let cfg = ServerConfig::from_value(cfg).unwrap();
     AuthorizationServer::compile(cfg, options).unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn request_for(case: &Value) -> TokenRequest {
-    let mut req = case["request"].clone();
+fn request_for(case: &Case) -> TokenRequest {
+    let mut req = case.request.clone();
     if req.get("user") == Some(&json!("$user")) {
         let user: Value =
             serde_json::from_str(&std::fs::read_to_string(dir().join("user.json")).unwrap())
@@ -75,14 +131,10 @@ struct Outcome {
 }
 
 /// Runs a case once from a fresh RNG seeded with the case's seed.
-fn run(case: &Value, server: &AuthorizationServer, req: &TokenRequest) -> Outcome {
-    let alg: Algorithm = case["alg"].as_str().unwrap_or("RS256").parse().unwrap();
-    let seed = case["seed"].as_u64().unwrap_or(1);
-    let now: DateTime<Utc> = case
-        .get("mintAt")
-        .and_then(Value::as_str)
-        .map(|t| t.parse().unwrap())
-        .unwrap_or(req.now);
+fn run(case: &Case, server: &AuthorizationServer, req: &TokenRequest) -> Outcome {
+    let alg = case.alg();
+    let seed = case.seed.unwrap_or(1);
+    let now: DateTime<Utc> = case.mint_at.unwrap_or(req.now);
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
     let keys = KeySet::generate(alg, RotationMode::Auto, req.now, &mut rng).unwrap();
     let grant = match server.evaluate(req) {
@@ -96,7 +148,7 @@ fn run(case: &Value, server: &AuthorizationServer, req: &TokenRequest) -> Outcom
             };
         }
     };
-    let minted = match case.get("code").and_then(Value::as_str) {
+    let minted = match case.code.as_deref() {
         Some(code) => server.mint_with_code(&grant, code, &keys, now, &mut rng),
         None => server.mint(&grant, &keys, now, &mut rng),
     };
@@ -133,7 +185,7 @@ fn run(case: &Value, server: &AuthorizationServer, req: &TokenRequest) -> Outcom
         if let Some(at) = &tokens.access_token {
             checked.check_at_hash(at).unwrap();
         }
-        if let Some(code) = case.get("code").and_then(Value::as_str) {
+        if let Some(code) = case.code.as_deref() {
             checked.check_c_hash(code).unwrap();
         }
     }
@@ -167,8 +219,7 @@ fn run(case: &Value, server: &AuthorizationServer, req: &TokenRequest) -> Outcom
             _ => panic!("refresh token and record come together"),
         },
     );
-    if let Some(userinfo) = case.get("userinfo") {
-        let _ = userinfo;
+    if case.userinfo.is_some() {
         actual.insert(
             "userinfo".into(),
             match server.userinfo(&grant) {
@@ -196,17 +247,17 @@ fn mint_cases() {
     for path in &files {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let text = std::fs::read_to_string(path).unwrap();
-        let mut case: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let server = server_for(&case);
-        let req = request_for(&case);
-        let first = run(&case, &server, &req);
-        let second = run(&case, &server, &req);
-        let alg: Algorithm = case["alg"].as_str().unwrap_or("RS256").parse().unwrap();
-        if alg.is_deterministic() {
+        let typed: Case = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let server = server_for(&typed);
+        let req = request_for(&typed);
+        let first = run(&typed, &server, &req);
+        let second = run(&typed, &server, &req);
+        if typed.alg().is_deterministic() {
             assert_eq!(first.compact, second.compact, "{name}: not byte-stable");
         }
-        let golden = case.get("golden").and_then(Value::as_bool) == Some(true);
+        let golden = typed.golden;
         if bless {
+            let mut case: Value = serde_json::from_str(&text).unwrap();
             case["expect"] = first.actual.clone();
             if golden {
                 case["compact"] = first.compact.clone();
@@ -215,13 +266,13 @@ fn mint_cases() {
             std::fs::write(path, out).unwrap();
             continue;
         }
-        if case["expect"] != first.actual {
+        if typed.expect != first.actual {
             failures.push(format!(
                 "{name}: minted differs\n  want: {}\n  got:  {}",
-                case["expect"], first.actual
+                typed.expect, first.actual
             ));
         }
-        if golden && case["compact"] != first.compact {
+        if golden && typed.compact.as_ref() != Some(&first.compact) {
             failures.push(format!(
                 "{name}: compact tokens differ from the golden vector"
             ));

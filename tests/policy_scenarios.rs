@@ -1,36 +1,109 @@
 //! Runs every scenario in `tests/policy/*.json`.
 //!
 //! A scenario file holds `description`, optional `options` (`{"implicitOidcScopes": true,
-//! "orgId": "00o…"}`), a `config` bundle, a `request`, and `expect`: either `{"grant": {...}}` (every member given is
-//! compared with the serialized [`Grant`]) or `{"error": {"error", "error_description",
-//! "status"?}}`. An optional `trace` lists lines that must appear, in that order, in the
-//! readable trace of `explain`.
+//! "orgId": "00o…"}`), the
+//! configuration — a `config` bundle, or `base` (a file of `tests/policy/base/`, named without
+//! `.json`) with an optional `patch` (RFC 6902 JSON Patch) applied to it — a `request`, and
+//! `expect`: either `{"grant": {...}}` (every member given is compared with the serialized
+//! [`Grant`](tokenmint::Grant)) or `{"error": {"error", "error_description", "status"?}}`. An
+//! optional `trace` lists lines that must appear, in that order, in the readable trace of
+//! `explain`. A member the harness does not know fails the scenario.
 
-use serde_json::Value;
+// A panic here is a failed test or a stopped tool, not a host brought down: the crate's
+// lints for src/ (Cargo.toml) are relaxed.
+#![allow(
+    clippy::indexing_slicing,
+    clippy::expect_used,
+    clippy::cast_possible_truncation,
+    unreachable_pub
+)]
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
 use std::path::Path;
 use tokenmint::{AuthorizationServer, Options, ServerConfig, TokenRequest};
 
+/// One scenario file.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Scenario {
+    #[allow(dead_code)] // read by people
+    description: String,
+    #[serde(default)]
+    options: ScenarioOptions,
+    #[serde(default)]
+    config: Option<Value>,
+    #[serde(default)]
+    base: Option<String>,
+    #[serde(default)]
+    patch: Option<json_patch::Patch>,
+    request: Value,
+    expect: Expect,
+    #[serde(default)]
+    trace: Vec<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ScenarioOptions {
+    #[serde(default)]
+    implicit_oidc_scopes: Option<bool>,
+    /// `Options::org_id`.
+    #[serde(default)]
+    org_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+enum Expect {
+    /// Members of the serialized grant, compared one by one.
+    Grant(Map<String, Value>),
+    /// The OAuth error.
+    Error(ExpectedError),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExpectedError {
+    error: String,
+    error_description: String,
+    #[serde(default)]
+    status: Option<u16>,
+}
+
+/// The configuration of a scenario: its own, or its base with its patch applied.
+fn config_of(s: &Scenario, dir: &Path) -> Result<Value, String> {
+    match (&s.config, &s.base) {
+        (Some(config), None) if s.patch.is_none() => Ok(config.clone()),
+        (None, Some(base)) => {
+            let path = dir.join("base").join(format!("{base}.json"));
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| format!("base {}: {e}", path.display()))?;
+            let mut doc: Value =
+                serde_json::from_str(&text).map_err(|e| format!("base {base}: {e}"))?;
+            if let Some(patch) = &s.patch {
+                json_patch::patch(&mut doc, patch).map_err(|e| format!("patch: {e}"))?;
+            }
+            Ok(doc)
+        }
+        _ => Err("give either config, or base with an optional patch".into()),
+    }
+}
+
 fn run(path: &Path) -> Result<(), String> {
     let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-    let s: Value = serde_json::from_str(&text).map_err(|e| format!("bad JSON: {e}"))?;
+    let s: Scenario = serde_json::from_str(&text).map_err(|e| format!("bad scenario: {e}"))?;
     let mut options = Options::default();
-    if let Some(b) = s
-        .get("options")
-        .and_then(|o| o.get("implicitOidcScopes"))
-        .and_then(Value::as_bool)
-    {
+    if let Some(b) = s.options.implicit_oidc_scopes {
         options.implicit_oidc_scopes = b;
     }
-    if let Some(id) = s
-        .get("options")
-        .and_then(|o| o.get("orgId"))
-        .and_then(Value::as_str)
-    {
-        options.org_id = Some(id.to_owned());
+    if let Some(id) = &s.options.org_id {
+        options.org_id = Some(id.clone());
     }
-    let config = ServerConfig::from_value(s["config"].clone()).map_err(|e| e.to_string())?;
+    let dir = path.parent().ok_or("a scenario is in a directory")?;
+    let config = ServerConfig::from_value(config_of(&s, dir)?).map_err(|e| e.to_string())?;
     let server = AuthorizationServer::compile(config, options).map_err(|e| e.to_string())?;
-    let request = TokenRequest::from_json(&s["request"].to_string())?;
+    let request = TokenRequest::from_json(&s.request.to_string()).map_err(|e| e.to_string())?;
     let result = server.evaluate(&request);
     let trace = server.explain(&request);
     if trace.clone().into_result() != result {
@@ -38,46 +111,50 @@ fn run(path: &Path) -> Result<(), String> {
             "explain and evaluate disagree:\n{trace}\nevaluate: {result:?}"
         ));
     }
-    let expect = &s["expect"];
-    if let Some(g) = expect.get("grant") {
-        let grant = result.map_err(|e| format!("expected a grant, got {e}\n{trace}"))?;
-        let actual = serde_json::to_value(&grant).map_err(|e| e.to_string())?;
-        for (k, v) in g.as_object().ok_or("expect.grant must be an object")? {
-            if &actual[k] != v {
-                return Err(format!(
-                    "grant.{k}: expected {v}, got {}\n{trace}",
-                    actual[k]
-                ));
+    match &s.expect {
+        Expect::Grant(g) => {
+            let grant = result.map_err(|e| format!("expected a grant, got {e}\n{trace}"))?;
+            let actual = serde_json::to_value(&grant).map_err(|e| e.to_string())?;
+            for (k, v) in g {
+                if &actual[k] != v {
+                    return Err(format!(
+                        "grant.{k}: expected {v}, got {}\n{trace}",
+                        actual[k]
+                    ));
+                }
             }
         }
-    } else if let Some(e) = expect.get("error") {
-        let err = match result {
-            Ok(g) => {
+        Expect::Error(e) => {
+            let err = match result {
+                Ok(g) => {
+                    return Err(format!(
+                        "expected error {}, got a grant by {} / {}\n{trace}",
+                        e.error, g.policy, g.rule
+                    ));
+                }
+                Err(err) => err,
+            };
+            let body = err.to_json();
+            if body["error"] != e.error.as_str()
+                || body["error_description"] != e.error_description.as_str()
+            {
                 return Err(format!(
-                    "expected error {e}, got a grant by {} / {}\n{trace}",
-                    g.policy, g.rule
+                    "expected {} {:?}, got {body}\n{trace}",
+                    e.error, e.error_description
                 ));
             }
-            Err(err) => err,
-        };
-        let body = err.to_json();
-        if body["error"] != e["error"] || body["error_description"] != e["error_description"] {
-            return Err(format!("expected {e}, got {body}\n{trace}"));
+            if let Some(st) = e.status
+                && err.status() != st
+            {
+                return Err(format!("expected HTTP {st}, got {}", err.status()));
+            }
         }
-        if let Some(st) = e.get("status").and_then(Value::as_u64)
-            && u64::from(err.status()) != st
-        {
-            return Err(format!("expected HTTP {st}, got {}", err.status()));
-        }
-    } else {
-        return Err("expect needs grant or error".into());
     }
-    if let Some(lines) = s.get("trace").and_then(Value::as_array) {
+    if !s.trace.is_empty() {
         let shown = trace.to_string();
         let mut rest = shown.as_str();
-        for l in lines {
-            let l = l.as_str().ok_or("trace entries are strings")?;
-            match rest.find(l) {
+        for l in &s.trace {
+            match rest.find(l.as_str()) {
                 Some(i) => rest = &rest[i + l.len()..],
                 None => return Err(format!("trace lacks (in order) {l:?}:\n{shown}")),
             }
@@ -158,7 +235,7 @@ fn grant_and_trace_round_trip() {
         let req = TokenRequest::from_json(&read(f)).expect("parses");
         let trace = server.explain(&req);
         let json = serde_json::to_string(&trace).expect("serializes");
-        let back: tokenmint::Trace = serde_json::from_str(&json).expect("deserializes");
+        let back: tokenmint::trace::Trace = serde_json::from_str(&json).expect("deserializes");
         assert_eq!(back, trace, "{f}");
         if let Ok(grant) = server.evaluate(&req) {
             let json = serde_json::to_string(&grant).expect("serializes");

@@ -24,6 +24,16 @@
 //!   k}`, `{"$concat": [A, B]}`) must give that error, or build without errors, within the time
 //!   bound (2 s by default, debug build) and without panicking.
 
+// A panic here is a failed test or a stopped tool, not a host brought down: the crate's
+// lints for src/ (Cargo.toml) are relaxed.
+#![allow(
+    clippy::indexing_slicing,
+    clippy::expect_used,
+    clippy::cast_possible_truncation,
+    unreachable_pub
+)]
+
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::fs;
 use std::path::Path;
@@ -35,7 +45,112 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn case_files(dir: &str) -> Vec<(String, Value)> {
+/// A case file: `{"cases": [...]}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseFile<T> {
+    cases: Vec<T>,
+}
+
+/// A mapping case: one resource, the object it becomes (`expect`, absent = none), and the
+/// error and warning codes expected.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MappingCase {
+    name: String,
+    resource: MappedResource,
+    #[serde(default)]
+    expect: Value,
+    #[serde(default)]
+    errors: Vec<String>,
+    #[serde(default)]
+    warnings: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MappedResource {
+    #[serde(rename = "type")]
+    ty: String,
+    values: serde_json::Map<String, Value>,
+    #[serde(default)]
+    address: Option<String>,
+}
+
+/// A document case: a document (inline or a `file`), the server to build, what to expect.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DocumentCase {
+    name: String,
+    #[serde(default)]
+    document: Option<Value>,
+    #[serde(default)]
+    file: Option<String>,
+    #[serde(default)]
+    server: Option<String>,
+    expect: DocumentExpect,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DocumentExpect {
+    /// The names of the document's servers.
+    #[serde(default)]
+    servers: Option<Vec<String>>,
+    #[serde(default)]
+    errors: Vec<WantLocated>,
+    #[serde(default)]
+    warnings: Vec<WantLocated>,
+    /// Every diagnostic with an address has a line.
+    #[serde(default)]
+    lines: bool,
+    /// A subset of the built configuration.
+    #[serde(default)]
+    config: Option<Value>,
+}
+
+/// An expected diagnostic; each member given must match.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct WantLocated {
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    address: Option<String>,
+    #[serde(default)]
+    attribute: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+/// A hostile document (`document`, or raw `text`; both may use the generators).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct HostileCase {
+    name: String,
+    #[serde(default)]
+    document: Value,
+    #[serde(default)]
+    text: Option<Value>,
+    #[serde(default)]
+    server: Option<String>,
+    #[serde(default)]
+    max_seconds: Option<f64>,
+    expect: HostileExpect,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct HostileExpect {
+    #[serde(default)]
+    ok: bool,
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+fn case_files<T: serde::de::DeserializeOwned>(dir: &str) -> Vec<(String, T)> {
     let mut out = Vec::new();
     let mut entries: Vec<_> = fs::read_dir(root().join("tests/terraform").join(dir))
         .expect("case directory")
@@ -46,13 +161,13 @@ fn case_files(dir: &str) -> Vec<(String, Value)> {
     entries.sort();
     for p in entries {
         let text = fs::read_to_string(&p).expect("readable");
-        let v: Value = serde_json::from_str(&text)
-            .unwrap_or_else(|e| panic!("{}: not JSON: {e}", p.display()));
+        let v: CaseFile<T> = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{}: not a case file: {e}", p.display()));
         let name = p
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        for c in v["cases"].as_array().expect("cases").clone() {
+        for c in v.cases {
             out.push((name.clone(), c));
         }
     }
@@ -103,13 +218,13 @@ fn codes(ds: &[Located], errors: bool) -> Vec<String> {
 fn mapping_cases() {
     let mut failures = Vec::new();
     let mut attributes_seen: std::collections::BTreeSet<String> = Default::default();
-    let cases = case_files("mapping");
+    let cases: Vec<(String, MappingCase)> = case_files("mapping");
     assert!(cases.len() >= 60, "only {} mapping cases", cases.len());
     for (file, case) in &cases {
-        let name = format!("{file}: {}", case["name"].as_str().expect("name"));
-        let r = &case["resource"];
-        let t = r["type"].as_str().expect("type");
-        let mut values = r["values"].as_object().cloned().expect("values");
+        let name = format!("{file}: {}", case.name);
+        let r = &case.resource;
+        let t = r.ty.as_str();
+        let mut values = r.values.clone();
         for k in values.keys() {
             attributes_seen.insert(format!("{t}.{k}"));
         }
@@ -123,9 +238,7 @@ fn mapping_cases() {
         if t != "okta_auth_server_default" {
             values.entry("id").or_insert(json!("case1"));
         }
-        let address = r["address"]
-            .as_str()
-            .map_or_else(|| format!("{t}.case"), str::to_owned);
+        let address = r.address.clone().unwrap_or_else(|| format!("{t}.case"));
         let mut resources = Vec::new();
         if !is_server {
             resources.push(base_server());
@@ -142,14 +255,7 @@ fn mapping_cases() {
                 continue;
             }
         };
-        let want_errors: Vec<String> = case["errors"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let want_errors = &case.errors;
         let built = doc.server(None);
         let server = match (built, want_errors.is_empty()) {
             (Ok(s), true) => s,
@@ -161,7 +267,7 @@ fn mapping_cases() {
             }
             (Err(e), false) => {
                 let got = codes(&e.diagnostics, true);
-                for w in &want_errors {
+                for w in want_errors {
                     if !got.contains(w) {
                         failures.push(format!("{name}: expected error {w}, got {got:?}"));
                     }
@@ -178,14 +284,7 @@ fn mapping_cases() {
             .filter(|c| c.starts_with("terraform."))
             .collect();
         got_warnings.sort();
-        let mut want_warnings: Vec<String> = case["warnings"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let mut want_warnings = case.warnings.clone();
         want_warnings.sort();
         if got_warnings != want_warnings {
             failures.push(format!(
@@ -215,7 +314,7 @@ fn mapping_cases() {
             "okta_auth_server_policy_rule" => cfg["policies"][0]["rules"].get(0).cloned(),
             other => panic!("{name}: no mapping for {other}"),
         };
-        let want = &case["expect"];
+        let want = &case.expect;
         match (&got, want) {
             (None, Value::Null) => {}
             (Some(g), w) if g == w => {}
@@ -309,43 +408,51 @@ fn subset(want: &Value, got: &Value) -> bool {
     }
 }
 
-fn diag_matches(want: &Value, d: &Located) -> bool {
-    let field = |k: &str| want.get(k).and_then(Value::as_str);
-    field("code").is_none_or(|c| c == d.diagnostic.code)
-        && field("address").is_none_or(|a| d.address.as_deref() == Some(a))
-        && field("attribute").is_none_or(|a| d.attribute.as_deref() == Some(a))
-        && field("message").is_none_or(|m| d.to_string().contains(m))
+fn diag_matches(want: &WantLocated, d: &Located) -> bool {
+    want.code.as_deref().is_none_or(|c| c == d.diagnostic.code)
+        && want
+            .address
+            .as_deref()
+            .is_none_or(|a| d.address.as_deref() == Some(a))
+        && want
+            .attribute
+            .as_deref()
+            .is_none_or(|a| d.attribute.as_deref() == Some(a))
+        && want
+            .message
+            .as_deref()
+            .is_none_or(|m| d.to_string().contains(m))
 }
 
 #[test]
 fn document_cases() {
     let mut failures = Vec::new();
-    let cases = case_files("documents");
+    let cases: Vec<(String, DocumentCase)> = case_files("documents");
     assert!(!cases.is_empty());
     for (file, case) in &cases {
-        let name = format!("{file}: {}", case["name"].as_str().expect("name"));
-        let text = match (&case["document"], case["file"].as_str()) {
-            (Value::Null, Some(f)) => fs::read_to_string(root().join(f)).expect("file"),
-            (d, None) => d.to_string(),
+        let name = format!("{file}: {}", case.name);
+        let text = match (&case.document, &case.file) {
+            (None, Some(f)) => fs::read_to_string(root().join(f)).expect("file"),
+            (Some(d), None) => d.to_string(),
             _ => panic!("{name}: document or file"),
         };
-        let expect = &case["expect"];
+        let expect = &case.expect;
         let mut diags: Vec<Located> = Vec::new();
         let mut built = None;
         match Terraform::from_json(&text) {
             Err(e) => diags.extend(e.diagnostics),
             Ok(doc) => {
-                if let Some(want) = expect["servers"].as_array() {
-                    let names: Vec<Value> = doc
+                if let Some(want) = &expect.servers {
+                    let names: Vec<String> = doc
                         .servers()
                         .into_iter()
-                        .map(|s| Value::from(s.name))
+                        .map(|s| s.name.to_string())
                         .collect();
                     if &names != want {
                         failures.push(format!("{name}: servers {names:?}, expected {want:?}"));
                     }
                 }
-                match doc.server(case["server"].as_str()) {
+                match doc.server(case.server.as_deref()) {
                     Err(e) => diags.extend(e.diagnostics),
                     Ok(s) => {
                         diags.extend(s.warnings.iter().cloned());
@@ -359,35 +466,31 @@ fn document_cases() {
             }
         }
         let rendered: Vec<String> = diags.iter().map(ToString::to_string).collect();
-        let want_errors = expect["errors"].as_array().cloned().unwrap_or_default();
+        let want_errors = &expect.errors;
         if want_errors.is_empty() && diags.iter().any(Located::is_error) {
             failures.push(format!("{name}: unexpected errors: {rendered:#?}"));
         }
         for (kind, list, is_error) in [
-            ("error", &want_errors, true),
-            (
-                "warning",
-                &expect["warnings"].as_array().cloned().unwrap_or_default(),
-                false,
-            ),
+            ("error", want_errors, true),
+            ("warning", &expect.warnings, false),
         ] {
             for w in list {
                 if !diags
                     .iter()
                     .any(|d| d.is_error() == is_error && diag_matches(w, d))
                 {
-                    failures.push(format!("{name}: no {kind} like {w}; got {rendered:#?}"));
+                    failures.push(format!("{name}: no {kind} like {w:?}; got {rendered:#?}"));
                 }
             }
         }
-        if expect["lines"] == json!(true) {
+        if expect.lines {
             for d in &diags {
                 if d.address.is_some() && d.line.is_none() {
                     failures.push(format!("{name}: no line for {d}"));
                 }
             }
         }
-        if let Some(want) = expect.get("config") {
+        if let Some(want) = &expect.config {
             match &built {
                 Some(s) => {
                     let got = serde_json::to_value(&s.config).expect("serializable");
@@ -481,26 +584,22 @@ fn hostile_documents() {
             continue;
         }
         n += 1;
-        let case: Value = serde_json::from_str(line)
+        let case: HostileCase = serde_json::from_str(line)
             .unwrap_or_else(|e| panic!("hostile.jsonl:{}: {e}", lineno + 1));
-        let name = format!(
-            "hostile.jsonl:{}: {}",
-            lineno + 1,
-            case["name"].as_str().expect("name")
-        );
-        let input = match (&case["text"], &case["document"]) {
-            (Value::Null, d) => generate(d).to_string(),
-            (t, _) => match generate(t) {
+        let name = format!("hostile.jsonl:{}: {}", lineno + 1, case.name);
+        let input = match (&case.text, &case.document) {
+            (None, d) => generate(d).to_string(),
+            (Some(t), _) => match generate(t) {
                 Value::String(s) => s,
                 other => panic!("{name}: text must be a string, is {other}"),
             },
         };
-        let limit = case["maxSeconds"].as_f64().unwrap_or(2.0);
+        let limit = case.max_seconds.unwrap_or(2.0);
         let started = Instant::now();
         let outcome = std::panic::catch_unwind(|| {
             let doc = Terraform::from_json(&input).map_err(|e| e.diagnostics)?;
             let s = doc
-                .server(case["server"].as_str())
+                .server(case.server.as_deref())
                 .map_err(|e| e.diagnostics)?;
             match AuthorizationServer::compile(s.config.clone(), Options::default()) {
                 Ok(_) => Ok(()),
@@ -515,22 +614,22 @@ fn hostile_documents() {
         if elapsed > limit {
             failures.push(format!("{name}: took {elapsed:.2} s (limit {limit} s)"));
         }
-        let expect = &case["expect"];
+        let expect = &case.expect;
         match outcome {
             Err(_) => failures.push(format!("{name}: panicked")),
-            Ok(Ok(())) if expect["ok"] == json!(true) => {}
-            Ok(Ok(())) => failures.push(format!("{name}: loaded, expected {expect}")),
+            Ok(Ok(())) if expect.ok => {}
+            Ok(Ok(())) => failures.push(format!("{name}: loaded, expected {expect:?}")),
             Ok(Err(diags)) => {
-                let code = expect["error"].as_str();
-                let message = expect["message"].as_str();
+                let code = expect.error.as_deref();
+                let message = expect.message.as_deref();
                 let hit = diags.iter().any(|d| {
                     d.is_error()
                         && code.is_none_or(|c| d.diagnostic.code == c)
                         && message.is_none_or(|m| d.to_string().contains(m))
                 });
-                if expect["ok"] == json!(true) || !hit {
+                if expect.ok || !hit {
                     failures.push(format!(
-                        "{name}: expected {expect}, got {:#?}",
+                        "{name}: expected {expect:?}, got {:#?}",
                         diags.iter().map(ToString::to_string).collect::<Vec<_>>()
                     ));
                 }

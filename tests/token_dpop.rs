@@ -2,11 +2,21 @@
 //! (`tests/dpop/htu.json`), thumbprints against an independent computation, and the
 //! resource-server side (`verify_dpop_bound`, plain `verify` refusing bound tokens).
 
+// A panic here is a failed test or a stopped tool, not a host brought down: the crate's
+// lints for src/ (Cargo.toml) are relaxed.
+#![allow(
+    clippy::indexing_slicing,
+    clippy::expect_used,
+    clippy::cast_possible_truncation,
+    unreachable_pub
+)]
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use chrono::{DateTime, TimeZone, Utc};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -138,62 +148,137 @@ fn merge(base: &mut Value, changes: Option<&Value>, key: &str) {
     }
 }
 
-fn build_check(c: Option<&Value>) -> DpopCheck {
-    let c = c.cloned().unwrap_or(json!({}));
-    let now = c["now"]
-        .as_i64()
-        .map_or(now(), |t| Utc.timestamp_opt(t, 0).unwrap());
+/// The checks of a proof case; absent members keep the defaults (POST to `URL`, now).
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct CheckSpec {
+    #[serde(default)]
+    now: Option<i64>,
+    #[serde(default)]
+    method: Option<String>,
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    max_age: Option<i64>,
+    #[serde(default)]
+    max_future: Option<i64>,
+    #[serde(default)]
+    max_jti_len: Option<usize>,
+    #[serde(default)]
+    nonces: Option<Vec<String>>,
+    #[serde(default)]
+    algorithms: Option<Vec<String>>,
+    #[serde(default)]
+    access_token: Option<String>,
+}
+
+fn build_check(c: &CheckSpec) -> DpopCheck {
+    let now = c.now.map_or(now(), |t| Utc.timestamp_opt(t, 0).unwrap());
     let mut check = DpopCheck::new(
-        c["method"].as_str().unwrap_or("POST"),
-        c["url"].as_str().unwrap_or(URL),
+        c.method.as_deref().unwrap_or("POST"),
+        c.url.as_deref().unwrap_or(URL),
         now,
     );
-    if let Some(n) = c["max_age"].as_i64() {
+    if let Some(n) = c.max_age {
         check = check.max_age(n);
     }
-    if let Some(n) = c["max_future"].as_i64() {
+    if let Some(n) = c.max_future {
         check = check.max_future(n);
     }
-    if let Some(n) = c["max_jti_len"].as_u64() {
-        check = check.max_jti_len(n as usize);
+    if let Some(n) = c.max_jti_len {
+        check = check.max_jti_len(n);
     }
-    if let Some(list) = c["nonces"].as_array() {
-        check = check.nonces(list.iter().map(|n| n.as_str().unwrap().to_owned()));
+    if let Some(list) = &c.nonces {
+        check = check.nonces(list.iter().cloned());
     }
-    if let Some(list) = c["algorithms"].as_array() {
-        check = check.algorithms(list.iter().map(|a| a.as_str().unwrap().parse().unwrap()));
+    if let Some(list) = &c.algorithms {
+        check = check.algorithms(list.iter().map(|a| a.parse().unwrap()));
     }
-    if let Some(at) = c["access_token"].as_str() {
+    if let Some(at) = &c.access_token {
         check = check.access_token(at);
     }
     check
 }
 
+/// A data file: what it is about, and its cases.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseFile<T> {
+    #[allow(dead_code)] // read by people
+    about: String,
+    cases: Vec<T>,
+}
+
+/// A proof case: the proof is `raw`, or built from the default header and claims with the
+/// case's changes (a null member removes one), optionally a raw `payload` or a spoiled
+/// signature.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProofCase {
+    name: String,
+    #[serde(default)]
+    key: Option<String>,
+    #[serde(default)]
+    raw: Option<String>,
+    #[serde(default)]
+    header: Option<Value>,
+    #[serde(default)]
+    claims: Option<Value>,
+    #[serde(default)]
+    payload: Option<String>,
+    #[serde(default)]
+    signature: Option<Value>,
+    #[serde(default)]
+    check: CheckSpec,
+    expect: ProofExpect,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct ProofExpect {
+    #[serde(default)]
+    ok: bool,
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    cause: Option<String>,
+}
+
+/// An `htu` against a request URL, and whether they match.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HtuCase {
+    htu: String,
+    url: String,
+    #[serde(rename = "match")]
+    matches: bool,
+}
+
 #[test]
 fn proof_cases_from_data() {
     let text = std::fs::read_to_string("tests/dpop/proofs.json").unwrap();
-    let file: Value = serde_json::from_str(&text).unwrap();
-    let cases = file["cases"].as_array().unwrap();
+    let file: CaseFile<ProofCase> = serde_json::from_str(&text).unwrap();
+    let cases = &file.cases;
     assert!(cases.len() >= 60);
     let mut seen_errors = std::collections::HashSet::new();
     for case in cases {
-        let name = case["name"].as_str().unwrap();
-        let key = case["key"].as_str().unwrap_or("es256");
+        let name = case.name.as_str();
+        let key = case.key.as_deref().unwrap_or("es256");
         let (keys, _) = &fx().keys[key];
-        let proof = match case["raw"].as_str() {
+        let proof = match case.raw.as_deref() {
             Some("$HUGE") => "a".repeat(9000),
             Some(raw) => raw.to_owned(),
             None => {
                 let mut header = json!({"typ": "dpop+jwt", "alg": keys.signer().algorithm().name(),
                                         "jwk": bare_jwk(keys)});
-                merge(&mut header, case.get("header"), key);
+                merge(&mut header, case.header.as_ref(), key);
                 let mut claims = json!({"jti": "jti-1", "htm": "POST", "htu": URL, "iat": NOW});
-                merge(&mut claims, case.get("claims"), key);
-                let payload = case["payload"]
-                    .as_str()
-                    .map_or_else(|| claims.to_string(), str::to_owned);
+                merge(&mut claims, case.claims.as_ref(), key);
+                let payload = case.payload.clone().unwrap_or_else(|| claims.to_string());
                 let mut proof = sign_raw(keys, &header, payload.as_bytes());
-                if case.get("signature").is_some() {
+                if case.signature.is_some() {
                     let (head, sig) = proof.rsplit_once('.').unwrap();
                     let junk = B64.encode(vec![7u8; B64.decode(sig).unwrap().len()]);
                     proof = format!("{head}.{junk}");
@@ -201,11 +286,11 @@ fn proof_cases_from_data() {
                 proof
             }
         };
-        let check = build_check(case.get("check"));
-        let expect = &case["expect"];
+        let check = build_check(&case.check);
+        let expect = &case.expect;
         match check_proof(&proof, &check) {
             Ok(ok) => {
-                assert_eq!(expect["ok"], true, "{name}: accepted, expected {expect}");
+                assert!(expect.ok, "{name}: accepted, expected {expect:?}");
                 let jwk = Value::Object(ok.jwk.clone());
                 assert_eq!(ok.jkt, independent_thumbprint(&jwk), "{name}");
                 assert_eq!(ok.jkt, jwk_thumbprint(&bare_jwk(keys)).unwrap(), "{name}");
@@ -215,17 +300,17 @@ fn proof_cases_from_data() {
             Err(e) => {
                 let oauth = e.to_oauth_error();
                 assert_eq!(
-                    expect["error"].as_str(),
+                    expect.error.as_deref(),
                     Some(oauth.error()),
                     "{name}: refused with {e}"
                 );
                 assert_eq!(
-                    expect["description"].as_str(),
+                    expect.description.as_deref(),
                     Some(oauth.description()),
                     "{name}"
                 );
                 assert_eq!(oauth.status(), 400);
-                if let Some(cause) = expect["cause"].as_str() {
+                if let Some(cause) = expect.cause.as_deref() {
                     assert!(e.to_string().contains(cause), "{name}: {e}");
                     assert_eq!(oauth.cause.as_deref(), Some(e.to_string().as_str()));
                 }
@@ -244,18 +329,18 @@ fn proof_cases_from_data() {
 #[test]
 fn htu_cases_from_data() {
     let text = std::fs::read_to_string("tests/dpop/htu.json").unwrap();
-    let file: Value = serde_json::from_str(&text).unwrap();
+    let file: CaseFile<HtuCase> = serde_json::from_str(&text).unwrap();
     let (keys, _) = &fx().keys["eddsa"];
-    for case in file["cases"].as_array().unwrap() {
-        let htu = case["htu"].as_str().unwrap();
-        let url = case["url"].as_str().unwrap();
+    for case in &file.cases {
+        let htu = case.htu.as_str();
+        let url = case.url.as_str();
         let header = json!({"typ": "dpop+jwt", "alg": "EdDSA", "jwk": bare_jwk(keys)});
         let claims = json!({"jti": "j", "htm": "POST", "htu": htu, "iat": NOW});
         let proof = sign_raw(keys, &header, claims.to_string().as_bytes());
         let result = check_proof(&proof, &DpopCheck::new("POST", url, now()));
         assert_eq!(
             result.is_ok(),
-            case["match"].as_bool().unwrap(),
+            case.matches,
             "htu {htu:?} vs {url:?}: {result:?}"
         );
         if let Err(e) = result {

@@ -32,6 +32,15 @@
 //! `ds_hash`. Minting twice from the same seed gives the same bytes, and without a hook answer
 //! `prepare` + `sign` gives the bytes of the one-call `mint`.
 
+// A panic here is a failed test or a stopped tool, not a host brought down: the crate's
+// lints for src/ (Cargo.toml) are relaxed.
+#![allow(
+    clippy::indexing_slicing,
+    clippy::expect_used,
+    clippy::cast_possible_truncation,
+    unreachable_pub
+)]
+
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use rand::SeedableRng;

@@ -1,5 +1,14 @@
 //! Property tests: the verifier never panics, and any change to a valid token is rejected.
 
+// A panic here is a failed test or a stopped tool, not a host brought down: the crate's
+// lints for src/ (Cargo.toml) are relaxed.
+#![allow(
+    clippy::indexing_slicing,
+    clippy::expect_used,
+    clippy::cast_possible_truncation,
+    unreachable_pub
+)]
+
 use chrono::{DateTime, TimeZone, Utc};
 use proptest::prelude::*;
 use rand::SeedableRng;

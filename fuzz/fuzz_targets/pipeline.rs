@@ -6,10 +6,14 @@
 //! * minted tokens verify against the key set's JWKS with the server's issuer and audience
 //!   (the ID token with the client as audience);
 //! * a grant read back from its JSON mints byte-identical tokens (the signing algorithm is
-//!   deterministic and the RNG is seeded the same).
+//!   deterministic and the RNG is seeded the same), and so do the steps `prepare` + `sign`;
+//! * with a token inline hook answer, `prepare` → `hook_request` → `apply_hook` → `sign` never
+//!   panics, and what it signs verifies.
 //!
-//! The input is the configuration text, a NUL byte, and the request text; without a NUL the
-//! whole input is the configuration and a built-in request is used.
+//! The input is the configuration text, a NUL byte, the request text, and optionally another
+//! NUL byte and a hook answer; without a NUL the whole input is the configuration and a
+//! built-in request is used. Access tokens that are encrypted or DPoP-bound are not verified
+//! here (the fuzzer holds no decryption key or proof); their ID tokens' `at_hash` still is.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -19,7 +23,7 @@ use libfuzzer_sys::fuzz_target;
 use rand::SeedableRng;
 use tokenmint::config::RotationMode;
 use tokenmint::token::{Algorithm, Expectations, Jwks, KeySet, verify};
-use tokenmint::{AuthorizationServer, Grant, Options, ServerConfig, TokenRequest};
+use tokenmint::{AuthorizationServer, Grant, Options, ServerConfig, TokenRequest, TokenResponse};
 
 const DEFAULT_REQUEST: &str = r#"{"client": {"clientId": "0oa1web"}, "grantType": "authorization_code", "idp": "00o1okta",
   "scopes": ["openid", "profile", "email"], "nonce": "n-0S6_WzA2Mj",
@@ -47,10 +51,10 @@ fuzz_target!(
         let _ = keys();
     },
     |data: &[u8]| {
-    let (config, request) = match data.iter().position(|b| *b == 0) {
-        Some(i) => (&data[..i], &data[i + 1..]),
-        None => (data, DEFAULT_REQUEST.as_bytes()),
-    };
+    let mut parts = data.splitn(3, |b| *b == 0);
+    let config = parts.next().unwrap_or_default();
+    let request = parts.next().unwrap_or(DEFAULT_REQUEST.as_bytes());
+    let answer = parts.next();
     let (Ok(config), Ok(request)) = (std::str::from_utf8(config), std::str::from_utf8(request))
     else {
         return;
@@ -106,17 +110,61 @@ fuzz_target!(
         (a, b) => panic!("the grant minted {a:?}, the stored grant {b:?}"),
     }
 
+    // The steps give what the one call gives.
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
+    let stepped = server
+        .prepare(&grant, None, now, &mut rng)
+        .and_then(|p| p.sign(keys, &mut rng));
+    match (&minted, &stepped) {
+        (Ok(a), Ok(b)) => {
+            assert_eq!(a.access_token, b.access_token, "prepare + sign: access token");
+            assert_eq!(a.id_token, b.id_token, "prepare + sign: ID token");
+        }
+        (Err(a), Err(b)) => assert_eq!(a.to_json(), b.to_json(), "prepare + sign: error"),
+        (a, b) => panic!("mint gave {a:?}, prepare + sign {b:?}"),
+    }
+
+    if let Some(answer) = answer {
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
+        if let Ok(mut prepared) = server.prepare(&grant, None, now, &mut rng) {
+            let _ = prepared.hook_request();
+            if prepared.apply_hook(answer).is_ok() {
+                let _ = prepared.hook_report();
+                if let Ok(tokens) = prepared.sign(keys, &mut rng) {
+                    check(&tokens, &issuer, audience.as_deref(), &request, jwks);
+                }
+            }
+        }
+    }
+
     let Ok(tokens) = minted else {
         return;
     };
-    if let (Some(at), Some(aud)) = (&tokens.access_token, &audience) {
-        let expect = Expectations::new(issuer.clone(), aud.clone(), now);
+    check(&tokens, &issuer, audience.as_deref(), &request, jwks);
+}
+);
+
+/// Minted tokens verify against the key set's JWKS with the server's issuer and audience.
+fn check(
+    tokens: &TokenResponse,
+    issuer: &str,
+    audience: Option<&str>,
+    request: &TokenRequest,
+    jwks: &Jwks,
+) {
+    let now = request.now;
+    let plain = |t: &str| tokens.token_type == "Bearer" && t.split('.').count() == 3;
+    if let (Some(at), Some(aud)) = (
+        tokens.access_token.as_deref().filter(|t| plain(t)),
+        audience,
+    ) {
+        let expect = Expectations::new(issuer.to_owned(), aud.to_owned(), now);
         if let Err(e) = verify(at, jwks, &expect) {
             panic!("a minted access token does not verify: {e}\n{at}");
         }
     }
     if let Some(id) = &tokens.id_token {
-        let expect = Expectations::new(issuer.clone(), request.client.client_id.clone(), now);
+        let expect = Expectations::new(issuer.to_owned(), request.client.client_id.clone(), now);
         match verify(id, jwks, &expect) {
             Ok(checked) => {
                 if let Some(at) = &tokens.access_token {
@@ -127,4 +175,3 @@ fuzz_target!(
         }
     }
 }
-);

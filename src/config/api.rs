@@ -2,8 +2,8 @@
 //! server, its scopes, claims and policies, and each policy's rules, each a separate body.
 
 use super::ServerConfig;
+use super::diagnostic::ConfigError;
 use super::diagnostic::{Diagnostic, pointer};
-use crate::error::ConfigError;
 use serde_json::{Map, Value};
 
 /// The bodies of the Management API responses that describe one authorization server, to be

@@ -6,9 +6,9 @@
 //! malformed object; that slower path yields the same model as the fast one whenever both
 //! succeed, and the same diagnostics as [`ServerConfig::from_value`].
 
+use super::diagnostic::ConfigError;
 use super::diagnostic::{Diagnostic, pointer};
 use super::{Claim, Policy, Rule, Scope, Server, ServerConfig};
-use crate::error::ConfigError;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;

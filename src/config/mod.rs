@@ -8,7 +8,8 @@
 //! a round trip loses nothing.
 //!
 //! ```
-//! use tokenmint::config::{ServerConfig, Status};
+//! use tokenmint::ServerConfig;
+//! use tokenmint::config::Status;
 //!
 //! let cfg = ServerConfig::from_json(r#"{
 //!   "authorizationServer": {"name": "default", "audiences": ["api://default"],
@@ -25,15 +26,15 @@
 //! ```
 
 mod api;
-mod diagnostic;
+pub(crate) mod bundle;
+pub(crate) mod diagnostic;
 mod load;
 pub(crate) mod position;
 pub mod terraform;
-pub mod validate;
 
 pub use api::ApiResponses;
-pub(crate) use diagnostic::Quoted;
-pub use diagnostic::{Diagnostic, Severity, Span};
+pub(crate) use bundle::ServerConfig;
+pub(crate) use diagnostic::{ConfigError, Diagnostic, Quoted, pointer};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
@@ -45,7 +46,7 @@ use std::fmt;
 /// a dozen of them per rule). It reads like a map of member names to JSON values.
 ///
 /// ```
-/// use tokenmint::config::ServerConfig;
+/// use tokenmint::ServerConfig;
 ///
 /// let cfg = ServerConfig::from_json(r#"{"authorizationServer": {"name": "s",
 ///     "futureField": {"a": 1}}}"#).unwrap();
@@ -138,27 +139,6 @@ impl<'de> Deserialize<'de> for Extra {
         let m = Map::<String, Value>::deserialize(d)?;
         Ok(Extra((!m.is_empty()).then(|| Box::new(m))))
     }
-}
-
-/// A custom authorization server with its scopes, claims and access policies (each with its
-/// rules): the input of [`AuthorizationServer::compile`](crate::AuthorizationServer::compile).
-///
-/// JSON shape: `{"authorizationServer": {...}, "scopes": [...], "claims": [...],
-/// "policies": [{..., "rules": [...]}]}`, each object as the Management API returns it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ServerConfig {
-    /// The authorization server object.
-    pub authorization_server: Server,
-    /// The server's scopes. The system scopes (`openid`, `profile`, …) exist even when omitted.
-    #[serde(default)]
-    pub scopes: Vec<Scope>,
-    /// The server's claims, in the order they appear in tokens.
-    #[serde(default)]
-    pub claims: Vec<Claim>,
-    /// The server's access policies, each with its rules.
-    #[serde(default)]
-    pub policies: Vec<Policy>,
 }
 
 /// `ACTIVE` or `INACTIVE` (Okta's `LifecycleStatus`). Absent means `ACTIVE`.

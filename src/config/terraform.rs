@@ -546,27 +546,30 @@ fn traversal(s: &str) -> Option<Vec<Step>> {
     let mut i = 0;
     loop {
         let start = i;
-        while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'-') {
+        while b
+            .get(i)
+            .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'-')
+        {
             i += 1;
         }
         if i == start {
             return None;
         }
         out.push(Step::Attr(s.get(start..i)?.to_owned()));
-        while i < b.len() && b[i] == b'[' {
+        while b.get(i) == Some(&b'[') {
             let open = i;
             i += 1;
             if b.get(i) == Some(&b'"') {
                 i += 1;
-                while i < b.len() && b[i] != b'"' {
-                    i += if b[i] == b'\\' { 2 } else { 1 };
+                while let Some(&c) = b.get(i).filter(|c| **c != b'"') {
+                    i += if c == b'\\' { 2 } else { 1 };
                 }
                 i += 1;
                 if b.get(i) != Some(&b']') {
                     return None;
                 }
             } else {
-                while i < b.len() && b[i] != b']' {
+                while b.get(i).is_some_and(|c| *c != b']') {
                     i += 1;
                 }
                 if i >= b.len() {

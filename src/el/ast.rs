@@ -63,7 +63,7 @@ impl fmt::Display for Span {
 
 /// Binary operators, grouped by precedence level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BinOp {
+pub(crate) enum BinOp {
     /// `or`, `||`
     Or,
     /// `and`, `&&`
@@ -98,7 +98,7 @@ pub enum BinOp {
 
 impl BinOp {
     /// The operator's canonical spelling.
-    pub fn symbol(self) -> &'static str {
+    pub(crate) fn symbol(self) -> &'static str {
         match self {
             BinOp::Or => "or",
             BinOp::And => "and",
@@ -121,7 +121,7 @@ impl BinOp {
 
 /// Prefix operators.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UnOp {
+pub(crate) enum UnOp {
     /// `!`, `not`
     Not,
     /// `-`
@@ -132,7 +132,7 @@ pub enum UnOp {
 
 /// Selection kinds: `.?[ ]` all, `.^[ ]` first, `.$[ ]` last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SelectKind {
+pub(crate) enum SelectKind {
     /// `?[`
     All,
     /// `^[`
@@ -143,7 +143,7 @@ pub enum SelectKind {
 
 /// A literal value.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Literal {
+pub(super) enum Literal {
     /// `null`
     Null,
     /// `true` / `false`
@@ -160,7 +160,7 @@ pub enum Literal {
 
 /// One postfix step of a chain.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Postfix {
+pub(super) enum Postfix {
     /// `.name` or `?.name`
     Property {
         /// property name
@@ -212,7 +212,7 @@ pub enum Postfix {
 
 /// An expression node.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Expr {
+pub(super) enum Expr {
     /// A literal.
     Lit(Literal, Span),
     /// A bare identifier (root object, or property of the element inside a projection).
@@ -239,7 +239,7 @@ pub enum Expr {
 
 impl Expr {
     /// The span of the expression's first token.
-    pub fn span(&self) -> Span {
+    pub(super) fn span(&self) -> Span {
         match self {
             Expr::Lit(_, s)
             | Expr::Ident(_, s)

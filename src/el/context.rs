@@ -6,7 +6,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::datetime::Zdt;
-use super::user::User;
+use super::user::UserView;
 use super::value::{Map, Value};
 use super::{EvalError, EvalErrorKind};
 
@@ -54,7 +54,7 @@ static NULL: Value = Value::Null;
 /// (what the policy engine does), or with [`Context::from_json`] from the shape documented in
 /// DESIGN.md: `user` (with `profile`, `groups`, `linkedObjects`), `appuser`, `app`, `org`,
 /// `access`, `idpuser`, `session`, `directoryUsers`, `now`; any other top-level key becomes a
-/// root of that name. A user ([`User`]) is converted part by part as expressions read it.
+/// root of that name. A user ([`UserView`]) is converted part by part as expressions read it.
 ///
 /// Data conventions for functions the JSON of a request can't otherwise express:
 /// * `user.linkedObjects.manager` / `.assistant` — the users `getManagerUser("active_directory")`
@@ -80,7 +80,7 @@ pub struct Context {
     deferred: Vec<Deferred>,
     deferred_mask: u16,
     others: Map,
-    pub(crate) user: Option<Arc<User>>,
+    pub(crate) user: Option<Arc<UserView>>,
     pub(crate) directory: Map,
     directory_bound: bool,
     pub(crate) now: Option<Zdt>,
@@ -158,7 +158,7 @@ impl Context {
                 let user = if value.is_null() {
                     None
                 } else {
-                    Some(Arc::new(User::from_json(value)?))
+                    Some(Arc::new(UserView::from_json(value)?))
                 };
                 self.set_user(user);
             }
@@ -236,7 +236,7 @@ impl Context {
     }
 
     /// Binds `user` (null when `None`).
-    pub fn set_user(&mut self, user: Option<Arc<User>>) {
+    pub fn set_user(&mut self, user: Option<Arc<UserView>>) {
         self.set_known(KnownRoot::User, user.map_or(Value::Null, Value::User));
     }
 
@@ -297,7 +297,7 @@ impl Context {
         for k in FIRST {
             put(&mut o, k);
         }
-        for (k, v) in &self.others {
+        for (k, v) in self.others.0.iter() {
             // Values bound under these names by `set_value` are not what `from_json` reads there.
             if !matches!(&**k, "now" | "directoryUsers") {
                 o.insert(k.to_string(), v.to_json());
@@ -381,13 +381,12 @@ mod tests {
         assert_eq!(Context::new().to_json(), json!({}));
     }
 
-    /// Hosts keep grants across threads and await points.
+    /// Hosts keep contexts across threads and await points (grants: policy's tests).
     #[test]
     fn contexts_and_grants_are_send_and_sync() {
         fn check<T: Send + Sync + 'static>() {}
         check::<Context>();
-        check::<crate::el::User>();
-        check::<crate::Grant>();
+        check::<crate::el::UserView>();
     }
 
     #[test]

@@ -11,13 +11,53 @@ use super::{EvalError, EvalErrorKind};
 
 /// A zone: UTC, an IANA region, or a fixed offset.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Zone {
+pub(crate) enum ZoneKind {
     /// UTC (printed `Z`).
     Utc,
     /// An IANA region.
     Region(Tz),
     /// A fixed offset.
     Fixed(FixedOffset),
+}
+
+/// The zone of a [`Zdt`]: UTC, an IANA region (`Asia/Tokyo`), or a fixed offset (`+05:30`).
+///
+/// ```
+/// use tokenmint::el::{self, Value};
+///
+/// let program = el::compile("Time.now().toZone('Asia/Tokyo')", &el::Limits::default()).unwrap();
+/// let ctx = el::Context::from_json(&serde_json::json!({"now": "2026-01-01T00:00:00Z"})).unwrap();
+/// let Value::DateTime(t) = program.eval(&ctx).unwrap() else { panic!("a date-time") };
+/// assert_eq!(t.zone().id(), "Asia/Tokyo");
+/// assert_eq!(t.zone().offset_at(t.instant()).local_minus_utc(), 9 * 3600);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Zone(ZoneKind);
+
+impl Zone {
+    /// The zone's id as Java prints it: `Z` for UTC, the region's IANA name, or the offset
+    /// (`+05:30`).
+    pub fn id(&self) -> String {
+        match self.0 {
+            ZoneKind::Utc => "Z".to_owned(),
+            ZoneKind::Region(tz) => tz.name().to_owned(),
+            ZoneKind::Fixed(o) => offset_text(o.local_minus_utc(), true, true),
+        }
+    }
+
+    /// Whether it is UTC.
+    pub fn is_utc(&self) -> bool {
+        self.0 == ZoneKind::Utc
+    }
+
+    /// The zone's offset from UTC at an instant.
+    pub fn offset_at(&self, instant: DateTime<Utc>) -> FixedOffset {
+        match self.0 {
+            ZoneKind::Utc => Utc.fix(),
+            ZoneKind::Region(tz) => tz.offset_from_utc_datetime(&instant.naive_utc()).fix(),
+            ZoneKind::Fixed(o) => o,
+        }
+    }
 }
 
 /// A zoned date-time (Java `ZonedDateTime`).
@@ -28,7 +68,7 @@ pub enum Zone {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Zdt {
     utc: DateTime<Utc>,
-    zone: Zone,
+    zone: ZoneKind,
 }
 
 impl Zdt {
@@ -36,7 +76,7 @@ impl Zdt {
     pub fn utc(t: DateTime<Utc>) -> Zdt {
         Zdt {
             utc: t,
-            zone: Zone::Utc,
+            zone: ZoneKind::Utc,
         }
     }
 
@@ -47,11 +87,17 @@ impl Zdt {
 
     /// The zone.
     pub fn zone(&self) -> Zone {
+        Zone(self.zone)
+    }
+
+    /// The zone, as the engine matches on it.
+    #[inline]
+    pub(crate) fn kind(&self) -> ZoneKind {
         self.zone
     }
 
     /// The instant in a zone; an error when its local time there is out of range.
-    pub(crate) fn in_zone(utc: DateTime<Utc>, zone: Zone) -> Result<Zdt, EvalError> {
+    pub(crate) fn in_zone(utc: DateTime<Utc>, zone: ZoneKind) -> Result<Zdt, EvalError> {
         let z = Zdt { utc, zone };
         match z.try_local_and_offset() {
             Some(_) => Ok(z),
@@ -60,15 +106,15 @@ impl Zdt {
     }
 
     /// The same instant in another zone (see [`Zdt::in_zone`]).
-    pub(crate) fn with_zone(self, zone: Zone) -> Result<Zdt, EvalError> {
+    pub(crate) fn with_zone(self, zone: ZoneKind) -> Result<Zdt, EvalError> {
         Zdt::in_zone(self.utc, zone)
     }
 
     fn try_local_and_offset(&self) -> Option<(NaiveDateTime, i32)> {
         let off = match self.zone {
-            Zone::Utc => return Some((self.utc.naive_utc(), 0)),
-            Zone::Region(tz) => tz.offset_from_utc_datetime(&self.utc.naive_utc()).fix(),
-            Zone::Fixed(o) => o,
+            ZoneKind::Utc => return Some((self.utc.naive_utc(), 0)),
+            ZoneKind::Region(tz) => tz.offset_from_utc_datetime(&self.utc.naive_utc()).fix(),
+            ZoneKind::Fixed(o) => o,
         };
         let local = self.utc.naive_utc().checked_add_offset(off)?;
         Some((local, off.local_minus_utc()))
@@ -110,7 +156,7 @@ impl Zdt {
             }
         }
         s.push_str(&offset_text(off, true, true));
-        if let Zone::Region(tz) = self.zone {
+        if let ZoneKind::Region(tz) = self.zone {
             let _ = write!(s, "[{}]", tz.name());
         }
         s
@@ -139,11 +185,11 @@ pub(crate) fn time_err(msg: impl Into<String>) -> EvalError {
 /// Resolves a zone id: IANA ids and aliases, `UTC`/`GMT`/`Z`, `±hh:mm` offsets, and the
 /// legacy three-letter ids (`EST`, `MST` and `HST` with daylight saving, as Okta's
 /// `Time.now("EST")` example shows; the others like Java's `ZoneId.SHORT_IDS`).
-pub(crate) fn zone(id: &str) -> Result<Zone, EvalError> {
+pub(crate) fn zone(id: &str) -> Result<ZoneKind, EvalError> {
     let id = id.trim();
     match id {
         "UTC" | "Z" | "GMT" | "UT" | "Etc/UTC" | "Etc/GMT" | "Zulu" | "Etc/Zulu" => {
-            return Ok(Zone::Utc);
+            return Ok(ZoneKind::Utc);
         }
         _ => {}
     }
@@ -183,13 +229,13 @@ pub(crate) fn zone(id: &str) -> Result<Zone, EvalError> {
     if let Some(l) = legacy
         && let Ok(tz) = Tz::from_str(l)
     {
-        return Ok(Zone::Region(tz));
+        return Ok(ZoneKind::Region(tz));
     }
     if let Ok(tz) = Tz::from_str(id) {
-        return Ok(Zone::Region(tz));
+        return Ok(ZoneKind::Region(tz));
     }
     if let Some(off) = parse_offset(id) {
-        return Ok(Zone::Fixed(off));
+        return Ok(ZoneKind::Fixed(off));
     }
     Err(time_err(format!("unknown time zone '{}'", excerpt(id))))
 }

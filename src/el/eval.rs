@@ -12,7 +12,7 @@ use super::context::Context;
 use super::cost::{self, ALLOC_UNITS, Bounded, Budget, ENTRY_BYTES, STR_OVERHEAD, VALUE_BYTES};
 use super::functions::{Call, strings, type_err};
 use super::pattern::{Pattern, RegexArg, Scratch};
-use super::user::User;
+use super::user::UserView;
 use super::value::{Map, Value, java_equals_within, spel_cmp, spel_eq_within};
 use super::{EvalError, EvalErrorKind, Limits, Program};
 
@@ -295,7 +295,7 @@ impl Env<'_> {
     }
 
     /// A user's property, a string read from its JSON charged as produced.
-    pub(crate) fn user_prop(&self, u: &User, name: &str) -> Result<Value, EvalError> {
+    pub(crate) fn user_prop(&self, u: &UserView, name: &str) -> Result<Value, EvalError> {
         u.property_with(name, |len| self.budget.alloc(len as u64 + STR_OVERHEAD))
     }
 
@@ -785,7 +785,8 @@ impl Env<'_> {
         self.alloc_map(m.len().saturating_mul(2), 0)?;
         let key: Arc<str> = Arc::from("key");
         let value: Arc<str> = Arc::from("value");
-        Ok(m.iter()
+        Ok(m.0
+            .iter()
             .map(|(k, v)| {
                 let mut e = Map::default();
                 e.insert(key.clone(), Value::Str(k.clone()));
@@ -871,7 +872,12 @@ impl Env<'_> {
             // SpEL 4.3 `^`: doubles → double; longs → (long) Math.pow; ints → int, or long
             // when the result exceeds Integer.MAX_VALUE.
             (_, Nums::D(x, y)) => Value::Double(x.powf(y)),
+            // Java's `(long) Math.pow(x, y)`: `as` saturates (and maps NaN to 0) as Java's
+            // narrowing does, and the longs are widened to doubles as Java widens them
+            #[allow(clippy::cast_possible_truncation)]
             (_, Nums::L(x, y)) => Value::Long((x as f64).powf(y as f64) as i64),
+            // Java's `(long)` / `(int)` narrowing of the double, saturating like Java's
+            #[allow(clippy::cast_possible_truncation)]
             (_, Nums::I(x, y)) => {
                 let d = f64::from(x).powf(f64::from(y));
                 if d > f64::from(i32::MAX) {
@@ -889,7 +895,9 @@ impl Env<'_> {
             match i {
                 Value::Int(x) => Ok(i64::from(*x)),
                 Value::Long(x) => Ok(*x),
-                // SpEL converts a double index to an int by truncation
+                // SpEL converts a double index to an int by truncation (`as` saturates; the
+                // index is range-checked afterwards)
+                #[allow(clippy::cast_possible_truncation)]
                 Value::Double(d) if d.is_finite() => Ok(d.trunc() as i64),
                 Value::Str(s) => {
                     self.scan(s.len())?;
@@ -927,7 +935,7 @@ impl Env<'_> {
             Value::Map(m) => Ok(match i {
                 Value::Str(k) => {
                     self.scan(k.len())?;
-                    m.get(&**k).cloned().unwrap_or_default()
+                    m.get(k).cloned().unwrap_or_default()
                 }
                 _ => Value::Null,
             }),

@@ -98,6 +98,7 @@ mod datetime;
 mod eval;
 pub(crate) mod functions;
 mod limits;
+pub(crate) mod model;
 mod parse;
 mod pattern;
 mod scan;
@@ -112,8 +113,9 @@ pub use context::Context;
 pub(crate) use context::KnownRoot;
 pub use datetime::{Zdt, Zone};
 pub use limits::Limits;
-pub use user::User;
-pub use value::{Map, Value, java_double};
+pub(crate) use pattern::{group_filter_regex, regex_error_reason};
+pub use user::UserView;
+pub use value::{Country, Map, Value};
 pub(crate) use value::{key, map_from_json};
 
 /// An expression that could not be compiled.

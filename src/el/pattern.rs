@@ -17,6 +17,10 @@
 //! Neither falls back to a slower engine on its own: the PikeVM runs only for capture groups
 //! and for Unicode word boundaries next to non-ASCII text (which a DFA can't decide), and is
 //! charged its worst case (bytes × NFA states) before it runs.
+//!
+//! The `/…/` delimiters of Okta's group-name patterns are handled here too ([`strip_slashes`]
+//! for `isMemberOfGroupNameRegex`), as are the REGEX filters of GROUPS claims
+//! ([`group_filter_regex`]), which the validator checks and the claims compile.
 
 use std::cell::RefCell;
 use std::ops::Range;
@@ -378,6 +382,43 @@ pub(crate) fn strip_slashes(s: &str) -> &str {
         Some(t) if t.len() > 1 => t.strip_suffix('/').unwrap_or(t),
         Some(t) => t,
         None => s,
+    }
+}
+
+/// Compiles the regular expression of a REGEX group filter so that it must match the whole
+/// group name (case-sensitive). A value written between slashes, `/…/`, has them removed
+/// (both or neither: unlike [`strip_slashes`], a lone leading slash is part of the pattern).
+///
+/// GROUPS filters are matched when a token is minted, outside any expression's budget, by the
+/// `regex` crate's engine (linear time) within a 1 MiB compiled size.
+pub(crate) fn group_filter_regex(value: &str) -> Result<regex::Regex, regex::Error> {
+    let pattern = value
+        .strip_prefix('/')
+        .and_then(|v| v.strip_suffix('/'))
+        .filter(|_| value.len() >= 2)
+        .unwrap_or(value);
+    // Check the pattern alone first so that errors point into what the user wrote.
+    regex::RegexBuilder::new(pattern)
+        .size_limit(1 << 20)
+        .build()?;
+    regex::RegexBuilder::new(&format!("^(?:{pattern})$"))
+        .size_limit(1 << 20)
+        .build()
+}
+
+/// The essential sentence of a `regex` error (its last line, without the caret drawing).
+pub(crate) fn regex_error_reason(e: &regex::Error) -> String {
+    match e {
+        regex::Error::Syntax(text) => text
+            .lines()
+            .rev()
+            .find_map(|l| l.trim().strip_prefix("error: "))
+            .unwrap_or(text.as_str())
+            .to_owned(),
+        regex::Error::CompiledTooBig(limit) => {
+            format!("the compiled pattern is larger than the {limit}-byte limit")
+        }
+        other => other.to_string(),
     }
 }
 

@@ -59,8 +59,7 @@ pub(crate) fn prescan(src: &str, limits: &Limits) -> Result<usize, CompileError>
             Ok(())
         }
     };
-    while i < b.len() {
-        let c = b[i];
+    while let Some(&c) = b.get(i) {
         let was_dot = prev_dot;
         prev_dot = false;
         match c {
@@ -83,8 +82,8 @@ pub(crate) fn prescan(src: &str, limits: &Limits) -> Result<usize, CompileError>
                             ),
                         ));
                     }
-                    if b[i] == c {
-                        if i + 1 < b.len() && b[i + 1] == c {
+                    if b.get(i) == Some(&c) {
+                        if b.get(i + 1) == Some(&c) {
                             i += 2;
                             continue;
                         }
@@ -216,11 +215,11 @@ pub(crate) fn prescan(src: &str, limits: &Limits) -> Result<usize, CompileError>
             c if c.is_ascii_digit() => {
                 // a number: digits, letters (suffixes, hex, exponent), `.digit`, exponent signs
                 i += 1;
-                while i < b.len() {
-                    let d = b[i];
+                while let Some(&d) = b.get(i) {
                     if is_ident_char(d)
                         || (d == b'.' && b.get(i + 1).is_some_and(u8::is_ascii_digit))
-                        || ((d == b'+' || d == b'-') && matches!(b[i - 1], b'e' | b'E'))
+                        || ((d == b'+' || d == b'-')
+                            && matches!(b.get(i.wrapping_sub(1)), Some(b'e' | b'E')))
                     {
                         i += 1;
                     } else {
@@ -230,7 +229,7 @@ pub(crate) fn prescan(src: &str, limits: &Limits) -> Result<usize, CompileError>
             }
             c if is_ident_start(c) => {
                 let start = i;
-                while i < b.len() && is_ident_char(b[i]) {
+                while b.get(i).is_some_and(|c| is_ident_char(*c)) {
                     i += 1;
                 }
                 let word = src.get(start..i).unwrap_or_default();
@@ -253,7 +252,7 @@ pub(crate) fn prescan(src: &str, limits: &Limits) -> Result<usize, CompileError>
                     }
                     if word == "T" {
                         let mut j = i;
-                        while j < b.len() && b[j].is_ascii_whitespace() {
+                        while b.get(j).is_some_and(u8::is_ascii_whitespace) {
                             j += 1;
                         }
                         if b.get(j) == Some(&b'(') {

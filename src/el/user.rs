@@ -1,7 +1,7 @@
 //! Okta users as the engine sees them, converted part by part on first read.
 //!
-//! A user comes from the JSON of a context ([`User::from_json`]) or from a typed request user
-//! ([`User::from_request`], shared, not copied). Its parts — profile, groups, top-level
+//! A user comes from the JSON of a context ([`UserView::from_json`]) or from a typed request user
+//! ([`UserView::from_request`], shared, not copied). Its parts — profile, groups, top-level
 //! properties, linked objects, app users, and the lookup tables of the group functions — are
 //! converted to engine values the first time an expression reads them, so a request pays only
 //! for what its claims read.
@@ -15,9 +15,9 @@ use serde_json::Value as Json;
 
 use super::cost::CountingWriter;
 use super::datetime::Zdt;
+use super::model;
 use super::value::{Map, Value, key, map_from_json};
 use super::{EvalError, EvalErrorKind};
-use crate::request;
 
 /// How deep linked objects (a manager's manager ...) are followed.
 const MAX_LINK_DEPTH: usize = 8;
@@ -25,26 +25,26 @@ const MAX_LINK_DEPTH: usize = 8;
 /// Where a user's data lives.
 #[derive(Debug, Clone)]
 enum Source {
-    /// A JSON object whose shape [`User::from_json`] checked.
+    /// A JSON object whose shape [`UserView::from_json`] checked.
     Json(Arc<Json>),
     /// A typed request user.
-    Request(Arc<request::User>),
+    Request(Arc<model::User>),
 }
 
 /// An Okta user (the `user` root, linked objects, managers).
 ///
 /// ```
-/// use tokenmint::el::{User, Value};
+/// use tokenmint::el::{UserView, Value};
 /// use serde_json::json;
 ///
-/// let u = User::from_json(&json!({"id": "00u1", "profile": {"firstName": "Ann"},
+/// let u = UserView::from_json(&json!({"id": "00u1", "profile": {"firstName": "Ann"},
 ///                                 "groups": [{"id": "00g1", "name": "Staff"}]})).unwrap();
 /// assert_eq!(u.property("firstName"), Value::from("Ann"));
 /// assert_eq!(u.property("id"), Value::from("00u1"));
 /// assert_eq!(u.groups().len(), 1);
 /// ```
 #[derive(Debug)]
-pub struct User {
+pub struct UserView {
     source: Source,
     depth: usize,
     profile: OnceLock<Arc<Map>>,
@@ -61,9 +61,9 @@ pub struct User {
     name_scans: AtomicU8,
 }
 
-impl Clone for User {
-    fn clone(&self) -> User {
-        User {
+impl Clone for UserView {
+    fn clone(&self) -> UserView {
+        UserView {
             source: self.source.clone(),
             depth: self.depth,
             profile: self.profile.clone(),
@@ -108,7 +108,7 @@ fn ctx_err(msg: impl Into<String>) -> EvalError {
     EvalError::new(EvalErrorKind::Context, msg)
 }
 
-/// Checks the shape [`User::from_json`] requires, down the linked objects that are followed.
+/// Checks the shape [`UserView::from_json`] requires, down the linked objects that are followed.
 fn check(json: &Json, depth: usize) -> Result<(), EvalError> {
     let o = json
         .as_object()
@@ -162,9 +162,9 @@ fn map_of(json: Option<&Json>) -> Map {
     }
 }
 
-impl User {
-    fn new(source: Source, depth: usize) -> User {
-        User {
+impl UserView {
+    fn new(source: Source, depth: usize) -> UserView {
+        UserView {
             source,
             depth,
             profile: OnceLock::new(),
@@ -181,14 +181,14 @@ impl User {
 
     /// A user from its JSON (the `user` shape of [`Context`](super::Context)). Fails if it is
     /// not an object or its `groups` (or a linked user's) is not a list.
-    pub fn from_json(json: &Json) -> Result<User, EvalError> {
+    pub fn from_json(json: &Json) -> Result<UserView, EvalError> {
         check(json, 0)?;
-        Ok(User::new(Source::Json(Arc::new(json.clone())), 0))
+        Ok(UserView::new(Source::Json(Arc::new(json.clone())), 0))
     }
 
     /// A user that reads a request's user in place.
-    pub fn from_request(user: Arc<request::User>) -> User {
-        User::new(Source::Request(user), 0)
+    pub fn from_request(user: Arc<model::User>) -> UserView {
+        UserView::new(Source::Request(user), 0)
     }
 
     /// The profile attributes.
@@ -274,7 +274,7 @@ impl User {
                         for (name, u) in lo {
                             let v = if u.is_object() {
                                 let src = Source::Json(Arc::new(u.clone()));
-                                Value::User(Arc::new(User::new(src, depth)))
+                                Value::User(Arc::new(UserView::new(src, depth)))
                             } else {
                                 Value::Null
                             };
@@ -285,7 +285,7 @@ impl User {
                 Source::Request(u) => {
                     for (name, lu) in &u.linked_objects {
                         let src = Source::Request(Arc::new(lu.clone()));
-                        let v = Value::User(Arc::new(User::new(src, depth)));
+                        let v = Value::User(Arc::new(UserView::new(src, depth)));
                         m.insert(Arc::from(name.as_str()), v);
                     }
                 }
@@ -311,7 +311,7 @@ impl User {
         }
     }
 
-    /// The length of [`User::to_json`] as text (measured once, without building it).
+    /// The length of [`UserView::to_json`] as text (measured once, without building it).
     pub(crate) fn json_len(&self) -> usize {
         *self.json_len.get_or_init(|| {
             let mut n = CountingWriter::default();
@@ -323,7 +323,7 @@ impl User {
         })
     }
 
-    /// [`User::to_json`] as text, written from the source without copying it first.
+    /// [`UserView::to_json`] as text, written from the source without copying it first.
     pub(crate) fn json_text(&self) -> String {
         match &self.source {
             Source::Json(j) => serde_json::to_string(&**j),
@@ -341,7 +341,7 @@ impl User {
     }
 
     /// Whether two users hold the same data.
-    pub(crate) fn same(&self, other: &User) -> bool {
+    pub(crate) fn same(&self, other: &UserView) -> bool {
         match (&self.source, &other.source) {
             (Source::Json(a), Source::Json(b)) => Arc::ptr_eq(a, b) || a == b,
             (Source::Request(a), Source::Request(b)) => Arc::ptr_eq(a, b) || a == b,
@@ -453,7 +453,7 @@ impl User {
             .unwrap_or_default()
     }
 
-    /// [`User::property`], calling `copy` with the length of a string profile attribute before
+    /// [`UserView::property`], calling `copy` with the length of a string profile attribute before
     /// it is copied out of the source (an evaluation charges it; also when it is shared from a
     /// profile already converted). A list or object attribute is never copied: reading one
     /// converts the whole profile once, and is shared from then on.
@@ -516,7 +516,7 @@ impl GroupShare {
         {
             return map.clone();
         }
-        let mut src = Map::with_capacity_and_hasher(1, Default::default());
+        let mut src = Map::with_capacity(1);
         src.insert(key("id"), sid.clone());
         let map = Value::Map(Arc::new(src));
         if let Value::Str(s) = sid {
@@ -541,7 +541,7 @@ fn group(json: &Json, share: &mut GroupShare) -> Value {
     let empty = serde_json::Map::new();
     let o = json.as_object().unwrap_or(&empty);
     // Room for the members normalisation may add (name, profile, objectClass, source).
-    let mut m = Map::with_capacity_and_hasher(o.len() + 4, Default::default());
+    let mut m = Map::with_capacity(o.len() + 4);
     let mut name = None;
     let mut profile: Option<(usize, Map)> = None;
     let mut source_id = None;
@@ -552,7 +552,7 @@ fn group(json: &Json, share: &mut GroupShare) -> Value {
                 // Filled in below, once `name` is known; the slot keeps the member's position.
                 let p = match v {
                     Json::Object(p) => {
-                        let mut pm = Map::with_capacity_and_hasher(p.len() + 1, Default::default());
+                        let mut pm = Map::with_capacity(p.len() + 1);
                         for (pk, pv) in p {
                             pm.insert(key(pk), Value::from_json(pv));
                         }
@@ -560,7 +560,7 @@ fn group(json: &Json, share: &mut GroupShare) -> Value {
                     }
                     _ => Map::default(),
                 };
-                let (i, _) = m.insert_full(key(k), Value::Null);
+                let (i, _) = m.0.insert_full(key(k), Value::Null);
                 profile = Some((i, p));
                 continue;
             }
@@ -592,7 +592,7 @@ fn group(json: &Json, share: &mut GroupShare) -> Value {
         _ => {}
     }
     let p = Value::Map(Arc::new(p));
-    match slot.and_then(|i| m.get_index_mut(i)) {
+    match slot.and_then(|i| m.0.get_index_mut(i)) {
         Some((_, v)) => *v = p,
         None => {
             m.insert(key("profile"), p);
@@ -615,7 +615,7 @@ mod tests {
     use serde_json::json;
 
     fn groups(j: Json) -> Json {
-        let u = User::from_json(&json!({"groups": j})).unwrap();
+        let u = UserView::from_json(&json!({"groups": j})).unwrap();
         Value::List(u.groups().clone()).to_json()
     }
 
@@ -646,7 +646,7 @@ mod tests {
     /// The index read from the source agrees with the normalised group maps.
     #[test]
     fn group_index_agrees_with_the_group_maps() {
-        let u = User::from_json(&json!({"groups": [
+        let u = UserView::from_json(&json!({"groups": [
             {"id": "g1", "name": "IT"}, {"profile": {"name": "Ops"}, "id": "g2"},
             {"id": "g3", "name": null, "profile": {"name": "X"}}, {"id": 4, "name": 5}, 7,
             {"id": "g1", "name": "Dup"}
@@ -694,9 +694,9 @@ mod tests {
             "linkedObjects": {"manager": {"id": "00u2", "profile": {"login": "bo"},
                                           "appUsers": {"google": {"email": "bo@g"}}}},
             "_links": {"self": {"href": "x"}}});
-        let typed: request::User = serde_json::from_value(json.clone()).unwrap();
-        let typed = User::from_request(Arc::new(typed));
-        let plain = User::from_json(&typed.to_json()).unwrap();
+        let typed: model::User = serde_json::from_value(json.clone()).unwrap();
+        let typed = UserView::from_request(Arc::new(typed));
+        let plain = UserView::from_json(&typed.to_json()).unwrap();
         assert_eq!(**typed.profile(), **plain.profile());
         assert_eq!(**typed.groups(), **plain.groups());
         assert_eq!(*typed.internal(), *plain.internal());
@@ -705,7 +705,7 @@ mod tests {
         assert_eq!(typed.group_index().by_id, plain.group_index().by_id);
         assert_eq!(typed.profile_json(), plain.profile_json());
         assert_eq!(typed.last_updated(), plain.last_updated());
-        let manager = |u: &User| match u.linked().get("manager") {
+        let manager = |u: &UserView| match u.linked().get("manager") {
             Some(Value::User(m)) => (m.property("login"), m.app_users().clone()),
             _ => panic!("a linked user"),
         };
@@ -719,23 +719,26 @@ mod tests {
 
     #[test]
     fn properties_are_read_in_place() {
-        let u = User::from_json(&json!({"id": "00u1", "profile": {"a": "x", "id": "p"}})).unwrap();
+        let u =
+            UserView::from_json(&json!({"id": "00u1", "profile": {"a": "x", "id": "p"}})).unwrap();
         assert_eq!(u.property("a"), Value::from("x"));
         assert_eq!(u.property("id"), Value::from("p"), "the profile first");
         assert_eq!(u.property("b"), Value::Null);
         assert!(u.profile.get().is_none(), "the profile map is not built");
         assert!(matches!(u.property("profile"), Value::Map(m) if m.len() == 2));
         assert_eq!(u.property("a"), Value::from("x"));
-        let odd = User::from_json(&json!({"id": "00u2", "profile": 3})).unwrap();
+        let odd = UserView::from_json(&json!({"id": "00u2", "profile": 3})).unwrap();
         assert_eq!(odd.property("id"), Value::from("00u2"));
         assert!(matches!(odd.property("profile"), Value::Map(m) if m.is_empty()));
     }
 
     #[test]
     fn shapes_are_checked_down_the_links() {
-        assert!(User::from_json(&json!(5)).is_err());
-        assert!(User::from_json(&json!({"groups": "x"})).is_err());
-        assert!(User::from_json(&json!({"linkedObjects": {"manager": {"groups": 1}}})).is_err());
-        assert!(User::from_json(&json!({"linkedObjects": {"manager": 1}})).is_ok());
+        assert!(UserView::from_json(&json!(5)).is_err());
+        assert!(UserView::from_json(&json!({"groups": "x"})).is_err());
+        assert!(
+            UserView::from_json(&json!({"linkedObjects": {"manager": {"groups": 1}}})).is_err()
+        );
+        assert!(UserView::from_json(&json!({"linkedObjects": {"manager": 1}})).is_ok());
     }
 }

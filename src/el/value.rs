@@ -3,7 +3,7 @@
 use std::cmp::Ordering;
 use std::sync::{Arc, OnceLock};
 
-use super::user::User;
+use super::user::UserView;
 
 use indexmap::IndexMap;
 
@@ -11,9 +11,165 @@ use super::cost::{Bounded, Full, byte_units};
 use super::datetime::Zdt;
 use super::{EvalError, EvalErrorKind};
 
-/// A string-keyed map that keeps insertion order (hashed with foldhash: engine maps are
-/// small and made per request, where SipHash's cost shows).
-pub type Map = IndexMap<Arc<str>, Value, foldhash::fast::RandomState>;
+/// The map inside [`Map`]: insertion-ordered, hashed with foldhash (engine maps are small and
+/// made per request, where SipHash's cost shows).
+pub(crate) type RawMap = IndexMap<Arc<str>, Value, foldhash::fast::RandomState>;
+
+/// A string-keyed map of values that keeps insertion order (JSON objects, inline maps,
+/// groups, app users).
+///
+/// ```
+/// use tokenmint::el::{Map, Value};
+///
+/// let mut m = Map::new();
+/// m.insert("b", Value::from(1));
+/// m.insert("a", Value::from("x"));
+/// assert_eq!(m.get("a"), Some(&Value::from("x")));
+/// assert_eq!(m.keys().collect::<Vec<_>>(), ["b", "a"]);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Map(pub(crate) RawMap);
+
+impl Map {
+    /// An empty map.
+    #[inline]
+    pub fn new() -> Map {
+        Map::default()
+    }
+
+    /// An empty map with room for `n` entries.
+    #[inline]
+    pub fn with_capacity(n: usize) -> Map {
+        Map(RawMap::with_capacity_and_hasher(n, Default::default()))
+    }
+
+    /// The value of a key.
+    #[inline]
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.0.get(key)
+    }
+
+    /// Whether the map holds a key.
+    #[inline]
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.0.contains_key(key)
+    }
+
+    /// Sets a key's value (at its place if present, else last); returns the old value.
+    #[inline]
+    pub fn insert(&mut self, key: impl Into<Arc<str>>, value: Value) -> Option<Value> {
+        self.0.insert(key.into(), value)
+    }
+
+    /// How many entries.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there is none.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The entries in order.
+    #[inline]
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &Value)> {
+        self.0.iter().map(|(k, v)| (&**k, v))
+    }
+
+    /// The keys in order.
+    #[inline]
+    pub fn keys(&self) -> impl ExactSizeIterator<Item = &str> {
+        self.0.keys().map(|k| &**k)
+    }
+
+    /// The values in order.
+    #[inline]
+    pub fn values(&self) -> impl ExactSizeIterator<Item = &Value> {
+        self.0.values()
+    }
+}
+
+impl<K: Into<Arc<str>>> FromIterator<(K, Value)> for Map {
+    #[inline]
+    fn from_iter<I: IntoIterator<Item = (K, Value)>>(iter: I) -> Map {
+        Map(iter.into_iter().map(|(k, v)| (k.into(), v)).collect())
+    }
+}
+
+/// An ISO 3166 country, the value of `parseCountryCode()`.
+///
+/// ```
+/// use tokenmint::el::{self, Value};
+///
+/// let program = el::compile("'us'.parseCountryCode()", &el::Limits::default()).unwrap();
+/// let Value::Country(c) = program.eval(&el::Context::new()).unwrap() else { panic!() };
+/// assert_eq!((c.alpha2(), c.alpha3(), c.numeric()), ("US", "USA", "840"));
+/// assert_eq!(c.name(), "United States");
+/// ```
+#[derive(Debug, Clone)]
+pub struct Country(Arc<celes::Country>);
+
+impl Country {
+    #[inline]
+    pub(crate) fn new(c: celes::Country) -> Country {
+        Country(Arc::new(c))
+    }
+
+    #[inline]
+    pub(crate) fn get(&self) -> &celes::Country {
+        &self.0
+    }
+
+    /// The two-letter code (`US`).
+    #[inline]
+    pub fn alpha2(&self) -> &str {
+        self.0.alpha2
+    }
+
+    /// The three-letter code (`USA`).
+    #[inline]
+    pub fn alpha3(&self) -> &str {
+        self.0.alpha3
+    }
+
+    /// The numeric code, as three digits (`840`).
+    #[inline]
+    pub fn numeric(&self) -> &str {
+        self.0.code
+    }
+
+    /// The common English short name (`United States`).
+    #[inline]
+    pub fn name(&self) -> String {
+        country_name(&self.0)
+    }
+}
+
+/// The common English short name. The table's official long names are tidied
+/// ("The United States Of America" → "United States of America"), and a few long official
+/// names are replaced by the short names Okta's examples print ("United States").
+pub(crate) fn country_name(c: &celes::Country) -> String {
+    match c.alpha2 {
+        "US" => return "United States".into(),
+        "GB" => return "United Kingdom".into(),
+        "RU" => return "Russia".into(),
+        "KR" => return "South Korea".into(),
+        "KP" => return "North Korea".into(),
+        _ => {}
+    }
+    let n = c.long_name.strip_prefix("The ").unwrap_or(c.long_name);
+    n.split(' ')
+        .enumerate()
+        .map(|(i, w)| match w {
+            "Of" | "And" | "The" | "Da" | "De" if i > 0 => w.to_lowercase(),
+            _ => w.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
 
 /// A value of the expression language.
 #[derive(Debug, Clone, Default)]
@@ -37,9 +193,9 @@ pub enum Value {
     /// A map (JSON objects, inline maps, groups, app users).
     Map(Arc<Map>),
     /// An Okta user (the `user` root, linked objects, managers).
-    User(Arc<User>),
+    User(Arc<UserView>),
     /// An ISO 3166 country (`parseCountryCode()`).
-    Country(Arc<celes::Country>),
+    Country(Country),
     /// A date-time with a zone (`DateTime.now()`, `user.created`, `parseStringTime()`).
     DateTime(Zdt),
 }
@@ -65,13 +221,13 @@ impl serde::Serialize for Value {
             }
             Value::Map(m) => {
                 let mut map = s.serialize_map(Some(m.len()))?;
-                for (k, v) in m.iter() {
+                for (k, v) in m.0.iter() {
                     map.serialize_entry(&**k, v)?;
                 }
                 map.end()
             }
             Value::User(u) => u.to_json().serialize(s),
-            Value::Country(c) => s.serialize_str(c.alpha2),
+            Value::Country(c) => s.serialize_str(c.alpha2()),
             Value::DateTime(z) => s.serialize_str(&z.to_iso_string()),
         }
     }
@@ -155,7 +311,7 @@ impl Value {
                     .collect(),
             ),
             Value::User(u) => u.to_json(),
-            Value::Country(c) => J::String(c.alpha2.to_owned()),
+            Value::Country(c) => J::String(c.alpha2().to_owned()),
             Value::DateTime(z) => J::String(z.to_iso_string()),
         }
     }
@@ -256,7 +412,7 @@ impl Value {
                 out.room(u.json_len())?;
                 out.put(&u.json_text())
             }
-            Value::Country(c) => out.put(c.alpha2),
+            Value::Country(c) => out.put(c.alpha2()),
             Value::DateTime(z) => out.put(&z.to_java_string()),
         }
     }
@@ -298,7 +454,7 @@ impl Sink for Bounded {
 /// Converts a JSON object into a [`Map`], sharing the key of common attribute names (see
 /// [`key`]) instead of allocating it.
 pub(crate) fn map_from_json(o: &serde_json::Map<String, serde_json::Value>) -> Map {
-    let mut m = Map::with_capacity_and_hasher(o.len(), Default::default());
+    let mut m = Map::with_capacity(o.len());
     for (k, v) in o {
         m.insert(key(k), Value::from_json(v));
     }
@@ -384,7 +540,7 @@ pub(crate) fn key(k: &str) -> Arc<str> {
 
 /// Java's `Double.toString`: shortest round-trip digits, plain notation in [1e-3, 1e7),
 /// otherwise `d.dddE±n`.
-pub fn java_double(d: f64) -> String {
+pub(crate) fn java_double(d: f64) -> String {
     if d.is_nan() {
         return "NaN".into();
     }
@@ -411,7 +567,7 @@ pub fn java_double(d: f64) -> String {
 }
 
 /// Java `equals` between values: type-sensitive for numbers, element-wise for lists and maps.
-pub fn java_equals(a: &Value, b: &Value) -> bool {
+pub(super) fn java_equals(a: &Value, b: &Value) -> bool {
     let mut unlimited = u64::MAX;
     java_equals_within(a, b, &mut unlimited).unwrap_or(false)
 }
@@ -479,7 +635,7 @@ pub(crate) fn java_equals_within(a: &Value, b: &Value, left: &mut u64) -> Option
             spend(left, byte_units(x.json_len().min(y.json_len())))?;
             x.same(y)
         }
-        (Value::Country(x), Value::Country(y)) => x.alpha2 == y.alpha2,
+        (Value::Country(x), Value::Country(y)) => x.alpha2() == y.alpha2(),
         (Value::DateTime(x), Value::DateTime(y)) => x == y,
         _ => false,
     })
@@ -522,7 +678,7 @@ fn cmp_num(a: Num, b: Num) -> Option<Ordering> {
 /// SpEL ordering for `<`, `<=`, `>`, `>=`: null is smaller than everything, numbers compare by
 /// value, strings lexicographically (by UTF-16 code units, like Java's `compareTo`), booleans
 /// false < true, date-times by instant. Other pairs are an error.
-pub fn spel_cmp(a: &Value, b: &Value) -> Result<Ordering, EvalError> {
+pub(super) fn spel_cmp(a: &Value, b: &Value) -> Result<Ordering, EvalError> {
     if let (Some(x), Some(y)) = (num(a), num(b)) {
         // NaN compares like Java's Double.compareTo: greater than everything.
         return Ok(cmp_num(x, y).unwrap_or_else(|| {
@@ -567,7 +723,7 @@ mod tests {
     fn serialize_is_to_json() {
         let ctx = serde_json::json!({"id": "00u1", "created": "2026-01-01T00:00:00Z",
                                      "profile": {"a": [1, 2.5, null, true, "x"]}});
-        let user = Value::User(Arc::new(User::from_json(&ctx).unwrap()));
+        let user = Value::User(Arc::new(UserView::from_json(&ctx).unwrap()));
         let mut map = Map::default();
         map.insert(key("k"), Value::Long(1 << 40));
         map.insert(key("nan"), Value::Double(f64::NAN));
@@ -577,7 +733,7 @@ mod tests {
         map.insert(key("u"), user);
         map.insert(
             key("c"),
-            Value::Country(Arc::new(celes::Country::the_united_states_of_america())),
+            Value::Country(Country::new(celes::Country::the_united_states_of_america())),
         );
         map.insert(
             key("t"),

@@ -32,7 +32,7 @@
 //!
 //! ```
 //! use tokenmint::config::{Consent, GrantType};
-//! use tokenmint::policy::consent::{ConsentMethod, Prompt, decide};
+//! use tokenmint::consent::{ConsentMethod, Prompt, decide};
 //!
 //! let scopes = [("openid", Consent::Implicit), ("orders:write", Consent::Required)];
 //! let ask = decide(&GrantType::AuthorizationCode, scopes, ConsentMethod::Required, None, &[]);
@@ -44,8 +44,8 @@
 //! ```
 
 use crate::config::{Consent, GrantType};
-use crate::error::{OAuthError, OAuthErrorId};
-pub use crate::request::{ConsentMethod, Prompt};
+use crate::oauth::{OAuthError, OAuthErrorId};
+use crate::request::{ConsentMethod, Prompt};
 
 /// Whether a grant type passes through `/authorize`, where the user may be asked for consent.
 pub fn asks_user(grant: &GrantType) -> bool {

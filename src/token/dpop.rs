@@ -13,7 +13,7 @@
 use super::alg::Algorithm;
 use super::jwk::{thumbprint, verifier_from_jwk};
 use super::util::{b64url, b64url_decode};
-use crate::error::{OAuthError, OAuthErrorId};
+use crate::oauth::{OAuthError, OAuthErrorId};
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 use thiserror::Error;

@@ -2,7 +2,7 @@
 //! request must pass before policies are evaluated again.
 
 use crate::config::GrantType;
-use crate::error::{OAuthError, OAuthErrorId};
+use crate::oauth::{OAuthError, OAuthErrorId};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 

@@ -14,7 +14,10 @@ pub(crate) fn round_half_up(x: f64) -> i64 {
     }
     let f = x.floor();
     let r = if x - f >= 0.5 { f + 1.0 } else { f };
-    r as i64 // `as` saturates, like Java
+    // `as` saturates, like Java's narrowing of a double to a long: the documented result
+    #[allow(clippy::cast_possible_truncation)]
+    let rounded = r as i64;
+    rounded
 }
 
 fn parse_number(s: &str) -> Result<f64, EvalError> {
@@ -33,6 +36,8 @@ fn parse_number(s: &str) -> Result<f64, EvalError> {
 /// `Convert.toInt` / `toInteger()`: Java `(int) Math.round(x)` — round half up, then keep the
 /// low 32 bits (so `2147483647.7` gives `-2147483648`, as Okta documents). Integral strings
 /// are read exactly. Null stays null (undocumented; a missing attribute then omits the claim).
+// Keeping the low 32 bits (`as i32`) is Java's narrowing, the documented result.
+#[allow(clippy::cast_possible_truncation)]
 pub(crate) fn int_of(v: &Value) -> Result<Value, EvalError> {
     Ok(match v {
         Value::Null => Value::Null,

@@ -7,7 +7,7 @@ use celes::Country;
 use super::{Call, opt_str};
 use crate::el::cost::excerpt;
 use crate::el::eval::Env;
-use crate::el::value::Value;
+use crate::el::value::{Value, country_name};
 use crate::el::{EvalError, EvalErrorKind};
 
 /// Which field of a country to return.
@@ -49,35 +49,12 @@ fn from_code_or_name(s: &str) -> Option<Country> {
     })
 }
 
-/// The common English short name. The table's official long names are tidied
-/// ("The United States Of America" → "United States of America"), and a few long official
-/// names are replaced by the short names Okta's examples print ("United States").
-pub(crate) fn name(c: &Country) -> String {
-    match c.alpha2 {
-        "US" => return "United States".into(),
-        "GB" => return "United Kingdom".into(),
-        "RU" => return "Russia".into(),
-        "KR" => return "South Korea".into(),
-        "KP" => return "North Korea".into(),
-        _ => {}
-    }
-    let n = c.long_name.strip_prefix("The ").unwrap_or(c.long_name);
-    n.split(' ')
-        .enumerate()
-        .map(|(i, w)| match w {
-            "Of" | "And" | "The" | "Da" | "De" if i > 0 => w.to_lowercase(),
-            _ => w.to_owned(),
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 fn field(c: &Country, f: Field) -> Value {
     match f {
         Field::Alpha2 => Value::from(c.alpha2),
         Field::Alpha3 => Value::from(c.alpha3),
         Field::Numeric => Value::from(c.code),
-        Field::Name => Value::from(name(c)),
+        Field::Name => Value::from(country_name(c)),
     }
 }
 
@@ -117,7 +94,7 @@ pub(crate) fn m_parse(_: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
         return Err(c.unsupported());
     };
     from_code_or_name(s)
-        .map(|c| Value::Country(std::sync::Arc::new(c)))
+        .map(|c| Value::Country(crate::el::value::Country::new(c)))
         .ok_or_else(|| {
             EvalError::new(
                 EvalErrorKind::Argument,
@@ -128,7 +105,7 @@ pub(crate) fn m_parse(_: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
 
 fn country_field(c: &Call<'_>, f: Field) -> Result<Value, EvalError> {
     match c.recv {
-        Value::Country(country) => Ok(field(country, f)),
+        Value::Country(country) => Ok(field(country.get(), f)),
         _ => Err(c.unsupported()),
     }
 }

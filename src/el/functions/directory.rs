@@ -54,7 +54,7 @@ fn linked_app_user(env: &Env<'_>, c: &Call<'_>, which: &str) -> Result<Value, Ev
     else {
         return Ok(Value::Null);
     };
-    Ok(match linked.app_users().get(&*app) {
+    Ok(match linked.app_users().get(&app) {
         Some(Value::List(l)) => match l.as_slice() {
             [one] => one.clone(),
             _ => Value::Null,
@@ -113,7 +113,7 @@ pub(crate) fn m_linked_object(_: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalEr
     };
     let [name] = c.args()?;
     let name = req_str(name, "getLinkedObject")?;
-    Ok(u.linked().get(&*name).cloned().unwrap_or_default())
+    Ok(u.linked().get(&name).cloned().unwrap_or_default())
 }
 
 /// `user.getInternalProperty(name)`.
@@ -123,5 +123,5 @@ pub(crate) fn m_internal_property(_: &Env<'_>, c: &Call<'_>) -> Result<Value, Ev
     };
     let [name] = c.args()?;
     let name = req_str(name, "getInternalProperty")?;
-    Ok(u.internal().get(&*name).cloned().unwrap_or_default())
+    Ok(u.internal().get(&name).cloned().unwrap_or_default())
 }

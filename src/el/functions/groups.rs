@@ -26,7 +26,7 @@ use crate::el::cost::{self, COMPILE_UNITS_PER_BYTE, GROUP_UNITS, byte_units};
 use crate::el::eval::Env;
 use crate::el::pattern;
 use crate::el::value::Value;
-use crate::el::{EvalError, EvalErrorKind, User};
+use crate::el::{EvalError, EvalErrorKind, UserView};
 
 /// How a pattern is matched against a group name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +44,7 @@ fn field<'a>(g: &'a Value, name: &str) -> Option<&'a str> {
     }
 }
 
-fn user<'a>(env: &'a Env<'_>) -> Option<&'a User> {
+fn user<'a>(env: &'a Env<'_>) -> Option<&'a UserView> {
     env.ctx.user.as_deref()
 }
 
@@ -292,7 +292,7 @@ pub(crate) fn member_infix(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalErr
 /// `isMemberOfGroup(id)`, `isMemberOfAnyGroup(id, ...)` (lists and CSV strings accepted).
 pub(crate) fn member_ids(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
     let mut found = false;
-    let ix = user(env).map(User::group_index);
+    let ix = user(env).map(UserView::group_index);
     for a in c.args {
         each_id(env, a, "isMemberOfAnyGroup", |id| {
             found |= ix.is_some_and(|ix| ix.by_id.contains_key(id));
@@ -361,7 +361,7 @@ fn criteria(env: &Env<'_>, args: &[Value]) -> Result<Vec<Criterion>, EvalError> 
                 }
             },
         };
-        for (k, v) in m.iter() {
+        for (k, v) in m.0.iter() {
             match &**k {
                 "operator" => continue,
                 "group.id" | "group.source.id" | "group.type" | "group.profile.name" => {}
@@ -398,7 +398,7 @@ fn group_matches(g: &Value, c: &Criterion) -> bool {
         let mut cur = Some(g);
         for p in path {
             cur = match cur {
-                Some(Value::Map(mm)) => mm.get(*p),
+                Some(Value::Map(mm)) => mm.get(p),
                 _ => None,
             };
         }
@@ -430,7 +430,10 @@ fn group_matches(g: &Value, c: &Criterion) -> bool {
 
 /// The criteria of a `getGroups`/`isMemberOf` call, and the charge for testing every group
 /// against them.
-fn user_criteria<'a>(env: &Env<'_>, c: &Call<'a>) -> Result<(&'a User, Vec<Criterion>), EvalError> {
+fn user_criteria<'a>(
+    env: &Env<'_>,
+    c: &Call<'a>,
+) -> Result<(&'a UserView, Vec<Criterion>), EvalError> {
     let Value::User(u) = c.recv else {
         return Err(c.unsupported());
     };

@@ -9,7 +9,7 @@ use chrono::{Datelike, Duration, NaiveDate, Timelike};
 
 use crate::el::EvalError;
 use crate::el::cost::{Bounded, Full, excerpt};
-use crate::el::datetime::{Zdt, Zone, offset_text, parse_offset, time_err};
+use crate::el::datetime::{Zdt, ZoneKind, offset_text, parse_offset, time_err};
 
 /// One piece of a pattern.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -213,20 +213,20 @@ pub(crate) fn format(
                 'Z' => match n {
                     1 => out.push_str(&offset_text(off, false, false)),
                     2 => out.push_str(&offset_text(off, true, false)),
-                    _ => out.push_str(match t.zone() {
-                        Zone::Region(tz) => tz.name(),
+                    _ => out.push_str(match t.kind() {
+                        ZoneKind::Region(tz) => tz.name(),
                         _ => "UTC",
                     }),
                 },
                 // 'z': the zone's abbreviation
-                _ => match t.zone() {
-                    Zone::Region(tz) => {
+                _ => match t.kind() {
+                    ZoneKind::Region(tz) => {
                         // the local time exists (`Zdt` checks it), so formatting can't fail
                         let abbreviation = t.instant().with_timezone(&tz).format("%Z").to_string();
                         out.push_str(&abbreviation)
                     }
-                    Zone::Utc => out.push_str("UTC"),
-                    Zone::Fixed(_) => out.push_str(&offset_text(off, true, false)),
+                    ZoneKind::Utc => out.push_str("UTC"),
+                    ZoneKind::Fixed(_) => out.push_str(&offset_text(off, true, false)),
                 },
             },
         };
@@ -350,7 +350,7 @@ pub(crate) fn parse(text: &str, pattern: &str) -> Result<Zdt, EvalError> {
             }
             'M' if n >= 3 => {
                 let (idx, len) = name_at(text, i, &MONTHS).ok_or_else(bad)?;
-                p.month = idx as u32 + 1;
+                p.month = u32::try_from(idx).map_err(|_| bad())? + 1;
                 i += len;
             }
             'E' => {
@@ -388,9 +388,10 @@ pub(crate) fn parse(text: &str, pattern: &str) -> Result<Zdt, EvalError> {
             }
             'S' => {
                 let (v, len) = num(&mut i, max)?;
-                let scale = 10u64.pow(9u32.saturating_sub(len as u32));
+                let scale = 10u64.pow(9u32.saturating_sub(u32::try_from(len).unwrap_or(u32::MAX)));
                 let v = u64::try_from(v).map_err(|_| bad())?;
-                p.nanos = v.saturating_mul(scale).min(999_999_999) as u32;
+                p.nanos =
+                    u32::try_from(v.saturating_mul(scale).min(999_999_999)).unwrap_or(999_999_999);
             }
             _ => {
                 let (v, _) = num(&mut i, max)?;

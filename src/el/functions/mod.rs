@@ -554,6 +554,8 @@ pub(crate) fn req_int(v: &Value, what: &str) -> Result<i64, EvalError> {
     match v {
         Value::Int(i) => Ok(i64::from(*i)),
         Value::Long(i) => Ok(*i),
+        // integral and below 2^53 in magnitude: the conversion is exact
+        #[allow(clippy::cast_possible_truncation)]
         Value::Double(d) if d.fract() == 0.0 && d.abs() < 9e15 => Ok(*d as i64),
         Value::Null => Err(EvalError::new(
             EvalErrorKind::NullValue,

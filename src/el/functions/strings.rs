@@ -264,7 +264,11 @@ pub(crate) fn substring(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError>
     if a >= b {
         return Ok(Value::from(""));
     }
-    let (a, b) = (a as usize, b as usize);
+    // both are in 0..=n, and n is a length: the conversions are exact
+    let (a, b) = (
+        usize::try_from(a).unwrap_or_default(),
+        usize::try_from(b).unwrap_or_default(),
+    );
     env.new_str(if ascii {
         s.get(a..b).unwrap_or("")
     } else {
@@ -433,7 +437,11 @@ pub(crate) fn m_substring(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalErro
             "substring({b}, {e}) is outside the string of length {n}"
         )));
     }
-    let (b, e) = (b as usize, e as usize);
+    // 0 <= b <= e <= n, and n is a length: the conversions are exact
+    let (b, e) = (
+        usize::try_from(b).unwrap_or_default(),
+        usize::try_from(e).unwrap_or_default(),
+    );
     if s.is_ascii() {
         return env.new_str(s.get(b..e).unwrap_or(""));
     }

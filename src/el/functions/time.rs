@@ -20,7 +20,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use super::{Call, joda, opt_str, req_int, req_str, type_err};
 use crate::el::cost::{TOKEN_UNITS, excerpt};
-use crate::el::datetime::{Zdt, Zone, parse_iso, time_err, zone};
+use crate::el::datetime::{Zdt, ZoneKind, parse_iso, time_err, zone};
 use crate::el::eval::Env;
 use crate::el::value::Value;
 use crate::el::{EvalError, EvalErrorKind};
@@ -269,14 +269,14 @@ fn plus(t: Zdt, unit: Unit, n: i64) -> Result<Zdt, EvalError> {
             let moved = local
                 .checked_add_signed(Duration::try_days(n).ok_or_else(overflow)?)
                 .ok_or_else(overflow)?;
-            match t.zone() {
-                Zone::Utc => moved.and_utc(),
-                Zone::Region(tz) => tz
+            match t.kind() {
+                ZoneKind::Utc => moved.and_utc(),
+                ZoneKind::Region(tz) => tz
                     .from_local_datetime(&moved)
                     .earliest()
                     .ok_or_else(overflow)?
                     .with_timezone(&Utc),
-                Zone::Fixed(o) => o
+                ZoneKind::Fixed(o) => o
                     .from_local_datetime(&moved)
                     .earliest()
                     .ok_or_else(overflow)?
@@ -293,7 +293,7 @@ fn plus(t: Zdt, unit: Unit, n: i64) -> Result<Zdt, EvalError> {
             t.instant().checked_add_signed(d).ok_or_else(overflow)?
         }
     };
-    Zdt::in_zone(utc, t.zone())
+    Zdt::in_zone(utc, t.kind())
 }
 
 fn shift(c: &Call<'_>, unit: Unit, sign: i64) -> Result<Value, EvalError> {

@@ -569,7 +569,8 @@ fn ungrantable_scopes(cfg: &ServerConfig, engine: &Engine, out: &mut Vec<Diagnos
 
 #[cfg(test)]
 mod tests {
-    use crate::{AuthorizationServer, Options, ServerConfig};
+    use crate::compile::{Options, compile};
+    use crate::config::ServerConfig;
     use serde_json::{Value, json};
 
     fn rule(name: &str, prio: i64, grants: Value, scopes: Value, people: Value) -> Value {
@@ -587,9 +588,9 @@ mod tests {
                                     "issuer": "https://example.okta.com/oauth2/a"},
             "scopes": scopes, "policies": policies});
         let cfg = ServerConfig::from_value(cfg).expect("loads");
-        let server = AuthorizationServer::compile(cfg, options).expect("compiles");
-        server
-            .warnings()
+        let compiled = compile(&cfg, &options).expect("compiles");
+        compiled
+            .warnings
             .iter()
             .filter(|d| {
                 [
@@ -1038,10 +1039,10 @@ mod tests {
                 "policies": policies});
             let cfg = ServerConfig::from_value(cfg).expect("loads");
             let want = reference(&cfg);
-            let server = AuthorizationServer::compile(cfg, Options::default())
-                .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
-            let got: Vec<(String, String)> = server
-                .warnings()
+            let compiled =
+                compile(&cfg, &Options::default()).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+            let got: Vec<(String, String)> = compiled
+                .warnings
                 .iter()
                 .filter(|d| d.code == "rule.unreachable")
                 .map(|d| (d.path.clone(), d.message.clone()))

@@ -1,45 +1,6 @@
-//! Error types.
+//! OAuth 2.0 error responses with Okta's codes, statuses and descriptions.
 
-use crate::config::Diagnostic;
 use std::fmt;
-
-/// A configuration that can't be loaded or compiled, with every problem found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError {
-    /// The problems, errors first, each located by a JSON pointer. Warnings found alongside
-    /// the errors are included too.
-    pub diagnostics: Vec<Diagnostic>,
-}
-
-impl ConfigError {
-    pub(crate) fn new(mut diagnostics: Vec<Diagnostic>) -> Self {
-        // Errors before warnings; otherwise keep document order.
-        diagnostics.sort_by_key(|d| std::cmp::Reverse(d.severity));
-        ConfigError { diagnostics }
-    }
-
-    /// Only the errors.
-    pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
-        self.diagnostics.iter().filter(|d| d.is_error())
-    }
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let n = self.errors().count();
-        write!(
-            f,
-            "the configuration has {n} error{}",
-            if n == 1 { "" } else { "s" }
-        )?;
-        for d in &self.diagnostics {
-            write!(f, "\n  {d}")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for ConfigError {}
 
 /// Which row of Okta's OAuth error catalogue an [`OAuthError`] is: the internal id, which fixes
 /// the `error` code, the HTTP status and the `error_description` template.
@@ -398,7 +359,7 @@ impl OAuthErrorId {
 /// `error_description`.
 ///
 /// ```
-/// use tokenmint::error::{OAuthError, OAuthErrorId};
+/// use tokenmint::{OAuthError, OAuthErrorId};
 ///
 /// let e = OAuthError::with_arg(OAuthErrorId::UnauthorizedClient, "authorization_code, refresh_token");
 /// assert_eq!(e.status(), 400);
@@ -416,15 +377,15 @@ impl OAuthErrorId {
 ///
 /// * [`OAuthError::with_values`] (lists of scopes or grant types) names each value that is an
 ///   RFC 6749 scope-token (`%x21 / %x23-5B / %x5D-7E`) of at most
-///   [`MAX_SHOWN_VALUE`] bytes, up to [`MAX_SHOWN_VALUES`] of them, exactly as Okta does, and
+///   [`MAX_SHOWN_VALUE`](OAuthError::MAX_SHOWN_VALUE) bytes, up to [`MAX_SHOWN_VALUES`](OAuthError::MAX_SHOWN_VALUES) of them, exactly as Okta does, and
 ///   counts the others: "Denied scopes: orders:write and 2 malformed scopes."
 /// * [`OAuthError::with_arg`] (one value, such as a claim name) percent-encodes each byte of
 ///   a character outside the allowed set (`"` is `%22`, a newline `%0A`, `é` is `%C3%A9`) and
-///   shortens the value to [`MAX_SHOWN_VALUE`] bytes, ending it with `...`.
+///   shortens the value to [`MAX_SHOWN_VALUE`](OAuthError::MAX_SHOWN_VALUE) bytes, ending it with `...`.
 /// * A description read back with `serde` is cleaned the same way.
 ///
 /// ```
-/// use tokenmint::error::{OAuthError, OAuthErrorId};
+/// use tokenmint::{OAuthError, OAuthErrorId};
 ///
 /// let e = OAuthError::with_values(OAuthErrorId::RefreshScopesDenied,
 ///     ["orders:write", "<b>\"x\"</b>", "caf\u{e9}", "line\nbreak"]);
@@ -445,12 +406,6 @@ pub struct OAuthError {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<String>,
 }
-
-/// Values longer than this (in bytes) are not shown as they are: a list counts them, a single
-/// value is shortened.
-pub const MAX_SHOWN_VALUE: usize = 128;
-/// A list names at most this many values and counts the rest.
-pub const MAX_SHOWN_VALUES: usize = 10;
 
 /// The serialized form, cleaned when read.
 #[derive(serde::Deserialize)]
@@ -504,6 +459,12 @@ fn clean(text: &str, max: usize) -> String {
 }
 
 impl OAuthError {
+    /// Values longer than this (in bytes) are not shown as they are: a list counts them, a
+    /// single value is shortened.
+    pub const MAX_SHOWN_VALUE: usize = 128;
+    /// A list names at most this many values and counts the rest.
+    pub const MAX_SHOWN_VALUES: usize = 10;
+
     /// The error of a row without an argument (a `{0}` in its template is rendered empty).
     pub fn new(id: OAuthErrorId) -> Self {
         OAuthError::render(id, "")
@@ -512,7 +473,7 @@ impl OAuthError {
     /// The error of a row, with `{0}` rendered as `arg`, cleaned (see
     /// [Clean descriptions](OAuthError#clean-descriptions)).
     pub fn with_arg(id: OAuthErrorId, arg: &str) -> Self {
-        OAuthError::render(id, &clean(arg, MAX_SHOWN_VALUE))
+        OAuthError::render(id, &clean(arg, Self::MAX_SHOWN_VALUE))
     }
 
     /// The error of a row whose `{0}` is a list (scopes, grant types): the values are named
@@ -520,7 +481,7 @@ impl OAuthError {
     /// [Clean descriptions](OAuthError#clean-descriptions)).
     ///
     /// ```
-    /// use tokenmint::error::{OAuthError, OAuthErrorId};
+    /// use tokenmint::{OAuthError, OAuthErrorId};
     ///
     /// let e = OAuthError::with_values(OAuthErrorId::ConsentRequiredClientCredentials,
     ///     ["admin", "audit"]);
@@ -540,9 +501,9 @@ impl OAuthError {
         let (mut more, mut malformed) = (0usize, 0usize);
         for v in values {
             let v = v.as_ref();
-            if !is_token(v) || v.len() > MAX_SHOWN_VALUE {
+            if !is_token(v) || v.len() > Self::MAX_SHOWN_VALUE {
                 malformed += 1;
-            } else if shown.len() < MAX_SHOWN_VALUES {
+            } else if shown.len() < Self::MAX_SHOWN_VALUES {
                 shown.push(v.to_owned());
             } else {
                 more += 1;
@@ -754,7 +715,7 @@ mod tests {
             e.description(),
             format!(
                 "The '{}...' user claim could not be evaluated.",
-                "s".repeat(MAX_SHOWN_VALUE)
+                "s".repeat(OAuthError::MAX_SHOWN_VALUE)
             )
         );
     }

@@ -1,14 +1,83 @@
 //! Turns a [`ServerConfig`] into diagnostics: every problem at once, each located.
 
-use super::diagnostic::{Diagnostic, Quoted, pointer};
-use super::{
-    ALL_CLIENTS, Claim, ClaimType, EVERYONE, GrantType, GroupFilterType, Policy, Rule,
-    SYSTEM_SCOPE_NAMES, Scope, ServerConfig, ValueType,
+use super::Options;
+use crate::config::{
+    ALL_CLIENTS, Claim, ClaimConditions, ClaimType, EVERYONE, GrantType, GroupFilterType,
+    IncludeExclude, People, Policy, PolicyConditions, Rule, RuleConditions, SYSTEM_SCOPE_NAMES,
+    Scope, Server, ServerConfig, TokenActions, ValueType,
 };
+use crate::config::{Diagnostic, Quoted, pointer};
 use crate::el::functions::did_you_mean;
-use crate::server::Options;
+use crate::el::{group_filter_regex, regex_error_reason};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
+
+/// The JSON member names of a configuration type, in the order given: each field in camelCase
+/// (serde's `rename_all`), or its serde rename (`field as "name"`). The list is checked
+/// against the type: the pattern `Type { field: _, …, extra: _ }` has no `..`, so a field
+/// added to the type and not listed here, or listed and not in the type, fails to compile.
+macro_rules! members {
+    ($ty:ident { $($field:ident $(as $json:literal)?),* $(,)? }) => {{
+        #[allow(dead_code)]
+        fn exhaustive(v: &$ty) {
+            let $ty { $($field: _,)* extra: _ } = v;
+        }
+        const NAMES: &[&str] = &[$(members!(@name $field $($json)?)),*];
+        NAMES
+    }};
+    (@name $field:ident $json:literal) => {
+        $json
+    };
+    (@name $field:ident) => {{
+        const SNAKE: &str = stringify!($field);
+        const CAMEL: [u8; camel_len(SNAKE)] = camel_case(SNAKE);
+        const NAME: &str = match std::str::from_utf8(&CAMEL) {
+            Ok(name) => name,
+            Err(_) => panic!("field names are ASCII"),
+        };
+        NAME
+    }};
+}
+
+/// The length of a snake_case name in camelCase: one byte less per underscore.
+const fn camel_len(snake: &str) -> usize {
+    let bytes = snake.as_bytes();
+    let (mut i, mut n) = (0, 0);
+    while i < bytes.len() {
+        // i < len: the loop's condition; this runs at compile time
+        #[allow(clippy::indexing_slicing)]
+        if bytes[i] != b'_' {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
+}
+
+/// A snake_case field name in camelCase, as serde's `rename_all = "camelCase"` spells it. `N`
+/// is [`camel_len`] of it; run at compile time, a wrong `N` fails the build.
+const fn camel_case<const N: usize>(snake: &str) -> [u8; N] {
+    let bytes = snake.as_bytes();
+    let mut out = [0u8; N];
+    let (mut i, mut o, mut upper) = (0, 0, false);
+    while i < bytes.len() {
+        // i < len by the loop's condition, o < N by the choice of N: evaluated at compile
+        // time, where an index out of bounds is a build error
+        #[allow(clippy::indexing_slicing)]
+        {
+            let b = bytes[i];
+            if b == b'_' {
+                upper = true;
+            } else {
+                out[o] = if upper { b.to_ascii_uppercase() } else { b };
+                upper = false;
+                o += 1;
+            }
+        }
+        i += 1;
+    }
+    out
+}
 
 /// A JSON pointer into the bundle, made into a string only when a diagnostic needs it (most
 /// objects have none, and a configuration has tens of thousands of objects).
@@ -79,9 +148,9 @@ struct ScopeNames<'c> {
 const SUGGESTION_BUDGET: usize = 4_000_000;
 
 /// Lifetime bounds of rule actions, in minutes.
-pub const ACCESS_LIFETIME_MINUTES: std::ops::RangeInclusive<i64> = 5..=1440;
+pub(crate) const ACCESS_LIFETIME_MINUTES: std::ops::RangeInclusive<i64> = 5..=1440;
 /// Bounds of `refreshTokenWindowMinutes`.
-pub const REFRESH_WINDOW_MINUTES: std::ops::RangeInclusive<i64> = 10..=2_628_000;
+pub(crate) const REFRESH_WINDOW_MINUTES: std::ops::RangeInclusive<i64> = 10..=2_628_000;
 
 /// Okta's reserved claim names (its support article "List of Reserved Claims") for access
 /// tokens only; `groups` is left out (Okta's own guides create it). Custom RESOURCE claims may
@@ -163,7 +232,7 @@ const ID_OWN: &[&str] = &["amr", "acr"];
 /// The OIDC claims an ID token (and userinfo) takes from the user profile when their scope
 /// (`profile`, `email`, `address`, `phone`) is granted. An IDENTITY claim may not be named like
 /// one: the two values would compete.
-pub const SCOPE_DEPENDENT_CLAIMS: &[&str] = &[
+pub(crate) const SCOPE_DEPENDENT_CLAIMS: &[&str] = &[
     "name",
     "family_name",
     "given_name",
@@ -187,7 +256,7 @@ pub const SCOPE_DEPENDENT_CLAIMS: &[&str] = &[
 /// Whether `name` is reserved for a custom claim of type `ty`: Okta's reserved names for that
 /// token (spec §3.2), per token type. `groups` is allowed in both, `sub` (the editable system
 /// claim) and `scope` in access tokens.
-pub fn is_reserved_claim_name(name: &str, ty: ClaimType) -> bool {
+pub(crate) fn is_reserved_claim_name(name: &str, ty: ClaimType) -> bool {
     if BOTH_RESERVED.contains(&name) {
         return true;
     }
@@ -198,7 +267,7 @@ pub fn is_reserved_claim_name(name: &str, ty: ClaimType) -> bool {
 }
 
 /// Whether `name` is a legal scope name; `Err` says why not.
-pub fn check_scope_name(name: &str) -> Result<(), String> {
+pub(crate) fn check_scope_name(name: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err("the scope name is empty".into());
     }
@@ -237,43 +306,10 @@ fn describe_char(c: char) -> String {
     }
 }
 
-/// Compiles the regular expression of a REGEX group filter so that it must match the whole
-/// group name (case-sensitive). A value written between slashes, `/…/`, has them removed.
-pub fn group_filter_regex(value: &str) -> Result<regex::Regex, regex::Error> {
-    let pattern = value
-        .strip_prefix('/')
-        .and_then(|v| v.strip_suffix('/'))
-        .filter(|_| value.len() >= 2)
-        .unwrap_or(value);
-    // Check the pattern alone first so that errors point into what the user wrote.
-    regex::RegexBuilder::new(pattern)
-        .size_limit(1 << 20)
-        .build()?;
-    regex::RegexBuilder::new(&format!("^(?:{pattern})$"))
-        .size_limit(1 << 20)
-        .build()
-}
-
-/// The essential sentence of a `regex` error (its last line, without the caret drawing).
-pub(crate) fn regex_error_reason(e: &regex::Error) -> String {
-    match e {
-        regex::Error::Syntax(text) => text
-            .lines()
-            .rev()
-            .find_map(|l| l.trim().strip_prefix("error: "))
-            .unwrap_or(text.as_str())
-            .to_owned(),
-        regex::Error::CompiledTooBig(limit) => {
-            format!("the compiled pattern is larger than the {limit}-byte limit")
-        }
-        other => other.to_string(),
-    }
-}
-
 /// Checks the caps of `options` ([`Options#caps`](crate::Options#caps)): one error per cap
 /// exceeded, located at the first object over it. Counting is all it does, so it runs before
 /// anything else.
-pub fn caps(cfg: &ServerConfig, options: &Options) -> Vec<Diagnostic> {
+pub(crate) fn caps(cfg: &ServerConfig, options: &Options) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let mut over = |code: &'static str,
                     path: String,
@@ -370,7 +406,7 @@ pub fn caps(cfg: &ServerConfig, options: &Options) -> Vec<Diagnostic> {
 }
 
 /// Validates a bundle; returns every error and warning found.
-pub fn validate(cfg: &ServerConfig, options: &Options) -> Vec<Diagnostic> {
+pub(crate) fn validate(cfg: &ServerConfig, options: &Options) -> Vec<Diagnostic> {
     let mut v = Validator {
         out: Vec::new(),
         options,
@@ -422,7 +458,7 @@ impl Validator<'_> {
         did_you_mean(name, close)
     }
 
-    fn unknown_members(&mut self, at: &At<'_>, extra: &super::Extra, known: &[&str]) {
+    fn unknown_members(&mut self, at: &At<'_>, extra: &crate::config::Extra, known: &[&str]) {
         for key in extra.keys() {
             let mut d = Diagnostic::warning(
                 "json.unknown_member",
@@ -449,9 +485,8 @@ impl Validator<'_> {
                 .with_hint("add \"name\", e.g. \"default\""),
             );
         }
-        match s.audiences.len() {
-            1 => {
-                let aud = &s.audiences[0];
+        match s.audiences.as_slice() {
+            [aud] => {
                 if aud.trim().is_empty() {
                     self.push(Diagnostic::error(
                         "server.audience.empty",
@@ -469,7 +504,7 @@ impl Validator<'_> {
                     );
                 }
             }
-            0 => self.push(
+            [] => self.push(
                 Diagnostic::error(
                     "server.audiences.count",
                     pointer(path, "audiences"),
@@ -477,11 +512,11 @@ impl Validator<'_> {
                 )
                 .with_hint("set exactly one audience, e.g. \"audiences\": [\"api://default\"]; it becomes the access token's aud"),
             ),
-            n => self.push(
+            many => self.push(
                 Diagnostic::error(
                     "server.audiences.count",
                     pointer(path, "audiences"),
-                    format!("the authorization server has {n} audiences; Okta supports exactly one"),
+                    format!("the authorization server has {} audiences; Okta supports exactly one", many.len()),
                 )
                 .with_hint("keep one audience; it becomes the access token's aud"),
             ),
@@ -527,23 +562,7 @@ impl Validator<'_> {
         self.unknown_members(
             &At::Raw(path),
             &s.extra,
-            &[
-                "id",
-                "name",
-                "description",
-                "audiences",
-                "issuer",
-                "issuerMode",
-                "status",
-                "default",
-                "credentials",
-                "accessTokenEncryptedResponseAlgorithm",
-                "jwks",
-                "jwks_uri",
-                "created",
-                "lastUpdated",
-                "_links",
-            ],
+            members!(Server { id, name, description, audiences, issuer, issuer_mode, status, default, credentials, access_token_encrypted_response_algorithm, jwks, jwks_uri as "jwks_uri", created, last_updated, links as "_links" }),
         );
     }
 
@@ -593,18 +612,7 @@ impl Validator<'_> {
             self.unknown_members(
                 &at,
                 &s.extra,
-                &[
-                    "id",
-                    "name",
-                    "displayName",
-                    "description",
-                    "system",
-                    "default",
-                    "consent",
-                    "optional",
-                    "metadataPublish",
-                    "_links",
-                ],
+                members!(Scope { id, name, display_name, description, system, default, consent, optional, metadata_publish, links as "_links" }),
             );
         }
         let order: Vec<&str> = scopes
@@ -790,22 +798,13 @@ impl Validator<'_> {
             self.unknown_members(
                 &at,
                 &c.extra,
-                &[
-                    "id",
-                    "name",
-                    "status",
-                    "claimType",
-                    "valueType",
-                    "value",
-                    "group_filter_type",
-                    "alwaysIncludeInToken",
-                    "conditions",
-                    "system",
-                    "apiResourceId",
-                    "_links",
-                ],
+                members!(Claim { id, name, status, claim_type, value_type, value, group_filter_type as "group_filter_type", always_include_in_token, conditions, system, api_resource_id, links as "_links" }),
             );
-            self.unknown_members(&conditions, &c.conditions.extra, &["scopes"]);
+            self.unknown_members(
+                &conditions,
+                &c.conditions.extra,
+                members!(ClaimConditions { scopes }),
+            );
         }
     }
 
@@ -943,22 +942,13 @@ impl Validator<'_> {
             self.unknown_members(
                 &at,
                 &p.extra,
-                &[
-                    "id",
-                    "type",
-                    "name",
-                    "description",
-                    "priority",
-                    "status",
-                    "system",
-                    "conditions",
-                    "created",
-                    "lastUpdated",
-                    "_links",
-                    "rules",
-                ],
+                members!(Policy { id, policy_type as "type", name, description, priority, status, system, conditions, created, last_updated, links as "_links", rules }),
             );
-            self.unknown_members(&conditions, &p.conditions.extra, &["clients"]);
+            self.unknown_members(
+                &conditions,
+                &p.conditions.extra,
+                members!(PolicyConditions { clients }),
+            );
         }
     }
 
@@ -1107,12 +1097,20 @@ impl Validator<'_> {
                         format!("{label} excludes EVERYONE, so no user request can match it"),
                     ));
                 }
-                self.unknown_members(&gpath, &g.extra, &["include", "exclude"]);
+                self.unknown_members(
+                    &gpath,
+                    &g.extra,
+                    members!(IncludeExclude { include, exclude }),
+                );
             }
             if let Some(u) = &people.users {
-                self.unknown_members(&ppath.key("users"), &u.extra, &["include", "exclude"]);
+                self.unknown_members(
+                    &ppath.key("users"),
+                    &u.extra,
+                    members!(IncludeExclude { include, exclude }),
+                );
             }
-            self.unknown_members(&ppath, &people.extra, &["users", "groups"]);
+            self.unknown_members(&ppath, &people.extra, members!(People { users, groups }));
         }
         let scope_at = cond.key("scopes");
         let scope_list = &r.conditions.scopes.include;
@@ -1195,34 +1193,26 @@ impl Validator<'_> {
         self.unknown_members(
             at,
             &r.extra,
-            &[
-                "id",
-                "type",
-                "name",
-                "status",
-                "priority",
-                "system",
-                "conditions",
-                "actions",
-                "created",
-                "lastUpdated",
-                "_links",
-            ],
+            members!(Rule { id, rule_type as "type", name, status, priority, system, conditions, actions, created, last_updated, links as "_links" }),
         );
         self.unknown_members(
             &cond,
             &r.conditions.extra,
-            &["people", "grantTypes", "scopes"],
+            members!(RuleConditions {
+                people,
+                grant_types,
+                scopes
+            }),
         );
         self.unknown_members(
             &tpath,
             &t.extra,
-            &[
-                "accessTokenLifetimeMinutes",
-                "refreshTokenLifetimeMinutes",
-                "refreshTokenWindowMinutes",
-                "inlineHook",
-            ],
+            members!(TokenActions {
+                access_token_lifetime_minutes,
+                refresh_token_lifetime_minutes,
+                refresh_token_window_minutes,
+                inline_hook
+            }),
         );
     }
 }
@@ -1310,6 +1300,49 @@ mod tests {
         let e = group_filter_regex("a(").unwrap_err();
         assert_eq!(regex_error_reason(&e), "unclosed group");
         assert!(group_filter_regex("(?=a)").is_err());
+    }
+
+    #[test]
+    fn member_names_are_the_serde_names() {
+        assert_eq!(
+            members!(TokenActions {
+                access_token_lifetime_minutes,
+                refresh_token_lifetime_minutes,
+                refresh_token_window_minutes,
+                inline_hook
+            }),
+            [
+                "accessTokenLifetimeMinutes",
+                "refreshTokenLifetimeMinutes",
+                "refreshTokenWindowMinutes",
+                "inlineHook"
+            ]
+        );
+        assert_eq!(
+            members!(Rule { id, rule_type as "type", name, status, priority, system, conditions,
+                            actions, created, last_updated, links as "_links" }),
+            [
+                "id",
+                "type",
+                "name",
+                "status",
+                "priority",
+                "system",
+                "conditions",
+                "actions",
+                "created",
+                "lastUpdated",
+                "_links"
+            ]
+        );
+        // what serde reads: every listed member of a server lands in a field, none in extra
+        let server: Server = serde_json::from_value(serde_json::json!({
+            "id": "a", "name": "n", "description": "d", "audiences": ["x"], "issuer": "i",
+            "issuerMode": "ORG_URL", "status": "ACTIVE", "default": false, "credentials": {},
+            "accessTokenEncryptedResponseAlgorithm": "RSA-OAEP-256", "jwks": {}, "jwks_uri": "u",
+            "created": "c", "lastUpdated": "l", "_links": {}}))
+        .unwrap();
+        assert!(server.extra.is_empty(), "{:?}", server.extra);
     }
 
     #[test]
