@@ -97,6 +97,7 @@ fn request() -> TokenRequest {
     let req = json!({
         "client": {"clientId": "0oa1storefront", "name": "Storefront"},
         "grantType": "authorization_code",
+        "idp": "00o1okta",
         "responseType": "code",
         "scopes": ["openid", "profile", "email", "orders:read"],
         "user": {"id": "00u1ann", "status": "ACTIVE", "lastUpdated": "2026-02-01T09:00:00.000Z",

@@ -183,6 +183,7 @@ fn main() {
     let config = ServerConfig::from_json(CONFIG).unwrap_or_else(|e| fail(&e.to_string()));
     let mut options = Options::default();
     options.at_jwt_typ = true;
+    options.org_id = Some("00o1interop".into());
     let server = AuthorizationServer::compile(config, options.clone())
         .unwrap_or_else(|e| fail(&e.to_string()));
 

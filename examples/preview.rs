@@ -33,9 +33,14 @@
 //!  "access_token": {"header", "payload", "compact"} | null,
 //!  "id_token": {"header", "payload", "compact"} | null,
 //!  "refresh_token": {"handle", "record"} | null,
-//!  "jwks": {"keys": [...]}}
+//!  "jwks": {"keys": [...]},
+//!  "consent": [scopes to ask the user for] | null}
 //! ```
 //!
+//! `consent` is the consent decision of the user flows through `/authorize`
+//! (`authorization_code`, `implicit`, `interaction_code`): the granted scopes the user must be
+//! asked to consent to (from the scopes' `consent`, the client's `consentMethod`, the request's
+//! `prompt` and `consentGranted`); `null` for other grants and refused requests.
 //! The object also has `"hook_request": {<Okta's token inline hook body>} | null` (null when the
 //! matched rule names no token inline hook and no `--hook-response` is given) and `"hook":
 //! {"applied", "operations", "reason"?} | null` (null: no answer applied); when a device secret is issued,
@@ -232,6 +237,10 @@ fn write_json(out: &mut impl Write, p: &Preview) -> io::Result<()> {
         }) => json!({"handle": handle, "record": refresh_record}),
         _ => Value::Null,
     };
+    let consent = match &p.trace.outcome {
+        Outcome::Granted(g) => json!(g.consent),
+        Outcome::Denied(_) => Value::Null,
+    };
     let mut doc = json!({
         "decision": decision,
         "error": p.error().map_or(Value::Null, error_json),
@@ -240,6 +249,7 @@ fn write_json(out: &mut impl Write, p: &Preview) -> io::Result<()> {
         "id_token": token(&p.id),
         "refresh_token": refresh,
         "jwks": p.jwks,
+        "consent": consent,
     });
     if let Value::Object(m) = &mut doc {
         // Always present (null when the rule names no hook and no answer was given), as the

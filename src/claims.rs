@@ -44,24 +44,6 @@ pub(crate) struct ClaimSet {
     pub(crate) identity: Vec<CompiledClaim>,
 }
 
-/// Names of the OIDC standard claims an ID token may carry from the user profile.
-const STANDARD_ID_CLAIMS: [&str; 14] = [
-    "name",
-    "email",
-    "email_verified",
-    "locale",
-    "preferred_username",
-    "given_name",
-    "middle_name",
-    "family_name",
-    "nickname",
-    "profile",
-    "zoneinfo",
-    "updated_at",
-    "address",
-    "phone_number",
-];
-
 impl ClaimSet {
     /// Compiles every claim of `config` (inactive ones too, so that their errors show), adding
     /// a located diagnostic for each expression that doesn't compile. Claims the validator
@@ -132,19 +114,8 @@ impl ClaimSet {
                     }
                 }
                 ClaimType::Resource => access.push(compiled),
-                ClaimType::Identity => {
-                    if STANDARD_ID_CLAIMS.contains(&c.name.as_str()) {
-                        diags.push(Diagnostic::warning(
-                            "claim.name.standard",
-                            format!("/claims/{i}/name"),
-                            format!(
-                                "{:?} is an OIDC standard claim; when its scope is granted the value from the user profile is used instead",
-                                c.name
-                            ),
-                        ));
-                    }
-                    identity.push(compiled)
-                }
+                // Validation refuses IDENTITY claims named like standard claims.
+                ClaimType::Identity => identity.push(compiled),
             }
         }
         let sub = match sub {
@@ -303,11 +274,13 @@ pub(crate) struct StandardClaims<'p> {
     pub late: Vec<(&'static str, Cow<'p, Value>)>,
 }
 
-/// Builds the standard claims from `profile` (the Okta profile attributes) and the user's
-/// `lastUpdated` time as Unix seconds.
+/// Builds the standard claims from `profile` (the Okta profile attributes), the user's
+/// `lastUpdated` time as Unix seconds and whether the email address is verified (as the host
+/// says; `None`: `email_verified` is omitted).
 pub(crate) fn standard_claims(
     profile: &Map<String, Value>,
     last_updated: Option<i64>,
+    email_verified: Option<bool>,
     scopes: OidcScopes,
     full: bool,
 ) -> StandardClaims<'_> {
@@ -365,12 +338,13 @@ pub(crate) fn standard_claims(
             out.late.push(("updated_at", Cow::Owned(Value::from(t))));
         }
     }
-    if scopes.email {
-        // Okta's profile has no verification flag of its own; a host may supply one as the
-        // `emailVerified` attribute.
-        if let Some(v) = get("emailVerified").filter(|v| v.is_boolean()) {
-            out.late.push(("email_verified", v));
-        }
+    if scopes.email
+        && get("email").is_some()
+        && let Some(v) = email_verified
+    {
+        // Okta's profile has no verification flag: only the host knows; never guessed.
+        out.late
+            .push(("email_verified", Cow::Owned(Value::Bool(v))));
     }
     if scopes.address {
         let mut address = Map::new();
@@ -408,8 +382,7 @@ mod tests {
             "login": "john@example.com", "email": "john@example.com", "firstName": "John",
             "lastName": "Smith", "middleName": null, "locale": "en-US",
             "timezone": "America/Los_Angeles", "mobilePhone": "+1 555 0100",
-            "streetAddress": "1 Main St", "city": "Springfield", "countryCode": "US",
-            "emailVerified": true
+            "streetAddress": "1 Main St", "city": "Springfield", "countryCode": "US"
         })
         .as_object()
         .cloned()
@@ -426,6 +399,7 @@ mod tests {
         let s = standard_claims(
             &p,
             Some(1498155598),
+            Some(true),
             OidcScopes::from_granted(["openid", "profile", "email"]),
             false,
         );
@@ -440,6 +414,7 @@ mod tests {
         let s = standard_claims(
             &p,
             Some(1498155598),
+            Some(true),
             OidcScopes::from_granted(["openid", "profile"]),
             true,
         );
@@ -463,6 +438,7 @@ mod tests {
         let s = standard_claims(
             &p,
             None,
+            Some(true),
             OidcScopes::from_granted(["email", "address", "phone"]),
             true,
         );
@@ -479,6 +455,7 @@ mod tests {
         let p = json!({"displayName": "Dr. J", "firstName": "John"});
         let s = standard_claims(
             p.as_object().unwrap(),
+            None,
             None,
             OidcScopes::from_granted(["profile", "address"]),
             true,

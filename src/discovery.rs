@@ -50,7 +50,6 @@ const CLIENT_AUTH: [&str; 5] = [
 const REQUEST_OBJECT_ALGS: [&str; 9] = [
     "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "ES512",
 ];
-const DPOP_ALGS: [&str; 6] = ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512"];
 const OAUTH_CLAIMS: [&str; 10] = [
     "ver", "jti", "iss", "aud", "iat", "exp", "cid", "uid", "scp", "sub",
 ];
@@ -129,6 +128,33 @@ pub fn published_scopes(config: &ServerConfig) -> Vec<String> {
     out
 }
 
+/// The grant types a token request can be granted with: those the active rules of active
+/// policies name, plus `refresh_token` when one of them mints refresh tokens (a refresh is
+/// re-evaluated against the rules of the original grant), in the order of [`GrantType::KNOWN`].
+pub fn configured_grant_types(config: &ServerConfig) -> Vec<GrantType> {
+    use crate::config::Status;
+    let named = |g: &GrantType| {
+        config
+            .policies
+            .iter()
+            .filter(|p| p.status == Status::Active)
+            .flat_map(|p| &p.rules)
+            .filter(|r| r.status == Status::Active)
+            .any(|r| r.conditions.grant_types.include.contains(g))
+    };
+    let refreshing = [
+        GrantType::AuthorizationCode,
+        GrantType::Password,
+        GrantType::DeviceCode,
+        GrantType::InteractionCode,
+    ];
+    GrantType::KNOWN
+        .iter()
+        .filter(|g| named(g) || (**g == GrantType::RefreshToken && refreshing.iter().any(named)))
+        .cloned()
+        .collect()
+}
+
 /// `https://host[:port]` of a URL (everything before the first `/` after the scheme).
 fn origin(url: &str) -> &str {
     let start = url.find("://").map_or(0, |i| i + 3);
@@ -167,7 +193,12 @@ fn document(config: &ServerConfig, issuer: &str, algs: &[Algorithm], oidc: bool)
     m.insert("response_modes_supported".into(), strings(&RESPONSE_MODES));
     m.insert(
         "grant_types_supported".into(),
-        Value::Array(GrantType::KNOWN.iter().map(|g| g.as_str().into()).collect()),
+        Value::Array(
+            configured_grant_types(config)
+                .iter()
+                .map(|g| g.as_str().into())
+                .collect(),
+        ),
     );
     m.insert("subject_types_supported".into(), json!(["public"]));
     m.insert("scopes_supported".into(), json!(published_scopes(config)));
@@ -212,7 +243,7 @@ fn document(config: &ServerConfig, issuer: &str, algs: &[Algorithm], oidc: bool)
     );
     m.insert(
         "dpop_signing_alg_values_supported".into(),
-        strings(&DPOP_ALGS),
+        Value::Array(Algorithm::ALL.iter().map(|a| a.name().into()).collect()),
     );
     Value::Object(m)
 }

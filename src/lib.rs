@@ -47,3 +47,20 @@ pub use server::AuthorizationServer;
 pub mod trace {
     pub use crate::policy::{Check, Outcome, SkipReason, Trace, TraceStep, Verdict};
 }
+
+/// The consent decision Okta makes at `/authorize` (the matrix of the scopes' `consent`, the
+/// client's `consentMethod` and the request's `prompt`); `evaluate` makes it for the user flows
+/// and the grant carries it ([`Grant::consent`]).
+///
+/// ```
+/// use tokenmint::config::{Consent, GrantType};
+/// use tokenmint::consent::{ConsentMethod, Prompt, decide};
+///
+/// let scopes = [("openid", Consent::Implicit), ("orders:write", Consent::Required)];
+/// let ask = decide(&GrantType::AuthorizationCode, scopes, ConsentMethod::Required, None, &[]);
+/// assert_eq!(ask.unwrap(), Some(vec!["orders:write".to_owned()]));
+/// ```
+pub mod consent {
+    pub use crate::policy::consent::{asks_user, decide};
+    pub use crate::request::{ConsentMethod, Prompt};
+}

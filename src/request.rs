@@ -80,6 +80,17 @@ pub struct TokenRequest {
     /// The stored record of the refresh token being redeemed (`refresh_token` grant).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh: Option<RefreshRecord>,
+    /// The `prompt` of the authorize request (`none`, `consent`, `login`), for the consent
+    /// decision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<Prompt>,
+    /// The scopes the user already consented to for this client (the host stores consent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent_granted: Option<Vec<String>>,
+    /// The host the request came to (its `Host` header, e.g. `login.example.com`): with
+    /// `issuerMode: DYNAMIC` the tokens' issuer is the configured one on this host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
     /// The authentication context class the user was authenticated at (`acr`, e.g.
     /// `urn:okta:loa:2fa:any` after a step-up with `acr_values`): both tokens carry it. A
     /// refresh takes the original grant's `acr` from its record instead.
@@ -140,12 +151,68 @@ pub struct Client {
     /// The grant types the application may use; absent = any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grant_types: Option<Vec<GrantType>>,
+    /// The application's `consent_method`; absent = `TRUSTED`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent_method: Option<ConsentMethod>,
+    /// The application's `application_type` (`web`, `native`, `browser`, `service`). A
+    /// `browser` application (a single-page app) may ask the token endpoint for
+    /// `offline_access` only when it has the `refresh_token` grant type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub application_type: Option<String>,
 }
 
 impl Client {
     /// Whether the application may use `grant`.
     pub fn allows(&self, grant: &GrantType) -> bool {
         self.grant_types.as_ref().is_none_or(|g| g.contains(grant))
+    }
+
+    /// Whether the application is browser-based (`application_type: browser`).
+    pub fn is_browser(&self) -> bool {
+        self.application_type.as_deref() == Some("browser")
+    }
+}
+
+/// The `prompt` parameter of an authorize request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Prompt {
+    /// `none`: no interaction; anything that needs the user is an error.
+    None,
+    /// `consent`: ask for consent even when the user gave it before.
+    Consent,
+    /// `login`: authenticate again (consent is decided as without `prompt`).
+    Login,
+}
+
+impl std::fmt::Display for Prompt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Prompt::None => "none",
+            Prompt::Consent => "consent",
+            Prompt::Login => "login",
+        })
+    }
+}
+
+/// An application's `consent_method` (`settings.oauthClient.consent_method` in Okta's Apps
+/// API).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ConsentMethod {
+    /// The user is asked for the scopes that need consent.
+    Required,
+    /// The application is trusted: the user is asked only with `prompt=consent`.
+    #[default]
+    Trusted,
+}
+
+impl std::fmt::Display for ConsentMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ConsentMethod::Required => "REQUIRED",
+            ConsentMethod::Trusted => "TRUSTED",
+        })
     }
 }
 

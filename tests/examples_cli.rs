@@ -68,10 +68,14 @@ fn preview_cli_contract() {
             "id_token",
             "refresh_token",
             "jwks",
+            "consent",
             "hook_request",
             "hook"
         ]
     );
+    // An authorization-code grant from a client without consentMethod (TRUSTED): nothing to
+    // ask.
+    assert_eq!(v["consent"], serde_json::json!([]));
     // The rule names no token inline hook: the hook members are there, and null.
     assert!(v["hook_request"].is_null() && v["hook"].is_null());
     assert_eq!(
@@ -198,6 +202,7 @@ fn preview_token_features() {
             "id_token",
             "refresh_token",
             "jwks",
+            "consent",
             "hook_request",
             "hook",
             "token_type"

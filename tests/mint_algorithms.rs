@@ -17,7 +17,7 @@ fn server() -> AuthorizationServer {
 fn code_request() -> TokenRequest {
     let user: Value = serde_json::from_str(include_str!("mint/user.json")).unwrap();
     let req = json!({"client": {"clientId": "0oa1web"}, "grantType": "authorization_code",
-        "scopes": ["openid", "profile", "email", "groups"], "user": user,
+        "idp": "00o1okta", "scopes": ["openid", "profile", "email", "groups"], "user": user,
         "appuser": {"userName": "ann@example.com"}, "now": "2026-03-01T10:00:00Z"});
     TokenRequest::from_json(&req.to_string()).unwrap()
 }

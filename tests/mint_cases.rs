@@ -84,6 +84,8 @@ struct CaseOptions {
     at_jwt_typ: Option<bool>,
     #[serde(default)]
     implicit_oidc_scopes: Option<bool>,
+    #[serde(default)]
+    org_id: Option<String>,
 }
 
 impl Case {
@@ -104,6 +106,9 @@ fn server_for(case: &Case) -> AuthorizationServer {
     }
     if let Some(b) = case.options.implicit_oidc_scopes {
         options.implicit_oidc_scopes = b;
+    }
+    if let Some(id) = &case.options.org_id {
+        options.org_id = Some(id.clone());
     }
     let cfg = ServerConfig::from_value(cfg).unwrap();
     AuthorizationServer::compile(cfg, options).unwrap_or_else(|e| panic!("{e}"))
@@ -135,8 +140,10 @@ fn run(case: &Case, server: &AuthorizationServer, req: &TokenRequest) -> Outcome
     let grant = match server.evaluate(req) {
         Ok(g) => g,
         Err(e) => {
+            let mut err = e.to_json();
+            err["cause"] = json!(e.cause);
             return Outcome {
-                actual: json!({"error": e.to_json()}),
+                actual: json!({"error": err}),
                 compact: Value::Null,
             };
         }
@@ -158,7 +165,11 @@ fn run(case: &Case, server: &AuthorizationServer, req: &TokenRequest) -> Outcome
     };
     // Independent of the expectations: every token verifies against the published JWKS.
     let jwks = Jwks::from_value(&keys.jwks()).unwrap();
-    let issuer = server.config().authorization_server.issuer.clone().unwrap();
+    let issuer = grant
+        .issuer
+        .clone()
+        .or_else(|| server.config().authorization_server.issuer.clone())
+        .unwrap();
     if let Some(at) = &tokens.access_token {
         let aud = server.config().authorization_server.audiences[0].clone();
         verify(at, &jwks, &Expectations::new(&issuer, &aud, now))

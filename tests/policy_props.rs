@@ -192,6 +192,10 @@ fn random_request(rng: &mut StdRng) -> Value {
             .map(|g| json!({"id": g, "name": g.to_uppercase()}))
             .collect();
         r["user"] = json!({"id": id, "profile": {"login": format!("{id}@x")}, "groups": groups});
+        // Mostly an identity provider; sometimes none (no ID token can be issued then).
+        if rng.random_bool(0.9) {
+            r["idp"] = json!("00o1org");
+        }
         if rng.random_bool(0.9) {
             r["appuser"] = json!({"userName": format!("{id}@x")});
         }
@@ -403,7 +407,11 @@ fn reference_inner(
         }
     };
     if req.grant_type == GrantType::ClientCredentials {
-        if candidates.iter().any(|s| s == "openid") {
+        // Any OIDC scope, not only openid.
+        if candidates
+            .iter()
+            .any(|s| tokenmint::config::SYSTEM_SCOPE_NAMES.contains(&s.as_str()))
+        {
             steps.push(Step::Check(Check::OpenidClientCredentials, false));
             return e(OAuthErrorId::OpenidNotAllowedClientCreds);
         }
@@ -504,6 +512,21 @@ fn reference_inner(
                         path: rpath,
                         verdict: Verdict::Matched,
                     }));
+                    // The generated clients have no consentMethod (TRUSTED) and the requests
+                    // no prompt: the consent decision of the /authorize flows asks nothing.
+                    if tokenmint::consent::asks_user(&req.grant_type) {
+                        steps.push(Step::Check(Check::Consent, true));
+                    }
+                    // An ID token (openid granted to a user) needs an idp; the generated
+                    // requests have no response type, org or refresh-record idp.
+                    if req.user.is_some() && scopes.iter().any(|s| s == "openid") {
+                        let ok = req.idp.is_some();
+                        steps.push(Step::Check(Check::IdentityProvider, ok));
+                        if !ok {
+                            return Err(OAuthError::new(OAuthErrorId::IdTokenNotGenerated)
+                                .with_cause("the request names no identity provider (idp) nor org id (org.id), and Options::org_id is not set"));
+                        }
+                    }
                     return Ok((
                         pm,
                         rm,

@@ -1,6 +1,7 @@
 //! Runs every scenario in `tests/policy/*.json`.
 //!
-//! A scenario file holds `description`, optional `options` (`{"implicitOidcScopes": true}`), the
+//! A scenario file holds `description`, optional `options` (`{"implicitOidcScopes": true,
+//! "orgId": "00o…"}`), the
 //! configuration — a `config` bundle, or `base` (a file of `tests/policy/base/`, named without
 //! `.json`) with an optional `patch` (RFC 6902 JSON Patch) applied to it — a `request`, and
 //! `expect`: either `{"grant": {...}}` (every member given is compared with the serialized
@@ -47,6 +48,9 @@ struct Scenario {
 struct ScenarioOptions {
     #[serde(default)]
     implicit_oidc_scopes: Option<bool>,
+    /// `Options::org_id`.
+    #[serde(default)]
+    org_id: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -92,6 +96,9 @@ fn run(path: &Path) -> Result<(), String> {
     let mut options = Options::default();
     if let Some(b) = s.options.implicit_oidc_scopes {
         options.implicit_oidc_scopes = b;
+    }
+    if let Some(id) = &s.options.org_id {
+        options.org_id = Some(id.clone());
     }
     let dir = path.parent().ok_or("a scenario is in a directory")?;
     let config = ServerConfig::from_value(config_of(&s, dir)?).map_err(|e| e.to_string())?;
@@ -238,8 +245,8 @@ fn grant_and_trace_round_trip() {
     }
 }
 
-/// A refresh record made from a grant, redeemed, and rotated: the chain keeps its start and
-/// lifetime.
+/// A refresh record made from a grant, redeemed, and rotated: the chain keeps its start,
+/// lifetime, original scopes and original authentication.
 #[test]
 fn refresh_records_chain() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data");
@@ -267,8 +274,12 @@ fn refresh_records_chain() {
     assert_eq!(rotated.first_issued_at, t0);
     assert_eq!(rotated.last_used_at, Some(refresh.now));
     assert_eq!(rotated.grant_type.as_str(), "authorization_code");
-    assert_eq!(
-        rotated.scopes,
-        vec!["openid".to_owned(), "orders:read".to_owned()]
-    );
+    // The refresh narrowed the tokens' scopes, not the record's: a later refresh may ask for
+    // any of the original scopes again (RFC 6749 §6).
+    assert_eq!(again.scopes, ["openid", "orders:read"]);
+    assert_eq!(rotated.scopes, record.scopes);
+    // The original authentication travels with the chain.
+    assert_eq!(rotated.auth_time, record.auth_time);
+    assert_eq!(rotated.amr, record.amr);
+    assert_eq!(rotated.idp, record.idp);
 }

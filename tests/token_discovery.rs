@@ -22,7 +22,21 @@ fn config() -> ServerConfig {
                 {"name": "orders:write", "metadataPublish": "ALL_CLIENTS"}
             ],
             "claims": [{"name": "secret_claim", "claimType": "RESOURCE", "valueType": "EXPRESSION",
-                        "value": "user.email", "conditions": {"scopes": []}}]
+                        "value": "user.email", "conditions": {"scopes": []}}],
+            "policies": [{"name": "Apps", "description": "Apps", "priority": 1,
+                          "conditions": {"clients": {"include": ["ALL_CLIENTS"]}},
+                          "rules": [
+                {"name": "Services", "priority": 1,
+                 "conditions": {"grantTypes": {"include": ["client_credentials"]},
+                                "scopes": {"include": ["*"]}}},
+                {"name": "Users", "priority": 2,
+                 "conditions": {"grantTypes": {"include": ["authorization_code"]},
+                                "people": {"groups": {"include": ["EVERYONE"]}},
+                                "scopes": {"include": ["*"]}}},
+                {"name": "Off", "priority": 3, "status": "INACTIVE",
+                 "conditions": {"grantTypes": {"include": ["password"]},
+                                "people": {"groups": {"include": ["EVERYONE"]}},
+                                "scopes": {"include": ["*"]}}}]}]
         })
         .to_string(),
     )
@@ -98,7 +112,16 @@ fn openid_configuration_document() {
         "custom claims are never listed"
     );
     assert!(names(&doc["response_types_supported"]).contains(&"code id_token token"));
-    assert!(names(&doc["grant_types_supported"]).contains(&"client_credentials"));
+    // Only the grant types the active rules name, and refresh_token for the refreshing ones.
+    assert_eq!(
+        names(&doc["grant_types_supported"]),
+        ["authorization_code", "client_credentials", "refresh_token"]
+    );
+    // DPoP proofs are checked for every supported asymmetric algorithm.
+    assert_eq!(
+        names(&doc["dpop_signing_alg_values_supported"]),
+        Algorithm::ALL.map(Algorithm::name)
+    );
     assert_eq!(doc["subject_types_supported"], json!(["public"]));
     assert_eq!(doc["code_challenge_methods_supported"], json!(["S256"]));
     assert_eq!(doc["request_parameter_supported"], true);

@@ -59,7 +59,10 @@ fn main() {
 
 fn run(out: &mut impl Write) -> Result<()> {
     let config = ServerConfig::from_json(SAMPLE)?;
-    let server = AuthorizationServer::compile(config, Options::default())?;
+    // The org id, set once: the ID token's `idp` for users who signed in with Okta itself.
+    let mut options = Options::default();
+    options.org_id = Some("00o1exampleorg".into());
+    let server = AuthorizationServer::compile(config, options)?;
     describe(out, &server)?;
 
     // The host's clock, randomness and keys. A real host takes the time from its clock and

@@ -25,7 +25,7 @@ use tokenmint::config::RotationMode;
 use tokenmint::token::{Algorithm, Expectations, Jwks, KeySet, verify};
 use tokenmint::{AuthorizationServer, Grant, Options, ServerConfig, TokenRequest, TokenResponse};
 
-const DEFAULT_REQUEST: &str = r#"{"client": {"clientId": "0oa1web"}, "grantType": "authorization_code",
+const DEFAULT_REQUEST: &str = r#"{"client": {"clientId": "0oa1web"}, "grantType": "authorization_code", "idp": "00o1okta",
   "scopes": ["openid", "profile", "email"], "nonce": "n-0S6_WzA2Mj",
   "user": {"id": "00u1", "profile": {"login": "ann@example.com", "email": "ann@example.com",
            "firstName": "Ann", "lastName": "Lee"},

@@ -45,7 +45,8 @@ pub(crate) fn compile(config: &ServerConfig, options: &Options) -> Result<Compil
     if diagnostics.iter().any(Diagnostic::is_error) {
         return Err(ConfigError::new(diagnostics));
     }
-    let engine = Engine::new(config, options.implicit_oidc_scopes);
+    let mut engine = Engine::new(config, options.implicit_oidc_scopes);
+    engine.org_id = options.org_id.clone();
     let mut warnings = diagnostics;
     warnings.extend(analysis::analyze(
         config,

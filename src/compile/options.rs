@@ -63,6 +63,11 @@ pub struct Options {
     pub implicit_oidc_scopes: bool,
     /// Give access tokens the header `typ: at+jwt` (RFC 9068). Off by default, like Okta.
     pub at_jwt_typ: bool,
+    /// The org id (`00o…`), set once by the host: the ID token's `idp` when a request names
+    /// neither an identity provider (`idp`) nor an org id (`org.id`). Without any of the three,
+    /// a request that would get an ID token fails with `server_error` ("Failed to create the
+    /// id_token.") instead of yielding a token without `idp`.
+    pub org_id: Option<String>,
 }
 
 // spelled out, so every default is visible in one place
@@ -79,6 +84,7 @@ impl Default for Options {
             max_analysis_comparisons: 10_000_000,
             implicit_oidc_scopes: false,
             at_jwt_typ: false,
+            org_id: None,
         }
     }
 }

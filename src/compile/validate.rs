@@ -152,20 +152,16 @@ pub(crate) const ACCESS_LIFETIME_MINUTES: std::ops::RangeInclusive<i64> = 5..=14
 /// Bounds of `refreshTokenWindowMinutes`.
 pub(crate) const REFRESH_WINDOW_MINUTES: std::ops::RangeInclusive<i64> = 10..=2_628_000;
 
-/// Claim names no custom claim may use, whatever its token: the union of Okta's reserved
-/// access-token and ID-token claim lists plus `exp`, `iat` and `scp`. `groups` is not here
-/// (Okta's own guides create it) and `scope` and `sub` are handled per token type.
-const RESERVED_CLAIMS: &[&str] = &[
-    // access token only
-    "acr",
-    "amr",
-    "as_uri",
-    "cid",
-    "rpt",
-    "rsi",
-    "uid",
-    "username",
-    // ID token only
+/// Okta's reserved claim names (its support article "List of Reserved Claims") for access
+/// tokens only; `groups` is left out (Okta's own guides create it). Custom RESOURCE claims may
+/// not use them.
+const ACCESS_ONLY_RESERVED: &[&str] = &[
+    "acr", "amr", "as_uri", "cid", "rpt", "rsi", "uid", "username",
+];
+
+/// Okta's reserved claim names for ID tokens only. Custom IDENTITY claims may not use them; a
+/// RESOURCE claim may (`role`, `permissions`, `client_id`, …).
+const ID_ONLY_RESERVED: &[&str] = &[
     "active",
     "aid",
     "aud",
@@ -205,31 +201,68 @@ const RESERVED_CLAIMS: &[&str] = &[
     "pwd_exp_time",
     "rid",
     "role",
+    "scope",
     "scopes",
     "sid",
+    "sub",
     "term",
     "user_ip",
-    // both
+];
+
+/// Reserved in both tokens: Okta's list for both, the registered JWT claims Okta sets itself
+/// (`exp`, `iat`, `nbf`) and `scp`.
+const BOTH_RESERVED: &[&str] = &[
     "iss",
     "jti",
     "token_type",
     "ver",
-    // registered JWT claims Okta sets itself
     "exp",
     "iat",
+    "nbf",
     "scp",
 ];
 
-/// Whether `name` is reserved for a custom claim of type `ty`.
+/// Claims each token carries of its own that Okta's lists put under the other token only: the
+/// access token's `aud`, `auth_time` (Okta's developer documentation lists it as a reserved
+/// access-token claim) and `cnf` (DPoP binding), the ID token's `amr` and `acr`. A custom claim of that name
+/// could never appear, so it is refused.
+const ACCESS_OWN: &[&str] = &["aud", "auth_time", "cnf"];
+const ID_OWN: &[&str] = &["amr", "acr"];
+
+/// The OIDC claims an ID token (and userinfo) takes from the user profile when their scope
+/// (`profile`, `email`, `address`, `phone`) is granted. An IDENTITY claim may not be named like
+/// one: the two values would compete.
+pub(crate) const SCOPE_DEPENDENT_CLAIMS: &[&str] = &[
+    "name",
+    "family_name",
+    "given_name",
+    "middle_name",
+    "nickname",
+    "preferred_username",
+    "profile",
+    "picture",
+    "website",
+    "gender",
+    "birthdate",
+    "zoneinfo",
+    "locale",
+    "updated_at",
+    "email",
+    "email_verified",
+    "address",
+    "phone_number",
+];
+
+/// Whether `name` is reserved for a custom claim of type `ty`: Okta's reserved names for that
+/// token (spec §3.2), per token type. `groups` is allowed in both, `sub` (the editable system
+/// claim) and `scope` in access tokens.
 pub(crate) fn is_reserved_claim_name(name: &str, ty: ClaimType) -> bool {
-    if RESERVED_CLAIMS.contains(&name) {
+    if BOTH_RESERVED.contains(&name) {
         return true;
     }
     match ty {
-        // Access tokens: `sub` is the editable system claim and `scope` is allowed.
-        ClaimType::Resource => false,
-        // ID tokens: `sub` and `scope` are Okta's.
-        ClaimType::Identity => name == "sub" || name == "scope",
+        ClaimType::Resource => ACCESS_ONLY_RESERVED.contains(&name) || ACCESS_OWN.contains(&name),
+        ClaimType::Identity => ID_ONLY_RESERVED.contains(&name) || ID_OWN.contains(&name),
     }
 }
 
@@ -652,6 +685,18 @@ impl Validator<'_> {
                                     "claim.name.reserved",
                                     pointer(&path, "name"),
                                     format!("{} is a reserved claim name in the {token}; Okta sets it itself", Quoted(&c.name)),
+                                )
+                                .with_hint("pick another name, e.g. with your own prefix"),
+                            );
+                        }
+                        if ty == ClaimType::Identity
+                            && SCOPE_DEPENDENT_CLAIMS.contains(&c.name.as_str())
+                        {
+                            self.push(
+                                Diagnostic::error(
+                                    "claim.name.standard",
+                                    pointer(&path, "name"),
+                                    format!("{} is an OIDC standard claim that ID tokens and userinfo take from the user profile when its scope is granted", Quoted(&c.name)),
                                 )
                                 .with_hint("pick another name, e.g. with your own prefix"),
                             );
@@ -1223,7 +1268,15 @@ mod tests {
     #[test]
     fn reserved_names_per_token() {
         assert!(is_reserved_claim_name("cid", ClaimType::Resource));
-        assert!(is_reserved_claim_name("nonce", ClaimType::Resource));
+        assert!(!is_reserved_claim_name("nonce", ClaimType::Resource));
+        assert!(is_reserved_claim_name("nonce", ClaimType::Identity));
+        assert!(!is_reserved_claim_name("role", ClaimType::Resource));
+        assert!(!is_reserved_claim_name("permissions", ClaimType::Resource));
+        assert!(!is_reserved_claim_name("client_id", ClaimType::Resource));
+        assert!(is_reserved_claim_name("client_id", ClaimType::Identity));
+        assert!(!is_reserved_claim_name("username", ClaimType::Identity));
+        assert!(is_reserved_claim_name("username", ClaimType::Resource));
+        assert!(is_reserved_claim_name("nbf", ClaimType::Resource));
         assert!(is_reserved_claim_name("exp", ClaimType::Identity));
         assert!(!is_reserved_claim_name("sub", ClaimType::Resource));
         assert!(is_reserved_claim_name("sub", ClaimType::Identity));

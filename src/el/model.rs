@@ -34,6 +34,10 @@ pub struct User {
     /// Last sign-in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_login: Option<String>,
+    /// Whether the user's primary email address is verified, as the host knows it: the ID
+    /// token's and userinfo's `email_verified`. Absent = not known, and the claim is omitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
     /// Profile attributes (`login`, `email`, `firstName`, …).
     #[serde(default)]
     pub profile: JsonMap,

@@ -438,6 +438,14 @@ impl UserView {
         }
     }
 
+    /// The top-level `emailVerified` member, when it is a boolean.
+    pub(crate) fn email_verified(&self) -> Option<bool> {
+        match &self.source {
+            Source::Json(j) => j.get("emailVerified").and_then(Json::as_bool),
+            Source::Request(u) => u.email_verified,
+        }
+    }
+
     /// Classic-dialect property read: a profile attribute, else `profile`, else a top-level
     /// property such as `id` or `status` (the Identity Engine spelling), else null.
     pub fn property(&self, name: &str) -> Value {

@@ -140,6 +140,9 @@ pub(crate) struct Engine {
     pub(crate) default_scopes: Vec<u32>,
     pub(crate) implicit_oidc: bool,
     pub(crate) server_active: bool,
+    /// `Options::org_id`: the ID token's `idp` when the request names neither an identity
+    /// provider nor an org id.
+    pub(crate) org_id: Option<String>,
     /// The grant types active rules of active policies list, in `GrantType::KNOWN` order.
     pub(super) configured_grants: Vec<GrantType>,
 }
@@ -404,6 +407,7 @@ impl Engine {
             default_scopes,
             implicit_oidc,
             server_active: cfg.authorization_server.status == Status::Active,
+            org_id: None,
         }
     }
 

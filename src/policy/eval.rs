@@ -6,7 +6,10 @@ use super::compile::{
 };
 use super::grant::{Grant, Lifetimes, Subject};
 use super::trace::{Check, SkipReason, TraceStep, Tracer, Verdict, list};
-use crate::config::{Consent, EVERYONE, GrantType, Policy, Rule, ServerConfig};
+use super::{MAX_SCOPE_PARAMETER_LENGTH, consent};
+use crate::config::{
+    Consent, EVERYONE, GrantType, IssuerMode, Policy, Rule, SYSTEM_SCOPE_NAMES, ServerConfig,
+};
 use crate::oauth::{OAuthError, OAuthErrorId};
 use crate::request::{TokenRequest, User};
 use crate::token::{DpopBinding, DpopCheck, DpopError, RefreshRecord, check_proof};
@@ -15,6 +18,51 @@ use serde_json::Value;
 /// short keys, where SipHash's cost shows).
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 type HashSet<T> = std::collections::HashSet<T, foldhash::fast::RandomState>;
+
+/// With `issuerMode: DYNAMIC`, the issuer Okta gives a request that came to `req.host`: the
+/// configured issuer with its host replaced (`https://{host}/oauth2/{id}`). `None` for the other
+/// modes (the configured issuer). A DYNAMIC server needs the request's host, a plain host name
+/// with an optional port.
+fn dynamic_issuer<T: Tracer>(
+    cfg: &ServerConfig,
+    req: &TokenRequest,
+    t: &mut T,
+) -> Result<Option<String>, OAuthError> {
+    let server = &cfg.authorization_server;
+    if server.issuer_mode != Some(IssuerMode::Dynamic) {
+        return Ok(None);
+    }
+    let configured = server.issuer.as_deref().unwrap_or_default();
+    let err =
+        |cause: String| OAuthError::new(OAuthErrorId::AccessTokenNotGenerated).with_cause(cause);
+    let Some(host) = req.host.as_deref() else {
+        let cause = "issuerMode is DYNAMIC and the request names no host".to_owned();
+        check(t, Check::Issuer, false, || cause.clone());
+        return Err(err(cause));
+    };
+    let valid = !host.is_empty()
+        && host.len() <= 253
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'));
+    // `scheme://authority/path`: the authority replaced.
+    let rest = configured.split_once("://");
+    let (Some((scheme, after)), true) = (rest, valid) else {
+        let cause = if valid {
+            format!("the configured issuer {configured:?} is not a URL")
+        } else {
+            "issuerMode is DYNAMIC and the request's host is not a host name".to_owned()
+        };
+        check(t, Check::Issuer, false, || cause.clone());
+        return Err(err(cause));
+    };
+    let path = after
+        .find('/')
+        .map_or("", |i| after.get(i..).unwrap_or_default());
+    let issuer = format!("{scheme}://{host}{path}");
+    check(t, Check::Issuer, true, || format!("DYNAMIC: {issuer}"));
+    Ok(Some(issuer))
+}
 
 /// The scopes a request asks for.
 enum Wanted {
@@ -211,6 +259,7 @@ impl Engine {
             );
         }
         check(t, Check::ServerActive, true, String::new);
+        let issuer = dynamic_issuer(cfg, req, t)?;
 
         // 2. A grant type Okta knows.
         if !grant.is_known() {
@@ -301,6 +350,19 @@ impl Engine {
         };
 
         // 5. The scope list.
+        if let Some(s) = &req.scopes {
+            // Joined by single spaces, as the parameter was sent; counted in characters.
+            let len =
+                s.iter().map(|x| x.chars().count()).sum::<usize>() + s.len().saturating_sub(1);
+            if len > MAX_SCOPE_PARAMETER_LENGTH {
+                return fail(
+                    t,
+                    Check::ScopeLength,
+                    || format!("{len} characters; at most {MAX_SCOPE_PARAMETER_LENGTH}"),
+                    OAuthError::new(OAuthErrorId::InvalidScope),
+                );
+            }
+        }
         let mut wanted = match (&req.scopes, refresh) {
             (Some(s), _) if s.is_empty() => {
                 return fail(
@@ -385,36 +447,68 @@ impl Engine {
 
         // 8. Client credentials.
         if *grant == GrantType::ClientCredentials {
-            if self.scope_names(candidates).any(|s| s == "openid") {
+            // Okta: "passing any OIDC-related scopes with this grant is invalid".
+            let oidc: Vec<&str> = self
+                .scope_names(candidates)
+                .filter(|s| SYSTEM_SCOPE_NAMES.contains(s))
+                .collect();
+            if !oidc.is_empty() {
                 return fail(
                     t,
                     Check::OpenidClientCredentials,
-                    || "openid requested with client_credentials".into(),
+                    || {
+                        format!(
+                            "OIDC scopes requested with client_credentials: [{}]",
+                            oidc.join(", ")
+                        )
+                    },
                     OAuthError::new(OAuthErrorId::OpenidNotAllowedClientCreds),
                 );
             }
             check(t, Check::OpenidClientCredentials, true, String::new);
-            let consent: Vec<&str> = candidates
+            let scopes = candidates
                 .iter()
                 .filter_map(|&id| self.scopes.get(id as usize))
-                .filter(|i| i.consent == Consent::Required)
-                .map(|i| i.name.as_str())
-                .collect();
-            if !consent.is_empty() {
+                .map(|i| (i.name.as_str(), i.consent));
+            if let Err(e) = consent::decide(grant, scopes, Default::default(), None, &[]) {
                 return fail(
                     t,
                     Check::ConsentClientCredentials,
-                    || format!("consent REQUIRED: [{}]", consent.join(", ")),
-                    OAuthError::with_values(
-                        OAuthErrorId::ConsentRequiredClientCredentials,
-                        &consent,
-                    ),
+                    || {
+                        let required = candidates
+                            .iter()
+                            .filter_map(|&id| self.scopes.get(id as usize))
+                            .filter(|i| i.consent == Consent::Required)
+                            .map(|i| i.name.as_str());
+                        format!(
+                            "consent REQUIRED: [{}]",
+                            required.collect::<Vec<_>>().join(", ")
+                        )
+                    },
+                    e,
                 );
             }
             check(t, Check::ConsentClientCredentials, true, String::new);
         }
 
-        // 9. The user is assigned.
+        // 9. `openid` for an ID token; `offline_access` from a browser; the user is assigned.
+        self.openid_for_id_token(req, self.scope_names(candidates), t)?;
+        if req.client.is_browser()
+            && *grant != GrantType::Implicit
+            && self.scope_names(candidates).any(|s| s == "offline_access")
+        {
+            if !req.client.allows(&GrantType::RefreshToken) {
+                return fail(
+                    t,
+                    Check::BrowserOfflineAccess,
+                    || "browser application without the refresh_token grant type".into(),
+                    OAuthError::new(OAuthErrorId::UnsupportedScopeBrowserRequest),
+                );
+            }
+            check(t, Check::BrowserOfflineAccess, true, || {
+                "the browser application has the refresh_token grant type".into()
+            });
+        }
         if let Some(user) = &req.user {
             if req.appuser.is_none() {
                 return fail(
@@ -511,9 +605,16 @@ impl Engine {
                             Wanted::Explicit(s, _) => std::mem::take(s),
                             Wanted::Defaults => Vec::new(),
                         });
-                        let mut granted = self.grant(req, policy, rule, scopes, &wanted, original);
-                        granted.dpop = dpop;
-                        return Ok(granted);
+                        if matches!(wanted, Wanted::Defaults) {
+                            self.openid_for_id_token(req, scopes.iter().map(String::as_str), t)?;
+                        }
+                        let consent = self.consent(req, &scopes, t)?;
+                        let mut g = self.grant(req, policy, rule, scopes, &wanted, original);
+                        g.dpop = dpop;
+                        g.consent = consent;
+                        g.issuer = issuer;
+                        self.identity_provider(&mut g, req, t)?;
+                        return Ok(g);
                     }
                     Err(skip) => t.step(|| TraceStep::Rule {
                         rule: matched_rule(rule),
@@ -526,6 +627,118 @@ impl Engine {
             }
         }
         Err(OAuthError::new(OAuthErrorId::NoMatchingPolicy))
+    }
+
+    /// Step 9: a response type asking for an ID token needs `openid` among the scopes
+    /// (traced only when the response type has `id_token`).
+    fn openid_for_id_token<'a, T: Tracer>(
+        &self,
+        req: &TokenRequest,
+        mut scopes: impl Iterator<Item = &'a str>,
+        t: &mut T,
+    ) -> Result<(), OAuthError> {
+        let Some(rt) = req
+            .response_type
+            .as_ref()
+            .filter(|r| r.contains("id_token"))
+        else {
+            return Ok(());
+        };
+        if scopes.any(|s| s == "openid") {
+            check(t, Check::OpenidForIdToken, true, || {
+                format!("response type {rt}")
+            });
+            return Ok(());
+        }
+        check(t, Check::OpenidForIdToken, false, || {
+            format!("response type {rt} without the openid scope")
+        });
+        Err(OAuthError::new(OAuthErrorId::OpenidScopeRequired))
+    }
+
+    /// The ID token's `idp`: the original one for a refresh, else the request's identity
+    /// provider, else the org id (the request's `org.id`, else `Options::org_id`). A grant
+    /// that yields an ID token (`openid` granted to a user, and for `implicit` a response type
+    /// with `id_token` or none) without any fails: Okta's ID tokens always carry `idp`.
+    fn identity_provider<T: Tracer>(
+        &self,
+        g: &mut Grant,
+        req: &TokenRequest,
+        t: &mut T,
+    ) -> Result<(), OAuthError> {
+        if g.idp.is_none() {
+            let org = req
+                .org
+                .as_ref()
+                .and_then(|o| o.get("id"))
+                .filter(|v| !v.is_null());
+            g.idp = org
+                .cloned()
+                .or_else(|| self.org_id.as_deref().map(Value::from));
+        }
+        let id_token = g.subject.is_some()
+            && g.scopes.iter().any(|s| s == "openid")
+            && (g.grant_type != GrantType::Implicit
+                || g.response_type
+                    .as_ref()
+                    .is_none_or(|r| r.contains("id_token")));
+        if !id_token {
+            return Ok(());
+        }
+        match &g.idp {
+            Some(idp) => {
+                check(t, Check::IdentityProvider, true, || idp.to_string());
+                Ok(())
+            }
+            None => {
+                let cause = "the request names no identity provider (idp) nor org id (org.id), and Options::org_id is not set";
+                check(t, Check::IdentityProvider, false, || cause.to_owned());
+                Err(OAuthError::new(OAuthErrorId::IdTokenNotGenerated).with_cause(cause))
+            }
+        }
+    }
+
+    /// Step 11: the consent decision over the granted scopes, traced when the grant type
+    /// shows a consent screen.
+    fn consent<T: Tracer>(
+        &self,
+        req: &TokenRequest,
+        granted: &[String],
+        t: &mut T,
+    ) -> Result<Option<Vec<String>>, OAuthError> {
+        if !consent::asks_user(&req.grant_type) {
+            return Ok(None);
+        }
+        let scopes = granted.iter().map(|s| {
+            let info = self
+                .scope_ids
+                .get(s.as_str())
+                .and_then(|&id| self.scopes.get(id as usize));
+            (s.as_str(), info.map_or(Consent::Implicit, |i| i.consent))
+        });
+        let method = req.client.consent_method.unwrap_or_default();
+        let consented = req.consent_granted.as_deref().unwrap_or_default();
+        let detail = || {
+            let prompt = req.prompt.map_or("absent".to_owned(), |p| p.to_string());
+            format!("consentMethod {method}, prompt {prompt}")
+        };
+        match consent::decide(&req.grant_type, scopes, method, req.prompt, consented) {
+            Ok(ask) => {
+                check(t, Check::Consent, true, || match ask.as_deref() {
+                    Some(a) if !a.is_empty() => {
+                        format!("{}; ask the user for [{}]", detail(), a.join(", "))
+                    }
+                    _ => format!("{}; nothing to ask", detail()),
+                });
+                Ok(ask)
+            }
+            Err(e) => {
+                check(t, Check::Consent, false, || {
+                    format!("{}; the user would have to be asked", detail())
+                });
+                Err(e)
+            }
+        }
     }
 
     /// The names of scope ids.
@@ -673,6 +886,12 @@ impl Engine {
                 .map(str::to_owned),
         });
         let t = &rule.actions.token;
+        // A refresh keeps the original authentication and has no nonce (OIDC Core §12.2).
+        let record = req.refresh.as_ref().filter(|_| original.is_some());
+        let amr = req.amr.clone().or_else(|| {
+            let list = req.session.as_ref()?.get("amr")?.as_array()?;
+            list.iter().map(|a| a.as_str().map(str::to_owned)).collect()
+        });
         Grant {
             policy: matched_policy(policy),
             rule: matched_rule(rule),
@@ -691,6 +910,7 @@ impl Engine {
             })),
             scopes,
             default_scopes: matches!(wanted, Wanted::Defaults),
+            client_refresh_token: req.client.allows(&GrantType::RefreshToken),
             lifetimes: Lifetimes {
                 access_token_lifetime_minutes: t.access_token_lifetime_minutes,
                 refresh_token_lifetime_minutes: t.refresh_token_lifetime_minutes,
@@ -699,9 +919,17 @@ impl Engine {
             inline_hook: t.inline_hook.as_ref().map(|h| h.id.clone()),
             response_type: req.response_type.clone(),
             subject,
-            nonce: req.nonce.clone(),
-            auth_time: req.auth_time,
-            idp: req.idp.clone(),
+            nonce: if record.is_some() {
+                None
+            } else {
+                req.nonce.clone()
+            },
+            auth_time: record.and_then(|r| r.auth_time).or(req.auth_time),
+            idp: record
+                .and_then(|r| r.idp.clone())
+                .or_else(|| req.idp.clone()),
+            amr: record.and_then(|r| r.amr.clone()).or(amr),
+            issuer: None,
             acr: match (&req.refresh, original) {
                 (Some(record), Some(_)) => record.acr.clone(),
                 _ => req.acr.clone(),
@@ -709,6 +937,7 @@ impl Engine {
             dpop: None,
             evaluated_at: req.now,
             refresh: req.refresh.clone().filter(|_| original.is_some()),
+            consent: None,
         }
     }
 }

@@ -76,6 +76,11 @@ pub struct Grant {
     pub scopes: Vec<String>,
     /// Whether the scopes are the default scopes (the request had no `scope` parameter).
     pub default_scopes: bool,
+    /// Whether the client may use the `refresh_token` grant type (no `grantTypes` list, or one
+    /// naming it): without it no refresh token is minted, even for `offline_access`. Absent in
+    /// a stored grant = false.
+    #[serde(default)]
+    pub client_refresh_token: bool,
     /// Token lifetimes from the rule.
     pub lifetimes: Lifetimes,
     /// The rule's token inline hook id.
@@ -96,6 +101,14 @@ pub struct Grant {
     /// The identity provider that authenticated the user (the ID token's `idp`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idp: Option<Value>,
+    /// The authentication methods (the ID token's `amr`): the request's `amr` (else its
+    /// `session.amr`); for a refresh, the original ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amr: Option<Vec<String>>,
+    /// The tokens' issuer when it is not the configured one: with `issuerMode: DYNAMIC`, the
+    /// configured issuer on the host the request came to. Absent = the configured issuer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
     /// The authentication context class (`acr`) both tokens carry: the request's, or for a
     /// refresh the original grant's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -112,6 +125,11 @@ pub struct Grant {
     /// For a refresh: the record of the refresh token redeemed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh: Option<RefreshRecord>,
+    /// For the user flows through `/authorize`: the granted scopes the user must be asked to
+    /// consent to before the tokens are issued (empty: none). Absent for other grants. See
+    /// [`consent::decide`](crate::consent::decide).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent: Option<Vec<String>>,
     /// The expression-evaluation context of the request with `access.scope` = the granted
     /// scopes: the user (shared with the request), app user, app, org and session the claims
     /// read. Serializes as the JSON of [`el::Context`](crate::el::Context).
@@ -124,13 +142,21 @@ impl Grant {
     ///
     /// A first refresh token starts a chain: its lifetime and idle window come from the matched
     /// rule. A rotated one (this grant is a refresh) keeps the chain's original grant type,
-    /// first issue time and lifetime — the lifetime counts from the first token — and takes
-    /// the matched rule's idle window, restarting it at `now`.
+    /// scopes (a later refresh may ask for any of them again, RFC 6749 §6), first issue time
+    /// and lifetime — the lifetime counts from the first token — and takes the matched rule's
+    /// idle window, restarting it at `now`. The record keeps the authentication facts
+    /// (`auth_time`, `amr`, `idp`) that refreshed ID tokens carry unchanged.
     pub fn refresh_record(&self, now: chrono::DateTime<chrono::Utc>) -> RefreshRecord {
-        let (grant_type, first_issued_at, lifetime_minutes) = match &self.refresh {
-            Some(r) => (r.grant_type.clone(), r.first_issued_at, r.lifetime_minutes),
+        let (grant_type, scopes, first_issued_at, lifetime_minutes) = match &self.refresh {
+            Some(r) => (
+                r.grant_type.clone(),
+                r.scopes.clone(),
+                r.first_issued_at,
+                r.lifetime_minutes,
+            ),
             None => (
                 self.grant_type.clone(),
+                self.scopes.clone(),
                 now,
                 self.lifetimes.refresh_token_lifetime_minutes,
             ),
@@ -139,12 +165,16 @@ impl Grant {
             handle: None,
             client_id: self.client_id.clone(),
             grant_type,
-            scopes: self.scopes.clone(),
+            scopes,
             user_id: self.subject.as_ref().map(|s| s.user_id.clone()),
             first_issued_at,
             last_used_at: Some(now),
             lifetime_minutes,
             window_minutes: self.lifetimes.refresh_token_window_minutes,
+            // What the tokens of this grant carry (minting's default for an absent auth_time).
+            auth_time: Some(self.auth_time.unwrap_or(self.evaluated_at.timestamp())),
+            amr: self.amr.clone(),
+            idp: self.idp.clone(),
             acr: self.acr.clone(),
             jkt: self.dpop.as_ref().map(|d| d.jkt.clone()),
         }

@@ -33,12 +33,25 @@ pub enum Check {
     ScopesConfigured,
     /// Without a `scope` parameter, the server has default scopes.
     DefaultScopes,
-    /// Client credentials don't ask for `openid`.
+    /// Client credentials don't ask for OIDC scopes.
     OpenidClientCredentials,
     /// Client credentials don't ask for scopes needing consent.
     ConsentClientCredentials,
+    /// The `scope` parameter is not too long.
+    ScopeLength,
+    /// A response type with `id_token` comes with `openid`.
+    OpenidForIdToken,
+    /// A browser-based client asks for `offline_access` only with the `refresh_token` grant
+    /// type.
+    BrowserOfflineAccess,
     /// The user is assigned to the client application.
     UserAssigned,
+    /// The consent decision over the granted scopes (user flows through `/authorize`).
+    Consent,
+    /// The issuer (`issuerMode: DYNAMIC`: from the request's host).
+    Issuer,
+    /// An ID token has its `idp`: the identity provider, else the org id.
+    IdentityProvider,
 }
 
 impl fmt::Display for Check {
@@ -53,9 +66,15 @@ impl fmt::Display for Check {
             Check::RefreshScopes => "refresh scopes were originally granted",
             Check::ScopesConfigured => "scopes are configured",
             Check::DefaultScopes => "default scopes exist",
-            Check::OpenidClientCredentials => "no openid with client credentials",
+            Check::OpenidClientCredentials => "no OIDC scopes with client credentials",
             Check::ConsentClientCredentials => "no consent scopes with client credentials",
+            Check::ScopeLength => "scope parameter is not too long",
+            Check::OpenidForIdToken => "openid for an ID token",
+            Check::BrowserOfflineAccess => "offline_access from a browser",
             Check::UserAssigned => "user is assigned to the app",
+            Check::Consent => "consent",
+            Check::Issuer => "issuer",
+            Check::IdentityProvider => "idp for the ID token",
         })
     }
 }

@@ -57,6 +57,16 @@ pub struct RefreshRecord {
     /// 2,628,000). Negative (or absent in JSON): the record is refused.
     #[serde(default = "invalid_minutes", deserialize_with = "minutes")]
     pub window_minutes: i64,
+    /// When the user authenticated for the original request (seconds since the epoch): a
+    /// refreshed ID token carries it unchanged (OIDC Core §12.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<i64>,
+    /// The original authentication methods (`amr`), carried unchanged by refreshed ID tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amr: Option<Vec<String>>,
+    /// The original identity provider (`idp`), carried unchanged by refreshed ID tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idp: Option<serde_json::Value>,
     /// The authentication context class of the original request (`acr`): refreshed tokens
     /// carry it unchanged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -216,6 +226,9 @@ mod tests {
             last_used_at: Some("2026-01-01T12:00:00Z".parse().unwrap()),
             lifetime_minutes: 24 * 60,
             window_minutes: 60,
+            auth_time: None,
+            amr: None,
+            idp: None,
             acr: None,
             jkt: None,
         }
