@@ -7,7 +7,11 @@
 //! client registration, which is org-wide (`{origin}/oauth2/v1/clients`). `scopes_supported`
 //! lists the scopes whose `metadataPublish` is `ALL_CLIENTS` — the system scopes (`openid`,
 //! `profile`, …, unless the configuration lists them with other metadata) followed by the
-//! configuration's own scopes in their order; custom claims are never listed. The signing
+//! configuration's own scopes in their order; custom claims are never listed.
+//! `grant_types_supported` names the grant types the active rules name (see
+//! [`configured_grant_types`]), `device_authorization_endpoint` is there only when one of them
+//! is the device code grant, and `pushed_authorization_request_endpoint` is never there (a host
+//! that serves pushed authorization requests adds it). The signing
 //! algorithms come from the caller (usually the algorithms of the published keys, see
 //! [`KeySet::algorithms`](crate::token::KeySet::algorithms)).
 //!
@@ -191,14 +195,10 @@ fn document(config: &ServerConfig, issuer: &str, algs: &[Algorithm], oidc: bool)
     m.insert("jwks_uri".into(), at("/v1/keys"));
     m.insert("response_types_supported".into(), strings(&RESPONSE_TYPES));
     m.insert("response_modes_supported".into(), strings(&RESPONSE_MODES));
+    let grant_types = configured_grant_types(config);
     m.insert(
         "grant_types_supported".into(),
-        Value::Array(
-            configured_grant_types(config)
-                .iter()
-                .map(|g| g.as_str().into())
-                .collect(),
-        ),
+        Value::Array(grant_types.iter().map(|g| g.as_str().into()).collect()),
     );
     m.insert("subject_types_supported".into(), json!(["public"]));
     m.insert("scopes_supported".into(), json!(published_scopes(config)));
@@ -233,14 +233,15 @@ fn document(config: &ServerConfig, issuer: &str, algs: &[Algorithm], oidc: bool)
             strings(&algs_seen),
         );
     }
-    m.insert(
-        "device_authorization_endpoint".into(),
-        at("/v1/device/authorize"),
-    );
-    m.insert(
-        "pushed_authorization_request_endpoint".into(),
-        at("/v1/par"),
-    );
+    // The device flow's endpoint only when a rule grants device codes; pushed authorization
+    // requests are the host's /authorize business, which the library has no part in, so a host
+    // that serves /v1/par adds `pushed_authorization_request_endpoint` itself.
+    if grant_types.contains(&GrantType::DeviceCode) {
+        m.insert(
+            "device_authorization_endpoint".into(),
+            at("/v1/device/authorize"),
+        );
+    }
     m.insert(
         "dpop_signing_alg_values_supported".into(),
         Value::Array(Algorithm::ALL.iter().map(|a| a.name().into()).collect()),

@@ -12,8 +12,11 @@ use tokenmint::token::{Algorithm, KeySet};
 const ISS: &str = "https://acme.okta.com/oauth2/aus1abc";
 
 fn config() -> ServerConfig {
-    ServerConfig::from_json(
-        &json!({
+    ServerConfig::from_json(&config_json()).unwrap()
+}
+
+fn config_json() -> String {
+    json!({
             "authorizationServer": {"name": "orders", "audiences": ["api://orders"], "issuer": ISS},
             "scopes": [
                 {"name": "orders:read", "metadataPublish": "ALL_CLIENTS"},
@@ -37,10 +40,8 @@ fn config() -> ServerConfig {
                  "conditions": {"grantTypes": {"include": ["password"]},
                                 "people": {"groups": {"include": ["EVERYONE"]}},
                                 "scopes": {"include": ["*"]}}}]}]
-        })
-        .to_string(),
-    )
-    .unwrap()
+    })
+    .to_string()
 }
 
 fn keys(alg: Algorithm) -> KeySet {
@@ -79,11 +80,13 @@ fn openid_configuration_document() {
         ("introspection_endpoint", "/v1/introspect"),
         ("revocation_endpoint", "/v1/revoke"),
         ("end_session_endpoint", "/v1/logout"),
-        ("device_authorization_endpoint", "/v1/device/authorize"),
-        ("pushed_authorization_request_endpoint", "/v1/par"),
     ] {
         assert_eq!(doc[field], format!("{ISS}{path}"), "{field}");
     }
+    // No rule grants device codes, and pushed authorization requests are the host's.
+    let o = doc.as_object().unwrap();
+    assert!(!o.contains_key("device_authorization_endpoint"));
+    assert!(!o.contains_key("pushed_authorization_request_endpoint"));
     assert_eq!(
         doc["registration_endpoint"],
         "https://acme.okta.com/oauth2/v1/clients"
@@ -182,5 +185,24 @@ fn signing_algorithms_follow_the_key_set() {
     assert_eq!(
         names(&doc["id_token_signing_alg_values_supported"]),
         ["RS256", "ES256"]
+    );
+}
+
+#[test]
+fn the_device_endpoint_comes_with_a_device_code_rule() {
+    let mut v: Value = serde_json::from_str(&config_json()).unwrap();
+    v["policies"][0]["rules"][1]["conditions"]["grantTypes"]["include"] = json!([
+        "authorization_code",
+        "urn:ietf:params:oauth:grant-type:device_code"
+    ]);
+    let cfg = ServerConfig::from_json(&v.to_string()).unwrap();
+    let doc = openid_configuration(&cfg, ISS, &[Algorithm::RS256]);
+    assert_eq!(
+        doc["device_authorization_endpoint"],
+        format!("{ISS}/v1/device/authorize")
+    );
+    assert!(
+        names(&doc["grant_types_supported"])
+            .contains(&"urn:ietf:params:oauth:grant-type:device_code")
     );
 }
