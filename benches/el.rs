@@ -2,9 +2,14 @@
 //! context from a typical user's JSON (the JSON is copied and its shape checked; users are
 //! converted as expressions read them).
 //!
+//! `eval/*` reuses one context, so whatever the engine converts on first read is converted
+//! once and then served from the context; `eval_fresh/*` evaluates each case on a context built
+//! for that evaluation alone (built and dropped outside the timed part), as a token request
+//! does, so the first-read conversions are timed too.
+//!
 //! `cargo bench --bench el -- --warm-up-time 1 --measurement-time 3`
 
-use criterion::{Criterion, black_box, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, black_box, criterion_group, criterion_main};
 use serde_json::json;
 use tokenmint::el::{self, Context, Limits};
 
@@ -95,6 +100,18 @@ fn benches(c: &mut Criterion) {
         eval.bench_function(*name, |b| b.iter(|| p.eval(black_box(&ctx)).unwrap()));
     }
     eval.finish();
+    let mut fresh = c.benchmark_group("eval_fresh");
+    for (name, src) in SUITE {
+        let p = el::compile(src, &limits).unwrap();
+        fresh.bench_function(*name, |b| {
+            b.iter_batched_ref(
+                || Context::from_json(&json).unwrap(),
+                |ctx| p.eval(black_box(ctx)).unwrap(),
+                BatchSize::SmallInput,
+            )
+        });
+    }
+    fresh.finish();
     c.bench_function("context_from_json_typical_10_groups", |b| {
         b.iter(|| Context::from_json(black_box(&typical)).unwrap())
     });
