@@ -87,6 +87,8 @@ fuzz_target!(
     let Ok(grant) = evaluated else {
         return;
     };
+    // With issuerMode DYNAMIC the issuer is the request's host's, which the grant carries.
+    let issuer = grant.issuer.clone().unwrap_or(issuer);
 
     let (keys, jwks) = keys();
     let now = request.now;
