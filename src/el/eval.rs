@@ -337,9 +337,17 @@ impl Env<'_> {
 
     #[inline(never)]
     fn chain(&self, head: &Node, steps: &[Step], elem: Option<&Value>) -> Result<Value, EvalError> {
-        let mut cur = self.eval(head, elem)?;
-        for s in steps {
-            cur = self.step(cur, s, elem)?;
+        // `user.email`, `access.scope`: the first step reads the root in place, without
+        // taking a share of it (charged as evaluating the root node and then stepping).
+        let (mut cur, rest) = match (head, steps) {
+            (Node::Root(RootRef::Known(k), _), [first, rest @ ..]) => {
+                self.budget.charge(1)?;
+                (self.step(self.ctx.known(*k), first, elem)?, rest)
+            }
+            _ => (self.eval(head, elem)?, steps),
+        };
+        for s in rest {
+            cur = self.step(&cur, s, elem)?;
         }
         Ok(cur)
     }
@@ -427,12 +435,60 @@ impl Env<'_> {
         elem: Option<&Value>,
     ) -> Result<Value, EvalError> {
         let mut acc = self.eval(first, elem)?;
-        for (op, span, e) in rest {
+        let mut i = 0;
+        while let Some((op, span, e)) = rest.get(i) {
+            i += 1;
             let rhs = self.eval(e, elem)?;
             self.budget.charge(1)?;
+            if *op == BinOp::Add
+                && let (Value::Str(x), Value::Str(y)) = (&acc, &rhs)
+            {
+                let (s, next) = self.concat_run(x, y, *span, rest, i, elem)?;
+                acc = s;
+                i = next;
+                continue;
+            }
             acc = self.arith(*op, acc, rhs).map_err(|e| e.at(*span))?;
         }
         Ok(acc)
+    }
+
+    /// `x + y` of two strings, and the `+ string` steps of `rest` from `i` on that follow it,
+    /// written into one buffer. Each step is charged as the string it would make on its own;
+    /// returns the string and the index of the first step not taken.
+    fn concat_run(
+        &self,
+        x: &str,
+        y: &str,
+        span: super::ast::Span,
+        rest: &[(BinOp, super::ast::Span, Node)],
+        mut i: usize,
+        elem: Option<&Value>,
+    ) -> Result<(Value, usize), EvalError> {
+        let len = x.len().saturating_add(y.len());
+        self.alloc_str(len).map_err(|e| e.at(span))?;
+        let mut buf = String::with_capacity(len);
+        buf.push_str(x);
+        buf.push_str(y);
+        while let Some((BinOp::Add, span, e)) = rest.get(i) {
+            let rhs = self.eval(e, elem)?;
+            self.budget.charge(1)?;
+            i += 1;
+            match &rhs {
+                Value::Str(z) => {
+                    self.alloc_str(buf.len().saturating_add(z.len()))
+                        .map_err(|e| e.at(*span))?;
+                    buf.push_str(z);
+                }
+                _ => {
+                    let acc = self
+                        .arith(BinOp::Add, Value::from(buf), rhs)
+                        .map_err(|e| e.at(*span))?;
+                    return Ok((acc, i));
+                }
+            }
+        }
+        Ok((Value::from(buf), i))
     }
 
     #[inline(never)]
@@ -656,26 +712,26 @@ impl Env<'_> {
         }
     }
 
-    fn step(&self, cur: Value, s: &Step, elem: Option<&Value>) -> Result<Value, EvalError> {
+    fn step(&self, cur: &Value, s: &Step, elem: Option<&Value>) -> Result<Value, EvalError> {
         self.budget.charge(1)?;
         match s {
             Step::Prop(name, safe, span) => {
                 // a hashed lookup, and a value shared by reference counting
                 self.budget.charge(2)?;
-                self.property(&cur, name, *safe).map_err(|e| e.at(*span))
+                self.property(cur, name, *safe).map_err(|e| e.at(*span))
             }
             Step::Index(idx, span) => {
                 let i = self.eval(idx, elem)?;
-                self.index(&cur, &i).map_err(|e| e.at(*span))
+                self.index(cur, &i).map_err(|e| e.at(*span))
             }
             Step::Method(c, safe) => {
                 if cur.is_null() && *safe {
                     return Ok(Value::Null);
                 }
-                self.call(c, &cur, elem)
+                self.call(c, cur, elem)
             }
-            Step::Project(e, safe, span) => self.project(&cur, e, *safe, *span, elem),
-            Step::Select(kind, e, safe, span) => self.select(&cur, *kind, e, *safe, *span),
+            Step::Project(e, safe, span) => self.project(cur, e, *safe, *span, elem),
+            Step::Select(kind, e, safe, span) => self.select(cur, *kind, e, *safe, *span),
         }
     }
 

@@ -4,7 +4,8 @@
 //! ([`UserView::from_request`], shared, not copied). Its parts — profile, groups, top-level
 //! properties, linked objects, app users, and the lookup tables of the group functions — are
 //! converted to engine values the first time an expression reads them, so a request pays only
-//! for what its claims read.
+//! for the parts its claims read, and for each at most once: evaluations that read `user.email`
+//! again (claims, rule conditions, group expressions) share the value converted first.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -453,39 +454,28 @@ impl UserView {
             .unwrap_or_default()
     }
 
-    /// [`UserView::property`], calling `copy` with the length of a string profile attribute before
-    /// it is copied out of the source (an evaluation charges it; also when it is shared from a
-    /// profile already converted). A list or object attribute is never copied: reading one
-    /// converts the whole profile once, and is shared from then on.
+    /// [`UserView::property`], calling `copy` with the length of a string profile attribute
+    /// before it is returned (an evaluation charges it as a copy, whether or not this read
+    /// converted it). The first read converts the whole profile, once per user; every read
+    /// after it shares the converted values (a reference count, no copy).
     pub(crate) fn property_with<E>(
         &self,
         name: &str,
         copy: impl FnOnce(usize) -> Result<(), E>,
     ) -> Result<Value, E> {
-        // One attribute is converted from the source rather than the whole profile, unless
-        // the profile map is built already. A string is charged as copied either way, so what
-        // reading it costs does not depend on what was read before.
-        if let Some(p) = self.profile.get() {
-            if let Some(v) = p.get(name) {
-                if let Value::Str(s) = v {
-                    copy(s.len())?;
-                }
-                return Ok(v.clone());
+        // The profile is converted once, on the first read of any attribute, and shared from
+        // then on: each attribute is converted at most once per user. A string is charged as
+        // copied on every read, so what reading it costs does not depend on what was read
+        // before.
+        let p = self.profile();
+        if let Some(v) = p.get(name) {
+            if let Value::Str(s) = v {
+                copy(s.len())?;
             }
-        } else if let Some(v) = self.profile_json().and_then(|p| p.get(name)) {
-            match v {
-                Json::String(s) => {
-                    copy(s.len())?;
-                    return Ok(Value::from(s.as_str()));
-                }
-                Json::Array(_) | Json::Object(_) => {
-                    return Ok(self.profile().get(name).cloned().unwrap_or_default());
-                }
-                other => return Ok(Value::from_json(other)),
-            }
+            return Ok(v.clone());
         }
         if name == "profile" {
-            return Ok(Value::Map(self.profile().clone()));
+            return Ok(Value::Map(p.clone()));
         }
         Ok(self.internal().get(name).cloned().unwrap_or(Value::Null))
     }
