@@ -40,16 +40,54 @@ const NESTED_UNITS: u64 = 8;
 /// the deepest expression.
 const MAX_PROGRAM_NESTING: usize = 1;
 
-/// The evaluated arguments of a call: on the stack when there are few.
-enum Args {
-    Inline([Value; ARGS_INLINE], usize),
-    Heap(Vec<Value>),
+/// A value an evaluation step produced: borrowed from the program (a literal), the context
+/// (a root, a user's attribute) or a value being stepped through, or made by the step. Reading
+/// `user.email` to compare it or to pass it to a function takes no share of it; only what an
+/// evaluation returns is owned.
+#[derive(Debug)]
+pub(crate) enum Val<'a> {
+    Ref(&'a Value),
+    Own(Value),
 }
 
-impl std::ops::Deref for Args {
-    type Target = [Value];
+impl Val<'_> {
+    /// The value, shared (a reference count) when it was borrowed.
+    pub(crate) fn into_owned(self) -> Value {
+        match self {
+            Val::Ref(v) => v.clone(),
+            Val::Own(v) => v,
+        }
+    }
+}
 
-    fn deref(&self) -> &[Value] {
+impl Default for Val<'_> {
+    fn default() -> Self {
+        Val::Own(Value::Null)
+    }
+}
+
+impl std::ops::Deref for Val<'_> {
+    type Target = Value;
+
+    #[inline]
+    fn deref(&self) -> &Value {
+        match self {
+            Val::Ref(v) => v,
+            Val::Own(v) => v,
+        }
+    }
+}
+
+/// The evaluated arguments of a call: on the stack when there are few.
+enum Args<'a> {
+    Inline([Val<'a>; ARGS_INLINE], usize),
+    Heap(Vec<Val<'a>>),
+}
+
+impl<'a> std::ops::Deref for Args<'a> {
+    type Target = [Val<'a>];
+
+    fn deref(&self) -> &[Val<'a>] {
         match self {
             Args::Inline(vals, n) => vals.get(..*n).unwrap_or_default(),
             Args::Heap(v) => v,
@@ -73,7 +111,7 @@ pub(crate) fn eval_program(
         scratch: &scratch,
         depth: 0,
     };
-    env.eval(node, None)
+    env.eval(node, None).map(Val::into_owned)
 }
 
 fn null_bool(what: &str) -> EvalError {
@@ -296,7 +334,12 @@ impl Env<'_> {
 
     /// A user's property, a string read from its JSON charged as produced.
     pub(crate) fn user_prop(&self, u: &UserView, name: &str) -> Result<Value, EvalError> {
-        u.property_with(name, |len| self.budget.alloc(len as u64 + STR_OVERHEAD))
+        self.user_attr(u, name).map(Val::into_owned)
+    }
+
+    /// [`Env::user_prop`], borrowed from the user where the value is stored in it.
+    pub(crate) fn user_attr<'u>(&self, u: &'u UserView, name: &str) -> Result<Val<'u>, EvalError> {
+        u.attribute(name, |len| self.budget.alloc(len as u64 + STR_OVERHEAD))
     }
 
     // ---- evaluation --------------------------------------------------------------------
@@ -305,62 +348,75 @@ impl Env<'_> {
     /// frames of a deep expression hold only what its own nodes need (and the dispatch itself,
     /// inlined into them, takes no frame of its own).
     #[inline(always)]
-    pub(crate) fn eval(&self, n: &Node, elem: Option<&Value>) -> Result<Value, EvalError> {
+    pub(crate) fn eval<'s>(
+        &'s self,
+        n: &'s Node,
+        elem: Option<&'s Value>,
+    ) -> Result<Val<'s>, EvalError> {
         self.budget.charge(1)?;
         match n {
-            Node::Const(v) => Ok(v.clone()),
+            Node::Const(v) => Ok(Val::Ref(v)),
             Node::Root(r, span) => self.root(r).map_err(|e| e.at(*span)),
             Node::Elem(name, root, span) => self
                 .elem(name, root.as_ref(), elem)
                 .map_err(|e| e.at(*span)),
-            Node::ElemMethod(c) => self.elem_method(c, elem),
-            Node::Call(c) => self.call(c, &Value::Null, elem),
+            Node::ElemMethod(c) => self.elem_method(c, elem).map(Val::Own),
+            Node::Call(c) => self.call(c, &Value::Null, elem).map(Val::Own),
             Node::Chain(head, steps) => self.chain(head, steps, elem),
-            Node::And(items) => self.and_or(items, true, elem),
-            Node::Or(items) => self.and_or(items, false, elem),
+            Node::And(items) => self.and_or(items, true, elem).map(Val::Own),
+            Node::Or(items) => self.and_or(items, false, elem).map(Val::Own),
             Node::Ternary(c, a, b, span) => self.ternary(c, a, b, *span, elem),
             Node::Elvis(a, b) => self.elvis(a, b, elem),
-            Node::List(items, span) => self.list(items, *span, elem),
-            Node::Map(entries, span) => self.map(entries, *span, elem),
-            Node::Unary(ops, operand) => self.unary_ops(ops, operand, elem),
-            Node::Arith(first, rest) => self.arith_chain(first, rest, elem),
-            Node::Cmp(op, a, b, span) => self.cmp_node(*op, a, b, *span, elem),
-            Node::Matches(lhs, regex, rhs, span) => self.matches_node(lhs, regex, rhs, *span, elem),
+            Node::List(items, span) => self.list(items, *span, elem).map(Val::Own),
+            Node::Map(entries, span) => self.map(entries, *span, elem).map(Val::Own),
+            Node::Unary(ops, operand) => self.unary_ops(ops, operand, elem).map(Val::Own),
+            Node::Arith(first, rest) => self.arith_chain(first, rest, elem).map(Val::Own),
+            Node::Cmp(op, a, b, span) => self.cmp_node(*op, a, b, *span, elem).map(Val::Own),
+            Node::Matches(lhs, regex, rhs, span) => self
+                .matches_node(lhs, regex, rhs, *span, elem)
+                .map(Val::Own),
         }
     }
 
     #[inline(never)]
     fn elem_method(&self, c: &CallNode, elem: Option<&Value>) -> Result<Value, EvalError> {
-        let recv = elem.cloned().unwrap_or(Value::Null);
-        self.call(c, &recv, elem)
+        self.call(c, elem.unwrap_or(&Value::Null), elem)
     }
 
     #[inline(never)]
-    fn chain(&self, head: &Node, steps: &[Step], elem: Option<&Value>) -> Result<Value, EvalError> {
-        // `user.email`, `access.scope`: the first step reads the root in place, without
-        // taking a share of it (charged as evaluating the root node and then stepping).
-        let (mut cur, rest) = match (head, steps) {
-            (Node::Root(RootRef::Known(k), _), [first, rest @ ..]) => {
+    fn chain<'s>(
+        &'s self,
+        head: &'s Node,
+        steps: &'s [Step],
+        elem: Option<&'s Value>,
+    ) -> Result<Val<'s>, EvalError> {
+        // `user.email`, `access.scope`: the root is read in place (charged as evaluating the
+        // root node), and each step borrows from the value before it where that is stored.
+        let mut cur = match head {
+            Node::Root(RootRef::Known(k), _) => {
                 self.budget.charge(1)?;
-                (self.step(self.ctx.known(*k), first, elem)?, rest)
+                Val::Ref(self.ctx.known(*k))
             }
-            _ => (self.eval(head, elem)?, steps),
+            _ => self.eval(head, elem)?,
         };
-        for s in rest {
-            cur = self.step(&cur, s, elem)?;
+        for s in steps {
+            cur = match cur {
+                Val::Ref(v) => self.step(v, s, elem)?,
+                Val::Own(v) => Val::Own(self.step(&v, s, elem)?.into_owned()),
+            };
         }
         Ok(cur)
     }
 
     #[inline(never)]
-    fn ternary(
-        &self,
-        c: &Node,
-        a: &Node,
-        b: &Node,
+    fn ternary<'s>(
+        &'s self,
+        c: &'s Node,
+        a: &'s Node,
+        b: &'s Node,
         span: super::ast::Span,
-        elem: Option<&Value>,
-    ) -> Result<Value, EvalError> {
+        elem: Option<&'s Value>,
+    ) -> Result<Val<'s>, EvalError> {
         let cv = self.eval(c, elem)?;
         if to_bool(&cv, "the condition of '?:'").map_err(|e| e.at(span))? {
             self.eval(a, elem)
@@ -370,9 +426,14 @@ impl Env<'_> {
     }
 
     #[inline(never)]
-    fn elvis(&self, a: &Node, b: &Node, elem: Option<&Value>) -> Result<Value, EvalError> {
+    fn elvis<'s>(
+        &'s self,
+        a: &'s Node,
+        b: &'s Node,
+        elem: Option<&'s Value>,
+    ) -> Result<Val<'s>, EvalError> {
         let v = self.eval(a, elem)?;
-        match &v {
+        match &*v {
             Value::Null => self.eval(b, elem),
             Value::Str(s) if s.is_empty() => self.eval(b, elem),
             _ => Ok(v),
@@ -389,7 +450,7 @@ impl Env<'_> {
         self.alloc_list(items.len()).map_err(|e| e.at(span))?;
         let mut out = Vec::with_capacity(items.len());
         for i in items {
-            out.push(self.eval(i, elem)?);
+            out.push(self.eval(i, elem)?.into_owned());
         }
         Ok(self.list_value(out))
     }
@@ -407,7 +468,7 @@ impl Env<'_> {
             let v = self.eval(v, elem)?;
             let k = self.java_text(&k).map_err(|e| e.at(span))?;
             self.alloc_map(1, k.len()).map_err(|e| e.at(span))?;
-            m.insert(Arc::from(k), v);
+            m.insert(Arc::from(k), v.into_owned());
         }
         Ok(Value::Map(Arc::new(m)))
     }
@@ -419,7 +480,7 @@ impl Env<'_> {
         operand: &Node,
         elem: Option<&Value>,
     ) -> Result<Value, EvalError> {
-        let mut v = self.eval(operand, elem)?;
+        let mut v = self.eval(operand, elem)?.into_owned();
         for (op, span) in ops.iter().rev() {
             self.budget.charge(1)?;
             v = unary(*op, v).map_err(|e| e.at(*span))?;
@@ -434,23 +495,25 @@ impl Env<'_> {
         rest: &[(BinOp, super::ast::Span, Node)],
         elem: Option<&Value>,
     ) -> Result<Value, EvalError> {
-        let mut acc = self.eval(first, elem)?;
+        let first = self.eval(first, elem)?;
+        let mut acc: Option<Value> = None;
         let mut i = 0;
         while let Some((op, span, e)) = rest.get(i) {
             i += 1;
             let rhs = self.eval(e, elem)?;
             self.budget.charge(1)?;
+            let lhs = acc.as_ref().unwrap_or(&first);
             if *op == BinOp::Add
-                && let (Value::Str(x), Value::Str(y)) = (&acc, &rhs)
+                && let (Value::Str(x), Value::Str(y)) = (lhs, &*rhs)
             {
                 let (s, next) = self.concat_run(x, y, *span, rest, i, elem)?;
-                acc = s;
+                acc = Some(s);
                 i = next;
                 continue;
             }
-            acc = self.arith(*op, acc, rhs).map_err(|e| e.at(*span))?;
+            acc = Some(self.arith(*op, lhs, &rhs).map_err(|e| e.at(*span))?);
         }
-        Ok(acc)
+        Ok(acc.unwrap_or_else(|| first.into_owned()))
     }
 
     /// `x + y` of two strings, and the `+ string` steps of `rest` from `i` on that follow it,
@@ -474,7 +537,7 @@ impl Env<'_> {
             let rhs = self.eval(e, elem)?;
             self.budget.charge(1)?;
             i += 1;
-            match &rhs {
+            match &*rhs {
                 Value::Str(z) => {
                     self.alloc_str(buf.len().saturating_add(z.len()))
                         .map_err(|e| e.at(*span))?;
@@ -482,7 +545,7 @@ impl Env<'_> {
                 }
                 _ => {
                     let acc = self
-                        .arith(BinOp::Add, Value::from(buf), rhs)
+                        .arith(BinOp::Add, &Value::from(buf), &rhs)
                         .map_err(|e| e.at(*span))?;
                     return Ok((acc, i));
                 }
@@ -540,17 +603,17 @@ impl Env<'_> {
         Ok(Value::Bool(and))
     }
 
-    fn elem(
-        &self,
+    fn elem<'s>(
+        &'s self,
         name: &str,
-        root: Option<&RootRef>,
-        elem: Option<&Value>,
-    ) -> Result<Value, EvalError> {
+        root: Option<&'s RootRef>,
+        elem: Option<&'s Value>,
+    ) -> Result<Val<'s>, EvalError> {
         match elem {
             Some(Value::Map(m)) if m.contains_key(name) || root.is_none() => {
-                Ok(m.get(name).cloned().unwrap_or(Value::Null))
+                Ok(m.get(name).map_or(Val::Own(Value::Null), Val::Ref))
             }
-            Some(Value::User(u)) if root.is_none() => self.user_prop(u, name),
+            Some(Value::User(u)) if root.is_none() => self.user_attr(u, name),
             _ => match root {
                 Some(r) => self.root(r),
                 None => match elem {
@@ -606,7 +669,7 @@ impl Env<'_> {
                 )));
             }
         };
-        let re = self.regex(regex, || self.eval(rhs, elem), true)?;
+        let re = self.regex(regex, || self.eval(rhs, elem).map(Val::into_owned), true)?;
         Ok(Value::Bool(re.is_match(&s, self.budget, self.scratch)?))
     }
 
@@ -618,7 +681,7 @@ impl Env<'_> {
         self.invoke(c, recv, &args).map_err(|e| e.at(c.span))
     }
 
-    fn invoke(&self, c: &CallNode, recv: &Value, args: &[Value]) -> Result<Value, EvalError> {
+    fn invoke(&self, c: &CallNode, recv: &Value, args: &[Val<'_>]) -> Result<Value, EvalError> {
         let call = Call {
             def: c.def,
             recv,
@@ -648,12 +711,16 @@ impl Env<'_> {
             depth: self.depth + 1,
             ..*self
         };
-        nested.eval(&p.inner.node, None)
+        nested.eval(&p.inner.node, None).map(Val::into_owned)
     }
 
-    fn eval_args(&self, args: &[Node], elem: Option<&Value>) -> Result<Args, EvalError> {
+    fn eval_args<'s>(
+        &'s self,
+        args: &'s [Node],
+        elem: Option<&'s Value>,
+    ) -> Result<Args<'s>, EvalError> {
         if args.len() <= ARGS_INLINE {
-            let mut vals: [Value; ARGS_INLINE] = Default::default();
+            let mut vals: [Val<'s>; ARGS_INLINE] = Default::default();
             for (slot, a) in vals.iter_mut().zip(args) {
                 *slot = self.eval(a, elem)?;
             }
@@ -683,11 +750,11 @@ impl Env<'_> {
         }
     }
 
-    fn root(&self, r: &RootRef) -> Result<Value, EvalError> {
+    fn root<'s>(&'s self, r: &RootRef) -> Result<Val<'s>, EvalError> {
         match r {
-            RootRef::Known(k) => Ok(self.ctx.known(*k).clone()),
-            RootRef::Group => Ok(self.group.cloned().unwrap_or(Value::Null)),
-            RootRef::Other(name) => self.ctx.other(name).cloned().ok_or_else(|| {
+            RootRef::Known(k) => Ok(Val::Ref(self.ctx.known(*k))),
+            RootRef::Group => Ok(self.group.map_or(Val::Own(Value::Null), Val::Ref)),
+            RootRef::Other(name) => self.ctx.other(name).map(Val::Ref).ok_or_else(|| {
                 EvalError::new(
                     EvalErrorKind::Context,
                     format!("the context has no value named '{name}'"),
@@ -696,11 +763,16 @@ impl Env<'_> {
         }
     }
 
-    pub(crate) fn property(&self, v: &Value, name: &str, safe: bool) -> Result<Value, EvalError> {
+    pub(crate) fn property<'v>(
+        &self,
+        v: &'v Value,
+        name: &str,
+        safe: bool,
+    ) -> Result<Val<'v>, EvalError> {
         match v {
-            Value::Map(m) => Ok(m.get(name).cloned().unwrap_or(Value::Null)),
-            Value::User(u) => self.user_prop(u, name),
-            Value::Null if safe => Ok(Value::Null),
+            Value::Map(m) => Ok(m.get(name).map_or(Val::Own(Value::Null), Val::Ref)),
+            Value::User(u) => self.user_attr(u, name),
+            Value::Null if safe => Ok(Val::Own(Value::Null)),
             Value::Null => Err(EvalError::new(
                 EvalErrorKind::NullValue,
                 format!("cannot read property '{name}' of null"),
@@ -712,7 +784,12 @@ impl Env<'_> {
         }
     }
 
-    fn step(&self, cur: &Value, s: &Step, elem: Option<&Value>) -> Result<Value, EvalError> {
+    fn step<'v>(
+        &self,
+        cur: &'v Value,
+        s: &Step,
+        elem: Option<&Value>,
+    ) -> Result<Val<'v>, EvalError> {
         self.budget.charge(1)?;
         match s {
             Step::Prop(name, safe, span) => {
@@ -722,16 +799,20 @@ impl Env<'_> {
             }
             Step::Index(idx, span) => {
                 let i = self.eval(idx, elem)?;
-                self.index(cur, &i).map_err(|e| e.at(*span))
+                self.index(cur, &i).map_err(|e| e.at(*span)).map(Val::Own)
             }
             Step::Method(c, safe) => {
                 if cur.is_null() && *safe {
-                    return Ok(Value::Null);
+                    return Ok(Val::Own(Value::Null));
                 }
-                self.call(c, cur, elem)
+                self.call(c, cur, elem).map(Val::Own)
             }
-            Step::Project(e, safe, span) => self.project(cur, e, *safe, *span, elem),
-            Step::Select(kind, e, safe, span) => self.select(cur, *kind, e, *safe, *span),
+            Step::Project(e, safe, span) => self
+                .project(cur, e, *safe, *span, elem)
+                .map(Val::Own),
+            Step::Select(kind, e, safe, span) => {
+                self.select(cur, *kind, e, *safe, *span).map(Val::Own)
+            }
         }
     }
 
@@ -761,7 +842,7 @@ impl Env<'_> {
         self.alloc_list(items.len()).map_err(|e| e.at(span))?;
         let mut out = Vec::with_capacity(items.len());
         for it in items {
-            out.push(self.eval(e, Some(it))?);
+            out.push(self.eval(e, Some(it))?.into_owned());
         }
         Ok(self.list_value(out))
     }
@@ -794,8 +875,8 @@ impl Env<'_> {
             .map_err(|e| e.at(span))?;
         let mut kept = Vec::new();
         for (i, it) in items.iter().enumerate() {
-            let keep = match self.eval(e, Some(it))? {
-                Value::Bool(b) => b,
+            let keep = match &*self.eval(e, Some(it))? {
+                Value::Bool(b) => *b,
                 other => {
                     return Err(type_err(format!(
                         "a selection criterion must be a boolean, not {}",
@@ -867,9 +948,9 @@ impl Env<'_> {
     }
 
     #[inline(never)]
-    fn arith(&self, op: BinOp, a: Value, b: Value) -> Result<Value, EvalError> {
+    fn arith(&self, op: BinOp, a: &Value, b: &Value) -> Result<Value, EvalError> {
         if op == BinOp::Add
-            && let (Value::Str(x), Value::Str(y)) = (&a, &b)
+            && let (Value::Str(x), Value::Str(y)) = (a, b)
         {
             self.alloc_str(x.len().saturating_add(y.len()))?;
             return Ok(Value::from([&**x, &**y].concat()));
@@ -882,14 +963,14 @@ impl Env<'_> {
             return self.finish(out, r);
         }
         if op == BinOp::Mul
-            && let (Value::Str(s), Value::Int(n)) = (&a, &b)
+            && let (Value::Str(s), Value::Int(n)) = (a, b)
         {
             let n = usize::try_from(*n).unwrap_or(0);
             let len = s.len().saturating_mul(n);
             self.alloc_str(len)?;
             return Ok(Value::from(s.repeat(n)));
         }
-        let Some(p) = nums(&a, &b) else {
+        let Some(p) = nums(a, b) else {
             let verb = match op {
                 BinOp::Add => "add",
                 BinOp::Sub => "subtract",

@@ -16,6 +16,7 @@ use serde_json::Value as Json;
 
 use super::cost::CountingWriter;
 use super::datetime::Zdt;
+use super::eval::Val;
 use super::model;
 use super::value::{Map, Value, key, map_from_json};
 use super::{EvalError, EvalErrorKind};
@@ -463,6 +464,15 @@ impl UserView {
         name: &str,
         copy: impl FnOnce(usize) -> Result<(), E>,
     ) -> Result<Value, E> {
+        self.attribute(name, copy).map(Val::into_owned)
+    }
+
+    /// [`UserView::property_with`], borrowed from this user where the value is stored in it.
+    pub(crate) fn attribute<E>(
+        &self,
+        name: &str,
+        copy: impl FnOnce(usize) -> Result<(), E>,
+    ) -> Result<Val<'_>, E> {
         // The profile is converted once, on the first read of any attribute, and shared from
         // then on: each attribute is converted at most once per user. A string is charged as
         // copied on every read, so what reading it costs does not depend on what was read
@@ -472,12 +482,12 @@ impl UserView {
             if let Value::Str(s) = v {
                 copy(s.len())?;
             }
-            return Ok(v.clone());
+            return Ok(Val::Ref(v));
         }
         if name == "profile" {
-            return Ok(Value::Map(p.clone()));
+            return Ok(Val::Own(Value::Map(p.clone())));
         }
-        Ok(self.internal().get(name).cloned().unwrap_or(Value::Null))
+        Ok(self.internal().get(name).map_or(Val::Own(Value::Null), Val::Ref))
     }
 }
 
@@ -708,13 +718,19 @@ mod tests {
     }
 
     #[test]
-    fn properties_are_read_in_place() {
+    fn properties_are_converted_once() {
         let u =
             UserView::from_json(&json!({"id": "00u1", "profile": {"a": "x", "id": "p"}})).unwrap();
-        assert_eq!(u.property("a"), Value::from("x"));
+        assert!(u.profile.get().is_none(), "nothing is converted before a read");
+        let first = u.property("a");
+        assert_eq!(first, Value::from("x"));
+        assert!(u.profile.get().is_some(), "the first read converts the profile");
+        match (&first, &u.property("a")) {
+            (Value::Str(a), Value::Str(b)) => assert!(Arc::ptr_eq(a, b), "later reads share it"),
+            other => panic!("two strings, not {other:?}"),
+        }
         assert_eq!(u.property("id"), Value::from("p"), "the profile first");
         assert_eq!(u.property("b"), Value::Null);
-        assert!(u.profile.get().is_none(), "the profile map is not built");
         assert!(matches!(u.property("profile"), Value::Map(m) if m.len() == 2));
         assert_eq!(u.property("a"), Value::from("x"));
         let odd = UserView::from_json(&json!({"id": "00u2", "profile": 3})).unwrap();

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use super::{Call, req_int, type_err};
 use crate::el::EvalError;
 use crate::el::cost::{ALLOC_UNITS, STR_OVERHEAD, VALUE_BYTES, byte_units};
-use crate::el::eval::Env;
+use crate::el::eval::{Env, Val};
 use crate::el::value::Value;
 
 /// A list argument: a list, a CSV string, or null (none).
@@ -172,10 +172,10 @@ fn push(env: &Env<'_>, out: &mut Vec<Value>, v: Value) -> Result<(), EvalError> 
     Ok(())
 }
 
-fn flatten_all(env: &Env<'_>, args: &[Value]) -> Result<Value, EvalError> {
+fn flatten_all(env: &Env<'_>, args: &[Val<'_>]) -> Result<Value, EvalError> {
     let mut out = Vec::new();
     for a in args {
-        match a {
+        match &**a {
             Value::Null => {}
             Value::Str(s) => {
                 let n = csv_len(s);
@@ -297,8 +297,8 @@ pub(crate) fn m_remove(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> 
 
 /// `list.flatten()`.
 pub(crate) fn m_flatten(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
-    let l = recv(c)?;
-    flatten_all(env, &[Value::List(l.clone())])
+    recv(c)?;
+    flatten_all(env, &[Val::Ref(c.recv)])
 }
 
 /// `list.contains(value)` (Java `equals`).

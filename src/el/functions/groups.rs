@@ -23,7 +23,7 @@
 use super::{Call, arg_err, req_int, req_str, type_err};
 use crate::el::compile::{Extra, GroupExprArg, Scope};
 use crate::el::cost::{self, COMPILE_UNITS_PER_BYTE, GROUP_UNITS, byte_units};
-use crate::el::eval::Env;
+use crate::el::eval::{Env, Val};
 use crate::el::pattern;
 use crate::el::value::Value;
 use crate::el::{EvalError, EvalErrorKind, UserView};
@@ -339,10 +339,10 @@ struct Criterion {
     exact: bool,
 }
 
-fn criteria(env: &Env<'_>, args: &[Value]) -> Result<Vec<Criterion>, EvalError> {
+fn criteria(env: &Env<'_>, args: &[Val<'_>]) -> Result<Vec<Criterion>, EvalError> {
     let mut out = Vec::new();
     for a in args {
-        let Value::Map(m) = a else {
+        let Value::Map(m) = &**a else {
             return Err(type_err(format!(
                 "a group criterion must be a map such as {{'group.type': 'OKTA_GROUP'}}, not a {}",
                 a.type_name()

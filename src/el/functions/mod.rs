@@ -22,7 +22,7 @@ use std::borrow::Cow;
 
 use super::compile::Extra;
 use super::cost::{byte_units, excerpt};
-use super::eval::Env;
+use super::eval::{Env, Val};
 use super::pattern::RegexArg;
 use super::value::Value;
 use super::{EvalError, EvalErrorKind};
@@ -441,21 +441,26 @@ pub(crate) fn did_you_mean<'a>(
 pub(crate) struct Call<'a> {
     pub(crate) def: &'static Def,
     pub(crate) recv: &'a Value,
-    pub(crate) args: &'a [Value],
+    pub(crate) args: &'a [Val<'a>],
     pub(crate) extra: Option<&'a Extra>,
 }
 
 impl<'a> Call<'a> {
     /// The arguments, as an array of the arity the record allows (checked at compile time).
-    pub(crate) fn args<const N: usize>(&self) -> Result<&'a [Value; N], EvalError> {
-        self.args.try_into().map_err(|_| self.arity())
+    pub(crate) fn args<const N: usize>(&self) -> Result<[&'a Value; N], EvalError> {
+        let all: &'a [Val<'a>; N] = self.args.try_into().map_err(|_| self.arity())?;
+        Ok(all.each_ref().map(|v| &**v))
     }
 
     /// The first `N` arguments and the rest.
-    pub(crate) fn split<const N: usize>(&self) -> Result<(&'a [Value; N], &'a [Value]), EvalError> {
-        self.args
+    pub(crate) fn split<const N: usize>(
+        &self,
+    ) -> Result<([&'a Value; N], &'a [Val<'a>]), EvalError> {
+        let (first, rest) = self
+            .args
             .split_first_chunk::<N>()
-            .ok_or_else(|| self.arity())
+            .ok_or_else(|| self.arity())?;
+        Ok((first.each_ref().map(|v| &**v), rest))
     }
 
     fn arity(&self) -> EvalError {
@@ -494,7 +499,7 @@ impl Env<'_> {
         };
         let mut units = u64::from(base);
         if linear {
-            for v in std::iter::once(c.recv).chain(c.args) {
+            for v in std::iter::once(c.recv).chain(c.args.iter().map(|v| &**v)) {
                 units += size_units(v);
             }
         }

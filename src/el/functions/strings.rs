@@ -63,7 +63,7 @@ pub(crate) fn join(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
     let sep = s_or_empty(sep, "String.join")?;
     let mut parts: Vec<Cow<'_, str>> = Vec::new();
     for v in rest {
-        match v {
+        match &**v {
             Value::List(l) => {
                 env.charge(l.len() as u64)?;
                 for e in l.iter() {
@@ -230,7 +230,7 @@ pub(crate) fn string_switch(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalEr
             if let Some(k) = opt_str(k, "String.stringSwitch")?
                 && input.contains(&*k)
             {
-                return Ok(v.clone());
+                return Ok((**v).clone());
             }
         }
     }
