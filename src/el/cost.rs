@@ -61,7 +61,7 @@ use std::cell::Cell;
 use std::fmt;
 
 use super::value::Value;
-use super::{EvalError, EvalErrorKind, Limits};
+use super::{EvalErrorKind, Fail as EvalError, Limits};
 
 /// Bytes scanned, copied, compared or produced per cost unit.
 pub(crate) const BYTES_PER_UNIT: u64 = 16;
@@ -184,6 +184,8 @@ impl Budget {
         self.max_bytes.saturating_sub(self.bytes.get())
     }
 
+    #[cold]
+    #[inline(never)]
     pub(crate) fn cost_exceeded(&self) -> EvalError {
         EvalError::new(
             EvalErrorKind::Limit,
@@ -194,6 +196,8 @@ impl Budget {
         )
     }
 
+    #[cold]
+    #[inline(never)]
     fn bytes_exceeded(&self, more: u64) -> EvalError {
         EvalError::new(
             EvalErrorKind::Limit,

@@ -7,7 +7,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, Offset, TimeZone, 
 use chrono_tz::Tz;
 
 use super::cost::excerpt;
-use super::{EvalError, EvalErrorKind};
+use super::{EvalErrorKind, Fail as EvalError};
 
 /// A zone: UTC, an IANA region, or a fixed offset.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -14,7 +14,7 @@ use super::functions::{Call, strings, type_err};
 use super::pattern::{Pattern, RegexArg, Scratch};
 use super::user::UserView;
 use super::value::{Map, Value, java_equals_within, spel_cmp, spel_eq_within};
-use super::{EvalError, EvalErrorKind, Limits, Program};
+use super::{EvalErrorKind, Fail as EvalError, Limits, Program};
 
 /// State of one evaluation.
 pub(crate) struct Env<'a> {

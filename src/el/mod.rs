@@ -216,12 +216,43 @@ impl EvalError {
         }
     }
 
+}
+
+/// An evaluation error on its way out of the evaluator: boxed, so that the result of every
+/// evaluation step stays small (a few words) and only a failing evaluation pays for the error.
+/// Converted to an [`EvalError`] where it leaves the engine.
+#[derive(Debug, Clone)]
+pub(crate) struct Fail(Box<EvalError>);
+
+impl Fail {
+    #[cold]
+    pub(crate) fn new(kind: EvalErrorKind, message: impl Into<String>) -> Fail {
+        Fail(Box::new(EvalError::new(kind, message)))
+    }
+
     /// Attaches a span unless the error already has one.
-    pub(crate) fn at(mut self, span: Span) -> Self {
-        if self.span.is_none() {
-            self.span = Some(span);
+    pub(crate) fn at(mut self, span: Span) -> Fail {
+        if self.0.span.is_none() {
+            self.0.span = Some(span);
         }
         self
+    }
+
+    /// The error as the engine reports it.
+    pub(crate) fn into_error(self) -> EvalError {
+        *self.0
+    }
+}
+
+impl From<Fail> for EvalError {
+    fn from(f: Fail) -> EvalError {
+        f.into_error()
+    }
+}
+
+impl From<EvalError> for Fail {
+    fn from(e: EvalError) -> Fail {
+        Fail(Box::new(e))
     }
 }
 
@@ -287,7 +318,8 @@ impl Program {
     /// ```
     pub fn eval_metered(&self, ctx: &Context) -> (Result<Value, EvalError>, Usage) {
         let budget = cost::Budget::new(&self.inner.limits);
-        let r = eval::eval_program(&self.inner.node, ctx, &self.inner.limits, &budget);
+        let r = eval::eval_program(&self.inner.node, ctx, &self.inner.limits, &budget)
+            .map_err(Fail::into_error);
         let usage = Usage {
             cost: budget.cost(),
             bytes: budget.bytes(),

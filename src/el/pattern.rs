@@ -36,7 +36,7 @@ use super::cost::{
     REGEX_COMPILE_UNITS, REGEX_PATTERN_UNITS_PER_BYTE, REGEX_STATE_BYTES_PER_UNIT,
     REGEX_UNITS_PER_COMPILED_BYTE, SEARCH_UNITS,
 };
-use super::{EvalError, EvalErrorKind, Limits};
+use super::{EvalErrorKind, Fail as EvalError, Limits};
 
 /// A compiled Okta regular expression.
 pub(crate) struct Pattern {

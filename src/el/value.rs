@@ -9,7 +9,7 @@ use indexmap::IndexMap;
 
 use super::cost::{Bounded, Full, byte_units};
 use super::datetime::Zdt;
-use super::{EvalError, EvalErrorKind};
+use super::{EvalErrorKind, Fail as EvalError};
 
 /// The map inside [`Map`]: insertion-ordered, hashed with foldhash (engine maps are small and
 /// made per request, where SipHash's cost shows).

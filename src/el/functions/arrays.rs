@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use super::{Call, req_int, type_err};
-use crate::el::EvalError;
+use crate::el::Fail as EvalError;
 use crate::el::cost::{ALLOC_UNITS, STR_OVERHEAD, VALUE_BYTES, byte_units};
 use crate::el::eval::{Env, Val};
 use crate::el::value::Value;

@@ -3,7 +3,7 @@
 use crate::el::cost::excerpt;
 use crate::el::eval::Env;
 use crate::el::value::Value;
-use crate::el::{EvalError, EvalErrorKind};
+use crate::el::{EvalErrorKind, Fail as EvalError};
 
 use super::{Call, type_err};
 

@@ -8,7 +8,7 @@ use super::{Call, opt_str};
 use crate::el::cost::excerpt;
 use crate::el::eval::Env;
 use crate::el::value::{Value, country_name};
-use crate::el::{EvalError, EvalErrorKind};
+use crate::el::{EvalErrorKind, Fail as EvalError};
 
 /// Which field of a country to return.
 #[derive(Debug, Clone, Copy)]

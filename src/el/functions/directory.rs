@@ -7,7 +7,7 @@
 //! `directoryUsers.active_directory` / `directoryUsers.workday` lists.
 
 use super::{Call, arg_err, quoted, req_str};
-use crate::el::EvalError;
+use crate::el::Fail as EvalError;
 use crate::el::eval::Env;
 use crate::el::value::Value;
 

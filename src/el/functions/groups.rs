@@ -26,7 +26,7 @@ use crate::el::cost::{self, COMPILE_UNITS_PER_BYTE, GROUP_UNITS, byte_units};
 use crate::el::eval::{Env, Val};
 use crate::el::pattern;
 use crate::el::value::Value;
-use crate::el::{EvalError, EvalErrorKind, UserView};
+use crate::el::{EvalErrorKind, Fail as EvalError, UserView};
 
 /// How a pattern is matched against a group name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

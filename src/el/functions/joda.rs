@@ -7,7 +7,7 @@
 
 use chrono::{Datelike, Duration, NaiveDate, Timelike};
 
-use crate::el::EvalError;
+use crate::el::Fail as EvalError;
 use crate::el::cost::{Bounded, Full, excerpt};
 use crate::el::datetime::{Zdt, ZoneKind, offset_text, parse_offset, time_err};
 

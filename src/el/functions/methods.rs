@@ -2,7 +2,7 @@
 //! `isEmpty`, `get`, `containsKey`, the number conversions and `toString`.
 
 use super::{Call, arrays, convert, strings, time};
-use crate::el::EvalError;
+use crate::el::Fail as EvalError;
 use crate::el::eval::Env;
 use crate::el::value::Value;
 

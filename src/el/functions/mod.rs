@@ -25,7 +25,7 @@ use super::cost::{byte_units, excerpt};
 use super::eval::{Env, Val};
 use super::pattern::RegexArg;
 use super::value::Value;
-use super::{EvalError, EvalErrorKind};
+use super::{EvalErrorKind, Fail as EvalError};
 
 /// Argument kinds, for compile-time checks of literal arguments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

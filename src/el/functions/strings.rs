@@ -17,7 +17,7 @@ use crate::el::cost::{Bounded, CHAR_BYTES_PER_UNIT, Full, MATCH_UNITS};
 use crate::el::eval::Env;
 use crate::el::pattern::RegexArg;
 use crate::el::value::Value;
-use crate::el::{EvalError, EvalErrorKind};
+use crate::el::{EvalErrorKind, Fail as EvalError};
 
 fn s_or_empty<'a>(v: &'a Value, what: &str) -> Result<Cow<'a, str>, EvalError> {
     Ok(opt_str(v, what)?.unwrap_or_default())

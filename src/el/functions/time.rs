@@ -23,7 +23,7 @@ use crate::el::cost::{TOKEN_UNITS, excerpt};
 use crate::el::datetime::{Zdt, ZoneKind, parse_iso, time_err, zone};
 use crate::el::eval::Env;
 use crate::el::value::Value;
-use crate::el::{EvalError, EvalErrorKind};
+use crate::el::{EvalErrorKind, Fail as EvalError};
 
 fn now_zdt(env: &Env<'_>) -> Result<Zdt, EvalError> {
     env.ctx.now.ok_or_else(|| {
