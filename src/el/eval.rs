@@ -338,6 +338,7 @@ impl Env<'_> {
     }
 
     /// [`Env::user_prop`], borrowed from the user where the value is stored in it.
+    #[inline]
     pub(crate) fn user_attr<'u>(&self, u: &'u UserView, name: &str) -> Result<Val<'u>, EvalError> {
         u.attribute(name, |len| self.budget.alloc(len as u64 + STR_OVERHEAD))
     }
@@ -503,6 +504,12 @@ impl Env<'_> {
             let rhs = self.eval(e, elem)?;
             self.budget.charge(1)?;
             let lhs = acc.as_ref().unwrap_or(&first);
+            if let (Value::Int(x), Value::Int(y)) = (lhs, &*rhs)
+                && let Some(v) = int_arith(*op, *x, *y)
+            {
+                acc = Some(Value::Int(v));
+                continue;
+            }
             if *op == BinOp::Add
                 && let (Value::Str(x), Value::Str(y)) = (lhs, &*rhs)
             {
@@ -566,6 +573,13 @@ impl Env<'_> {
         let a = self.eval(a, elem)?;
         let b = self.eval(b, elem)?;
         self.budget.charge(2)?;
+        if let (Value::Int(x), Value::Int(y)) = (&*a, &*b) {
+            // what `compare` does with two ints: `==`/`!=` charge the one pair compared
+            if matches!(op, BinOp::Eq | BinOp::Ne) {
+                self.budget.charge(1)?;
+            }
+            return Ok(Value::Bool(int_compare(op, *x, *y)));
+        }
         self.compare(op, &a, &b).map_err(|e| e.at(span))
     }
 
@@ -763,6 +777,7 @@ impl Env<'_> {
         }
     }
 
+    #[inline]
     pub(crate) fn property<'v>(
         &self,
         v: &'v Value,
@@ -1089,6 +1104,33 @@ impl Env<'_> {
                 other.type_name()
             ))),
         }
+    }
+}
+
+/// `x op y` on two ints as [`Env::arith`] computes it, for the operators that cannot fail;
+/// `None` leaves the rest (division by zero, `^`) to it.
+#[inline]
+fn int_arith(op: BinOp, x: i32, y: i32) -> Option<i32> {
+    match op {
+        BinOp::Add => Some(x.wrapping_add(y)),
+        BinOp::Sub => Some(x.wrapping_sub(y)),
+        BinOp::Mul => Some(x.wrapping_mul(y)),
+        BinOp::Div if y != 0 => Some(x.wrapping_div(y)),
+        BinOp::Mod if y != 0 => Some(x.wrapping_rem(y)),
+        _ => None,
+    }
+}
+
+/// A comparison of two ints, as [`Env::compare`] makes it.
+#[inline]
+fn int_compare(op: BinOp, x: i32, y: i32) -> bool {
+    match op {
+        BinOp::Eq => x == y,
+        BinOp::Ne => x != y,
+        BinOp::Lt => x < y,
+        BinOp::Le => x <= y,
+        BinOp::Gt => x > y,
+        _ => x >= y,
     }
 }
 
