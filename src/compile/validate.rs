@@ -12,73 +12,6 @@ use crate::el::{group_filter_regex, regex_error_reason};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
-/// The JSON member names of a configuration type, in the order given: each field in camelCase
-/// (serde's `rename_all`), or its serde rename (`field as "name"`). The list is checked
-/// against the type: the pattern `Type { field: _, …, extra: _ }` has no `..`, so a field
-/// added to the type and not listed here, or listed and not in the type, fails to compile.
-macro_rules! members {
-    ($ty:ident { $($field:ident $(as $json:literal)?),* $(,)? }) => {{
-        #[allow(dead_code)]
-        fn exhaustive(v: &$ty) {
-            let $ty { $($field: _,)* extra: _ } = v;
-        }
-        const NAMES: &[&str] = &[$(members!(@name $field $($json)?)),*];
-        NAMES
-    }};
-    (@name $field:ident $json:literal) => {
-        $json
-    };
-    (@name $field:ident) => {{
-        const SNAKE: &str = stringify!($field);
-        const CAMEL: [u8; camel_len(SNAKE)] = camel_case(SNAKE);
-        const NAME: &str = match std::str::from_utf8(&CAMEL) {
-            Ok(name) => name,
-            Err(_) => panic!("field names are ASCII"),
-        };
-        NAME
-    }};
-}
-
-/// The length of a snake_case name in camelCase: one byte less per underscore.
-const fn camel_len(snake: &str) -> usize {
-    let bytes = snake.as_bytes();
-    let (mut i, mut n) = (0, 0);
-    while i < bytes.len() {
-        // i < len: the loop's condition; this runs at compile time
-        #[allow(clippy::indexing_slicing)]
-        if bytes[i] != b'_' {
-            n += 1;
-        }
-        i += 1;
-    }
-    n
-}
-
-/// A snake_case field name in camelCase, as serde's `rename_all = "camelCase"` spells it. `N`
-/// is [`camel_len`] of it; run at compile time, a wrong `N` fails the build.
-const fn camel_case<const N: usize>(snake: &str) -> [u8; N] {
-    let bytes = snake.as_bytes();
-    let mut out = [0u8; N];
-    let (mut i, mut o, mut upper) = (0, 0, false);
-    while i < bytes.len() {
-        // i < len by the loop's condition, o < N by the choice of N: evaluated at compile
-        // time, where an index out of bounds is a build error
-        #[allow(clippy::indexing_slicing)]
-        {
-            let b = bytes[i];
-            if b == b'_' {
-                upper = true;
-            } else {
-                out[o] = if upper { b.to_ascii_uppercase() } else { b };
-                upper = false;
-                o += 1;
-            }
-        }
-        i += 1;
-    }
-    out
-}
-
 /// A JSON pointer into the bundle, made into a string only when a diagnostic needs it (most
 /// objects have none, and a configuration has tens of thousands of objects).
 enum At<'a> {
@@ -559,11 +492,7 @@ impl Validator<'_> {
                     format!("unknown access-token encryption algorithm {alg:?}; use RSA-OAEP-256, RSA-OAEP-384 or RSA-OAEP-512"),
                 ));
         }
-        self.unknown_members(
-            &At::Raw(path),
-            &s.extra,
-            members!(Server { id, name, description, audiences, issuer, issuer_mode, status, default, credentials, access_token_encrypted_response_algorithm, jwks, jwks_uri as "jwks_uri", created, last_updated, links as "_links" }),
-        );
+        self.unknown_members(&At::Raw(path), &s.extra, Server::FIELDS);
     }
 
     /// Checks scopes; returns the names of every scope the server has (system ones included).
@@ -609,11 +538,7 @@ impl Validator<'_> {
                     ),
                 );
             }
-            self.unknown_members(
-                &at,
-                &s.extra,
-                members!(Scope { id, name, display_name, description, system, default, consent, optional, metadata_publish, links as "_links" }),
-            );
+            self.unknown_members(&at, &s.extra, Scope::FIELDS);
         }
         let order: Vec<&str> = scopes
             .iter()
@@ -795,16 +720,8 @@ impl Validator<'_> {
                     self.unknown_scope(&scope_list.index(j), s, scopes, &Label("claim", &c.name));
                 }
             }
-            self.unknown_members(
-                &at,
-                &c.extra,
-                members!(Claim { id, name, status, claim_type, value_type, value, group_filter_type as "group_filter_type", always_include_in_token, conditions, system, api_resource_id, links as "_links" }),
-            );
-            self.unknown_members(
-                &conditions,
-                &c.conditions.extra,
-                members!(ClaimConditions { scopes }),
-            );
+            self.unknown_members(&at, &c.extra, Claim::FIELDS);
+            self.unknown_members(&conditions, &c.conditions.extra, ClaimConditions::FIELDS);
         }
     }
 
@@ -939,16 +856,8 @@ impl Validator<'_> {
             for (j, r) in p.rules.iter().enumerate() {
                 self.rule(r, &rules.index(j), scopes, &mut rule_prio, &rules, j);
             }
-            self.unknown_members(
-                &at,
-                &p.extra,
-                members!(Policy { id, policy_type as "type", name, description, priority, status, system, conditions, created, last_updated, links as "_links", rules }),
-            );
-            self.unknown_members(
-                &conditions,
-                &p.conditions.extra,
-                members!(PolicyConditions { clients }),
-            );
+            self.unknown_members(&at, &p.extra, Policy::FIELDS);
+            self.unknown_members(&conditions, &p.conditions.extra, PolicyConditions::FIELDS);
         }
     }
 
@@ -1097,20 +1006,12 @@ impl Validator<'_> {
                         format!("{label} excludes EVERYONE, so no user request can match it"),
                     ));
                 }
-                self.unknown_members(
-                    &gpath,
-                    &g.extra,
-                    members!(IncludeExclude { include, exclude }),
-                );
+                self.unknown_members(&gpath, &g.extra, IncludeExclude::FIELDS);
             }
             if let Some(u) = &people.users {
-                self.unknown_members(
-                    &ppath.key("users"),
-                    &u.extra,
-                    members!(IncludeExclude { include, exclude }),
-                );
+                self.unknown_members(&ppath.key("users"), &u.extra, IncludeExclude::FIELDS);
             }
-            self.unknown_members(&ppath, &people.extra, members!(People { users, groups }));
+            self.unknown_members(&ppath, &people.extra, People::FIELDS);
         }
         let scope_at = cond.key("scopes");
         let scope_list = &r.conditions.scopes.include;
@@ -1190,30 +1091,9 @@ impl Validator<'_> {
                 "the token inline hook has no id",
             ));
         }
-        self.unknown_members(
-            at,
-            &r.extra,
-            members!(Rule { id, rule_type as "type", name, status, priority, system, conditions, actions, created, last_updated, links as "_links" }),
-        );
-        self.unknown_members(
-            &cond,
-            &r.conditions.extra,
-            members!(RuleConditions {
-                people,
-                grant_types,
-                scopes
-            }),
-        );
-        self.unknown_members(
-            &tpath,
-            &t.extra,
-            members!(TokenActions {
-                access_token_lifetime_minutes,
-                refresh_token_lifetime_minutes,
-                refresh_token_window_minutes,
-                inline_hook
-            }),
-        );
+        self.unknown_members(at, &r.extra, Rule::FIELDS);
+        self.unknown_members(&cond, &r.conditions.extra, RuleConditions::FIELDS);
+        self.unknown_members(&tpath, &t.extra, TokenActions::FIELDS);
     }
 }
 
@@ -1305,12 +1185,7 @@ mod tests {
     #[test]
     fn member_names_are_the_serde_names() {
         assert_eq!(
-            members!(TokenActions {
-                access_token_lifetime_minutes,
-                refresh_token_lifetime_minutes,
-                refresh_token_window_minutes,
-                inline_hook
-            }),
+            TokenActions::FIELDS,
             [
                 "accessTokenLifetimeMinutes",
                 "refreshTokenLifetimeMinutes",
@@ -1319,8 +1194,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            members!(Rule { id, rule_type as "type", name, status, priority, system, conditions,
-                            actions, created, last_updated, links as "_links" }),
+            Rule::FIELDS,
             [
                 "id",
                 "type",
@@ -1335,6 +1209,81 @@ mod tests {
                 "_links"
             ]
         );
+        // the lists the validator used to keep by hand, member for member
+        assert_eq!(
+            Server::FIELDS,
+            [
+                "id",
+                "name",
+                "description",
+                "audiences",
+                "issuer",
+                "issuerMode",
+                "status",
+                "default",
+                "credentials",
+                "accessTokenEncryptedResponseAlgorithm",
+                "jwks",
+                "jwks_uri",
+                "created",
+                "lastUpdated",
+                "_links"
+            ]
+        );
+        assert_eq!(
+            Scope::FIELDS,
+            [
+                "id",
+                "name",
+                "displayName",
+                "description",
+                "system",
+                "default",
+                "consent",
+                "optional",
+                "metadataPublish",
+                "_links"
+            ]
+        );
+        assert_eq!(
+            Claim::FIELDS,
+            [
+                "id",
+                "name",
+                "status",
+                "claimType",
+                "valueType",
+                "value",
+                "group_filter_type",
+                "alwaysIncludeInToken",
+                "conditions",
+                "system",
+                "apiResourceId",
+                "_links"
+            ]
+        );
+        assert_eq!(ClaimConditions::FIELDS, ["scopes"]);
+        assert_eq!(
+            Policy::FIELDS,
+            [
+                "id",
+                "type",
+                "name",
+                "description",
+                "priority",
+                "status",
+                "system",
+                "conditions",
+                "created",
+                "lastUpdated",
+                "_links",
+                "rules"
+            ]
+        );
+        assert_eq!(PolicyConditions::FIELDS, ["clients"]);
+        assert_eq!(IncludeExclude::FIELDS, ["include", "exclude"]);
+        assert_eq!(People::FIELDS, ["users", "groups"]);
+        assert_eq!(RuleConditions::FIELDS, ["people", "grantTypes", "scopes"]);
         // what serde reads: every listed member of a server lands in a field, none in extra
         let server: Server = serde_json::from_value(serde_json::json!({
             "id": "a", "name": "n", "description": "d", "audiences": ["x"], "issuer": "i",
