@@ -1,7 +1,7 @@
 //! Claim sets: the claims of a server compiled once at configuration load ([`ClaimSet`]), the
 //! OIDC standard claims derived from an Okta user profile, and GROUPS claim filters.
 
-use crate::config::{ClaimType, Diagnostic, GroupFilterType, ServerConfig, Status, ValueType};
+use crate::config::{Claim, ClaimType, Diagnostic, GroupFilterType, Status, ValueType};
 use crate::el;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
@@ -43,82 +43,51 @@ pub(crate) struct ClaimSet {
     pub(crate) identity: Vec<CompiledClaim>,
 }
 
-impl ClaimSet {
-    /// Compiles every claim of `config` (inactive ones too, so that their errors show), adding
-    /// a located diagnostic for each expression that doesn't compile. Claims the validator
-    /// already refused (empty, too long, bad regex) are skipped.
-    pub(crate) fn compile(
-        config: &ServerConfig,
-        limits: &el::Limits,
-        diags: &mut Vec<Diagnostic>,
-    ) -> ClaimSet {
-        let mut access = Vec::new();
-        let mut identity = Vec::new();
-        let mut sub = None;
-        for (i, c) in config.claims.iter().enumerate() {
-            let path = format!("/claims/{i}/value");
-            let value = match (c.value_type, c.group_filter_type) {
-                (Some(ValueType::Expression | ValueType::System), _) => {
-                    if c.value.trim().is_empty() || c.value.chars().count() > limits.max_length {
-                        continue;
-                    }
-                    match el::compile(&c.value, limits) {
-                        Ok(p) => ClaimValue::Expression(p),
-                        Err(e) => {
-                            let mut d = Diagnostic::error(
-                                "claim.value.expression",
-                                path,
-                                format!(
-                                    "the expression of the claim {:?} doesn't compile: {}",
-                                    c.name, e.message
-                                ),
-                            )
-                            .with_span(e.span);
-                            if let Some(h) = e.hint {
-                                d = d.with_hint(h);
-                            }
-                            diags.push(d);
-                            continue;
-                        }
-                    }
+/// The claim sets, built claim by claim as the compile walk lowers them.
+#[derive(Debug, Default)]
+pub(crate) struct ClaimSetBuilder {
+    sub: Option<CompiledClaim>,
+    access: Vec<CompiledClaim>,
+    identity: Vec<CompiledClaim>,
+}
+
+impl ClaimSetBuilder {
+    /// Adds `c`, its value lowered to `value`. An inactive claim, or one without a claim type,
+    /// is left out (it was lowered all the same, so that its errors show); of several access
+    /// token claims named `sub`, the first is the `sub` claim.
+    pub(crate) fn add(&mut self, c: &Claim, value: ClaimValue) {
+        let (Some(ty), Status::Active) = (c.claim_type, c.status) else {
+            return;
+        };
+        let compiled = CompiledClaim {
+            name: c.name.clone(),
+            value,
+            scopes: c.conditions.scopes.clone(),
+            always_include: c.always_include(),
+            system: c.system || c.value_type == Some(ValueType::System),
+        };
+        match ty {
+            ClaimType::Resource if c.name == "sub" => {
+                if self.sub.is_none() {
+                    self.sub = Some(CompiledClaim {
+                        system: true,
+                        ..compiled
+                    });
                 }
-                (Some(ValueType::Groups), Some(_))
-                    if c.value.chars().count() > limits.max_length =>
-                {
-                    continue;
-                }
-                (Some(ValueType::Groups), Some(kind)) => {
-                    match GroupFilter::new(kind, &c.value, limits) {
-                        Ok(f) => ClaimValue::Groups(f),
-                        Err(_) => continue,
-                    }
-                }
-                _ => continue,
-            };
-            let (Some(ty), Status::Active) = (c.claim_type, c.status) else {
-                continue;
-            };
-            let compiled = CompiledClaim {
-                name: c.name.clone(),
-                value,
-                scopes: c.conditions.scopes.clone(),
-                always_include: c.always_include(),
-                system: c.system || c.value_type == Some(ValueType::System),
-            };
-            match ty {
-                ClaimType::Resource if c.name == "sub" => {
-                    if sub.is_none() {
-                        sub = Some(CompiledClaim {
-                            system: true,
-                            ..compiled
-                        });
-                    }
-                }
-                ClaimType::Resource => access.push(compiled),
-                // Validation refuses IDENTITY claims named like standard claims.
-                ClaimType::Identity => identity.push(compiled),
             }
+            ClaimType::Resource => self.access.push(compiled),
+            // Validation refuses IDENTITY claims named like standard claims.
+            ClaimType::Identity => self.identity.push(compiled),
         }
+    }
+
+    /// The claim sets, with the default `sub` claim when the configuration doesn't edit it.
+    pub(crate) fn finish(self, diags: &mut Vec<Diagnostic>) -> ClaimSet {
+        let ClaimSetBuilder {
+            sub,
+            access,
+            identity,
+        } = self;
         let sub = match sub {
             Some(s) => Some(s),
             None => match el::compile(DEFAULT_SUB_EXPRESSION, &el::Limits::default()) {
@@ -146,6 +115,30 @@ impl ClaimSet {
             identity,
         }
     }
+}
+
+/// Compiles the expression of the claim `c` (at `index` of the configuration's claims): the
+/// program, or the located diagnostic saying why it doesn't compile.
+pub(crate) fn compile_expression(
+    c: &Claim,
+    index: usize,
+    limits: &el::Limits,
+) -> Result<el::Program, Diagnostic> {
+    el::compile(&c.value, limits).map_err(|e| {
+        let mut d = Diagnostic::error(
+            "claim.value.expression",
+            format!("/claims/{index}/value"),
+            format!(
+                "the expression of the claim {:?} doesn't compile: {}",
+                c.name, e.message
+            ),
+        )
+        .with_span(e.span);
+        if let Some(h) = e.hint {
+            d = d.with_hint(h);
+        }
+        d
+    })
 }
 
 /// Okta's cap on the number of groups a GROUPS claim may carry; more fails the request.

@@ -1,14 +1,25 @@
-//! Turns a [`ServerConfig`] into diagnostics: every problem at once, each located.
+//! The compile walk: one pass over a [`ServerConfig`] that visits every object (the server,
+//! each scope, claim, policy and rule) once, checks it and lowers it into its compiled form in
+//! the same step: the encryption key, the scope table, the claim sets (each expression and
+//! GROUPS filter compiled once, the compiled form both the check and the claim use) and the
+//! policies' lowered rules. Every problem is found at once, each located.
+//!
+//! Each object emits its diagnostics as it is visited, into the list of its kind: the checks,
+//! then what compiling the claims' expressions found, then the choice of the encryption key.
+//! A report gives them in that order (document order within each), as it always has.
 
 use super::Options;
+use crate::claims::{ClaimSet, ClaimSetBuilder, ClaimValue, GroupFilter, compile_expression};
 use crate::config::{
     ALL_CLIENTS, Claim, ClaimConditions, ClaimType, EVERYONE, GrantType, GroupFilterType,
     IncludeExclude, People, Policy, PolicyConditions, Rule, RuleConditions, SYSTEM_SCOPE_NAMES,
     Scope, Server, ServerConfig, TokenActions, ValueType,
 };
 use crate::config::{Diagnostic, Quoted, pointer};
-use crate::el::GroupNameRegex;
 use crate::el::functions::did_you_mean;
+use crate::mint;
+use crate::policy::EngineBuilder;
+use crate::token::EncryptionKey;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
@@ -338,39 +349,82 @@ pub(crate) fn caps(cfg: &ServerConfig, options: &Options) -> Vec<Diagnostic> {
     out
 }
 
-/// Validates a bundle; returns every error and warning found.
-pub(crate) fn validate(cfg: &ServerConfig, options: &Options) -> Vec<Diagnostic> {
-    let mut v = Validator {
+/// What the walk found and built.
+pub(crate) struct Walked<'c> {
+    /// Every error and warning: the checks', then the claim expressions', then the encryption
+    /// key's.
+    pub(crate) diagnostics: Vec<Diagnostic>,
+    /// The compiled claims.
+    pub(crate) claims: ClaimSet,
+    /// The access-token encryption key, when the configuration asks for encryption.
+    pub(crate) encryption: Option<EncryptionKey>,
+    /// The lowered policies, to be finished into the engine when there is no error.
+    pub(crate) engine: EngineBuilder<'c>,
+}
+
+/// Walks a bundle once: checks and lowers every object.
+pub(crate) fn walk<'c>(cfg: &'c ServerConfig, options: &Options) -> Walked<'c> {
+    let mut w = Walk {
         out: Vec::new(),
+        expressions: Vec::new(),
+        keys: Vec::new(),
         options,
         suggestions: SUGGESTION_BUDGET,
+        claims: ClaimSetBuilder::default(),
+        engine: EngineBuilder::new(options.implicit_oidc_scopes),
+        encryption: None,
     };
-    v.server(cfg);
-    let scope_names = v.scopes(&cfg.scopes);
-    v.claims(&cfg.claims, &scope_names);
-    v.policies(&cfg.policies, &scope_names);
-    v.out
+    w.server(cfg);
+    let scope_names = w.scopes(&cfg.scopes);
+    w.claims(&cfg.claims, &scope_names);
+    w.policies(&cfg.policies, &scope_names);
+    let Walk {
+        mut out,
+        mut expressions,
+        keys,
+        claims,
+        engine,
+        encryption,
+        ..
+    } = w;
+    let claims = claims.finish(&mut expressions);
+    out.append(&mut expressions);
+    out.extend(keys);
+    Walked {
+        diagnostics: out,
+        claims,
+        encryption,
+        engine,
+    }
 }
 
-struct Validator<'a> {
+struct Walk<'c, 'o> {
+    /// The checks' diagnostics.
     out: Vec<Diagnostic>,
-    options: &'a Options,
+    /// What compiling the claims' expressions found.
+    expressions: Vec<Diagnostic>,
+    /// What choosing the encryption key found.
+    keys: Vec<Diagnostic>,
+    options: &'o Options,
     /// Characters left for did-you-mean comparisons.
     suggestions: usize,
+    claims: ClaimSetBuilder,
+    engine: EngineBuilder<'c>,
+    encryption: Option<EncryptionKey>,
 }
 
-impl Validator<'_> {
+impl<'c> Walk<'c, '_> {
     fn push(&mut self, d: Diagnostic) {
         self.out.push(d);
     }
 
     /// The closest candidate, while the suggestion budget lasts. Candidates whose length is
     /// too far from `name` to be within the distance are not compared.
-    fn suggest<'c>(
+    fn suggest<'n>(
         &mut self,
         name: &str,
-        candidates: impl Iterator<Item = &'c str>,
-    ) -> Option<&'c str> {
+        candidates: impl Iterator<Item = &'n str>,
+    ) -> Option<&'n str> {
         let n = name.chars().count();
         if n > 256 {
             return None;
@@ -405,7 +459,7 @@ impl Validator<'_> {
         }
     }
 
-    fn server(&mut self, cfg: &ServerConfig) {
+    fn server(&mut self, cfg: &'c ServerConfig) {
         let s = &cfg.authorization_server;
         let path = "/authorizationServer";
         if s.name.trim().is_empty() {
@@ -493,11 +547,14 @@ impl Validator<'_> {
                 ));
         }
         self.unknown_members(&At::Raw(path), &s.extra, Server::FIELDS);
+        self.engine.server(s);
+        self.encryption = mint::compile_encryption(cfg, &mut self.keys);
     }
 
     /// Checks scopes; returns the names of every scope the server has (system ones included).
-    fn scopes<'c>(&mut self, scopes: &'c [Scope]) -> ScopeNames<'c> {
+    fn scopes(&mut self, scopes: &'c [Scope]) -> ScopeNames<'c> {
         let mut seen: HashMap<&str, usize> = HashMap::with_capacity(scopes.len());
+        let mut order: Vec<&str> = Vec::with_capacity(scopes.len() + SYSTEM_SCOPE_NAMES.len());
         let list = At::Raw("/scopes");
         for (i, s) in scopes.iter().enumerate() {
             let at = list.index(i);
@@ -539,12 +596,11 @@ impl Validator<'_> {
                 );
             }
             self.unknown_members(&at, &s.extra, Scope::FIELDS);
+            self.engine.scope(i, s);
+            order.push(s.name.as_str());
         }
-        let order: Vec<&str> = scopes
-            .iter()
-            .map(|s| s.name.as_str())
-            .chain(SYSTEM_SCOPE_NAMES.iter().copied())
-            .collect();
+        self.engine.end_scopes();
+        order.extend(SYSTEM_SCOPE_NAMES.iter().copied());
         ScopeNames {
             set: order.iter().copied().collect(),
             order,
@@ -573,7 +629,7 @@ impl Validator<'_> {
         self.push(d);
     }
 
-    fn claims(&mut self, claims: &[Claim], scopes: &ScopeNames<'_>) {
+    fn claims(&mut self, claims: &'c [Claim], scopes: &ScopeNames<'_>) {
         let mut seen: HashMap<(ClaimType, &str), usize> = HashMap::new();
         for (i, c) in claims.iter().enumerate() {
             let path = pointer("/claims", i);
@@ -649,15 +705,18 @@ impl Validator<'_> {
                     }
                 }
             }
-            match c.value_type {
-                None => self.push(
+            let value = match c.value_type {
+                None => {
+                    self.push(
                     Diagnostic::error(
                         "claim.valueType.missing",
                         pointer(&path, "valueType"),
                         format!("the claim {} has no valueType", Quoted(&c.name)),
                     )
                     .with_hint("use \"EXPRESSION\" for an Okta expression or \"GROUPS\" for a group filter"),
-                ),
+                );
+                    None
+                }
                 Some(ValueType::Groups) => {
                     // The value field has one limit, whatever it holds; a long REGEX filter
                     // would also cost time and memory far beyond its length to parse.
@@ -674,12 +733,14 @@ impl Validator<'_> {
                             )
                             .with_hint("shorten it (Okta allows up to 1024 characters), or raise Options::limits.max_length"),
                         );
+                        None
                     } else {
-                        self.groups_claim(c, &path);
+                        self.groups_claim(c, &path)
                     }
                 }
                 Some(ValueType::Expression | ValueType::System) => {
-                    if c.value.trim().is_empty() {
+                    let empty = c.value.trim().is_empty();
+                    if empty {
                         self.push(
                             Diagnostic::error(
                                 "claim.value.missing",
@@ -690,7 +751,8 @@ impl Validator<'_> {
                         );
                     }
                     let len = c.value.chars().count();
-                    if len > self.options.limits.max_length {
+                    let too_long = len > self.options.limits.max_length;
+                    if too_long {
                         self.push(
                             Diagnostic::error(
                                 "claim.value.too_long",
@@ -710,8 +772,19 @@ impl Validator<'_> {
                             "group_filter_type only applies to GROUPS claims; it is ignored here",
                         ));
                     }
+                    if empty || too_long {
+                        None
+                    } else {
+                        match compile_expression(c, i, &self.options.limits) {
+                            Ok(p) => Some(ClaimValue::Expression(p)),
+                            Err(d) => {
+                                self.expressions.push(d);
+                                None
+                            }
+                        }
+                    }
                 }
-            }
+            };
             let at = At::Raw(&path);
             let conditions = at.key("conditions");
             let scope_list = conditions.key("scopes");
@@ -722,11 +795,16 @@ impl Validator<'_> {
             }
             self.unknown_members(&at, &c.extra, Claim::FIELDS);
             self.unknown_members(&conditions, &c.conditions.extra, ClaimConditions::FIELDS);
+            if let Some(value) = value {
+                self.claims.add(c, value);
+            }
         }
     }
 
-    fn groups_claim(&mut self, c: &Claim, path: &str) {
-        match c.group_filter_type {
+    /// Checks a GROUPS claim's filter and lowers it (`None` when it has none or it doesn't
+    /// compile).
+    fn groups_claim(&mut self, c: &Claim, path: &str) -> Option<ClaimValue> {
+        let kind = match c.group_filter_type {
             None => {
                 let hint = if c.extra.contains_key("groupFilterType") {
                     "the member is spelled in snake case: \"group_filter_type\", not \"groupFilterType\""
@@ -744,10 +822,24 @@ impl Validator<'_> {
                     )
                     .with_hint(hint),
                 );
+                return None;
             }
-            Some(GroupFilterType::Regex) => {
-                if let Err(e) = GroupNameRegex::new(&c.value, &self.options.limits) {
-                    self.push(
+            Some(kind) => kind,
+        };
+        if kind != GroupFilterType::Regex && c.value.is_empty() {
+            self.push(
+                Diagnostic::error(
+                    "claim.value.missing",
+                    pointer(path, "value"),
+                    format!("the GROUPS claim {} has no filter value", Quoted(&c.name)),
+                )
+                .with_hint("set \"value\" to the text group names are compared with, or use REGEX \".*\" for every group"),
+            );
+        }
+        match GroupFilter::new(kind, &c.value, &self.options.limits) {
+            Ok(filter) => Some(ClaimValue::Groups(filter)),
+            Err(e) => {
+                self.push(
                         Diagnostic::error(
                             "claim.value.regex",
                             pointer(path, "value"),
@@ -755,24 +847,12 @@ impl Validator<'_> {
                         )
                         .with_hint("the regex must match the whole group name; look-around and back-references are not supported"),
                     );
-                }
-            }
-            Some(_) => {
-                if c.value.is_empty() {
-                    self.push(
-                        Diagnostic::error(
-                            "claim.value.missing",
-                            pointer(path, "value"),
-                            format!("the GROUPS claim {} has no filter value", Quoted(&c.name)),
-                        )
-                        .with_hint("set \"value\" to the text group names are compared with, or use REGEX \".*\" for every group"),
-                    );
-                }
+                None
             }
         }
     }
 
-    fn policies(&mut self, policies: &[Policy], scopes: &ScopeNames<'_>) {
+    fn policies(&mut self, policies: &'c [Policy], scopes: &ScopeNames<'_>) {
         let mut prio: BTreeMap<i64, usize> = BTreeMap::new();
         let list = At::Raw("/policies");
         for (i, p) in policies.iter().enumerate() {
@@ -851,6 +931,7 @@ impl Validator<'_> {
                     }
                 }
             }
+            self.engine.policy(i, p);
             let mut rule_prio: BTreeMap<i64, usize> = BTreeMap::new();
             let rules = at.key("rules");
             for (j, r) in p.rules.iter().enumerate() {
@@ -899,7 +980,7 @@ impl Validator<'_> {
 
     fn rule(
         &mut self,
-        r: &Rule,
+        r: &'c Rule,
         at: &At<'_>,
         scopes: &ScopeNames<'_>,
         prio: &mut BTreeMap<i64, usize>,
@@ -1094,6 +1175,7 @@ impl Validator<'_> {
         self.unknown_members(at, &r.extra, Rule::FIELDS);
         self.unknown_members(&cond, &r.conditions.extra, RuleConditions::FIELDS);
         self.unknown_members(&tpath, &t.extra, TokenActions::FIELDS);
+        self.engine.rule(index, r);
     }
 }
 
