@@ -118,27 +118,32 @@ impl ClaimSetBuilder {
 }
 
 /// Compiles the expression of the claim `c` (at `index` of the configuration's claims): the
-/// program, or the located diagnostic saying why it doesn't compile.
+/// program, or `None` with a located diagnostic in `diags` saying why it doesn't compile.
 pub(crate) fn compile_expression(
     c: &Claim,
     index: usize,
     limits: &el::Limits,
-) -> Result<el::Program, Diagnostic> {
-    el::compile(&c.value, limits).map_err(|e| {
-        let mut d = Diagnostic::error(
-            "claim.value.expression",
-            format!("/claims/{index}/value"),
-            format!(
-                "the expression of the claim {:?} doesn't compile: {}",
-                c.name, e.message
-            ),
-        )
-        .with_span(e.span);
-        if let Some(h) = e.hint {
-            d = d.with_hint(h);
+    diags: &mut Vec<Diagnostic>,
+) -> Option<el::Program> {
+    match el::compile(&c.value, limits) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            let mut d = Diagnostic::error(
+                "claim.value.expression",
+                format!("/claims/{index}/value"),
+                format!(
+                    "the expression of the claim {:?} doesn't compile: {}",
+                    c.name, e.message
+                ),
+            )
+            .with_span(e.span);
+            if let Some(h) = e.hint {
+                d = d.with_hint(h);
+            }
+            diags.push(d);
+            None
         }
-        d
-    })
+    }
 }
 
 /// Okta's cap on the number of groups a GROUPS claim may carry; more fails the request.

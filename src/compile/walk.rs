@@ -775,13 +775,8 @@ impl<'c> Walk<'c, '_> {
                     if empty || too_long {
                         None
                     } else {
-                        match compile_expression(c, i, &self.options.limits) {
-                            Ok(p) => Some(ClaimValue::Expression(p)),
-                            Err(d) => {
-                                self.expressions.push(d);
-                                None
-                            }
-                        }
+                        compile_expression(c, i, &self.options.limits, &mut self.expressions)
+                            .map(ClaimValue::Expression)
                     }
                 }
             };

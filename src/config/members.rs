@@ -2,7 +2,7 @@
 //!
 //! serde's own list of a struct's fields can't be read here: the types keep the members they
 //! don't know in a `#[serde(flatten)] extra` field, and a struct with a flattened field is
-//! read as a map, without a field list. So the types are declared through [`config_struct!`],
+//! read as a map, without a field list. So the types are declared through `config_struct!`,
 //! which writes the struct as given (with `#[serde(rename_all = "camelCase")]`) and, from the
 //! same tokens, its `FIELDS`: the member name of every field but `extra`, in declaration
 //! order — the field's `rename` when it has one, else its name in camelCase. The validator

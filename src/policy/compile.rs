@@ -417,19 +417,23 @@ impl<'c> EngineBuilder<'c> {
             ..
         } = self;
         let order = priority_order(&lowered, |p| p.priority);
+        let mut lowered: Vec<Option<LoweredPolicy<'c>>> = lowered.into_iter().map(Some).collect();
         let mut policies = Vec::with_capacity(order.len());
         let mut rules = Vec::with_capacity(rule_count);
         let mut clients_of = Vec::with_capacity(order.len());
         for &i in &order {
-            let Some(p) = lowered.get(i) else {
+            let Some(p) = lowered.get_mut(i).and_then(Option::take) else {
                 continue;
             };
             let first = rules.len();
-            for j in priority_order(&p.rules, |r| r.0) {
-                if let Some((_, r)) = p.rules.get(j) {
-                    rules.push(r.clone());
-                }
-            }
+            let rule_order = priority_order(&p.rules, |r| r.0);
+            let mut own: Vec<Option<CompiledRule>> =
+                p.rules.into_iter().map(|(_, r)| Some(r)).collect();
+            rules.extend(
+                rule_order
+                    .into_iter()
+                    .filter_map(|j| own.get_mut(j).and_then(Option::take)),
+            );
             policies.push(CompiledPolicy {
                 index: p.index,
                 active: p.active,
