@@ -572,6 +572,8 @@ mod tests {
                 .reason()
         };
         assert_eq!(reason("a("), "unclosed group");
+        // checked alone, not only once wrapped to match whole names
+        assert_eq!(reason("a)(?:b"), "unopened group");
         assert_eq!(
             reason("(?=a)"),
             "a look-ahead ((?=...), (?!...)) is not supported (patterns must run in linear time)"

@@ -273,6 +273,9 @@ fn compile(pattern: &str, whole: bool, limits: &Limits) -> Result<Pattern, Patte
         return Err(PatternError::Unsupported(what));
     }
     let p = if whole {
+        // the pattern must parse on its own: wrapped, `a)(?:b` would balance into `a` then `b`
+        regex_automata::util::syntax::parse(pattern)
+            .map_err(|e| PatternError::Syntax(first_line(&e.to_string())))?;
         format!(r"\A(?:{pattern})\z")
     } else {
         pattern.to_owned()
