@@ -30,6 +30,7 @@ use regex_automata::dfa::{self, Automaton, StartKind};
 use regex_automata::hybrid::{self, LazyStateID};
 use regex_automata::nfa::thompson::{self, WhichCaptures, pikevm::PikeVM};
 use regex_automata::{Anchored, Input, MatchKind, PatternID};
+use regex_syntax::hir::{Hir, Look};
 
 use super::cost::{
     self, Bounded, Budget, CACHE_UNITS, Full, PIKEVM_STEPS_PER_UNIT, REGEX_BYTES_PER_UNIT,
@@ -272,19 +273,20 @@ fn compile(pattern: &str, whole: bool, limits: &Limits) -> Result<Pattern, Patte
     if let Some(what) = java_only_construct(pattern) {
         return Err(PatternError::Unsupported(what));
     }
-    let p = if whole {
-        // the pattern must parse on its own: wrapped, `a)(?:b` would balance into `a` then `b`
-        regex_automata::util::syntax::parse(pattern)
-            .map_err(|e| PatternError::Syntax(first_line(&e.to_string())))?;
-        format!(r"\A(?:{pattern})\z")
+    // Parsed once, on its own, and anchored as a syntax tree: wrapping the text in `\A(?:…)\z`
+    // would let `a)(?:b` balance into `a` then `b`.
+    let hir = regex_automata::util::syntax::parse(pattern)
+        .map_err(|e| PatternError::Syntax(first_line(&e.to_string())))?;
+    let hir = if whole {
+        Hir::concat(vec![Hir::look(Look::Start), hir, Hir::look(Look::End)])
     } else {
-        pattern.to_owned()
+        hir
     };
     let nfa_config = thompson::Config::new().nfa_size_limit(Some(limits.max_regex_size));
     let nfa = |config: thompson::Config| {
         thompson::Compiler::new()
             .configure(config)
-            .build(&p)
+            .build_from_hir(&hir)
             .map_err(nfa_error)
     };
     let fwd_nfa = nfa(nfa_config.clone())?;
