@@ -31,16 +31,23 @@
 //! cargo run --example check -- plan.json scenarios.json
 //! ```
 
+mod common;
+
+use common::Cli;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde_json::{Value, json};
 use std::io::{self, Write};
 use std::process::ExitCode;
-use std::str::FromStr;
 use tokenmint::Options;
 use tokenmint::check::{self, Scenarios};
 use tokenmint::config::RotationMode;
 use tokenmint::token::{Algorithm, KeySet};
+
+const CLI: Cli = Cli {
+    name: "check",
+    usage: USAGE,
+};
 
 const USAGE: &str = "usage: check CONFIG SCENARIOS.json [--json] [--server NAME] [--seed N] [--alg ALG]\n  CONFIG: a server bundle, or terraform show -json output (--server picks a server by name)\n  exit status: 0 all scenarios pass, 1 some fail, 2 bad input";
 
@@ -64,22 +71,8 @@ fn parse_args() -> Result<Args, String> {
         match a.as_str() {
             "--json" => json = true,
             "--server" => server = Some(it.next().ok_or("--server needs a server name")?),
-            "--seed" => {
-                let v = it.next().ok_or("--seed needs a number")?;
-                seed = v
-                    .parse::<u64>()
-                    .map_err(|_| format!("--seed: {v:?} is not a non-negative integer"))?;
-            }
-            "--alg" => {
-                let v = it.next().ok_or("--alg needs an algorithm")?;
-                alg = Algorithm::from_str(&v).map_err(|_| {
-                    let names: Vec<&str> = Algorithm::ALL.iter().map(|a| a.name()).collect();
-                    format!(
-                        "--alg: unsupported algorithm {v:?}; use one of {}",
-                        names.join(", ")
-                    )
-                })?;
-            }
+            "--seed" => seed = common::seed(it.next())?,
+            "--alg" => alg = common::alg(it.next())?,
             "-h" | "--help" => return Err(String::new()),
             s if s.starts_with("--") => return Err(format!("unknown option {s}")),
             _ => files.push(a),
@@ -99,24 +92,15 @@ fn parse_args() -> Result<Args, String> {
 }
 
 fn fail(msg: &str) -> ExitCode {
-    let _ = writeln!(io::stderr(), "check: {msg}");
-    ExitCode::from(2)
+    CLI.fail(msg)
 }
 
 fn main() -> ExitCode {
     let args = match parse_args() {
         Ok(a) => a,
-        Err(msg) => {
-            let mut err = io::stderr();
-            if !msg.is_empty() {
-                let _ = writeln!(err, "check: {msg}");
-            }
-            let _ = writeln!(err, "{USAGE}");
-            return ExitCode::from(2);
-        }
+        Err(msg) => return CLI.usage_error(&msg),
     };
-    let read =
-        |path: &str| std::fs::read_to_string(path).map_err(|e| format!("can't read {path}: {e}"));
+    let read = common::read;
     let (config_text, scenarios_text) = match (read(&args.config), read(&args.scenarios)) {
         (Ok(c), Ok(s)) => (c, s),
         (Err(e), _) | (_, Err(e)) => return fail(&e),
@@ -161,24 +145,15 @@ fn main() -> ExitCode {
         ExitCode::from(1)
     };
 
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    let written = if args.json {
-        let mut doc = report.to_json();
-        if let Value::Object(m) = &mut doc {
-            m.insert("warnings".into(), json!(loaded.warnings));
+    CLI.report("report", code, |out| {
+        if args.json {
+            let mut doc = report.to_json();
+            if let Value::Object(m) = &mut doc {
+                m.insert("warnings".into(), json!(loaded.warnings));
+            }
+            writeln!(out, "{}", common::pretty(&doc))
+        } else {
+            writeln!(out, "{report}")
         }
-        let text =
-            serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("(unprintable: {e})"));
-        writeln!(out, "{text}")
-    } else {
-        writeln!(out, "{report}")
-    }
-    .and_then(|()| out.flush());
-    match written {
-        Ok(()) => code,
-        // The reader went away (`check … | head`): nothing more to say.
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => code,
-        Err(e) => fail(&format!("can't write the report: {e}")),
-    }
+    })
 }

@@ -54,14 +54,16 @@
 //! Exit status: 0 tokens minted, 1 denied or mint error (an OAuth error), 2 bad arguments,
 //! configuration or request. Output to a closed pipe (`preview … | head`) ends quietly.
 
+mod common;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use common::{Cli, pretty};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde_json::{Map, Value, json};
 use std::io::{self, Write};
 use std::process::ExitCode;
-use std::str::FromStr;
 use tokenmint::TokenResponse;
 use tokenmint::check::load_server;
 use tokenmint::config::RotationMode;
@@ -69,6 +71,11 @@ use tokenmint::config::terraform::Located;
 use tokenmint::token::{Algorithm, KeySet};
 use tokenmint::trace::{Outcome, Trace, TraceStep};
 use tokenmint::{HookReport, OAuthError, Options, TokenRequest};
+
+const CLI: Cli = Cli {
+    name: "preview",
+    usage: USAGE,
+};
 
 const USAGE: &str = "usage: preview CONFIG.json REQUEST.json [--json] [--seed N] [--alg ALG] [--code CODE] [--server NAME] [--hook-response FILE]\n  CONFIG: a server bundle, or terraform show -json output (--server picks a server by name)\n  ALG: RS256 (default), RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA";
 
@@ -98,23 +105,8 @@ fn parse_args() -> Result<Args, String> {
     while let Some(a) = it.next() {
         match a.as_str() {
             "--json" => json = true,
-            "--seed" => {
-                let v = it.next().ok_or("--seed needs a number")?;
-                seed = Some(
-                    v.parse::<u64>()
-                        .map_err(|_| format!("--seed: {v:?} is not a non-negative integer"))?,
-                );
-            }
-            "--alg" => {
-                let v = it.next().ok_or("--alg needs an algorithm")?;
-                alg = Algorithm::from_str(&v).map_err(|_| {
-                    let names: Vec<&str> = Algorithm::ALL.iter().map(|a| a.name()).collect();
-                    format!(
-                        "--alg: unsupported algorithm {v:?}; use one of {}",
-                        names.join(", ")
-                    )
-                })?;
-            }
+            "--seed" => seed = Some(common::seed(it.next())?),
+            "--alg" => alg = common::alg(it.next())?,
             "--code" => {
                 let v = it.next().ok_or("--code needs an authorization code")?;
                 if v.is_empty() {
@@ -213,10 +205,6 @@ fn error_json(e: &OAuthError) -> Value {
         m.insert("cause".into(), Value::from(cause.as_str()));
     }
     v
-}
-
-fn pretty(v: &Value) -> String {
-    serde_json::to_string_pretty(v).unwrap_or_else(|e| format!("(unprintable: {e})"))
 }
 
 fn write_json(out: &mut impl Write, p: &Preview) -> io::Result<()> {
@@ -373,24 +361,15 @@ fn write_readable(
 }
 
 fn fail(msg: &str) -> ExitCode {
-    let _ = writeln!(io::stderr(), "preview: {msg}");
-    ExitCode::from(2)
+    CLI.fail(msg)
 }
 
 fn main() -> ExitCode {
     let args = match parse_args() {
         Ok(a) => a,
-        Err(msg) => {
-            let mut err = io::stderr();
-            if !msg.is_empty() {
-                let _ = writeln!(err, "preview: {msg}");
-            }
-            let _ = writeln!(err, "{USAGE}");
-            return ExitCode::from(2);
-        }
+        Err(msg) => return CLI.usage_error(&msg),
     };
-    let read =
-        |path: &str| std::fs::read_to_string(path).map_err(|e| format!("can't read {path}: {e}"));
+    let read = common::read;
     let (config_text, request_text) = match (read(&args.config), read(&args.request)) {
         (Ok(c), Ok(r)) => (c, r),
         (Err(e), _) | (_, Err(e)) => return fail(&e),
@@ -481,28 +460,21 @@ fn main() -> ExitCode {
         ExitCode::SUCCESS
     };
 
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    let written = if args.json {
-        write_json(&mut out, &p)
-    } else {
-        // Terraform input: the readable trace names resources, not configuration pointers.
-        if let Some(tf) = &terraform {
-            for step in &mut p.trace.steps {
-                if let TraceStep::Policy { path, .. } | TraceStep::Rule { path, .. } = step
-                    && let Some(address) = tf.address_of(path)
-                {
-                    *path = address.to_owned();
+    CLI.report("preview", code, |out| {
+        if args.json {
+            write_json(out, &p)
+        } else {
+            // Terraform input: the readable trace names resources, not configuration pointers.
+            if let Some(tf) = &terraform {
+                for step in &mut p.trace.steps {
+                    if let TraceStep::Policy { path, .. } | TraceStep::Rule { path, .. } = step
+                        && let Some(address) = tf.address_of(path)
+                    {
+                        *path = address.to_owned();
+                    }
                 }
             }
+            write_readable(out, &warnings, &request, &p)
         }
-        write_readable(&mut out, &warnings, &request, &p)
-    }
-    .and_then(|()| out.flush());
-    match written {
-        Ok(()) => code,
-        // The reader went away (`preview … | head`): nothing more to say.
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => code,
-        Err(e) => fail(&format!("can't write the preview: {e}")),
-    }
+    })
 }

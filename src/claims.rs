@@ -1,9 +1,8 @@
 //! Claim sets: the claims of a server compiled once at configuration load ([`ClaimSet`]), the
 //! OIDC standard claims derived from an Okta user profile, and GROUPS claim filters.
 
-use crate::config::{ClaimType, Diagnostic, GroupFilterType, ServerConfig, Status, ValueType};
+use crate::config::{Claim, ClaimType, Diagnostic, GroupFilterType, Status, ValueType};
 use crate::el;
-use crate::el::group_filter_regex;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 
@@ -44,80 +43,51 @@ pub(crate) struct ClaimSet {
     pub(crate) identity: Vec<CompiledClaim>,
 }
 
-impl ClaimSet {
-    /// Compiles every claim of `config` (inactive ones too, so that their errors show), adding
-    /// a located diagnostic for each expression that doesn't compile. Claims the validator
-    /// already refused (empty, too long, bad regex) are skipped.
-    pub(crate) fn compile(
-        config: &ServerConfig,
-        limits: &el::Limits,
-        diags: &mut Vec<Diagnostic>,
-    ) -> ClaimSet {
-        let mut access = Vec::new();
-        let mut identity = Vec::new();
-        let mut sub = None;
-        for (i, c) in config.claims.iter().enumerate() {
-            let path = format!("/claims/{i}/value");
-            let value = match (c.value_type, c.group_filter_type) {
-                (Some(ValueType::Expression | ValueType::System), _) => {
-                    if c.value.trim().is_empty() || c.value.chars().count() > limits.max_length {
-                        continue;
-                    }
-                    match el::compile(&c.value, limits) {
-                        Ok(p) => ClaimValue::Expression(p),
-                        Err(e) => {
-                            let mut d = Diagnostic::error(
-                                "claim.value.expression",
-                                path,
-                                format!(
-                                    "the expression of the claim {:?} doesn't compile: {}",
-                                    c.name, e.message
-                                ),
-                            )
-                            .with_span(e.span);
-                            if let Some(h) = e.hint {
-                                d = d.with_hint(h);
-                            }
-                            diags.push(d);
-                            continue;
-                        }
-                    }
+/// The claim sets, built claim by claim as the compile walk lowers them.
+#[derive(Debug, Default)]
+pub(crate) struct ClaimSetBuilder {
+    sub: Option<CompiledClaim>,
+    access: Vec<CompiledClaim>,
+    identity: Vec<CompiledClaim>,
+}
+
+impl ClaimSetBuilder {
+    /// Adds `c`, its value lowered to `value`. An inactive claim, or one without a claim type,
+    /// is left out (it was lowered all the same, so that its errors show); of several access
+    /// token claims named `sub`, the first is the `sub` claim.
+    pub(crate) fn add(&mut self, c: &Claim, value: ClaimValue) {
+        let (Some(ty), Status::Active) = (c.claim_type, c.status) else {
+            return;
+        };
+        let compiled = CompiledClaim {
+            name: c.name.clone(),
+            value,
+            scopes: c.conditions.scopes.clone(),
+            always_include: c.always_include(),
+            system: c.system || c.value_type == Some(ValueType::System),
+        };
+        match ty {
+            ClaimType::Resource if c.name == "sub" => {
+                if self.sub.is_none() {
+                    self.sub = Some(CompiledClaim {
+                        system: true,
+                        ..compiled
+                    });
                 }
-                (Some(ValueType::Groups), Some(_))
-                    if c.value.chars().count() > limits.max_length =>
-                {
-                    continue;
-                }
-                (Some(ValueType::Groups), Some(kind)) => match GroupFilter::new(kind, &c.value) {
-                    Ok(f) => ClaimValue::Groups(f),
-                    Err(_) => continue,
-                },
-                _ => continue,
-            };
-            let (Some(ty), Status::Active) = (c.claim_type, c.status) else {
-                continue;
-            };
-            let compiled = CompiledClaim {
-                name: c.name.clone(),
-                value,
-                scopes: c.conditions.scopes.clone(),
-                always_include: c.always_include(),
-                system: c.system || c.value_type == Some(ValueType::System),
-            };
-            match ty {
-                ClaimType::Resource if c.name == "sub" => {
-                    if sub.is_none() {
-                        sub = Some(CompiledClaim {
-                            system: true,
-                            ..compiled
-                        });
-                    }
-                }
-                ClaimType::Resource => access.push(compiled),
-                // Validation refuses IDENTITY claims named like standard claims.
-                ClaimType::Identity => identity.push(compiled),
             }
+            ClaimType::Resource => self.access.push(compiled),
+            // Validation refuses IDENTITY claims named like standard claims.
+            ClaimType::Identity => self.identity.push(compiled),
         }
+    }
+
+    /// The claim sets, with the default `sub` claim when the configuration doesn't edit it.
+    pub(crate) fn finish(self, diags: &mut Vec<Diagnostic>) -> ClaimSet {
+        let ClaimSetBuilder {
+            sub,
+            access,
+            identity,
+        } = self;
         let sub = match sub {
             Some(s) => Some(s),
             None => match el::compile(DEFAULT_SUB_EXPRESSION, &el::Limits::default()) {
@@ -147,6 +117,35 @@ impl ClaimSet {
     }
 }
 
+/// Compiles the expression of the claim `c` (at `index` of the configuration's claims): the
+/// program, or `None` with a located diagnostic in `diags` saying why it doesn't compile.
+pub(crate) fn compile_expression(
+    c: &Claim,
+    index: usize,
+    limits: &el::Limits,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<el::Program> {
+    match el::compile(&c.value, limits) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            let mut d = Diagnostic::error(
+                "claim.value.expression",
+                format!("/claims/{index}/value"),
+                format!(
+                    "the expression of the claim {:?} doesn't compile: {}",
+                    c.name, e.message
+                ),
+            )
+            .with_span(e.span);
+            if let Some(h) = e.hint {
+                d = d.with_hint(h);
+            }
+            diags.push(d);
+            None
+        }
+    }
+}
+
 /// Okta's cap on the number of groups a GROUPS claim may carry; more fails the request.
 pub(crate) const MAX_GROUPS_IN_CLAIM: usize = 100;
 
@@ -159,27 +158,40 @@ pub(crate) enum GroupFilter {
     Equals(String),
     /// Case-insensitive substring.
     Contains(String),
-    /// Case-sensitive whole-name regular expression.
-    Regex(regex::Regex),
+    /// Case-sensitive whole-name regular expression (Okta's `/…/` delimiters removed).
+    Regex(el::GroupNameRegex),
+}
+
+/// Why a GROUPS claim has no value.
+#[derive(Debug)]
+pub(crate) enum GroupsError {
+    /// More than [`MAX_GROUPS_IN_CLAIM`] names pass: how many.
+    TooMany(usize),
+    /// A REGEX filter's searches ran out of budget.
+    Search(el::EvalError),
 }
 
 impl GroupFilter {
-    /// Prepares a filter; `Err` carries the regex error for REGEX filters that don't compile
-    /// (validation reports those before this is reached).
-    pub(crate) fn new(kind: GroupFilterType, value: &str) -> Result<Self, regex::Error> {
+    /// Prepares a filter; `Err` says why a REGEX filter doesn't compile.
+    pub(crate) fn new(
+        kind: GroupFilterType,
+        value: &str,
+        limits: &el::Limits,
+    ) -> Result<Self, el::PatternError> {
         let lower = value.to_lowercase();
         Ok(match kind {
             GroupFilterType::StartsWith => GroupFilter::StartsWith(lower),
             GroupFilterType::Equals => GroupFilter::Equals(lower),
             GroupFilterType::Contains => GroupFilter::Contains(lower),
-            GroupFilterType::Regex => GroupFilter::Regex(group_filter_regex(value)?),
+            GroupFilterType::Regex => GroupFilter::Regex(el::GroupNameRegex::new(value, limits)?),
         })
     }
 
-    /// Whether a group name passes the filter.
-    pub(crate) fn matches(&self, name: &str) -> bool {
-        match self {
-            GroupFilter::Regex(r) => r.is_match(name),
+    /// Whether a group name passes a text filter; `None` for a REGEX filter, whose searches
+    /// are charged to a budget ([`GroupFilter::apply`]).
+    fn text_matches(&self, name: &str) -> Option<bool> {
+        Some(match self {
+            GroupFilter::Regex(_) => return None,
             // ASCII names compare without a lower-cased copy (the pattern is lower case; a
             // non-ASCII pattern byte never equals an ASCII one either way).
             GroupFilter::StartsWith(v) if name.is_ascii() => name
@@ -197,19 +209,28 @@ impl GroupFilter {
             GroupFilter::StartsWith(v) => lower_if_needed(name).starts_with(v.as_str()),
             GroupFilter::Equals(v) => lower_if_needed(name) == *v,
             GroupFilter::Contains(v) => lower_if_needed(name).contains(v.as_str()),
-        }
+        })
     }
 
-    /// The names that pass, in the order given. More than [`MAX_GROUPS_IN_CLAIM`] is an error
-    /// (`Err(count)`), never a silent truncation.
+    /// The names that pass, in the order given. More than [`MAX_GROUPS_IN_CLAIM`] is an error,
+    /// never a silent truncation; so is a REGEX search over the budget of the server's limits
+    /// (one budget for the claim's names).
     pub(crate) fn apply<'a>(
         &self,
         names: impl IntoIterator<Item = &'a str>,
-    ) -> Result<Vec<&'a str>, usize> {
+    ) -> Result<Vec<&'a str>, GroupsError> {
+        let search = match self {
+            GroupFilter::Regex(r) => Some(r.search()),
+            _ => None,
+        };
         let mut out = Vec::new();
         let mut count = 0usize;
         for name in names {
-            if self.matches(name) {
+            let hit = match &search {
+                Some(s) => s.is_match(name).map_err(GroupsError::Search)?,
+                None => self.text_matches(name).unwrap_or(false),
+            };
+            if hit {
                 count += 1;
                 if out.len() < MAX_GROUPS_IN_CLAIM {
                     out.push(name);
@@ -217,7 +238,7 @@ impl GroupFilter {
             }
         }
         if count > MAX_GROUPS_IN_CLAIM {
-            Err(count)
+            Err(GroupsError::TooMany(count))
         } else {
             Ok(out)
         }
@@ -482,7 +503,7 @@ mod tests {
             GroupFilterType::Contains,
         ] {
             for p in patterns {
-                let f = GroupFilter::new(kind, p).unwrap();
+                let f = GroupFilter::new(kind, p, &el::Limits::default()).unwrap();
                 let lower = p.to_lowercase();
                 for n in names {
                     let n_lower = n.to_lowercase();
@@ -491,7 +512,7 @@ mod tests {
                         GroupFilterType::Equals => n_lower == lower,
                         _ => n_lower.contains(&lower),
                     };
-                    assert_eq!(f.matches(n), want, "{kind:?} {p:?} {n:?}");
+                    assert_eq!(f.text_matches(n), Some(want), "{kind:?} {p:?} {n:?}");
                 }
             }
         }
@@ -500,30 +521,89 @@ mod tests {
     #[test]
     fn group_filters() {
         let names = ["Everyone", "Orders-Admin", "orders-read", "West Orders"];
-        let f = GroupFilter::new(GroupFilterType::StartsWith, "orders-").unwrap();
+        let f = GroupFilter::new(
+            GroupFilterType::StartsWith,
+            "orders-",
+            &el::Limits::default(),
+        )
+        .unwrap();
         assert_eq!(
             f.apply(names.iter().copied()).unwrap(),
             ["Orders-Admin", "orders-read"]
         );
-        let f = GroupFilter::new(GroupFilterType::Equals, "EVERYONE").unwrap();
+        let f =
+            GroupFilter::new(GroupFilterType::Equals, "EVERYONE", &el::Limits::default()).unwrap();
         assert_eq!(f.apply(names.iter().copied()).unwrap(), ["Everyone"]);
-        let f = GroupFilter::new(GroupFilterType::Contains, "ORDERS").unwrap();
+        let f =
+            GroupFilter::new(GroupFilterType::Contains, "ORDERS", &el::Limits::default()).unwrap();
         assert_eq!(f.apply(names.iter().copied()).unwrap().len(), 3);
-        let f = GroupFilter::new(GroupFilterType::Regex, "orders-.*").unwrap();
+        let f =
+            GroupFilter::new(GroupFilterType::Regex, "orders-.*", &el::Limits::default()).unwrap();
         assert_eq!(
             f.apply(names.iter().copied()).unwrap(),
             ["orders-read"],
             "REGEX is case-sensitive and whole-name"
         );
-        let f = GroupFilter::new(GroupFilterType::Regex, ".*").unwrap();
+        let f = GroupFilter::new(GroupFilterType::Regex, ".*", &el::Limits::default()).unwrap();
         assert_eq!(f.apply(names.iter().copied()).unwrap().len(), 4);
+    }
+
+    #[test]
+    fn regex_filters_match_whole_names_after_the_delimiters() {
+        let limits = el::Limits::default();
+        let passes = |value: &str, name: &str| {
+            let f = GroupFilter::new(GroupFilterType::Regex, value, &limits).unwrap();
+            f.apply([name]).unwrap().len() == 1
+        };
+        assert!(passes("orders-.*", "orders-admin"));
+        assert!(!passes("orders-.*", "x-orders-admin"));
+        assert!(passes("/^[a-z]{3}$/", "abc"));
+        assert!(!passes("/^[a-z]{3}$/", "/abc/"));
+        // the rule of isMemberOfGroupNameRegex: a lone leading slash is a delimiter too
+        assert!(passes("/.*admin.*", "sysadmins"));
+        assert!(!passes("/abc", "/abc"));
+        assert!(passes("abc/", "abc/"));
+        assert!(passes("//", "/"));
+        assert!(passes("/", ""));
+        assert!(!passes("/", "/"));
+        let reason = |value: &str| {
+            GroupFilter::new(GroupFilterType::Regex, value, &limits)
+                .unwrap_err()
+                .reason()
+        };
+        assert_eq!(reason("a("), "unclosed group");
+        // checked alone, not only once wrapped to match whole names
+        assert_eq!(reason("a)(?:b"), "unopened group");
+        assert_eq!(
+            reason("(?=a)"),
+            "a look-ahead ((?=...), (?!...)) is not supported (patterns must run in linear time)"
+        );
+        assert_eq!(
+            reason(&"(a|b)".repeat(20_000)),
+            "it is 100000 bytes long; the limit is 65536"
+        );
+    }
+
+    #[test]
+    fn regex_searches_are_charged_to_the_limits() {
+        let limits = el::Limits::default().with_max_cost(200);
+        let f = GroupFilter::new(GroupFilterType::Regex, "a.*z", &limits).unwrap();
+        let long = "a".repeat(100_000);
+        assert!(matches!(
+            f.apply([long.as_str()]),
+            Err(GroupsError::Search(e)) if e.kind == el::EvalErrorKind::Limit
+        ));
+        assert_eq!(f.apply(["abcz", "ab"]).unwrap(), ["abcz"]);
     }
 
     #[test]
     fn more_than_100_groups_is_an_error() {
         let names: Vec<String> = (0..101).map(|i| format!("g{i}")).collect();
-        let f = GroupFilter::new(GroupFilterType::StartsWith, "g").unwrap();
-        assert_eq!(f.apply(names.iter().map(String::as_str)), Err(101));
+        let f = GroupFilter::new(GroupFilterType::StartsWith, "g", &el::Limits::default()).unwrap();
+        assert!(matches!(
+            f.apply(names.iter().map(String::as_str)),
+            Err(GroupsError::TooMany(101))
+        ));
         assert_eq!(
             f.apply(names.iter().take(100).map(String::as_str))
                 .unwrap()

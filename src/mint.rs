@@ -7,7 +7,7 @@
 //! serializes each token once and signs those bytes with the key set's prepared signer.
 
 use crate::claims::{
-    ClaimSet, ClaimValue, CompiledClaim, OidcScopes, StandardClaims, standard_claims,
+    ClaimSet, ClaimValue, CompiledClaim, GroupsError, OidcScopes, StandardClaims, standard_claims,
 };
 use crate::config::{Diagnostic, ServerConfig};
 use crate::el;
@@ -201,12 +201,22 @@ impl<'a> Evaluation<'a> {
                 });
                 match f.apply(names.iter().copied()) {
                     Ok(list) => Ok(Some(ClaimValueOut::Names(list))),
-                    Err(n) => Err(OAuthError::new(OAuthErrorId::TooManyGroupsInGroupsClaim)
-                        .with_cause(format!(
-                            "{n} groups match the filter of the claim {:?}; at most {} are allowed",
-                            c.name,
-                            crate::claims::MAX_GROUPS_IN_CLAIM
-                        ))),
+                    Err(GroupsError::Search(e)) => {
+                        let id = if c.system {
+                            OAuthErrorId::SystemClaimEvaluationFailure
+                        } else {
+                            OAuthErrorId::UserClaimEvaluationFailure
+                        };
+                        Err(OAuthError::with_arg(id, &c.name).with_cause(e.to_string()))
+                    }
+                    Err(GroupsError::TooMany(n)) => Err(OAuthError::new(
+                        OAuthErrorId::TooManyGroupsInGroupsClaim,
+                    )
+                    .with_cause(format!(
+                        "{n} groups match the filter of the claim {:?}; at most {} are allowed",
+                        c.name,
+                        crate::claims::MAX_GROUPS_IN_CLAIM
+                    ))),
                 }
             }
         }

@@ -2,281 +2,180 @@
 
 use std::fmt;
 
-/// Which row of Okta's OAuth error catalogue an [`OAuthError`] is: the internal id, which fixes
-/// the `error` code, the HTTP status and the `error_description` template.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum OAuthErrorId {
+/// Okta's description when OpenID scopes come without `openid`: an `access_denied` row and an
+/// `invalid_scope` row carry it.
+const OPENID_SCOPE_REQUIRED: &str =
+    "Requests for ID tokens or access tokens with OpenID scopes require the 'openid' scope.";
+
+/// Declares [`OAuthErrorId`] from Okta's catalogue, one row per error: its documentation, then
+/// `Variant: "internal_id", "error code", HTTP status, "error_description template";`. The
+/// enum, its `row` and `internal_id`, and the list of every id come from the same rows.
+macro_rules! catalogue {
+    ($(
+        $(#[doc = $doc:literal])*
+        $variant:ident: $internal:literal, $code:literal, $status:literal, $template:expr;
+    )*) => {
+        /// Which row of Okta's OAuth error catalogue an [`OAuthError`] is: the internal id, which fixes
+        /// the `error` code, the HTTP status and the `error_description` template.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        #[non_exhaustive]
+        pub enum OAuthErrorId {
+            $(
+                $(#[doc = $doc])*
+                $variant,
+            )*
+        }
+
+        impl OAuthErrorId {
+            /// `(error code, HTTP status, description template)` from Okta's catalogue. `{0}`
+            /// marks the one argument.
+            fn row(self) -> (&'static str, u16, &'static str) {
+                match self {
+                    $(OAuthErrorId::$variant => ($code, $status, $template),)*
+                }
+            }
+
+            /// Okta's internal id, e.g. `no_matching_policy`.
+            pub fn internal_id(self) -> &'static str {
+                match self {
+                    $(OAuthErrorId::$variant => $internal,)*
+                }
+            }
+
+            /// Every row, in catalogue order.
+            #[cfg(test)]
+            const ALL: &'static [OAuthErrorId] = &[$(OAuthErrorId::$variant),*];
+        }
+    };
+}
+
+catalogue! {
     /// `access_denied`: no policy and rule matched.
-    NoMatchingPolicy,
+    NoMatchingPolicy: "no_matching_policy", "access_denied", 401,
+        "Policy evaluation failed for this request, please check the policy configurations.";
     /// `access_denied`: some requested scopes were denied (`{0}` = the scopes).
-    ScopeDenied,
+    ScopeDenied: "scope_denied", "access_denied", 400,
+        "Some of the requested scopes were denied by the policy. Denied scopes: [{0}].";
     /// `access_denied`: every requested scope was rejected.
-    NoScopeAllowed,
+    NoScopeAllowed: "no_scope_allowed", "access_denied", 400,
+        "Policy evaluation succeeded, but all the requested scopes were rejected.";
     /// `access_denied`: the user is not assigned to the client application.
-    UserNotAssigned,
+    UserNotAssigned: "user_not_assigned", "access_denied", 400,
+        "User is not assigned to the client application.";
     /// `access_denied`: a refresh asked for scopes the original grant did not have (`{0}`).
-    RefreshScopesDenied,
+    RefreshScopesDenied: "refresh_scopes_denied", "access_denied", 400,
+        "Some of the scopes requested for the refresh request were not granted in the original authorize request. Denied scopes: {0}.";
     /// `access_denied`: OpenID scopes without `openid` (403).
-    OpenidScopeRequiredAccessToken,
+    OpenidScopeRequiredAccessToken: "openid_scope_required_access_token", "access_denied", 403,
+        OPENID_SCOPE_REQUIRED;
     /// `access_denied`: the generic denial.
-    AccessDenied,
+    AccessDenied: "access_denied", "access_denied", 403,
+        "The resource owner or authorization server denied the request.";
     /// `invalid_scope`: a requested scope does not exist on the server.
-    NoMatchingScope,
+    NoMatchingScope: "no_matching_scope", "invalid_scope", 400,
+        "One or more scopes are not configured for the authorization server resource.";
     /// `invalid_scope`: no scope requested and no default scope configured.
-    NoDefaultScopes,
+    NoDefaultScopes: "no_default_scopes", "invalid_scope", 400,
+        "The authorization server resource does not have any configured default scopes, 'scope' must be provided.";
     /// `invalid_scope`: an empty scope list.
-    MissingScopes,
+    MissingScopes: "missing_scopes", "invalid_scope", 400, "No scopes were requested.";
     /// `invalid_scope`: OpenID scopes without `openid`.
-    OpenidScopeRequired,
+    OpenidScopeRequired: "openid_scope_required", "invalid_scope", 400, OPENID_SCOPE_REQUIRED;
     /// `invalid_scope`: `openid` with client credentials.
-    OpenidNotAllowedClientCreds,
+    OpenidNotAllowedClientCreds: "openid_not_allowed_client_creds", "invalid_scope", 400,
+        "Cannot request 'openid' scopes using client credentials.";
     /// `invalid_scope`: the generic invalid-scope error.
-    InvalidScope,
+    InvalidScope: "invalid_scope", "invalid_scope", 400,
+        "The requested scope is invalid, unknown, malformed, or exceeds the scope granted by the resource owner.";
     /// `invalid_scope`: `offline_access` in a browser request to the token endpoint.
-    UnsupportedScopeBrowserRequest,
+    UnsupportedScopeBrowserRequest: "unsupported_scope_browser_request", "invalid_scope", 400,
+        "Browser requests to the token endpoint may not include the offline_access scope.";
     /// `consent_required`: scopes needing user consent (`{0}`).
-    ConsentRequired,
+    ConsentRequired: "consent_required", "consent_required", 400,
+        "The following scopes require user consent: [{0}].";
     /// `consent_required`: consent scopes asked with client credentials (`{0}`).
-    ConsentRequiredClientCredentials,
+    ConsentRequiredClientCredentials: "consent_required_client_credentials", "consent_required", 400,
+        "The following scopes require user consent and cannot be granted for the client credentials grant type: [{0}].";
     /// `invalid_client`: client authentication failed.
-    InvalidClient,
+    InvalidClient: "invalid_client", "invalid_client", 401,
+        "Client authentication failed. Either the client or the client credentials are invalid.";
     /// `invalid_client`: no client credentials.
-    MissingClientCredentials,
+    MissingClientCredentials: "missing_client_credentials", "invalid_client", 401,
+        "No client credentials found.";
     /// `invalid_client`: bad `client_id`.
-    InvalidClientId,
+    InvalidClientId: "invalid_client_id", "invalid_client", 401,
+        "Invalid value for 'client_id' parameter.";
     /// `invalid_client`: bad client secret.
-    InvalidClientSecret,
+    InvalidClientSecret: "invalid_client_secret", "invalid_client", 401,
+        "The client secret supplied for a confidential client is invalid.";
     /// `unauthorized_client`: the client may not use the grant type (`{0}` = its grant types).
-    UnauthorizedClient,
+    UnauthorizedClient: "unauthorized_client", "unauthorized_client", 400,
+        "The client is not authorized to use the provided grant type. Configured grant types: [{0}].";
     /// `unsupported_grant_type` (`{0}` = the configured grant types).
-    UnsupportedGrantType,
+    UnsupportedGrantType: "unsupported_grant_type", "unsupported_grant_type", 400,
+        "The authorization grant type is not supported by the authorization server. Configured grant types: [{0}].";
     /// `invalid_grant`: bad or expired authorization code.
-    InvalidAuthorizationCode,
+    InvalidAuthorizationCode: "invalid_authorization_code", "invalid_grant", 400,
+        "The authorization code is invalid or has expired.";
     /// `invalid_grant`: bad or expired refresh token.
-    InvalidRefreshToken,
+    InvalidRefreshToken: "invalid_refresh_token", "invalid_grant", 400,
+        "The refresh token is invalid or expired.";
     /// `invalid_grant`: bad resource-owner credentials.
-    InvalidPasswordCredentials,
+    InvalidPasswordCredentials: "invalid_password_credentials", "invalid_grant", 400,
+        "The credentials provided were invalid.";
     /// `invalid_grant`: the grant belongs to another client.
-    MismatchedClient,
+    MismatchedClient: "mismatched_client", "invalid_grant", 400,
+        "The grant was issued to another client. Please make sure the 'client_id' matches the one used at the authorize request.";
     /// `invalid_grant`: the redirect URI differs from the authorize request's.
-    MismatchedRedirectUri,
+    MismatchedRedirectUri: "mismatched_redirect_uri", "invalid_grant", 400,
+        "The 'redirect_uri' does not match the redirection URI used in the authorization request.";
     /// `invalid_grant`: PKCE verification failed.
-    PkceVerificationFailed,
+    PkceVerificationFailed: "pkce_verification_failed", "invalid_grant", 400,
+        "PKCE verification failed.";
     /// `invalid_request`: no `grant_type` (`{0}` = valid values).
-    TokenRequestMissingGrantType,
+    TokenRequestMissingGrantType: "token_request_missing_grant_type", "invalid_request", 400,
+        "The token request must specify a 'grant_type'. Valid values: [{0}]";
     /// `invalid_request`: the authorization server id is invalid (also used for an inactive server).
-    InvalidAuthorizationServer,
+    InvalidAuthorizationServer: "invalid_authorization_server", "invalid_request", 400,
+        "The authorization server id is invalid.";
     /// `invalid_request`: the grant was issued for another authorization server.
-    MismatchedAuthorizationServer,
+    MismatchedAuthorizationServer: "mismatched_authorization_server", "invalid_request", 400,
+        "The grant was issued for another authorization server.";
     /// `server_error`: a user claim could not be evaluated (`{0}` = the claim name).
-    UserClaimEvaluationFailure,
+    // The catalogue's text starts with a stray '='; real responses don't.
+    UserClaimEvaluationFailure: "user_claim_evaluation_failure", "server_error", 400,
+        "The '{0}' user claim could not be evaluated.";
     /// `server_error`: a system claim could not be evaluated (`{0}` = the claim name).
-    SystemClaimEvaluationFailure,
+    SystemClaimEvaluationFailure: "system_claim_evaluation_failure", "server_error", 400,
+        "The '{0}' system claim could not be evaluated.";
     /// `server_error`: the groups claim matched too many groups.
-    TooManyGroupsInGroupsClaim,
+    TooManyGroupsInGroupsClaim: "too_many_groups_in_groups_claim", "server_error", 400,
+        "The groups claim matched too many groups and must be configured to match fewer groups.";
     /// `server_error`: the access token could not be created (500).
-    AccessTokenNotGenerated,
+    AccessTokenNotGenerated: "access_token_not_generated", "server_error", 500,
+        "Failed to create the access_token.";
     /// `server_error`: the ID token could not be created (500).
-    IdTokenNotGenerated,
+    IdTokenNotGenerated: "id_token_not_generated", "server_error", 500,
+        "Failed to create the id_token.";
     /// `insufficient_scope` (403): the userinfo request's access token has none of the
     /// `profile`, `email`, `address`, `phone` scopes.
-    InsufficientScope,
+    InsufficientScope: "insufficient_scope", "insufficient_scope", 403,
+        "The access token must provide access to at least one of these scopes - profile, email, address or phone";
     /// `invalid_dpop_proof` (RFC 9449 §5, 400): the DPoP proof was refused (`{0}` = what is
     /// wrong, e.g. "'htu' claim in the DPoP proof JWT is invalid.").
-    InvalidDpopProof,
+    InvalidDpopProof: "invalid_dpop_proof", "invalid_dpop_proof", 400, "{0}";
     /// `use_dpop_nonce` (RFC 9449 §8, 400): the server requires a nonce in the DPoP proof, and
     /// there was none or a stale one; the host sends a fresh one in `DPoP-Nonce`.
-    UseDpopNonce,
+    UseDpopNonce: "use_dpop_nonce", "use_dpop_nonce", 400,
+        "Authorization server requires nonce in DPoP proof.";
     /// `server_error`: the token inline hook answered with an `error` object (`{0}` = its
     /// `errorSummary`, else "The callback service returned an error"). Okta's internal id is
     /// not documented; `inline_hook_error` is tokenmint's.
-    InlineHookError,
+    InlineHookError: "inline_hook_error", "server_error", 400, "{0}";
 }
 
 impl OAuthErrorId {
-    /// `(error code, HTTP status, description template)` from Okta's catalogue. `{0}` marks the
-    /// one argument.
-    fn row(self) -> (&'static str, u16, &'static str) {
-        use OAuthErrorId::*;
-        match self {
-            NoMatchingPolicy => (
-                "access_denied",
-                401,
-                "Policy evaluation failed for this request, please check the policy configurations.",
-            ),
-            ScopeDenied => (
-                "access_denied",
-                400,
-                "Some of the requested scopes were denied by the policy. Denied scopes: [{0}].",
-            ),
-            NoScopeAllowed => (
-                "access_denied",
-                400,
-                "Policy evaluation succeeded, but all the requested scopes were rejected.",
-            ),
-            UserNotAssigned => (
-                "access_denied",
-                400,
-                "User is not assigned to the client application.",
-            ),
-            RefreshScopesDenied => (
-                "access_denied",
-                400,
-                "Some of the scopes requested for the refresh request were not granted in the original authorize request. Denied scopes: {0}.",
-            ),
-            OpenidScopeRequiredAccessToken => (
-                "access_denied",
-                403,
-                "Requests for ID tokens or access tokens with OpenID scopes require the 'openid' scope.",
-            ),
-            AccessDenied => (
-                "access_denied",
-                403,
-                "The resource owner or authorization server denied the request.",
-            ),
-            NoMatchingScope => (
-                "invalid_scope",
-                400,
-                "One or more scopes are not configured for the authorization server resource.",
-            ),
-            NoDefaultScopes => (
-                "invalid_scope",
-                400,
-                "The authorization server resource does not have any configured default scopes, 'scope' must be provided.",
-            ),
-            MissingScopes => ("invalid_scope", 400, "No scopes were requested."),
-            OpenidScopeRequired => (
-                "invalid_scope",
-                400,
-                "Requests for ID tokens or access tokens with OpenID scopes require the 'openid' scope.",
-            ),
-            OpenidNotAllowedClientCreds => (
-                "invalid_scope",
-                400,
-                "Cannot request 'openid' scopes using client credentials.",
-            ),
-            InvalidScope => (
-                "invalid_scope",
-                400,
-                "The requested scope is invalid, unknown, malformed, or exceeds the scope granted by the resource owner.",
-            ),
-            UnsupportedScopeBrowserRequest => (
-                "invalid_scope",
-                400,
-                "Browser requests to the token endpoint may not include the offline_access scope.",
-            ),
-            ConsentRequired => (
-                "consent_required",
-                400,
-                "The following scopes require user consent: [{0}].",
-            ),
-            ConsentRequiredClientCredentials => (
-                "consent_required",
-                400,
-                "The following scopes require user consent and cannot be granted for the client credentials grant type: [{0}].",
-            ),
-            InvalidClient => (
-                "invalid_client",
-                401,
-                "Client authentication failed. Either the client or the client credentials are invalid.",
-            ),
-            MissingClientCredentials => ("invalid_client", 401, "No client credentials found."),
-            InvalidClientId => (
-                "invalid_client",
-                401,
-                "Invalid value for 'client_id' parameter.",
-            ),
-            InvalidClientSecret => (
-                "invalid_client",
-                401,
-                "The client secret supplied for a confidential client is invalid.",
-            ),
-            UnauthorizedClient => (
-                "unauthorized_client",
-                400,
-                "The client is not authorized to use the provided grant type. Configured grant types: [{0}].",
-            ),
-            UnsupportedGrantType => (
-                "unsupported_grant_type",
-                400,
-                "The authorization grant type is not supported by the authorization server. Configured grant types: [{0}].",
-            ),
-            InvalidAuthorizationCode => (
-                "invalid_grant",
-                400,
-                "The authorization code is invalid or has expired.",
-            ),
-            InvalidRefreshToken => (
-                "invalid_grant",
-                400,
-                "The refresh token is invalid or expired.",
-            ),
-            InvalidPasswordCredentials => (
-                "invalid_grant",
-                400,
-                "The credentials provided were invalid.",
-            ),
-            MismatchedClient => (
-                "invalid_grant",
-                400,
-                "The grant was issued to another client. Please make sure the 'client_id' matches the one used at the authorize request.",
-            ),
-            MismatchedRedirectUri => (
-                "invalid_grant",
-                400,
-                "The 'redirect_uri' does not match the redirection URI used in the authorization request.",
-            ),
-            PkceVerificationFailed => ("invalid_grant", 400, "PKCE verification failed."),
-            TokenRequestMissingGrantType => (
-                "invalid_request",
-                400,
-                "The token request must specify a 'grant_type'. Valid values: [{0}]",
-            ),
-            InvalidAuthorizationServer => (
-                "invalid_request",
-                400,
-                "The authorization server id is invalid.",
-            ),
-            MismatchedAuthorizationServer => (
-                "invalid_request",
-                400,
-                "The grant was issued for another authorization server.",
-            ),
-            // The catalogue's text starts with a stray '='; real responses don't.
-            UserClaimEvaluationFailure => (
-                "server_error",
-                400,
-                "The '{0}' user claim could not be evaluated.",
-            ),
-            SystemClaimEvaluationFailure => (
-                "server_error",
-                400,
-                "The '{0}' system claim could not be evaluated.",
-            ),
-            TooManyGroupsInGroupsClaim => (
-                "server_error",
-                400,
-                "The groups claim matched too many groups and must be configured to match fewer groups.",
-            ),
-            AccessTokenNotGenerated => ("server_error", 500, "Failed to create the access_token."),
-            IdTokenNotGenerated => ("server_error", 500, "Failed to create the id_token."),
-            InsufficientScope => (
-                "insufficient_scope",
-                403,
-                "The access token must provide access to at least one of these scopes - profile, email, address or phone",
-            ),
-            InvalidDpopProof => ("invalid_dpop_proof", 400, "{0}"),
-            UseDpopNonce => (
-                "use_dpop_nonce",
-                400,
-                "Authorization server requires nonce in DPoP proof.",
-            ),
-            InlineHookError => ("server_error", 400, "{0}"),
-        }
-    }
-
     /// What the values of a `{0}` list are called, singular and plural.
     fn noun(self) -> (&'static str, &'static str) {
         use OAuthErrorId::*;
@@ -305,53 +204,6 @@ impl OAuthErrorId {
     /// The `error_description` template; `{0}` marks the argument.
     pub fn template(self) -> &'static str {
         self.row().2
-    }
-
-    /// Okta's internal id, e.g. `no_matching_policy`.
-    pub fn internal_id(self) -> &'static str {
-        use OAuthErrorId::*;
-        match self {
-            NoMatchingPolicy => "no_matching_policy",
-            ScopeDenied => "scope_denied",
-            NoScopeAllowed => "no_scope_allowed",
-            UserNotAssigned => "user_not_assigned",
-            RefreshScopesDenied => "refresh_scopes_denied",
-            OpenidScopeRequiredAccessToken => "openid_scope_required_access_token",
-            AccessDenied => "access_denied",
-            NoMatchingScope => "no_matching_scope",
-            NoDefaultScopes => "no_default_scopes",
-            MissingScopes => "missing_scopes",
-            OpenidScopeRequired => "openid_scope_required",
-            OpenidNotAllowedClientCreds => "openid_not_allowed_client_creds",
-            InvalidScope => "invalid_scope",
-            UnsupportedScopeBrowserRequest => "unsupported_scope_browser_request",
-            ConsentRequired => "consent_required",
-            ConsentRequiredClientCredentials => "consent_required_client_credentials",
-            InvalidClient => "invalid_client",
-            MissingClientCredentials => "missing_client_credentials",
-            InvalidClientId => "invalid_client_id",
-            InvalidClientSecret => "invalid_client_secret",
-            UnauthorizedClient => "unauthorized_client",
-            UnsupportedGrantType => "unsupported_grant_type",
-            InvalidAuthorizationCode => "invalid_authorization_code",
-            InvalidRefreshToken => "invalid_refresh_token",
-            InvalidPasswordCredentials => "invalid_password_credentials",
-            MismatchedClient => "mismatched_client",
-            MismatchedRedirectUri => "mismatched_redirect_uri",
-            PkceVerificationFailed => "pkce_verification_failed",
-            TokenRequestMissingGrantType => "token_request_missing_grant_type",
-            InvalidAuthorizationServer => "invalid_authorization_server",
-            MismatchedAuthorizationServer => "mismatched_authorization_server",
-            UserClaimEvaluationFailure => "user_claim_evaluation_failure",
-            SystemClaimEvaluationFailure => "system_claim_evaluation_failure",
-            InsufficientScope => "insufficient_scope",
-            TooManyGroupsInGroupsClaim => "too_many_groups_in_groups_claim",
-            AccessTokenNotGenerated => "access_token_not_generated",
-            IdTokenNotGenerated => "id_token_not_generated",
-            InvalidDpopProof => "invalid_dpop_proof",
-            UseDpopNonce => "use_dpop_nonce",
-            InlineHookError => "inline_hook_error",
-        }
     }
 }
 
@@ -610,48 +462,18 @@ mod tests {
         );
     }
 
-    const ALL: &[OAuthErrorId] = {
-        use OAuthErrorId::*;
-        &[
-            NoMatchingPolicy,
-            ScopeDenied,
-            NoScopeAllowed,
-            UserNotAssigned,
-            RefreshScopesDenied,
-            OpenidScopeRequiredAccessToken,
-            AccessDenied,
-            NoMatchingScope,
-            NoDefaultScopes,
-            MissingScopes,
-            OpenidScopeRequired,
-            OpenidNotAllowedClientCreds,
-            InvalidScope,
-            UnsupportedScopeBrowserRequest,
-            ConsentRequired,
-            ConsentRequiredClientCredentials,
-            InvalidClient,
-            MissingClientCredentials,
-            InvalidClientId,
-            InvalidClientSecret,
-            UnauthorizedClient,
-            UnsupportedGrantType,
-            InvalidAuthorizationCode,
-            InvalidRefreshToken,
-            InvalidPasswordCredentials,
-            MismatchedClient,
-            MismatchedRedirectUri,
-            PkceVerificationFailed,
-            TokenRequestMissingGrantType,
-            InvalidAuthorizationServer,
-            MismatchedAuthorizationServer,
-            UserClaimEvaluationFailure,
-            SystemClaimEvaluationFailure,
-            TooManyGroupsInGroupsClaim,
-            AccessTokenNotGenerated,
-            IdTokenNotGenerated,
-            InsufficientScope,
-        ]
-    };
+    const ALL: &[OAuthErrorId] = OAuthErrorId::ALL;
+
+    #[test]
+    fn internal_ids_are_the_serde_names() {
+        for &id in ALL {
+            assert_eq!(
+                serde_json::to_value(id).unwrap(),
+                serde_json::json!(id.internal_id())
+            );
+        }
+        assert_eq!(ALL.len(), 40);
+    }
 
     #[test]
     fn every_template_is_clean_and_kept_as_is() {

@@ -1,5 +1,6 @@
 //! Compile-time analysis of the policies: legal configurations that can't do what they seem to
-//! (warnings, never errors).
+//! (warnings, never errors). It reads the compiled [`Engine`] (the configuration only for the
+//! names and client lists of the policies and rules it reports, by their positions).
 //!
 //! * `rule.unreachable`: an active rule that can never match because an earlier active rule of
 //!   the same policy, or of an earlier active policy covering every client of its policy, always
@@ -37,7 +38,7 @@ pub(crate) fn analyze(cfg: &ServerConfig, engine: &Engine, budget: usize) -> Vec
     let mut out = Vec::new();
     no_active_rule(cfg, engine, &mut out);
     unreachable_rules(cfg, engine, budget, &mut out);
-    ungrantable_scopes(cfg, engine, &mut out);
+    ungrantable_scopes(engine, &mut out);
     out
 }
 
@@ -524,7 +525,7 @@ fn truncated(
     );
 }
 
-fn ungrantable_scopes(cfg: &ServerConfig, engine: &Engine, out: &mut Vec<Diagnostic>) {
+fn ungrantable_scopes(engine: &Engine, out: &mut Vec<Diagnostic>) {
     let mut granted = vec![false; engine.scopes.len()];
     let mut any_rule = false;
     for p in engine.policies.iter().filter(|p| p.active) {
@@ -540,25 +541,29 @@ fn ungrantable_scopes(cfg: &ServerConfig, engine: &Engine, out: &mut Vec<Diagnos
             }
         }
     }
-    for (i, s) in cfg.scopes.iter().enumerate() {
-        if s.name.is_empty() {
-            continue;
-        }
-        let Some(&id) = engine.scope_ids.get(s.name.as_str()) else {
+    // the configured scopes, in configuration order
+    let mut configured: Vec<(u32, usize)> = engine
+        .scopes
+        .iter()
+        .enumerate()
+        .filter_map(|(id, s)| s.config_index.map(|i| (i, id)))
+        .collect();
+    configured.sort_unstable();
+    for (i, id) in configured {
+        let Some(info) = engine.scopes.get(id) else {
             continue;
         };
-        let info = engine.scopes.get(id as usize);
-        if engine.implicit_oidc && any_rule && info.is_some_and(|i| i.implicit) {
+        if engine.implicit_oidc && any_rule && info.implicit {
             continue;
         }
-        if !granted.get(id as usize).copied().unwrap_or(false) {
+        if !granted.get(id).copied().unwrap_or(false) {
             out.push(
                 Diagnostic::warning(
                     "scope.ungrantable",
                     format!("/scopes/{i}"),
                     format!(
                         "no active rule of an active policy allows the scope {}, so requests for it always fail",
-                        Quoted(&s.name)
+                        Quoted(&info.name)
                     ),
                 )
                 .with_hint("add it to a rule's conditions.scopes.include, or remove the scope"),

@@ -25,6 +25,9 @@
 //! assert_eq!(cfg.policies[0].rules[0].actions.token.access_token_lifetime_minutes, 60);
 //! ```
 
+#[macro_use]
+mod members;
+
 mod api;
 pub(crate) mod bundle;
 pub(crate) mod diagnostic;
@@ -152,58 +155,59 @@ pub enum Status {
     Inactive,
 }
 
-/// The authorization server object (`/api/v1/authorizationServers/{id}`).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Server {
-    /// Read-only id, e.g. `ausain6z9zIedDCxB0h7` or `default`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Name (required).
-    #[serde(default)]
-    pub name: String,
-    /// Description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Audiences; Okta supports exactly one. It becomes the access token's `aud`.
-    #[serde(default, deserialize_with = "exact")]
-    pub audiences: Vec<String>,
-    /// The issuer URL, the `iss` of every token (`https://{domain}/oauth2/{id}`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub issuer: Option<String>,
-    /// How the issuer is chosen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub issuer_mode: Option<IssuerMode>,
-    /// Lifecycle status; an inactive server refuses every request.
-    #[serde(default)]
-    pub status: Status,
-    /// Read-only: whether this is the org's `default` custom authorization server.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default: Option<bool>,
-    /// Read-only signing-key information.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub credentials: Option<Credentials>,
-    /// Access-token encryption algorithm (`RSA-OAEP-256`, `RSA-OAEP-384`, `RSA-OAEP-512`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub access_token_encrypted_response_algorithm: Option<String>,
-    /// Resource-server encryption keys.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jwks: Option<Value>,
-    /// Resource-server encryption keys, by URL.
-    #[serde(default, rename = "jwks_uri", skip_serializing_if = "Option::is_none")]
-    pub jwks_uri: Option<String>,
-    /// Read-only creation time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created: Option<String>,
-    /// Read-only last update time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_updated: Option<String>,
-    /// Read-only links.
-    #[serde(default, rename = "_links", skip_serializing_if = "Option::is_none")]
-    pub links: Option<Box<Value>>,
-    /// Members the model does not know.
-    #[serde(flatten)]
-    pub extra: Extra,
+config_struct! {
+    /// The authorization server object (`/api/v1/authorizationServers/{id}`).
+    #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+    pub struct Server {
+        /// Read-only id, e.g. `ausain6z9zIedDCxB0h7` or `default`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub id: Option<String>,
+        /// Name (required).
+        #[serde(default)]
+        pub name: String,
+        /// Description.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub description: Option<String>,
+        /// Audiences; Okta supports exactly one. It becomes the access token's `aud`.
+        #[serde(default, deserialize_with = "exact")]
+        pub audiences: Vec<String>,
+        /// The issuer URL, the `iss` of every token (`https://{domain}/oauth2/{id}`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub issuer: Option<String>,
+        /// How the issuer is chosen.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub issuer_mode: Option<IssuerMode>,
+        /// Lifecycle status; an inactive server refuses every request.
+        #[serde(default)]
+        pub status: Status,
+        /// Read-only: whether this is the org's `default` custom authorization server.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub default: Option<bool>,
+        /// Read-only signing-key information.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub credentials: Option<Credentials>,
+        /// Access-token encryption algorithm (`RSA-OAEP-256`, `RSA-OAEP-384`, `RSA-OAEP-512`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub access_token_encrypted_response_algorithm: Option<String>,
+        /// Resource-server encryption keys.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub jwks: Option<Value>,
+        /// Resource-server encryption keys, by URL.
+        #[serde(default, rename = "jwks_uri", skip_serializing_if = "Option::is_none")]
+        pub jwks_uri: Option<String>,
+        /// Read-only creation time.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub created: Option<String>,
+        /// Read-only last update time.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub last_updated: Option<String>,
+        /// Read-only links.
+        #[serde(default, rename = "_links", skip_serializing_if = "Option::is_none")]
+        pub links: Option<Box<Value>>,
+        /// Members the model does not know.
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
 /// `issuerMode`.
@@ -265,43 +269,44 @@ pub enum RotationMode {
     Manual,
 }
 
-/// A scope (`/api/v1/authorizationServers/{id}/scopes/{scopeId}`).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Scope {
-    /// Read-only id, e.g. `scp5yu8kLOnDzo7lh0g4`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Name (required): printable ASCII without space, `"` or `\`.
-    #[serde(default)]
-    pub name: String,
-    /// Text shown in the consent dialog.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<String>,
-    /// Description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Whether Okta created the scope.
-    #[serde(default)]
-    pub system: bool,
-    /// Granted when a request has no `scope` parameter (if the matching rule allows it).
-    #[serde(default)]
-    pub default: bool,
-    /// Consent mode; `IMPLICIT` when absent.
-    #[serde(default)]
-    pub consent: Consent,
-    /// Whether the user may skip consent for this scope.
-    #[serde(default)]
-    pub optional: bool,
-    /// Whether discovery documents list the scope; `NO_CLIENTS` when absent.
-    #[serde(default)]
-    pub metadata_publish: MetadataPublish,
-    /// Read-only links.
-    #[serde(default, rename = "_links", skip_serializing_if = "Option::is_none")]
-    pub links: Option<Box<Value>>,
-    /// Members the model does not know.
-    #[serde(flatten)]
-    pub extra: Extra,
+config_struct! {
+    /// A scope (`/api/v1/authorizationServers/{id}/scopes/{scopeId}`).
+    #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+    pub struct Scope {
+        /// Read-only id, e.g. `scp5yu8kLOnDzo7lh0g4`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub id: Option<String>,
+        /// Name (required): printable ASCII without space, `"` or `\`.
+        #[serde(default)]
+        pub name: String,
+        /// Text shown in the consent dialog.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub display_name: Option<String>,
+        /// Description.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub description: Option<String>,
+        /// Whether Okta created the scope.
+        #[serde(default)]
+        pub system: bool,
+        /// Granted when a request has no `scope` parameter (if the matching rule allows it).
+        #[serde(default)]
+        pub default: bool,
+        /// Consent mode; `IMPLICIT` when absent.
+        #[serde(default)]
+        pub consent: Consent,
+        /// Whether the user may skip consent for this scope.
+        #[serde(default)]
+        pub optional: bool,
+        /// Whether discovery documents list the scope; `NO_CLIENTS` when absent.
+        #[serde(default)]
+        pub metadata_publish: MetadataPublish,
+        /// Read-only links.
+        #[serde(default, rename = "_links", skip_serializing_if = "Option::is_none")]
+        pub links: Option<Box<Value>>,
+        /// Members the model does not know.
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
 /// A scope's consent mode.
@@ -328,58 +333,59 @@ pub enum MetadataPublish {
     NoClients,
 }
 
-/// A claim (`/api/v1/authorizationServers/{id}/claims/{claimId}`).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Claim {
-    /// Read-only id, e.g. `oclain6za1HQ0noop0h7`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The claim's name in the token (required).
-    #[serde(default)]
-    pub name: String,
-    /// Inactive claims are never emitted.
-    #[serde(default)]
-    pub status: Status,
-    /// `RESOURCE` (access token) or `IDENTITY` (ID token); required.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub claim_type: Option<ClaimType>,
-    /// `EXPRESSION`, `GROUPS` or `SYSTEM`; required.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value_type: Option<ValueType>,
-    /// An expression (EXPRESSION, SYSTEM) or a group-name filter (GROUPS).
-    #[serde(default)]
-    pub value: String,
-    /// How a GROUPS filter matches group names; snake_case on the wire.
-    #[serde(
-        default,
-        rename = "group_filter_type",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub group_filter_type: Option<GroupFilterType>,
-    /// ID-token claims: whether the claim is in ID tokens issued together with an access token.
-    /// Absent means `true`; the strings `"TRUE"`/`"true"`/`"FALSE"`/`"false"` are accepted.
-    #[serde(
-        default,
-        deserialize_with = "de_lenient_bool",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub always_include_in_token: Option<bool>,
-    /// Scope conditions.
-    #[serde(default)]
-    pub conditions: ClaimConditions,
-    /// Whether Okta created the claim.
-    #[serde(default)]
-    pub system: bool,
-    /// `apiResourceId` (undocumented; kept as given).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api_resource_id: Option<Value>,
-    /// Read-only links.
-    #[serde(default, rename = "_links", skip_serializing_if = "Option::is_none")]
-    pub links: Option<Box<Value>>,
-    /// Members the model does not know.
-    #[serde(flatten)]
-    pub extra: Extra,
+config_struct! {
+    /// A claim (`/api/v1/authorizationServers/{id}/claims/{claimId}`).
+    #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+    pub struct Claim {
+        /// Read-only id, e.g. `oclain6za1HQ0noop0h7`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub id: Option<String>,
+        /// The claim's name in the token (required).
+        #[serde(default)]
+        pub name: String,
+        /// Inactive claims are never emitted.
+        #[serde(default)]
+        pub status: Status,
+        /// `RESOURCE` (access token) or `IDENTITY` (ID token); required.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub claim_type: Option<ClaimType>,
+        /// `EXPRESSION`, `GROUPS` or `SYSTEM`; required.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub value_type: Option<ValueType>,
+        /// An expression (EXPRESSION, SYSTEM) or a group-name filter (GROUPS).
+        #[serde(default)]
+        pub value: String,
+        /// How a GROUPS filter matches group names; snake_case on the wire.
+        #[serde(
+            default,
+            rename = "group_filter_type",
+            skip_serializing_if = "Option::is_none"
+        )]
+        pub group_filter_type: Option<GroupFilterType>,
+        /// ID-token claims: whether the claim is in ID tokens issued together with an access token.
+        /// Absent means `true`; the strings `"TRUE"`/`"true"`/`"FALSE"`/`"false"` are accepted.
+        #[serde(
+            default,
+            deserialize_with = "de_lenient_bool",
+            skip_serializing_if = "Option::is_none"
+        )]
+        pub always_include_in_token: Option<bool>,
+        /// Scope conditions.
+        #[serde(default)]
+        pub conditions: ClaimConditions,
+        /// Whether Okta created the claim.
+        #[serde(default)]
+        pub system: bool,
+        /// `apiResourceId` (undocumented; kept as given).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub api_resource_id: Option<Value>,
+        /// Read-only links.
+        #[serde(default, rename = "_links", skip_serializing_if = "Option::is_none")]
+        pub links: Option<Box<Value>>,
+        /// Members the model does not know.
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
 impl Claim {
@@ -425,73 +431,76 @@ pub enum GroupFilterType {
     Regex,
 }
 
-/// `conditions` of a claim.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ClaimConditions {
-    /// Scopes the claim is tied to; empty means any scope.
-    #[serde(default, deserialize_with = "exact")]
-    pub scopes: Vec<String>,
-    /// Members the model does not know.
-    #[serde(flatten)]
-    pub extra: Extra,
+config_struct! {
+    /// `conditions` of a claim.
+    #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+    pub struct ClaimConditions {
+        /// Scopes the claim is tied to; empty means any scope.
+        #[serde(default, deserialize_with = "exact")]
+        pub scopes: Vec<String>,
+        /// Members the model does not know.
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
-/// An access policy (`OAUTH_AUTHORIZATION_POLICY`) with its rules.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Policy {
-    /// Read-only id, e.g. `00palyaappA22DPkj0h7`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// `OAUTH_AUTHORIZATION_POLICY`.
-    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
-    pub policy_type: Option<String>,
-    /// Name (required, 1–100 characters).
-    #[serde(default)]
-    pub name: String,
-    /// Description (1–255 characters).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Evaluation order, 1 first. Absent: after every policy with a priority, in document order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub priority: Option<i64>,
-    /// Inactive policies are skipped.
-    #[serde(default)]
-    pub status: Status,
-    /// Whether Okta created the policy.
-    #[serde(default)]
-    pub system: bool,
-    /// Which clients the policy applies to.
-    #[serde(default)]
-    pub conditions: PolicyConditions,
-    /// Read-only creation time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created: Option<String>,
-    /// Read-only last update time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_updated: Option<String>,
-    /// Read-only links.
-    #[serde(default, rename = "_links", skip_serializing_if = "Option::is_none")]
-    pub links: Option<Box<Value>>,
-    /// The policy's rules (separate API objects, nested in the bundle).
-    #[serde(default, deserialize_with = "exact")]
-    pub rules: Vec<Rule>,
-    /// Members the model does not know.
-    #[serde(flatten)]
-    pub extra: Extra,
+config_struct! {
+    /// An access policy (`OAUTH_AUTHORIZATION_POLICY`) with its rules.
+    #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+    pub struct Policy {
+        /// Read-only id, e.g. `00palyaappA22DPkj0h7`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub id: Option<String>,
+        /// `OAUTH_AUTHORIZATION_POLICY`.
+        #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+        pub policy_type: Option<String>,
+        /// Name (required, 1–100 characters).
+        #[serde(default)]
+        pub name: String,
+        /// Description (1–255 characters).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub description: Option<String>,
+        /// Evaluation order, 1 first. Absent: after every policy with a priority, in document order.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub priority: Option<i64>,
+        /// Inactive policies are skipped.
+        #[serde(default)]
+        pub status: Status,
+        /// Whether Okta created the policy.
+        #[serde(default)]
+        pub system: bool,
+        /// Which clients the policy applies to.
+        #[serde(default)]
+        pub conditions: PolicyConditions,
+        /// Read-only creation time.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub created: Option<String>,
+        /// Read-only last update time.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub last_updated: Option<String>,
+        /// Read-only links.
+        #[serde(default, rename = "_links", skip_serializing_if = "Option::is_none")]
+        pub links: Option<Box<Value>>,
+        /// The policy's rules (separate API objects, nested in the bundle).
+        #[serde(default, deserialize_with = "exact")]
+        pub rules: Vec<Rule>,
+        /// Members the model does not know.
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
-/// `conditions` of a policy.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PolicyConditions {
-    /// Client condition: client ids or `ALL_CLIENTS`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub clients: Option<IncludeList>,
-    /// Members the model does not know.
-    #[serde(flatten)]
-    pub extra: Extra,
+config_struct! {
+    /// `conditions` of a policy.
+    #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+    pub struct PolicyConditions {
+        /// Client condition: client ids or `ALL_CLIENTS`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub clients: Option<IncludeList>,
+        /// Members the model does not know.
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
 /// The reserved client id that makes a policy apply to every client.
@@ -510,96 +519,102 @@ pub struct IncludeList {
     pub extra: Extra,
 }
 
-/// `{"include": [...], "exclude": [...]}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct IncludeExclude {
-    /// Included ids.
-    #[serde(default, deserialize_with = "exact")]
-    pub include: Vec<String>,
-    /// Excluded ids; exclusion beats inclusion.
-    #[serde(
-        default,
-        deserialize_with = "exact",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub exclude: Vec<String>,
-    /// Members the model does not know.
-    #[serde(flatten)]
-    pub extra: Extra,
+config_struct! {
+    /// `{"include": [...], "exclude": [...]}`.
+    #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+    pub struct IncludeExclude {
+        /// Included ids.
+        #[serde(default, deserialize_with = "exact")]
+        pub include: Vec<String>,
+        /// Excluded ids; exclusion beats inclusion.
+        #[serde(
+            default,
+            deserialize_with = "exact",
+            skip_serializing_if = "Vec::is_empty"
+        )]
+        pub exclude: Vec<String>,
+        /// Members the model does not know.
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
-/// A policy rule (`RESOURCE_ACCESS`).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Rule {
-    /// Read-only id, e.g. `0pr…`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// `RESOURCE_ACCESS`.
-    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
-    pub rule_type: Option<String>,
-    /// Name (required).
-    #[serde(default)]
-    pub name: String,
-    /// Inactive rules are skipped.
-    #[serde(default)]
-    pub status: Status,
-    /// Evaluation order inside the policy, 1 first. Absent: after every rule with a priority.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub priority: Option<i64>,
-    /// Whether Okta created the rule.
-    #[serde(default)]
-    pub system: bool,
-    /// Grant-type, people and scope conditions.
-    #[serde(default)]
-    pub conditions: RuleConditions,
-    /// Token lifetimes and inline hook.
-    #[serde(default)]
-    pub actions: RuleActions,
-    /// Read-only creation time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created: Option<String>,
-    /// Read-only last update time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_updated: Option<String>,
-    /// Read-only links.
-    #[serde(default, rename = "_links", skip_serializing_if = "Option::is_none")]
-    pub links: Option<Box<Value>>,
-    /// Members the model does not know.
-    #[serde(flatten)]
-    pub extra: Extra,
+config_struct! {
+    /// A policy rule (`RESOURCE_ACCESS`).
+    #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+    pub struct Rule {
+        /// Read-only id, e.g. `0pr…`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub id: Option<String>,
+        /// `RESOURCE_ACCESS`.
+        #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+        pub rule_type: Option<String>,
+        /// Name (required).
+        #[serde(default)]
+        pub name: String,
+        /// Inactive rules are skipped.
+        #[serde(default)]
+        pub status: Status,
+        /// Evaluation order inside the policy, 1 first. Absent: after every rule with a priority.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub priority: Option<i64>,
+        /// Whether Okta created the rule.
+        #[serde(default)]
+        pub system: bool,
+        /// Grant-type, people and scope conditions.
+        #[serde(default)]
+        pub conditions: RuleConditions,
+        /// Token lifetimes and inline hook.
+        #[serde(default)]
+        pub actions: RuleActions,
+        /// Read-only creation time.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub created: Option<String>,
+        /// Read-only last update time.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub last_updated: Option<String>,
+        /// Read-only links.
+        #[serde(default, rename = "_links", skip_serializing_if = "Option::is_none")]
+        pub links: Option<Box<Value>>,
+        /// Members the model does not know.
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
-/// `conditions` of a rule.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RuleConditions {
-    /// Users and groups; absent or empty means the rule is for requests without a user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub people: Option<People>,
-    /// Grant types the rule applies to.
-    #[serde(default)]
-    pub grant_types: GrantTypes,
-    /// Scopes the rule allows (`*` = any).
-    #[serde(default)]
-    pub scopes: IncludeList,
-    /// Members the model does not know.
-    #[serde(flatten)]
-    pub extra: Extra,
+config_struct! {
+    /// `conditions` of a rule.
+    #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+    pub struct RuleConditions {
+        /// Users and groups; absent or empty means the rule is for requests without a user.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub people: Option<People>,
+        /// Grant types the rule applies to.
+        #[serde(default)]
+        pub grant_types: GrantTypes,
+        /// Scopes the rule allows (`*` = any).
+        #[serde(default)]
+        pub scopes: IncludeList,
+        /// Members the model does not know.
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
-/// `conditions.people` of a rule.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct People {
-    /// User ids.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub users: Option<IncludeExclude>,
-    /// Group ids, or `EVERYONE`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub groups: Option<IncludeExclude>,
-    /// Members the model does not know.
-    #[serde(flatten)]
-    pub extra: Extra,
+config_struct! {
+    /// `conditions.people` of a rule.
+    #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+    pub struct People {
+        /// User ids.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub users: Option<IncludeExclude>,
+        /// Group ids, or `EVERYONE`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub groups: Option<IncludeExclude>,
+        /// Members the model does not know.
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
 impl People {
@@ -632,25 +647,26 @@ pub struct RuleActions {
     pub extra: Extra,
 }
 
-/// `actions.token` of a rule: lifetimes in minutes and the optional token inline hook.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TokenActions {
-    /// Access-token lifetime, 5–1440 minutes; 60 when absent.
-    #[serde(default = "default_access_lifetime")]
-    pub access_token_lifetime_minutes: i64,
-    /// Refresh-token lifetime in minutes: 0 = unlimited (the default), else ≥ the access lifetime.
-    #[serde(default)]
-    pub refresh_token_lifetime_minutes: i64,
-    /// Refresh-token idle window, 10–2,628,000 minutes; 10080 (7 days) when absent.
-    #[serde(default = "default_refresh_window")]
-    pub refresh_token_window_minutes: i64,
-    /// Token inline hook.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub inline_hook: Option<InlineHookRef>,
-    /// Members the model does not know.
-    #[serde(flatten)]
-    pub extra: Extra,
+config_struct! {
+    /// `actions.token` of a rule: lifetimes in minutes and the optional token inline hook.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct TokenActions {
+        /// Access-token lifetime, 5–1440 minutes; 60 when absent.
+        #[serde(default = "default_access_lifetime")]
+        pub access_token_lifetime_minutes: i64,
+        /// Refresh-token lifetime in minutes: 0 = unlimited (the default), else ≥ the access lifetime.
+        #[serde(default)]
+        pub refresh_token_lifetime_minutes: i64,
+        /// Refresh-token idle window, 10–2,628,000 minutes; 10080 (7 days) when absent.
+        #[serde(default = "default_refresh_window")]
+        pub refresh_token_window_minutes: i64,
+        /// Token inline hook.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub inline_hook: Option<InlineHookRef>,
+        /// Members the model does not know.
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
 impl Default for TokenActions {

@@ -113,7 +113,7 @@ pub use context::Context;
 pub(crate) use context::KnownRoot;
 pub use datetime::{Zdt, Zone};
 pub use limits::Limits;
-pub(crate) use pattern::{group_filter_regex, regex_error_reason};
+pub(crate) use pattern::{GroupNameRegex, PatternError};
 pub use user::UserView;
 pub use value::{Country, Map, Value};
 pub(crate) use value::{key, map_from_json};
@@ -351,6 +351,8 @@ pub(crate) fn compile_with(
     // The pre-scan bounds the nesting depth, so everything runs on the caller's thread (see
     // "Parsing, nesting and stack" in the module documentation): no helper thread, whatever the
     // input.
+    #[cfg(test)]
+    compile_counts::EXPRESSIONS.with(|n| n.set(n.get() + 1));
     scan::prescan(source, limits)?;
     let (ast, (node, reads_user)) = build(source, limits, scope)?;
     Ok(Program {
@@ -372,6 +374,25 @@ fn build(
     let ast = parse::parse(source)?;
     let node = compile::compile_ast(&ast, source, limits, scope)?;
     Ok((ast, node))
+}
+
+/// How many expressions and GROUPS filter regexes this thread compiled: what the crate's tests
+/// read to prove that loading a configuration compiles each once. Test builds only.
+#[cfg(test)]
+pub(crate) mod compile_counts {
+    use std::cell::Cell;
+
+    thread_local! {
+        /// Calls of [`compile_with`](super::compile_with).
+        pub(crate) static EXPRESSIONS: Cell<usize> = const { Cell::new(0) };
+        /// Calls of [`GroupNameRegex::new`](super::GroupNameRegex::new).
+        pub(crate) static GROUP_REGEXES: Cell<usize> = const { Cell::new(0) };
+    }
+
+    /// The two counts, then both reset.
+    pub(crate) fn take() -> (usize, usize) {
+        (EXPRESSIONS.take(), GROUP_REGEXES.take())
+    }
 }
 
 #[cfg(test)]

@@ -18,9 +18,9 @@
 //! and for Unicode word boundaries next to non-ASCII text (which a DFA can't decide), and is
 //! charged its worst case (bytes × NFA states) before it runs.
 //!
-//! The `/…/` delimiters of Okta's group-name patterns are handled here too ([`strip_slashes`]
-//! for `isMemberOfGroupNameRegex`), as are the REGEX filters of GROUPS claims
-//! ([`group_filter_regex`]), which the validator checks and the claims compile.
+//! The `/…/` delimiters of Okta's group-name patterns are handled here too, by one rule
+//! ([`strip_slashes`]) for `isMemberOfGroupNameRegex` and the REGEX filters of GROUPS claims,
+//! which compile with the same builder ([`GroupNameRegex`]) when the configuration loads.
 
 use std::cell::RefCell;
 use std::ops::Range;
@@ -30,6 +30,7 @@ use regex_automata::dfa::{self, Automaton, StartKind};
 use regex_automata::hybrid::{self, LazyStateID};
 use regex_automata::nfa::thompson::{self, WhichCaptures, pikevm::PikeVM};
 use regex_automata::{Anchored, Input, MatchKind, PatternID};
+use regex_syntax::hir::{Hir, Look};
 
 use super::cost::{
     self, Bounded, Budget, CACHE_UNITS, Full, PIKEVM_STEPS_PER_UNIT, REGEX_BYTES_PER_UNIT,
@@ -193,40 +194,104 @@ impl<'b> Meter<'b> {
     }
 }
 
+/// Why a pattern doesn't compile. Its `Display` is the message expressions report; [`reason`]
+/// is the same without the words that name the subject (for a message that names it itself,
+/// as the validator's does for GROUPS filters).
+///
+/// [`reason`]: PatternError::reason
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum PatternError {
+    /// Longer than [`max_pattern_len`]: refused before it is parsed.
+    TooLong { len: usize, max: usize },
+    /// A Java construct a linear-time engine can't run (look-around, backreferences, …).
+    Unsupported(&'static str),
+    /// Not a regular expression: the parser's reason.
+    Syntax(String),
+    /// Larger than [`Limits::max_regex_size`] once compiled.
+    TooLarge,
+    /// The engine could not be built.
+    Failed(String),
+}
+
+impl PatternError {
+    /// What is wrong with the pattern, in a phrase that doesn't name it.
+    pub(crate) fn reason(&self) -> String {
+        match self {
+            PatternError::TooLong { len, max } => {
+                format!("it is {len} bytes long; the limit is {max}")
+            }
+            PatternError::Unsupported(what) => {
+                format!("{what} is not supported (patterns must run in linear time)")
+            }
+            PatternError::Syntax(why) => why.clone(),
+            PatternError::TooLarge => "it is too large once compiled".to_owned(),
+            PatternError::Failed(why) => format!("it could not be compiled: {why}"),
+        }
+    }
+}
+
+impl std::fmt::Display for PatternError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PatternError::TooLong { len, max } => write!(
+                f,
+                "the regular expression is {len} bytes long; the limit is {max}"
+            ),
+            PatternError::Unsupported(what) => write!(
+                f,
+                "the regular expression uses {what}, which Okta expressions here do not support \
+                 (patterns must run in linear time)"
+            ),
+            PatternError::Syntax(why) => write!(f, "invalid regular expression: {why}"),
+            PatternError::TooLarge => {
+                f.write_str("the regular expression is too large once compiled")
+            }
+            PatternError::Failed(why) => {
+                write!(f, "the regular expression could not be compiled: {why}")
+            }
+        }
+    }
+}
+
 /// Builds an Okta (Java) pattern. `whole` anchors it at both ends (Java `matches()`).
 /// Constructs a linear-time engine cannot run are refused with a clear message.
 pub(crate) fn build(pattern: &str, whole: bool, limits: &Limits) -> Result<Pattern, String> {
+    compile(pattern, whole, limits).map_err(|e| e.to_string())
+}
+
+/// [`build`], with the reason it failed as a value: the one regex builder of the crate (Okta
+/// expressions, literal or from data, and the REGEX filters of GROUPS claims).
+fn compile(pattern: &str, whole: bool, limits: &Limits) -> Result<Pattern, PatternError> {
     // parsing takes about a hundred bytes of memory per byte of pattern: a pattern longer than
     // its compiled size could usefully be is refused before it is parsed
     if pattern.len() > max_pattern_len(limits) {
-        return Err(format!(
-            "the regular expression is {} bytes long; the limit is {}",
-            pattern.len(),
-            max_pattern_len(limits)
-        ));
+        return Err(PatternError::TooLong {
+            len: pattern.len(),
+            max: max_pattern_len(limits),
+        });
     }
     if let Some(what) = java_only_construct(pattern) {
-        return Err(format!(
-            "the regular expression uses {what}, which Okta expressions here do not support \
-             (patterns must run in linear time)"
-        ));
+        return Err(PatternError::Unsupported(what));
     }
-    let p = if whole {
-        format!(r"\A(?:{pattern})\z")
+    // Parsed once, on its own, and anchored as a syntax tree: wrapping the text in `\A(?:…)\z`
+    // would let `a)(?:b` balance into `a` then `b`.
+    let hir = regex_automata::util::syntax::parse(pattern)
+        .map_err(|e| PatternError::Syntax(first_line(&e.to_string())))?;
+    let hir = if whole {
+        Hir::concat(vec![Hir::look(Look::Start), hir, Hir::look(Look::End)])
     } else {
-        pattern.to_owned()
+        hir
     };
     let nfa_config = thompson::Config::new().nfa_size_limit(Some(limits.max_regex_size));
     let nfa = |config: thompson::Config| {
         thompson::Compiler::new()
             .configure(config)
-            .build(&p)
+            .build_from_hir(&hir)
             .map_err(nfa_error)
     };
     let fwd_nfa = nfa(nfa_config.clone())?;
     let rev_nfa = nfa(nfa_config.reverse(true).which_captures(WhichCaptures::None))?;
-    let failed =
-        |e: &dyn std::fmt::Display| format!("the regular expression could not be compiled: {e}");
+    let failed = |e: &dyn std::fmt::Display| PatternError::Failed(e.to_string());
     // full DFAs up to an eighth of the size limit each (determinizing costs about a
     // microsecond per 10 bytes of DFA, so bigger ones would make compiling slow)
     let dense_limit = limits.max_regex_size / 8;
@@ -304,12 +369,12 @@ pub(crate) fn max_pattern_len(limits: &Limits) -> usize {
     limits.max_regex_size / 16
 }
 
-fn nfa_error(e: thompson::BuildError) -> String {
+fn nfa_error(e: thompson::BuildError) -> PatternError {
     if e.size_limit().is_some() {
-        return "the regular expression is too large once compiled".to_owned();
+        return PatternError::TooLarge;
     }
     let text = std::error::Error::source(&e).map_or_else(|| e.to_string(), ToString::to_string);
-    format!("invalid regular expression: {}", first_line(&text))
+    PatternError::Syntax(first_line(&text))
 }
 
 fn first_line(s: &str) -> String {
@@ -375,8 +440,27 @@ pub(crate) fn java_only_construct(p: &str) -> Option<&'static str> {
     None
 }
 
-/// `/pattern/` → `pattern`: a leading `/` (and a matching trailing one) is a delimiter, as in
-/// Okta's `isMemberOfGroupNameRegex("/.*admin.*")`.
+/// Okta's `/…/` delimiters, the one rule for every pattern the crate reads (the regex of
+/// `isMemberOfGroupNameRegex` and the REGEX filters of GROUPS claims): a leading `/` is a
+/// delimiter and is removed; then a trailing `/` is the closing delimiter and is removed too,
+/// when something is left between the two. Nothing else is removed.
+///
+/// | written | pattern |
+/// |---|---|
+/// | `/.*admin.*` (a lone leading slash) | `.*admin.*` |
+/// | `/^[a-z0-9_-]{3,16}$/` (a pair) | `^[a-z0-9_-]{3,16}$` |
+/// | `admin/` (a lone trailing slash) | `admin/` |
+/// | `//` | `/` |
+/// | `/` | the empty pattern |
+///
+/// Why this rule: Okta documents both forms and explains neither. Its Expression Language
+/// reference gives `isMemberOfGroupNameRegex("/.*admin.*")` for "names that contain admin",
+/// which only holds if the lone leading slash is a delimiter; its Management API reference
+/// gives `/^[a-z0-9_-]{3,16}$/` as the value of a REGEX group filter, a pair. One rule reads
+/// both examples as documented. A trailing slash without a leading one is text (Okta shows no
+/// such example, and Java patterns have no delimiters of their own). A pattern that must
+/// start with a literal slash is written with a delimiter before it (`//x` is `/x`), or as
+/// `\/` or `[/]`.
 pub(crate) fn strip_slashes(s: &str) -> &str {
     match s.strip_prefix('/') {
         Some(t) if t.len() > 1 => t.strip_suffix('/').unwrap_or(t),
@@ -385,40 +469,54 @@ pub(crate) fn strip_slashes(s: &str) -> &str {
     }
 }
 
-/// Compiles the regular expression of a REGEX group filter so that it must match the whole
-/// group name (case-sensitive). A value written between slashes, `/…/`, has them removed
-/// (both or neither: unlike [`strip_slashes`], a lone leading slash is part of the pattern).
+/// The regex of a GROUPS claim's REGEX filter, compiled when the configuration loads, by the
+/// expressions' builder ([`build`]: the same syntax, limits and refusals) after the `/…/`
+/// delimiters are removed ([`strip_slashes`]). It must match the whole group name, case
+/// sensitively.
 ///
-/// GROUPS filters are matched when a token is minted, outside any expression's budget, by the
-/// `regex` crate's engine (linear time) within a 1 MiB compiled size.
-pub(crate) fn group_filter_regex(value: &str) -> Result<regex::Regex, regex::Error> {
-    let pattern = value
-        .strip_prefix('/')
-        .and_then(|v| v.strip_suffix('/'))
-        .filter(|_| value.len() >= 2)
-        .unwrap_or(value);
-    // Check the pattern alone first so that errors point into what the user wrote.
-    regex::RegexBuilder::new(pattern)
-        .size_limit(1 << 20)
-        .build()?;
-    regex::RegexBuilder::new(&format!("^(?:{pattern})$"))
-        .size_limit(1 << 20)
-        .build()
+/// Matching runs when a token is minted; every search is charged to a budget of the server's
+/// [`Limits`] per claim ([`GroupNameRegex::search`]), as an expression's are.
+#[derive(Debug, Clone)]
+pub(crate) struct GroupNameRegex {
+    pattern: Arc<Pattern>,
+    limits: Limits,
 }
 
-/// The essential sentence of a `regex` error (its last line, without the caret drawing).
-pub(crate) fn regex_error_reason(e: &regex::Error) -> String {
-    match e {
-        regex::Error::Syntax(text) => text
-            .lines()
-            .rev()
-            .find_map(|l| l.trim().strip_prefix("error: "))
-            .unwrap_or(text.as_str())
-            .to_owned(),
-        regex::Error::CompiledTooBig(limit) => {
-            format!("the compiled pattern is larger than the {limit}-byte limit")
+impl GroupNameRegex {
+    /// Compiles the filter `value` (as written in the claim) under `limits`.
+    pub(crate) fn new(value: &str, limits: &Limits) -> Result<Self, PatternError> {
+        #[cfg(test)]
+        super::compile_counts::GROUP_REGEXES.with(|n| n.set(n.get() + 1));
+        let pattern = compile(strip_slashes(value), true, limits)?;
+        Ok(GroupNameRegex {
+            pattern: Arc::new(pattern),
+            limits: limits.clone(),
+        })
+    }
+
+    /// A search over the group names of one claim: one budget for all of them.
+    pub(crate) fn search(&self) -> GroupNameSearch<'_> {
+        GroupNameSearch {
+            regex: self,
+            budget: Budget::new(&self.limits),
+            scratch: Scratch::default(),
         }
-        other => other.to_string(),
+    }
+}
+
+/// The matching of one GROUPS claim's names against its regex, charged to one budget.
+pub(crate) struct GroupNameSearch<'r> {
+    regex: &'r GroupNameRegex,
+    budget: Budget,
+    scratch: Scratch,
+}
+
+impl GroupNameSearch<'_> {
+    /// Whether the regex matches the whole of `name`; `Err` when the budget runs out.
+    pub(crate) fn is_match(&self, name: &str) -> Result<bool, EvalError> {
+        self.regex
+            .pattern
+            .is_match(name, &self.budget, &self.scratch)
     }
 }
 

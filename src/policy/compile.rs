@@ -3,7 +3,8 @@
 use super::IMPLICIT_OIDC_SCOPES;
 use super::grant::Matched;
 use crate::config::{
-    ALL_CLIENTS, Consent, EVERYONE, GrantType, Policy, Rule, ServerConfig, Status, system_scopes,
+    ALL_CLIENTS, Consent, EVERYONE, GrantType, Policy, Rule, Scope, Server, ServerConfig, Status,
+    system_scopes,
 };
 /// Sets and maps of the compiled configuration, looked up several times per request (foldhash:
 /// short keys, where SipHash's cost shows).
@@ -112,6 +113,8 @@ pub(crate) struct ScopeInfo {
     pub(crate) implicit: bool,
     /// The name as an expression value, shared by every grant's `access.scope`.
     pub(crate) value: crate::el::Value,
+    /// Its position in the configuration's `scopes` (`None`: a system scope not configured).
+    pub(crate) config_index: Option<u32>,
 }
 
 /// The compiled policies with their index.
@@ -257,92 +260,199 @@ impl<'c> Builder<'c> {
 /// `CompiledRule::people` of a rule without a people condition.
 pub(super) const NO_PEOPLE: u32 = u32::MAX;
 
-impl Engine {
-    pub(crate) fn new(cfg: &ServerConfig, implicit_oidc: bool) -> Engine {
-        // Scopes: the system ones first (a configured scope of the same name replaces one),
-        // then the others in configuration order.
+/// A policy lowered by [`EngineBuilder::policy`], its rules in document order until
+/// [`EngineBuilder::finish`] sorts them.
+struct LoweredPolicy<'c> {
+    index: u32,
+    priority: Option<i64>,
+    active: bool,
+    all_clients: bool,
+    clients: &'c [String],
+    /// Each rule with its priority, in document order.
+    rules: Vec<(Option<i64>, CompiledRule)>,
+}
+
+/// The compiled policies, built object by object as the compile walk visits the configuration
+/// (the server, then every scope, then each policy and its rules), and finished once every
+/// object is lowered: the evaluation order, the client index and the grant types in use need
+/// them all.
+pub(crate) struct EngineBuilder<'c> {
+    b: Builder<'c>,
+    implicit_oidc: bool,
+    server_active: bool,
+    /// The configured scopes, with their positions, until [`EngineBuilder::end_scopes`].
+    configured: Vec<(u32, &'c Scope)>,
+    scopes: Vec<ScopeInfo>,
+    scope_ids: HashMap<Box<str>, u32>,
+    default_scopes: Vec<u32>,
+    policies: Vec<LoweredPolicy<'c>>,
+    /// Rules lowered so far, all policies together.
+    rule_count: usize,
+    scope_buf: Vec<u32>,
+}
+
+impl<'c> EngineBuilder<'c> {
+    pub(crate) fn new(implicit_oidc: bool) -> Self {
+        EngineBuilder {
+            b: Builder {
+                ids: Vec::new(),
+                names: HashMap::default(),
+                runs: HashMap::default(),
+                scratch: Vec::new(),
+                people: Vec::new(),
+                people_index: HashMap::default(),
+            },
+            implicit_oidc,
+            server_active: true,
+            configured: Vec::new(),
+            scopes: Vec::new(),
+            scope_ids: HashMap::default(),
+            default_scopes: Vec::new(),
+            policies: Vec::new(),
+            rule_count: 0,
+            scope_buf: Vec::new(),
+        }
+    }
+
+    /// Lowers the server object.
+    pub(crate) fn server(&mut self, s: &Server) {
+        self.server_active = s.status == Status::Active;
+    }
+
+    /// Lowers the scope at `index` of the configuration.
+    pub(crate) fn scope(&mut self, index: usize, s: &'c Scope) {
+        self.configured.push((to_u32(index), s));
+    }
+
+    /// Ends the scopes: the scope table, the system scopes first (a configured scope of the
+    /// same name replaces one), then the others in configuration order. Rules name scopes by
+    /// their ids, so this comes before the first policy.
+    pub(crate) fn end_scopes(&mut self) {
         let system = system_scopes();
-        let mut all: Vec<&crate::config::Scope> = system.iter().collect();
-        for s in &cfg.scopes {
-            match all.iter_mut().take(system.len()).find(|x| x.name == s.name) {
-                Some(x) => *x = s,
-                None => all.push(s),
+        let mut all: Vec<(Option<u32>, &Scope)> = system.iter().map(|s| (None, s)).collect();
+        for &(i, s) in &self.configured {
+            match all
+                .iter_mut()
+                .take(system.len())
+                .find(|(_, x)| x.name == s.name)
+            {
+                Some(x) => *x = (Some(i), s),
+                None => all.push((Some(i), s)),
             }
         }
-        let mut scope_ids: HashMap<Box<str>, u32> =
-            HashMap::with_capacity_and_hasher(all.len(), Default::default());
-        let mut scopes = Vec::with_capacity(all.len());
-        let mut default_scopes = Vec::new();
-        for s in &all {
-            if scope_ids.contains_key(s.name.as_str()) {
+        self.scope_ids.reserve(all.len());
+        self.scopes.reserve(all.len());
+        for (config_index, s) in all {
+            if self.scope_ids.contains_key(s.name.as_str()) {
                 continue;
             }
-            let id = to_u32(scopes.len());
-            scope_ids.insert(s.name.as_str().into(), id);
+            let id = to_u32(self.scopes.len());
+            self.scope_ids.insert(s.name.as_str().into(), id);
             if s.default {
-                default_scopes.push(id);
+                self.default_scopes.push(id);
             }
-            scopes.push(ScopeInfo {
+            self.scopes.push(ScopeInfo {
                 name: s.name.clone(),
                 consent: s.consent,
                 implicit: IMPLICIT_OIDC_SCOPES.contains(&s.name.as_str()),
                 value: crate::el::Value::from(s.name.as_str()),
+                config_index,
             });
         }
+        self.configured = Vec::new();
+    }
 
-        let mut b = Builder {
-            ids: Vec::new(),
-            names: HashMap::default(),
-            runs: HashMap::default(),
-            scratch: Vec::new(),
-            people: Vec::new(),
-            people_index: HashMap::default(),
+    /// Lowers the policy at `index` of the configuration; its rules follow
+    /// ([`EngineBuilder::rule`]).
+    pub(crate) fn policy(&mut self, index: usize, p: &'c Policy) {
+        let clients = p
+            .conditions
+            .clients
+            .as_ref()
+            .map_or(&[][..], |c| &c.include[..]);
+        self.policies.push(LoweredPolicy {
+            index: to_u32(index),
+            priority: p.priority,
+            active: p.status == Status::Active,
+            all_clients: clients.iter().any(|c| c == ALL_CLIENTS),
+            clients,
+            rules: Vec::with_capacity(p.rules.len()),
+        });
+    }
+
+    /// Lowers the rule at `index` of the policy lowered last.
+    pub(crate) fn rule(&mut self, index: usize, r: &'c Rule) {
+        let include = &r.conditions.scopes.include;
+        let scope_ids = &self.scope_ids;
+        self.scope_buf.clear();
+        self.scope_buf
+            .extend(include.iter().filter_map(|s| scope_ids.get(s.as_str())));
+        let scopes = self.b.run(self.scope_buf.iter().copied());
+        let rule = CompiledRule {
+            index: to_u32(index),
+            active: r.status == Status::Active,
+            any_scope: include.iter().any(|s| s == "*"),
+            grants: GrantSet::of(&r.conditions.grant_types.include),
+            scopes,
+            people: self.b.people(r),
         };
-        let order = priority_order(&cfg.policies, |p| p.priority);
+        if let Some(p) = self.policies.last_mut() {
+            p.rules.push((r.priority, rule));
+            self.rule_count += 1;
+        }
+    }
+
+    /// The compiled policies: policies and rules in evaluation order (by effective priority),
+    /// the client index, the grant types in use.
+    pub(crate) fn finish(self) -> Engine {
+        let EngineBuilder {
+            mut b,
+            implicit_oidc,
+            server_active,
+            scopes,
+            scope_ids,
+            default_scopes,
+            policies: lowered,
+            rule_count,
+            ..
+        } = self;
+        let order = priority_order(&lowered, |p| p.priority);
+        let mut lowered: Vec<Option<LoweredPolicy<'c>>> = lowered.into_iter().map(Some).collect();
         let mut policies = Vec::with_capacity(order.len());
-        let mut rules = Vec::with_capacity(cfg.policies.iter().map(|p| p.rules.len()).sum());
-        let mut scope_buf = Vec::new();
+        let mut rules = Vec::with_capacity(rule_count);
+        let mut clients_of = Vec::with_capacity(order.len());
         for &i in &order {
-            let Some(p) = cfg.policies.get(i) else {
+            let Some(p) = lowered.get_mut(i).and_then(Option::take) else {
                 continue;
             };
             let first = rules.len();
-            for j in priority_order(&p.rules, |r| r.priority) {
-                let Some(r) = p.rules.get(j) else { continue };
-                let include = &r.conditions.scopes.include;
-                scope_buf.clear();
-                scope_buf.extend(include.iter().filter_map(|s| scope_ids.get(s.as_str())));
-                rules.push(CompiledRule {
-                    index: to_u32(j),
-                    active: r.status == Status::Active,
-                    any_scope: include.iter().any(|s| s == "*"),
-                    grants: GrantSet::of(&r.conditions.grant_types.include),
-                    scopes: b.run(scope_buf.iter().copied()),
-                    people: b.people(r),
-                });
-            }
-            let clients = p
-                .conditions
-                .clients
-                .as_ref()
-                .map_or(&[][..], |c| &c.include[..]);
+            let rule_order = priority_order(&p.rules, |r| r.0);
+            let mut own: Vec<Option<CompiledRule>> =
+                p.rules.into_iter().map(|(_, r)| Some(r)).collect();
+            rules.extend(
+                rule_order
+                    .into_iter()
+                    .filter_map(|j| own.get_mut(j).and_then(Option::take)),
+            );
             policies.push(CompiledPolicy {
-                index: to_u32(i),
-                active: p.status == Status::Active,
-                all_clients: clients.iter().any(|c| c == ALL_CLIENTS),
+                index: p.index,
+                active: p.active,
+                all_clients: p.all_clients,
                 rules: Span {
                     start: to_u32(first),
                     len: to_u32(rules.len() - first),
                 },
             });
+            clients_of.push(p.clients);
         }
+        drop(lowered);
 
         // The client index: per client, the positions of the active policies naming it, in
         // order, each once (a list may repeat a client). Made from the sorted (client,
         // position) pairs: no list per client while building.
         let mut all_clients = Vec::new();
         let mut pairs: Vec<(&str, u32)> = Vec::new();
-        for (pos, p) in policies.iter().enumerate() {
+        for (pos, (p, clients)) in policies.iter().zip(&clients_of).enumerate() {
             if !p.active {
                 continue;
             }
@@ -350,11 +460,7 @@ impl Engine {
                 all_clients.push(to_u32(pos));
                 continue;
             }
-            let Some(cp) = cfg.policies.get(p.index as usize) else {
-                continue;
-            };
-            let list = cp.conditions.clients.iter().flat_map(|c| &c.include);
-            pairs.extend(list.map(|c| (c.as_str(), to_u32(pos))));
+            pairs.extend(clients.iter().map(|c| (c.as_str(), to_u32(pos))));
         }
         pairs.sort_unstable();
         pairs.dedup();
@@ -406,11 +512,13 @@ impl Engine {
             scope_ids,
             default_scopes,
             implicit_oidc,
-            server_active: cfg.authorization_server.status == Status::Active,
+            server_active,
             org_id: None,
         }
     }
+}
 
+impl Engine {
     /// The ids of a run.
     #[inline]
     pub(crate) fn ids(&self, s: Span) -> &[u32] {

@@ -55,8 +55,8 @@ use crate::config::SYSTEM_SCOPE_NAMES;
 #[cfg(test)]
 pub(crate) use compile::priority_order;
 pub(crate) use compile::{
-    CompiledPeople, CompiledPolicy, CompiledRule, Engine, config_policy, config_rule, contains,
-    policy_path, rule_path,
+    CompiledPeople, CompiledPolicy, CompiledRule, Engine, EngineBuilder, config_policy,
+    config_rule, contains, policy_path, rule_path,
 };
 pub use grant::{Grant, Lifetimes, Matched, Subject};
 pub use trace::{Check, Outcome, SkipReason, Trace, TraceStep, Verdict};
