@@ -306,6 +306,18 @@ impl Env<'_> {
         self.metered(|left| java_equals_within(a, b, left))
     }
 
+    /// `==` of two strings, charged as [`Env::spel_eq`] charges it: the pair, and the bytes
+    /// compared when the lengths are equal.
+    #[inline]
+    pub(crate) fn str_eq(&self, x: &str, y: &str) -> Result<bool, EvalError> {
+        self.budget.charge(1)?;
+        if x.len() != y.len() {
+            return Ok(false);
+        }
+        self.scan(x.len())?;
+        Ok(x == y)
+    }
+
     /// SpEL `==`, its work metered.
     pub(crate) fn spel_eq(&self, a: &Value, b: &Value) -> Result<bool, EvalError> {
         self.metered(|left| spel_eq_within(a, b, left))
@@ -393,12 +405,21 @@ impl Env<'_> {
     ) -> Result<Val<'s>, EvalError> {
         // `user.email`, `access.scope`: the root is read in place (charged as evaluating the
         // root node), and each step borrows from the value before it where that is stored.
-        let mut cur = match head {
-            Node::Root(RootRef::Known(k), _) => {
-                self.budget.charge(1)?;
-                Val::Ref(self.ctx.known(*k))
+        let (mut cur, steps) = match (head, steps) {
+            // the commonest chain, `user.email`: the step's work done here (its charges too:
+            // the root node, the step and the lookup)
+            (Node::Root(RootRef::Known(k), _), [Step::Prop(name, safe, span), rest @ ..]) => {
+                self.budget.charge(4)?;
+                let v = self
+                    .property(self.ctx.known(*k), name, *safe)
+                    .map_err(|e| e.at(*span))?;
+                (v, rest)
             }
-            _ => self.eval(head, elem)?,
+            (Node::Root(RootRef::Known(k), _), _) => {
+                self.budget.charge(1)?;
+                (Val::Ref(self.ctx.known(*k)), steps)
+            }
+            _ => (self.eval(head, elem)?, steps),
         };
         for s in steps {
             cur = match cur {
@@ -579,6 +600,10 @@ impl Env<'_> {
                 self.budget.charge(1)?;
             }
             return Ok(Value::Bool(int_compare(op, *x, *y)));
+        }
+        if let (BinOp::Eq | BinOp::Ne, Value::Str(x), Value::Str(y)) = (op, &*a, &*b) {
+            let eq = self.str_eq(x, y)?;
+            return Ok(Value::Bool(eq == (op == BinOp::Eq)));
         }
         self.compare(op, &a, &b).map_err(|e| e.at(span))
     }

@@ -513,10 +513,11 @@ pub(crate) struct GroupNameSearch<'r> {
 
 impl GroupNameSearch<'_> {
     /// Whether the regex matches the whole of `name`; `Err` when the budget runs out.
-    pub(crate) fn is_match(&self, name: &str) -> Result<bool, EvalError> {
+    pub(crate) fn is_match(&self, name: &str) -> Result<bool, super::EvalError> {
         self.regex
             .pattern
             .is_match(name, &self.budget, &self.scratch)
+            .map_err(EvalError::into_error)
     }
 }
 
