@@ -7,6 +7,9 @@
 //! for that evaluation alone (built and dropped outside the timed part), as a token request
 //! does, so the first-read conversions are timed too.
 //!
+//! `peers/*` runs the expressions of the cross-engine comparison (README) on its user, each
+//! checked against its expected value first.
+//!
 //! `cargo bench --bench el -- --warm-up-time 1 --measurement-time 3`
 
 use criterion::{BatchSize, Criterion, black_box, criterion_group, criterion_main};
@@ -53,6 +56,67 @@ const SUITE: &[(&str, &str)] = &[
         "String.replace(Arrays.toCsvString(access.scope), ',', ' ')",
     ),
 ];
+
+/// The expressions of the cross-engine comparison (README, "Expression engine beside SpEL and
+/// cel"), with the value each must produce, evaluated against [`peer_user`]: the same
+/// expressions and user, so these figures and that comparison's tokenmint column can be read
+/// together.
+const PEER_SUITE: &[(&str, &str, &str)] = &[
+    (
+        "property",
+        "user.email",
+        "\"winston.churchill@example.com\"",
+    ),
+    (
+        "concat3",
+        "user.firstName + ' ' + user.lastName",
+        "\"Winston Churchill\"",
+    ),
+    (
+        "ternary_eq",
+        "user.department == 'Sales' ? 'sales' : 'staff'",
+        "\"sales\"",
+    ),
+    (
+        "and_or_3",
+        "user.level >= 3 and user.countryCode == 'US' or user.title == 'Engineer'",
+        "true",
+    ),
+    ("int_arith", "user.level * 100 + user.age / 2 - 1", "319"),
+    (
+        "list_contains",
+        "Arrays.contains(user.groups, 'Admins')",
+        "true",
+    ),
+    (
+        "starts_ends",
+        "user.email.startsWith('winston') and user.email.endsWith('.com')",
+        "true",
+    ),
+    ("regex", "user.email matches '.*@example\\.com'", "true"),
+    (
+        "lower_substr",
+        "toLowerCase(substring(user.firstName, 0, 1)) + toLowerCase(user.lastName)",
+        "\"wchurchill\"",
+    ),
+    (
+        "email_local",
+        "String.substringBefore(user.email, '@')",
+        "\"winston.churchill\"",
+    ),
+    ("member_of_group", "isMemberOfGroupName('Admins')", "true"),
+];
+
+/// The user of the cross-engine comparison: 13 profile attributes (one a list of 10 group
+/// names) and the same 10 groups as group objects.
+fn peer_user() -> serde_json::Value {
+    json!({"user": {
+        "id": "00u1abcdEFGH",
+        "status": "ACTIVE",
+        "profile": {"firstName": "Winston", "lastName": "Churchill", "email": "winston.churchill@example.com", "login": "winston.churchill@example.com", "title": "Engineer", "department": "Sales", "countryCode": "GB", "city": "London", "preferredLanguage": "en", "employeeNumber": "1234", "level": 3, "age": 41, "groups": ["Everyone", "Staff", "London", "Sales", "Engineering", "VPN", "Wiki", "Admins", "Payroll", "Contractors"]},
+        "groups": [{"id": "00g0000000", "name": "Everyone", "type": "BUILT_IN"}, {"id": "00g0000001", "name": "Staff", "type": "OKTA_GROUP"}, {"id": "00g0000002", "name": "London", "type": "OKTA_GROUP"}, {"id": "00g0000003", "name": "Sales", "type": "OKTA_GROUP"}, {"id": "00g0000004", "name": "Engineering", "type": "OKTA_GROUP"}, {"id": "00g0000005", "name": "VPN", "type": "APP_GROUP"}, {"id": "00g0000006", "name": "Wiki", "type": "APP_GROUP"}, {"id": "00g0000007", "name": "Admins", "type": "OKTA_GROUP"}, {"id": "00g0000008", "name": "Payroll", "type": "OKTA_GROUP"}, {"id": "00g0000009", "name": "Contractors", "type": "OKTA_GROUP"}],
+    }})
+}
 
 fn user_json(n_groups: usize) -> serde_json::Value {
     let groups: Vec<_> = (0..n_groups)
@@ -112,6 +176,7 @@ fn benches(c: &mut Criterion) {
         });
     }
     fresh.finish();
+    peers(c, &limits);
     c.bench_function("context_from_json_typical_10_groups", |b| {
         b.iter(|| Context::from_json(black_box(&typical)).unwrap())
     });
@@ -135,6 +200,45 @@ fn benches(c: &mut Criterion) {
                 .unwrap()
         })
     });
+}
+
+/// `peers/compile/*`, `peers/eval/*` (one context, as the comparison reuses it) and
+/// `peers/eval_fresh/*` (a context built for each evaluation, as a token request has).
+fn peers(c: &mut Criterion, limits: &Limits) {
+    let root = peer_user();
+    let ctx = Context::from_json(&root).unwrap();
+    let programs: Vec<_> = PEER_SUITE
+        .iter()
+        .map(|(name, src, expected)| {
+            let p = el::compile(src, limits).unwrap();
+            let want: serde_json::Value = serde_json::from_str(expected).unwrap();
+            assert_eq!(p.eval(&ctx).unwrap().to_json(), want, "{name}");
+            (*name, *src, p)
+        })
+        .collect();
+    let mut g = c.benchmark_group("peers/compile");
+    for (name, src, _) in &programs {
+        g.bench_function(*name, |b| {
+            b.iter(|| el::compile(black_box(src), limits).unwrap())
+        });
+    }
+    g.finish();
+    let mut g = c.benchmark_group("peers/eval");
+    for (name, _, p) in &programs {
+        g.bench_function(*name, |b| b.iter(|| p.eval(black_box(&ctx)).unwrap()));
+    }
+    g.finish();
+    let mut g = c.benchmark_group("peers/eval_fresh");
+    for (name, _, p) in &programs {
+        g.bench_function(*name, |b| {
+            b.iter_batched_ref(
+                || Context::from_json(&root).unwrap(),
+                |ctx| p.eval(black_box(ctx)).unwrap(),
+                BatchSize::SmallInput,
+            )
+        });
+    }
+    g.finish();
 }
 
 criterion_group!(el_benches, benches);

@@ -847,9 +847,7 @@ impl Env<'_> {
                 }
                 self.call(c, cur, elem).map(Val::Own)
             }
-            Step::Project(e, safe, span) => self
-                .project(cur, e, *safe, *span, elem)
-                .map(Val::Own),
+            Step::Project(e, safe, span) => self.project(cur, e, *safe, *span, elem).map(Val::Own),
             Step::Select(kind, e, safe, span) => {
                 self.select(cur, *kind, e, *safe, *span).map(Val::Own)
             }

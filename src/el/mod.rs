@@ -215,7 +215,6 @@ impl EvalError {
             span: None,
         }
     }
-
 }
 
 /// An evaluation error on its way out of the evaluator: boxed, so that the result of every

@@ -487,7 +487,10 @@ impl UserView {
         if name == "profile" {
             return Ok(Val::Own(Value::Map(p.clone())));
         }
-        Ok(self.internal().get(name).map_or(Val::Own(Value::Null), Val::Ref))
+        Ok(self
+            .internal()
+            .get(name)
+            .map_or(Val::Own(Value::Null), Val::Ref))
     }
 }
 
@@ -721,10 +724,16 @@ mod tests {
     fn properties_are_converted_once() {
         let u =
             UserView::from_json(&json!({"id": "00u1", "profile": {"a": "x", "id": "p"}})).unwrap();
-        assert!(u.profile.get().is_none(), "nothing is converted before a read");
+        assert!(
+            u.profile.get().is_none(),
+            "nothing is converted before a read"
+        );
         let first = u.property("a");
         assert_eq!(first, Value::from("x"));
-        assert!(u.profile.get().is_some(), "the first read converts the profile");
+        assert!(
+            u.profile.get().is_some(),
+            "the first read converts the profile"
+        );
         match (&first, &u.property("a")) {
             (Value::Str(a), Value::Str(b)) => assert!(Arc::ptr_eq(a, b), "later reads share it"),
             other => panic!("two strings, not {other:?}"),
