@@ -13,7 +13,7 @@ use super::cost::{self, ALLOC_UNITS, Bounded, Budget, ENTRY_BYTES, STR_OVERHEAD,
 use super::functions::{Call, strings, type_err};
 use super::pattern::{Pattern, RegexArg, Scratch};
 use super::user::UserView;
-use super::value::{Map, Value, java_equals_within, spel_cmp, spel_eq_within};
+use super::value::{Map, StrBuf, Value, java_equals_within, spel_cmp, spel_eq_within};
 use super::{EvalErrorKind, Fail as EvalError, Limits, Program};
 
 /// State of one evaluation.
@@ -26,10 +26,6 @@ pub(crate) struct Env<'a> {
     /// Nesting depth of the programs being evaluated (a group expression inside a claim).
     depth: usize,
 }
-
-/// How many arguments a call keeps on the stack (Okta's functions take at most four but for
-/// a few variadic ones).
-const ARGS_INLINE: usize = 4;
 
 /// Cost units of starting a nested evaluation (a group expression, once per group).
 const NESTED_UNITS: u64 = 8;
@@ -78,9 +74,14 @@ impl std::ops::Deref for Val<'_> {
     }
 }
 
-/// The evaluated arguments of a call: on the stack when there are few.
+/// The evaluated arguments of a call: on the stack, exactly as many as there are, when there
+/// are few.
 enum Args<'a> {
-    Inline([Val<'a>; ARGS_INLINE], usize),
+    Zero,
+    One([Val<'a>; 1]),
+    Two([Val<'a>; 2]),
+    Three([Val<'a>; 3]),
+    Four([Val<'a>; 4]),
     Heap(Vec<Val<'a>>),
 }
 
@@ -89,7 +90,11 @@ impl<'a> std::ops::Deref for Args<'a> {
 
     fn deref(&self) -> &[Val<'a>] {
         match self {
-            Args::Inline(vals, n) => vals.get(..*n).unwrap_or_default(),
+            Args::Zero => &[],
+            Args::One(v) => v,
+            Args::Two(v) => v,
+            Args::Three(v) => v,
+            Args::Four(v) => v,
             Args::Heap(v) => v,
         }
     }
@@ -558,7 +563,7 @@ impl Env<'_> {
     ) -> Result<(Value, usize), EvalError> {
         let len = x.len().saturating_add(y.len());
         self.alloc_str(len).map_err(|e| e.at(span))?;
-        let mut buf = String::with_capacity(len);
+        let mut buf = StrBuf::new();
         buf.push_str(x);
         buf.push_str(y);
         while let Some((BinOp::Add, span, e)) = rest.get(i) {
@@ -567,19 +572,19 @@ impl Env<'_> {
             i += 1;
             match &*rhs {
                 Value::Str(z) => {
-                    self.alloc_str(buf.len().saturating_add(z.len()))
+                    self.alloc_str(buf.as_str().len().saturating_add(z.len()))
                         .map_err(|e| e.at(*span))?;
                     buf.push_str(z);
                 }
                 _ => {
                     let acc = self
-                        .arith(BinOp::Add, &Value::from(buf), &rhs)
+                        .arith(BinOp::Add, &buf.into_value(), &rhs)
                         .map_err(|e| e.at(*span))?;
                     return Ok((acc, i));
                 }
             }
         }
-        Ok((Value::from(buf), i))
+        Ok((buf.into_value(), i))
     }
 
     #[inline(never)]
@@ -758,12 +763,26 @@ impl Env<'_> {
         args: &'s [Node],
         elem: Option<&'s Value>,
     ) -> Result<Args<'s>, EvalError> {
-        if args.len() <= ARGS_INLINE {
-            let mut vals: [Val<'s>; ARGS_INLINE] = Default::default();
-            for (slot, a) in vals.iter_mut().zip(args) {
-                *slot = self.eval(a, elem)?;
+        match args {
+            [] => return Ok(Args::Zero),
+            [a] => return Ok(Args::One([self.eval(a, elem)?])),
+            [a, b] => return Ok(Args::Two([self.eval(a, elem)?, self.eval(b, elem)?])),
+            [a, b, c] => {
+                return Ok(Args::Three([
+                    self.eval(a, elem)?,
+                    self.eval(b, elem)?,
+                    self.eval(c, elem)?,
+                ]));
             }
-            return Ok(Args::Inline(vals, args.len()));
+            [a, b, c, d] => {
+                return Ok(Args::Four([
+                    self.eval(a, elem)?,
+                    self.eval(b, elem)?,
+                    self.eval(c, elem)?,
+                    self.eval(d, elem)?,
+                ]));
+            }
+            _ => {}
         }
         args.iter()
             .map(|a| self.eval(a, elem))

@@ -747,3 +747,60 @@ mod tests {
         );
     }
 }
+
+/// Bytes a [`StrBuf`] holds inline before it moves to the heap.
+const STR_BUF_INLINE: usize = 64;
+
+/// A string being built for a [`Value::Str`]: short ones on the stack, so that the value's own
+/// allocation is the only one (a `String` would be allocated and then copied into the value).
+pub(crate) struct StrBuf {
+    inline: [u8; STR_BUF_INLINE],
+    len: usize,
+    heap: Option<String>,
+}
+
+impl StrBuf {
+    pub(crate) fn new() -> StrBuf {
+        StrBuf {
+            inline: [0; STR_BUF_INLINE],
+            len: 0,
+            heap: None,
+        }
+    }
+
+    /// The text so far.
+    pub(crate) fn as_str(&self) -> &str {
+        match &self.heap {
+            Some(h) => h,
+            // only whole strings are copied in, so the bytes are UTF-8
+            None => std::str::from_utf8(self.inline.get(..self.len).unwrap_or_default())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Appends `s`.
+    pub(crate) fn push_str(&mut self, s: &str) {
+        if let Some(h) = &mut self.heap {
+            h.push_str(s);
+            return;
+        }
+        let end = self.len.saturating_add(s.len());
+        if let Some(dst) = self.inline.get_mut(self.len..end) {
+            dst.copy_from_slice(s.as_bytes());
+            self.len = end;
+        } else {
+            let mut h = String::with_capacity(end.saturating_mul(2));
+            h.push_str(self.as_str());
+            h.push_str(s);
+            self.heap = Some(h);
+        }
+    }
+
+    /// The string value.
+    pub(crate) fn into_value(self) -> Value {
+        match self.heap {
+            Some(h) => Value::from(h),
+            None => Value::from(self.as_str()),
+        }
+    }
+}

@@ -320,6 +320,28 @@ pub(crate) fn substring_before(env: &Env<'_>, c: &Call<'_>) -> Result<Value, Eva
 /// Unicode case mapping (which may make a string up to three times longer: `ΐ` is one
 /// character, its upper case three), its result measured before it is built.
 fn case_map(env: &Env<'_>, s: &str, upper: bool) -> Result<Value, EvalError> {
+    case_map_of(env, s, None, upper)
+}
+
+/// [`case_map`] of a string value: when mapping changes nothing (ASCII already in that case),
+/// the result shares the argument's text, as Java's `toLowerCase` returns the same string.
+/// It is charged as a new string all the same.
+fn case_map_value(env: &Env<'_>, v: &Value, what: &str, upper: bool) -> Result<Value, EvalError> {
+    if let Value::Str(a) = v {
+        return case_map_of(env, a, Some(a), upper);
+    }
+    match opt_str(v, what)? {
+        None => Ok(Value::Null),
+        Some(s) => case_map(env, &s, upper),
+    }
+}
+
+fn case_map_of(
+    env: &Env<'_>,
+    s: &str,
+    shared: Option<&Arc<str>>,
+    upper: bool,
+) -> Result<Value, EvalError> {
     let len = if ascii_or_charge(env, s)? {
         s.len()
     } else {
@@ -339,6 +361,26 @@ fn case_map(env: &Env<'_>, s: &str, upper: bool) -> Result<Value, EvalError> {
     };
     // `str::to_lowercase` maps a final sigma differently, to a character of the same length
     env.alloc_str(len)?;
+    if s.is_ascii() {
+        let unchanged = if upper {
+            !s.bytes().any(|b| b.is_ascii_lowercase())
+        } else {
+            !s.bytes().any(|b| b.is_ascii_uppercase())
+        };
+        if let Some(a) = shared.filter(|_| unchanged) {
+            return Ok(Value::Str(a.clone()));
+        }
+        // one allocation, mapped in place
+        let mut a: Arc<str> = Arc::from(s);
+        if let Some(m) = Arc::get_mut(&mut a) {
+            if upper {
+                m.make_ascii_uppercase();
+            } else {
+                m.make_ascii_lowercase();
+            }
+            return Ok(Value::Str(a));
+        }
+    }
     Ok(Value::from(if upper {
         s.to_uppercase()
     } else {
@@ -349,19 +391,13 @@ fn case_map(env: &Env<'_>, s: &str, upper: bool) -> Result<Value, EvalError> {
 /// `toUpperCase(s)`, `String.toUpperCase(s)`.
 pub(crate) fn to_upper(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
     let [s] = c.args()?;
-    match opt_str(s, "toUpperCase")? {
-        None => Ok(Value::Null),
-        Some(s) => case_map(env, &s, true),
-    }
+    case_map_value(env, s, "toUpperCase", true)
 }
 
 /// `toLowerCase(s)`, `String.toLowerCase(s)`.
 pub(crate) fn to_lower(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
     let [s] = c.args()?;
-    match opt_str(s, "toLowerCase")? {
-        None => Ok(Value::Null),
-        Some(s) => case_map(env, &s, false),
-    }
+    case_map_value(env, s, "toLowerCase", false)
 }
 
 /// Compares dotted version strings numerically, part by part (missing parts are 0; a
@@ -415,12 +451,18 @@ fn utf16_slice(s: &str, b: usize, e: usize) -> String {
 
 /// `s.toUpperCase()`.
 pub(crate) fn m_to_upper(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
-    case_map(env, recv(c)?, true)
+    match c.recv {
+        Value::Str(a) => case_map_of(env, a, Some(a), true),
+        _ => case_map(env, recv(c)?, true),
+    }
 }
 
 /// `s.toLowerCase()`.
 pub(crate) fn m_to_lower(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
-    case_map(env, recv(c)?, false)
+    match c.recv {
+        Value::Str(a) => case_map_of(env, a, Some(a), false),
+        _ => case_map(env, recv(c)?, false),
+    }
 }
 
 /// `s.substring(begin[, end])`: Java's; indexes must lie within the string.
