@@ -4,6 +4,7 @@
 //! The recursive entry, [`Env::eval`], is kept small (the work of each kind of node is in a
 //! function of its own, not inlined) so that each level of nesting takes little stack.
 
+use std::cell::OnceCell;
 use std::sync::Arc;
 
 use super::ast::{BinOp, SelectKind, UnOp};
@@ -22,7 +23,8 @@ pub(crate) struct Env<'a> {
     pub(crate) limits: &'a Limits,
     pub(crate) group: Option<&'a Value>,
     pub(crate) budget: &'a Budget,
-    pub(crate) scratch: &'a Scratch,
+    /// Made on the first regular-expression search of the evaluation (most make none).
+    scratch: &'a OnceCell<Scratch>,
     /// Nesting depth of the programs being evaluated (a group expression inside a claim).
     depth: usize,
 }
@@ -107,7 +109,7 @@ pub(crate) fn eval_program(
     limits: &Limits,
     budget: &Budget,
 ) -> Result<Value, EvalError> {
-    let scratch = Scratch::default();
+    let scratch = OnceCell::new();
     let env = Env {
         ctx,
         limits,
@@ -127,7 +129,17 @@ fn null_bool(what: &str) -> EvalError {
 }
 
 /// SpEL's conversion of a value in a boolean position.
+#[inline]
 pub(crate) fn to_bool(v: &Value, what: &str) -> Result<bool, EvalError> {
+    match v {
+        Value::Bool(b) => Ok(*b),
+        other => to_bool_slow(other, what),
+    }
+}
+
+/// [`to_bool`] of anything but a boolean.
+#[inline(never)]
+fn to_bool_slow(v: &Value, what: &str) -> Result<bool, EvalError> {
     match v {
         Value::Bool(b) => Ok(*b),
         Value::Null => Err(null_bool(what)),
@@ -190,6 +202,11 @@ impl Env<'_> {
             scratch: self.scratch,
             depth: self.depth,
         }
+    }
+
+    /// The regular-expression scratch of this evaluation, made on first use.
+    pub(crate) fn scratch(&self) -> &Scratch {
+        self.scratch.get_or_init(Scratch::default)
     }
 
     // ---- charging ----------------------------------------------------------------------
@@ -714,7 +731,7 @@ impl Env<'_> {
             }
         };
         let re = self.regex(regex, || self.eval(rhs, elem).map(Val::into_owned), true)?;
-        Ok(Value::Bool(re.is_match(&s, self.budget, self.scratch)?))
+        Ok(Value::Bool(re.is_match(&s, self.budget, self.scratch())?))
     }
 
     /// Calls a function or method: arguments evaluated, the record's cost charged, the
@@ -803,7 +820,7 @@ impl Env<'_> {
             RegexArg::Dynamic(cache) => {
                 let p = pattern()?;
                 let p = super::functions::req_str(&p, "a regular expression")?;
-                cache.get(&p, whole, self.limits, self.budget, self.scratch)
+                cache.get(&p, whole, self.limits, self.budget, self.scratch())
             }
         }
     }

@@ -529,7 +529,7 @@ fn replace_regex(env: &Env<'_>, c: &Call<'_>, all: bool) -> Result<Value, EvalEr
     env.scan(rep.len())?;
     let rep = re.replacement(rep)?;
     let mut out: Bounded = env.bounded();
-    let r: Result<(), Full> = re.replace(s, &rep, all, &mut out, env.budget, env.scratch)?;
+    let r: Result<(), Full> = re.replace(s, &rep, all, &mut out, env.budget, env.scratch())?;
     env.finish(out, r)
 }
 
@@ -550,7 +550,7 @@ pub(crate) fn m_matches(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError>
     let [pattern] = c.args()?;
     let regex: &RegexArg = c.regex()?;
     let re = env.regex(regex, || Ok(pattern.clone()), true)?;
-    Ok(Value::Bool(re.is_match(s, env.budget, env.scratch)?))
+    Ok(Value::Bool(re.is_match(s, env.budget, env.scratch())?))
 }
 
 /// `s.length()`: UTF-16 code units.
