@@ -243,6 +243,20 @@ impl Fail {
     }
 }
 
+impl std::ops::Deref for Fail {
+    type Target = EvalError;
+
+    fn deref(&self) -> &EvalError {
+        &self.0
+    }
+}
+
+impl fmt::Display for Fail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 impl From<Fail> for EvalError {
     fn from(f: Fail) -> EvalError {
         f.into_error()
