@@ -569,6 +569,7 @@ impl Env<'_> {
     /// `x + y` of two strings, and the `+ string` steps of `rest` from `i` on that follow it,
     /// written into one buffer. Each step is charged as the string it would make on its own;
     /// returns the string and the index of the first step not taken.
+    #[inline(never)]
     fn concat_run(
         &self,
         x: &str,
