@@ -702,52 +702,6 @@ pub(super) fn spel_cmp(a: &Value, b: &Value) -> Result<Ordering, EvalError> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn java_double_format() {
-        assert_eq!(java_double(1.0), "1.0");
-        assert_eq!(java_double(2.5), "2.5");
-        assert_eq!(java_double(1e20), "1.0E20");
-        assert_eq!(java_double(1.5e-5), "1.5E-5");
-        assert_eq!(java_double(1e7), "1.0E7");
-        assert_eq!(java_double(1234567.0), "1234567.0");
-        assert_eq!(java_double(0.001), "0.001");
-        assert_eq!(java_double(-0.0), "-0.0");
-    }
-
-    /// Serializing a value writes exactly the JSON of `to_json`.
-    #[test]
-    fn serialize_is_to_json() {
-        let ctx = serde_json::json!({"id": "00u1", "created": "2026-01-01T00:00:00Z",
-                                     "profile": {"a": [1, 2.5, null, true, "x"]}});
-        let user = Value::User(Arc::new(UserView::from_json(&ctx).unwrap()));
-        let mut map = Map::default();
-        map.insert(key("k"), Value::Long(1 << 40));
-        map.insert(key("nan"), Value::Double(f64::NAN));
-        map.insert(key("inf"), Value::Double(f64::INFINITY));
-        map.insert(key("d"), Value::Double(1.0));
-        map.insert(key("neg"), Value::Double(-0.0));
-        map.insert(key("u"), user);
-        map.insert(
-            key("c"),
-            Value::Country(Country::new(celes::Country::the_united_states_of_america())),
-        );
-        map.insert(
-            key("t"),
-            Value::DateTime(Zdt::utc(chrono::DateTime::UNIX_EPOCH)),
-        );
-        map.insert(key("e\"q"), Value::from("\u{1}\"\\é"));
-        let v = Value::List(Arc::new(vec![Value::Map(Arc::new(map)), Value::Null]));
-        assert_eq!(
-            serde_json::to_string(&v).unwrap(),
-            serde_json::to_string(&v.to_json()).unwrap()
-        );
-    }
-}
-
 /// Bytes a [`StrBuf`] holds inline before it moves to the heap.
 const STR_BUF_INLINE: usize = 64;
 
@@ -802,5 +756,51 @@ impl StrBuf {
             Some(h) => Value::from(h),
             None => Value::from(self.as_str()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn java_double_format() {
+        assert_eq!(java_double(1.0), "1.0");
+        assert_eq!(java_double(2.5), "2.5");
+        assert_eq!(java_double(1e20), "1.0E20");
+        assert_eq!(java_double(1.5e-5), "1.5E-5");
+        assert_eq!(java_double(1e7), "1.0E7");
+        assert_eq!(java_double(1234567.0), "1234567.0");
+        assert_eq!(java_double(0.001), "0.001");
+        assert_eq!(java_double(-0.0), "-0.0");
+    }
+
+    /// Serializing a value writes exactly the JSON of `to_json`.
+    #[test]
+    fn serialize_is_to_json() {
+        let ctx = serde_json::json!({"id": "00u1", "created": "2026-01-01T00:00:00Z",
+                                     "profile": {"a": [1, 2.5, null, true, "x"]}});
+        let user = Value::User(Arc::new(UserView::from_json(&ctx).unwrap()));
+        let mut map = Map::default();
+        map.insert(key("k"), Value::Long(1 << 40));
+        map.insert(key("nan"), Value::Double(f64::NAN));
+        map.insert(key("inf"), Value::Double(f64::INFINITY));
+        map.insert(key("d"), Value::Double(1.0));
+        map.insert(key("neg"), Value::Double(-0.0));
+        map.insert(key("u"), user);
+        map.insert(
+            key("c"),
+            Value::Country(Country::new(celes::Country::the_united_states_of_america())),
+        );
+        map.insert(
+            key("t"),
+            Value::DateTime(Zdt::utc(chrono::DateTime::UNIX_EPOCH)),
+        );
+        map.insert(key("e\"q"), Value::from("\u{1}\"\\é"));
+        let v = Value::List(Arc::new(vec![Value::Map(Arc::new(map)), Value::Null]));
+        assert_eq!(
+            serde_json::to_string(&v).unwrap(),
+            serde_json::to_string(&v.to_json()).unwrap()
+        );
     }
 }

@@ -321,11 +321,13 @@ pub(crate) fn member_regex(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalErr
     let mut err = None;
     let found = any_name(env, 0, |n| {
         !n.is_empty()
-            && re.is_match(n, env.budget, env.scratch()).unwrap_or_else(|e| {
-                // stops the scan; reported below
-                err = Some(e);
-                true
-            })
+            && re
+                .is_match(n, env.budget, env.scratch())
+                .unwrap_or_else(|e| {
+                    // stops the scan; reported below
+                    err = Some(e);
+                    true
+                })
     })?;
     match err {
         Some(e) => Err(e),
