@@ -96,6 +96,7 @@ mod context;
 mod cost;
 mod datetime;
 mod eval;
+mod fastparse;
 pub(crate) mod functions;
 mod limits;
 pub(crate) mod model;
@@ -321,8 +322,8 @@ pub(crate) fn compile_with(
     // input.
     #[cfg(test)]
     compile_counts::EXPRESSIONS.with(|n| n.set(n.get() + 1));
-    scan::prescan(source, limits)?;
-    let (ast, (node, reads_user)) = build(source, limits, scope)?;
+    let depth = scan::prescan(source, limits)?;
+    let (ast, (node, reads_user)) = build(source, depth, limits, scope)?;
     Ok(Program {
         inner: Arc::new(ProgramInner {
             source: source.to_owned(),
@@ -336,10 +337,11 @@ pub(crate) fn compile_with(
 
 fn build(
     source: &str,
+    depth: usize,
     limits: &Limits,
     scope: compile::Scope,
 ) -> Result<(ast::Expr, (compile::Node, bool)), CompileError> {
-    let ast = parse::parse(source)?;
+    let ast = parse::parse(source, depth)?;
     let node = compile::compile_ast(&ast, source, limits, scope)?;
     Ok((ast, node))
 }
