@@ -49,6 +49,7 @@ pub(super) fn parse(src: &str) -> Option<Expr> {
         src,
         b: src.as_bytes(),
         pos: 0,
+        one_ascii_line: src.is_ascii() && !src.as_bytes().contains(&b'\n'),
         at: (0, 1, 1),
         pending: Vec::new(),
         tails: Vec::new(),
@@ -159,6 +160,8 @@ struct Parser<'s> {
     b: &'s [u8],
     /// The next byte to read.
     pos: usize,
+    /// Whether the source is one line of ASCII, where a byte offset gives the column.
+    one_ascii_line: bool,
     /// (byte, line, column) of the last position located: spans are located left to right.
     at: (usize, usize, usize),
     /// Left operands waiting for their operator's right operand, of every segment being
@@ -229,6 +232,14 @@ impl Parser<'_> {
 
     /// A span starting at `start` (line and column located now) and, until set, ending there.
     fn mark(&mut self, start: usize) -> Span {
+        if self.one_ascii_line {
+            return Span {
+                start,
+                end: start,
+                line: 1,
+                column: start + 1,
+            };
+        }
         let (byte, mut line, mut column) = self.at;
         match self.b.get(byte..start) {
             Some(ahead) => {
