@@ -1,4 +1,22 @@
-//! pest pairs → syntax tree.
+//! Source → syntax tree: a hand-written fast path, and the pest grammar as the reference.
+//!
+//! # Fast path and reference
+//!
+//! [`parse`] first tries the fast parser of `fastparse.rs`, a recursive-descent parser that
+//! follows `grammar.pest` rule by rule and builds the very tree the builder below builds from
+//! pest's pairs (same shapes, spans, line and column, literal values), in about a tenth of the
+//! time. It only ever says "here is the tree" or "not handled": on any syntax error, any
+//! literal out of range, any construct it is unsure of, it hands the source to pest, which
+//! stays the reference parser and the only one that reports errors. It is also not tried on
+//! nesting deeper than a few levels (the pre-scan's depth), nor on a thread with less than
+//! twice pest's stack reserve left. So:
+//!
+//! * every error message and error span is pest's, as before;
+//! * every deeply nested expression is parsed by pest, with pest's stack guard, as before;
+//! * every tree the fast path returns equals pest's: its tests run the test corpora, variants
+//!   of them, random expressions and token soups through both parsers and compare.
+//!
+//! # pest pairs → syntax tree
 //!
 //! The grammar (`grammar.pest`) yields each `expr` as a flat sequence of operands and binary
 //! operators; the builder applies precedence to it with an operator stack (operator-precedence
