@@ -14,7 +14,8 @@
 //! ```
 //!
 //! [`compile`] pre-scans the source (length, nesting depth, constructs Okta forbids), parses it
-//! with a pest grammar, resolves every root to a slot and every function and method to its
+//! (a hand-written parser for typical expressions, the pest grammar for the rest and for every
+//! error; both build the same tree), resolves every root to a slot and every function and method to its
 //! record (one per function: name, call style, arity, argument kinds, whether it reads the
 //! user, cost, implementation), checks arities and literal argument types, and compiles literal
 //! regular expressions. [`Program::eval`] walks the resolved tree against a [`Context`] built
@@ -25,7 +26,10 @@
 //! Compiling runs on the caller's thread from start to end: it never spawns a thread and keeps
 //! no global state. The pre-scan is one linear pass that refuses an expression nested deeper
 //! than [`Limits::max_depth`] (brackets of every kind, call arguments and ternary/Elvis
-//! operators count) before anything recurses. The grammar reads the operators of an expression
+//! operators count) before anything recurses. Expressions nested at most 6 levels are parsed by
+//! a hand-written recursive-descent parser when at least 128 KiB of stack is left (its deepest
+//! recursion takes less than half of that, unoptimized); everything else by the pest grammar,
+//! as follows. The grammar reads the operators of an expression
 //! as a flat sequence; the parser applies precedence to it with an operator stack and builds the
 //! tree from a heap-allocated stack of frames, so chains of operators, runs of prefix operators
 //! (`!!!!x`) and of postfix steps (`a.b[0].c()`) need no stack in proportion to their length.
@@ -96,6 +100,7 @@ mod context;
 mod cost;
 mod datetime;
 mod eval;
+mod fastparse;
 pub(crate) mod functions;
 mod limits;
 pub(crate) mod model;
@@ -366,8 +371,8 @@ pub(crate) fn compile_with(
     // input.
     #[cfg(test)]
     compile_counts::EXPRESSIONS.with(|n| n.set(n.get() + 1));
-    scan::prescan(source, limits)?;
-    let (ast, (node, reads_user)) = build(source, limits, scope)?;
+    let depth = scan::prescan(source, limits)?;
+    let (ast, (node, reads_user)) = build(source, depth, limits, scope)?;
     Ok(Program {
         inner: Arc::new(ProgramInner {
             source: source.to_owned(),
@@ -381,10 +386,11 @@ pub(crate) fn compile_with(
 
 fn build(
     source: &str,
+    depth: usize,
     limits: &Limits,
     scope: compile::Scope,
 ) -> Result<(ast::Expr, (compile::Node, bool)), CompileError> {
-    let ast = parse::parse(source)?;
+    let ast = parse::parse(source, depth)?;
     let node = compile::compile_ast(&ast, source, limits, scope)?;
     Ok((ast, node))
 }

@@ -1,4 +1,22 @@
-//! pest pairs → syntax tree.
+//! Source → syntax tree: a hand-written fast path, and the pest grammar as the reference.
+//!
+//! # Fast path and reference
+//!
+//! [`parse`] first tries the fast parser of `fastparse.rs`, a recursive-descent parser that
+//! follows `grammar.pest` rule by rule and builds the very tree the builder below builds from
+//! pest's pairs (same shapes, spans, line and column, literal values), in about a tenth of the
+//! time. It only ever says "here is the tree" or "not handled": on any syntax error, any
+//! literal out of range, any construct it is unsure of, it hands the source to pest, which
+//! stays the reference parser and the only one that reports errors. It is also not tried on
+//! nesting deeper than a few levels (the pre-scan's depth), nor on a thread with less than
+//! twice pest's stack reserve left. So:
+//!
+//! * every error message and error span is pest's, as before;
+//! * every deeply nested expression is parsed by pest, with pest's stack guard, as before;
+//! * every tree the fast path returns equals pest's: its tests run the test corpora, variants
+//!   of them, random expressions and token soups through both parsers and compare.
+//!
+//! # pest pairs → syntax tree
 //!
 //! The grammar (`grammar.pest`) yields each `expr` as a flat sequence of operands and binary
 //! operators; the builder applies precedence to it with an operator stack (operator-precedence
@@ -19,13 +37,37 @@ use pest_derive::Parser;
 
 use super::CompileError;
 use super::ast::{BinOp, Expr, Literal, Postfix, SelectKind, Span, UnOp};
+use super::fastparse;
 
 #[derive(Parser)]
 #[grammar = "el/grammar.pest"]
 struct ElParser;
 
-/// Parses a pre-scanned source into a syntax tree.
-pub(crate) fn parse(src: &str) -> Result<Expr, CompileError> {
+/// The stack pest keeps in reserve: its guard stops the parse with an error when less is left.
+const PEST_STACK_RESERVE: usize = 64 * 1024;
+
+/// The stack that must be left for the fast path to run: twice pest's reserve, which is more
+/// than the fast path's deepest recursion takes (measured in `fastparse`'s tests).
+const FAST_PATH_STACK: usize = 2 * PEST_STACK_RESERVE;
+
+/// Parses a pre-scanned source (whose nesting the pre-scan measured as `depth`) into a syntax
+/// tree: with the fast parser when it handles the source, with the pest grammar otherwise (see
+/// the module documentation).
+pub(crate) fn parse(src: &str, depth: usize) -> Result<Expr, CompileError> {
+    // The fast path runs only on shallow input and where pest's stack guard would let pest
+    // start with room to spare: its recursion (at most `MAX_DEPTH` levels) takes less than
+    // pest's reserve, so it never runs out of stack where pest would have reported an error.
+    let fast = depth <= fastparse::MAX_DEPTH
+        && pest_stack_guard::remaining_stack().is_none_or(|left| left >= FAST_PATH_STACK);
+    match fast.then(|| fastparse::parse(src)).flatten() {
+        Some(expr) => Ok(expr),
+        None => parse_pest(src),
+    }
+}
+
+/// Parses a source with the pest grammar: the reference parser, and the only one that reports
+/// errors.
+pub(super) fn parse_pest(src: &str) -> Result<Expr, CompileError> {
     let pairs = ElParser::parse(Rule::program, src).map_err(|e| pest_error(src, e))?;
     let builder = Builder {
         src,
@@ -97,7 +139,7 @@ fn pest_error(src: &str, e: pest::error::Error<Rule>) -> CompileError {
 }
 
 /// The text between the quotes of a string literal, with doubled quotes collapsed.
-fn unquote(raw: &str) -> Option<String> {
+pub(super) fn unquote(raw: &str) -> Option<String> {
     let (quote, doubled) = match raw.as_bytes().first() {
         Some(b'\'') => ("'", "''"),
         Some(b'"') => ("\"", "\"\""),
@@ -108,7 +150,7 @@ fn unquote(raw: &str) -> Option<String> {
 }
 
 /// Binding strength of a binary operator (all left-associative).
-fn level(op: BinOp) -> u8 {
+pub(super) fn level(op: BinOp) -> u8 {
     match op {
         BinOp::Or => 1,
         BinOp::And => 2,
@@ -121,7 +163,7 @@ fn level(op: BinOp) -> u8 {
 
 /// `lhs op rhs`, appended to `lhs` when it is a chain of the same level (`a + b` then `- c`).
 /// A parenthesized chain is an [`Expr::Paren`], so it is never extended.
-fn combine(lhs: Expr, op: BinOp, span: Span, rhs: Expr) -> Expr {
+pub(super) fn combine(lhs: Expr, op: BinOp, span: Span, rhs: Expr) -> Expr {
     match lhs {
         Expr::Binary(first, mut rest) if rest.first().is_some_and(|s| level(s.0) == level(op)) => {
             rest.push((op, span, rhs));
@@ -573,50 +615,74 @@ impl<'i> Builder<'i> {
     /// A number, string or keyword literal.
     fn literal(&self, p: &Pair<'_, Rule>) -> Result<Literal, CompileError> {
         let text = p.as_str();
-        let long = |digits: Option<&str>, radix| {
-            digits
-                .and_then(|d| i64::from_str_radix(d, radix).ok())
-                .ok_or_else(|| self.err(p, format!("the long {text} is out of range")))
-        };
+        let number = |kind| number(kind, text).map_err(|msg| self.err(p, msg));
         Ok(match p.as_rule() {
-            Rule::int => Literal::Int(text.parse::<i32>().map_err(|_| {
-                self.err(
-                    p,
-                    format!("the integer {text} is out of range; write {text}L for a long"),
-                )
-            })?),
-            Rule::long => Literal::Long(long(text.get(..text.len().saturating_sub(1)), 10)?),
-            Rule::hex => {
-                let body = text.get(2..).unwrap_or("");
-                match body.strip_suffix(['l', 'L']) {
-                    Some(digits) => Literal::Long(long(Some(digits), 16)?),
-                    None => {
-                        Literal::Int(i32::from_str_radix(body, 16).map_err(|_| {
-                            self.err(p, format!("the integer {text} is out of range"))
-                        })?)
-                    }
-                }
-            }
-            Rule::real => {
-                let body = text.trim_end_matches(['f', 'F', 'd', 'D']);
-                let v: f64 = body
-                    .parse()
-                    .map_err(|_| self.err(p, format!("bad number {text}")))?;
-                if !v.is_finite() {
-                    return Err(self.err(p, format!("the number {text} is out of range")));
-                }
-                Literal::Double(v)
-            }
+            Rule::int => number(Number::Int)?,
+            Rule::long => number(Number::Long)?,
+            Rule::hex => number(Number::Hex)?,
+            Rule::real => number(Number::Real)?,
             Rule::string => {
                 Literal::Str(unquote(text).ok_or_else(|| self.internal(p.as_span().start()))?)
             }
-            Rule::keyword => match text.as_bytes().first() {
-                Some(b't' | b'T') => Literal::Bool(true),
-                Some(b'f' | b'F') => Literal::Bool(false),
-                _ => Literal::Null,
-            },
+            Rule::keyword => keyword(text),
             _ => return Err(self.internal(p.as_span().start())),
         })
+    }
+}
+
+/// The grammar's number rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Number {
+    /// `int`: decimal digits.
+    Int,
+    /// `long`: decimal digits and `L`.
+    Long,
+    /// `hex`: `0x`, hex digits, optionally `L`.
+    Hex,
+    /// `real`: fraction, exponent or `f`/`d` suffix.
+    Real,
+}
+
+/// The value of a number literal matched by the grammar's rule `kind`, or the message of the
+/// compile error it is. Both parsers convert numbers here, so their values are the same.
+pub(super) fn number(kind: Number, text: &str) -> Result<Literal, String> {
+    let long = |digits: Option<&str>, radix| {
+        digits
+            .and_then(|d| i64::from_str_radix(d, radix).ok())
+            .ok_or_else(|| format!("the long {text} is out of range"))
+    };
+    Ok(match kind {
+        Number::Int => Literal::Int(text.parse::<i32>().map_err(|_| {
+            format!("the integer {text} is out of range; write {text}L for a long")
+        })?),
+        Number::Long => Literal::Long(long(text.get(..text.len().saturating_sub(1)), 10)?),
+        Number::Hex => {
+            let body = text.get(2..).unwrap_or("");
+            match body.strip_suffix(['l', 'L']) {
+                Some(digits) => Literal::Long(long(Some(digits), 16)?),
+                None => Literal::Int(
+                    i32::from_str_radix(body, 16)
+                        .map_err(|_| format!("the integer {text} is out of range"))?,
+                ),
+            }
+        }
+        Number::Real => {
+            let body = text.trim_end_matches(['f', 'F', 'd', 'D']);
+            let v: f64 = body.parse().map_err(|_| format!("bad number {text}"))?;
+            if !v.is_finite() {
+                return Err(format!("the number {text} is out of range"));
+            }
+            Literal::Double(v)
+        }
+    })
+}
+
+/// The value of a `keyword` literal (`true`, `false` or `null`, in any case).
+pub(super) fn keyword(text: &str) -> Literal {
+    match text.as_bytes().first() {
+        Some(b't' | b'T') => Literal::Bool(true),
+        Some(b'f' | b'F') => Literal::Bool(false),
+        _ => Literal::Null,
     }
 }
 
@@ -709,7 +775,7 @@ mod tests {
     }
 
     fn parsed(src: &str) -> Expr {
-        match parse(src) {
+        match parse_pest(src) {
             Ok(e) => e,
             Err(e) => panic!("{src}: {e:#}"),
         }

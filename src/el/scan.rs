@@ -22,7 +22,13 @@ fn err(src: &str, start: usize, end: usize, msg: &str, hint: Option<&str>) -> Co
 /// Checks length, nesting depth and forbidden constructs.
 /// Returns the deepest nesting found.
 pub(crate) fn prescan(src: &str, limits: &Limits) -> Result<usize, CompileError> {
-    let chars = src.chars().count();
+    // A character takes at least one byte: only a source longer in bytes than the limit needs
+    // its characters counted.
+    let chars = if src.len() > limits.max_length {
+        src.chars().count()
+    } else {
+        src.len()
+    };
     if chars > limits.max_length {
         return Err(err(
             src,
@@ -36,8 +42,9 @@ pub(crate) fn prescan(src: &str, limits: &Limits) -> Result<usize, CompileError>
         ));
     }
     let b = src.as_bytes();
-    // One entry per open bracket: number of ternary/Elvis operators seen at that level.
-    let mut levels: Vec<usize> = vec![0];
+    // One entry per open bracket: number of ternary/Elvis operators seen inside it, which its
+    // closing bracket takes off the depth with it. (Those of the top level stay counted.)
+    let mut levels: Vec<usize> = Vec::new();
     let mut depth = 1usize; // sum over levels of (1 + ternaries)
     let mut deepest = 1usize;
     let mut prev_dot = false;
@@ -100,8 +107,7 @@ pub(crate) fn prescan(src: &str, limits: &Limits) -> Result<usize, CompileError>
                 i += 1;
             }
             b')' | b']' | b'}' => {
-                if levels.len() > 1 {
-                    let q = levels.pop().unwrap_or(0);
+                if let Some(q) = levels.pop() {
                     depth -= 1 + q;
                 }
                 i += 1;
@@ -234,12 +240,15 @@ pub(crate) fn prescan(src: &str, limits: &Limits) -> Result<usize, CompileError>
                 }
                 let word = src.get(start..i).unwrap_or_default();
                 if !was_dot {
-                    let lower = word.to_ascii_lowercase();
-                    let forbidden = match lower.as_str() {
-                        "new" => Some("constructor references (new) are"),
-                        "instanceof" => Some("the instanceof operator is"),
-                        "between" => Some("the between operator is"),
-                        _ => None,
+                    let is = |w: &str| word.eq_ignore_ascii_case(w);
+                    let forbidden = if is("new") {
+                        Some("constructor references (new) are")
+                    } else if is("instanceof") {
+                        Some("the instanceof operator is")
+                    } else if is("between") {
+                        Some("the between operator is")
+                    } else {
+                        None
                     };
                     if let Some(what) = forbidden {
                         return Err(err(
