@@ -79,6 +79,9 @@ pub(crate) enum Node {
     List(Vec<Node>, Span),
     Map(Vec<(Node, Node)>, Span),
     Chain(Box<Node>, Vec<Step>),
+    /// A property of a known root (`user.email`): `Chain(Root(k), [Prop(..)])` in one node,
+    /// evaluated and charged as that chain is.
+    RootProp(KnownRoot, Arc<str>, bool, Span),
     Unary(Vec<(UnOp, Span)>, Box<Node>),
     And(Vec<(Node, Span)>),
     Or(Vec<(Node, Span)>),
@@ -561,10 +564,13 @@ impl Compiler<'_> {
                 }
             });
         }
-        if out.is_empty() {
-            Ok(head)
-        } else {
-            Ok(Node::Chain(Box::new(head), out))
+        match (head, out.as_mut_slice()) {
+            (head, []) => Ok(head),
+            // `user.email`, `access.scope`: the commonest chain, a node of its own
+            (Node::Root(RootRef::Known(k), _), [Step::Prop(name, safe, span)]) => {
+                Ok(Node::RootProp(k, std::mem::take(name), *safe, *span))
+            }
+            (head, _) => Ok(Node::Chain(Box::new(head), out)),
         }
     }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use super::ast::{BinOp, SelectKind, UnOp};
 use super::compile::{CallNode, Node, RootRef, Step};
-use super::context::Context;
+use super::context::{Context, KnownRoot};
 use super::cost::{self, ALLOC_UNITS, Bounded, Budget, ENTRY_BYTES, STR_OVERHEAD, VALUE_BYTES};
 use super::functions::{Call, strings, type_err};
 use super::pattern::{Pattern, RegexArg, Scratch};
@@ -398,6 +398,7 @@ impl Env<'_> {
             Node::ElemMethod(c) => self.elem_method(c, elem).map(Val::Own),
             Node::Call(c) => self.call(c, &Value::Null, elem).map(Val::Own),
             Node::Chain(head, steps) => self.chain(head, steps, elem),
+            Node::RootProp(k, name, safe, span) => self.root_prop(*k, name, *safe, *span),
             Node::And(items) => self.and_or(items, true, elem).map(Val::Own),
             Node::Or(items) => self.and_or(items, false, elem).map(Val::Own),
             Node::Ternary(c, a, b, span) => self.ternary(c, a, b, *span, elem),
@@ -416,6 +417,20 @@ impl Env<'_> {
     #[inline(never)]
     fn elem_method(&self, c: &CallNode, elem: Option<&Value>) -> Result<Value, EvalError> {
         self.call(c, elem.unwrap_or(&Value::Null), elem)
+    }
+
+    /// `root.name`, charged as the chain it stands for: the root node, the step, the lookup.
+    #[inline(never)]
+    fn root_prop(
+        &self,
+        k: KnownRoot,
+        name: &str,
+        safe: bool,
+        span: super::ast::Span,
+    ) -> Result<Val<'_>, EvalError> {
+        self.budget.charge(4)?;
+        self.property(self.ctx.known(k), name, safe)
+            .map_err(|e| e.at(span))
     }
 
     #[inline(never)]
