@@ -1,7 +1,7 @@
 //! Syntax tree → resolved program: roots and calls are resolved to their records, arities and
 //! literal argument types are checked, literal regexes and group expressions are compiled.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use super::ast::{BinOp, Expr, Literal, Postfix, SelectKind, Span, UnOp};
 use super::context::{KNOWN_ROOTS, KnownRoot};
@@ -34,8 +34,9 @@ pub(crate) enum RootRef {
 /// The per-group expression of `getFilteredGroups`.
 #[derive(Debug)]
 pub(crate) enum GroupExprArg {
-    /// A literal, compiled with the program.
-    Fixed(Box<Program>),
+    /// A literal, compiled with the program: once the walk over the program is done (set by
+    /// then whenever the program compiled), so its compilation does not stack on the walk's.
+    Fixed(Arc<OnceLock<Program>>),
     /// Compiled when evaluated (charged to the evaluation).
     Dynamic,
 }
@@ -95,6 +96,8 @@ pub(crate) enum Node {
 
 struct Compiler<'a> {
     limits: &'a Limits,
+    /// Literal group expressions met by the walk, in walk order, compiled after it.
+    group_exprs: Vec<DeferredGroupExpr>,
     scope: Scope,
     /// > 0 inside a projection or selection
     elem_depth: usize,
@@ -113,12 +116,33 @@ pub(crate) fn compile_ast(
     let _ = src;
     let mut c = Compiler {
         limits,
+        group_exprs: Vec::new(),
         scope,
         elem_depth: 0,
         reads_user: false,
     };
-    let node = c.node(ast)?;
-    Ok((node, c.reads_user))
+    let node = c.node(ast);
+    // The group expressions the walk met, in its order: each was met before anything the walk
+    // reports, so the first error is the one a walk compiling them in place would report.
+    for g in c.group_exprs.drain(..) {
+        let p = super::compile_with(&g.source, limits, Scope::Group).map_err(|e| {
+            CompileError::new(
+                format!("in the group expression of getFilteredGroups: {e:#}"),
+                g.span,
+                e.hint.clone(),
+            )
+        })?;
+        // each slot is new and set once
+        let _ = g.slot.set(p);
+    }
+    Ok((node?, c.reads_user))
+}
+
+/// A literal group expression to compile once the walk is done, and where it goes.
+struct DeferredGroupExpr {
+    source: String,
+    span: Span,
+    slot: Arc<OnceLock<Program>>,
 }
 
 fn lit_kind_ok(kind: Kind, e: &Expr) -> bool {
@@ -466,17 +490,16 @@ impl Compiler<'_> {
     }
 
     #[inline(never)]
-    fn group_expr(&self, e: &Expr) -> Result<GroupExprArg, CompileError> {
+    fn group_expr(&mut self, e: &Expr) -> Result<GroupExprArg, CompileError> {
         match strip_parens(e) {
             Expr::Lit(Literal::Str(s), lspan) if self.scope != Scope::GroupAtEval => {
-                let p = super::compile_with(s, self.limits, Scope::Group).map_err(|e| {
-                    self.err(
-                        *lspan,
-                        format!("in the group expression of getFilteredGroups: {e:#}"),
-                        e.hint.clone(),
-                    )
-                })?;
-                Ok(GroupExprArg::Fixed(Box::new(p)))
+                let slot = Arc::new(OnceLock::new());
+                self.group_exprs.push(DeferredGroupExpr {
+                    source: s.clone(),
+                    span: *lspan,
+                    slot: slot.clone(),
+                });
+                Ok(GroupExprArg::Fixed(slot))
             }
             _ => Ok(GroupExprArg::Dynamic),
         }

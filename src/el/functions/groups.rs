@@ -198,7 +198,12 @@ pub(crate) fn filtered(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> 
     }
     let compiled;
     let program = match c.extra {
-        Some(Extra::Group(GroupExprArg::Fixed(p))) => &**p,
+        Some(Extra::Group(GroupExprArg::Fixed(p))) => p.get().ok_or_else(|| {
+            EvalError::new(
+                EvalErrorKind::InvalidPattern,
+                "the group expression of getFilteredGroups was not compiled",
+            )
+        })?,
         _ => {
             let src = req_str(gexpr, "getFilteredGroups")?;
             env.charge((src.len() as u64).saturating_mul(COMPILE_UNITS_PER_BYTE))?;
