@@ -328,8 +328,8 @@ impl Env<'_> {
         self.metered(|left| java_equals_within(a, b, left))
     }
 
-    /// `==` of two strings, charged as [`Env::spel_eq`] charges it: the pair, and the bytes
-    /// compared when the lengths are equal.
+    /// `==` of two strings, charged as [`java_equals_within`] charges them: the pair, and the
+    /// bytes compared when the lengths are equal.
     #[inline]
     pub(crate) fn str_eq(&self, x: &str, y: &str) -> Result<bool, EvalError> {
         self.budget.charge(1)?;
@@ -342,6 +342,9 @@ impl Env<'_> {
 
     /// SpEL `==`, its work metered.
     pub(crate) fn spel_eq(&self, a: &Value, b: &Value) -> Result<bool, EvalError> {
+        if let (Value::Str(x), Value::Str(y)) = (a, b) {
+            return self.str_eq(x, y);
+        }
         self.metered(|left| spel_eq_within(a, b, left))
     }
 
@@ -446,11 +449,7 @@ impl Env<'_> {
             // the commonest chain, `user.email`: the step's work done here (its charges too:
             // the root node, the step and the lookup)
             (Node::Root(RootRef::Known(k), _), [Step::Prop(name, safe, span), rest @ ..]) => {
-                self.budget.charge(4)?;
-                let v = self
-                    .property(self.ctx.known(*k), name, *safe)
-                    .map_err(|e| e.at(*span))?;
-                (v, rest)
+                (self.root_prop(*k, name, *safe, *span)?, rest)
             }
             (Node::Root(RootRef::Known(k), _), _) => {
                 self.budget.charge(1)?;
@@ -594,8 +593,8 @@ impl Env<'_> {
         mut i: usize,
         elem: Option<&Value>,
     ) -> Result<(Value, usize), EvalError> {
-        let len = x.len().saturating_add(y.len());
-        self.alloc_str(len).map_err(|e| e.at(span))?;
+        self.alloc_str(x.len().saturating_add(y.len()))
+            .map_err(|e| e.at(span))?;
         let mut buf = StrBuf::new();
         buf.push_str(x);
         buf.push_str(y);
@@ -605,7 +604,7 @@ impl Env<'_> {
             i += 1;
             match &*rhs {
                 Value::Str(z) => {
-                    self.alloc_str(buf.as_str().len().saturating_add(z.len()))
+                    self.alloc_str(buf.len().saturating_add(z.len()))
                         .map_err(|e| e.at(*span))?;
                     buf.push_str(z);
                 }
@@ -638,10 +637,6 @@ impl Env<'_> {
                 self.budget.charge(1)?;
             }
             return Ok(Value::Bool(int_compare(op, *x, *y)));
-        }
-        if let (BinOp::Eq | BinOp::Ne, Value::Str(x), Value::Str(y)) = (op, &*a, &*b) {
-            let eq = self.str_eq(x, y)?;
-            return Ok(Value::Bool(eq == (op == BinOp::Eq)));
         }
         self.compare(op, &a, &b).map_err(|e| e.at(span))
     }

@@ -451,23 +451,16 @@ impl UserView {
     /// Classic-dialect property read: a profile attribute, else `profile`, else a top-level
     /// property such as `id` or `status` (the Identity Engine spelling), else null.
     pub fn property(&self, name: &str) -> Value {
-        self.property_with(name, |_| Ok::<(), std::convert::Infallible>(()))
+        self.attribute(name, |_| Ok::<(), std::convert::Infallible>(()))
+            .map(Val::into_owned)
             .unwrap_or_default()
     }
 
-    /// [`UserView::property`], calling `copy` with the length of a string profile attribute
-    /// before it is returned (an evaluation charges it as a copy, whether or not this read
-    /// converted it). The first read converts the whole profile, once per user; every read
-    /// after it shares the converted values (a reference count, no copy).
-    pub(crate) fn property_with<E>(
-        &self,
-        name: &str,
-        copy: impl FnOnce(usize) -> Result<(), E>,
-    ) -> Result<Value, E> {
-        self.attribute(name, copy).map(Val::into_owned)
-    }
-
-    /// [`UserView::property_with`], borrowed from this user where the value is stored in it.
+    /// [`UserView::property`], borrowed from this user where the value is stored in it, calling
+    /// `copy` with the length of a string profile attribute before it is returned (an
+    /// evaluation charges it as a copy, whether or not this read converted it). The first read
+    /// converts the whole profile, once per user; every read after it shares the converted
+    /// values.
     pub(crate) fn attribute<E>(
         &self,
         name: &str,

@@ -722,6 +722,11 @@ impl StrBuf {
         }
     }
 
+    /// The length of the text so far, in bytes.
+    pub(crate) fn len(&self) -> usize {
+        self.heap.as_ref().map_or(self.len, String::len)
+    }
+
     /// The text so far.
     pub(crate) fn as_str(&self) -> &str {
         match &self.heap {
