@@ -7,7 +7,7 @@ use super::ast::{BinOp, Expr, Literal, Postfix, SelectKind, Span, UnOp};
 use super::context::{KNOWN_ROOTS, KnownRoot};
 use super::functions::{self, DEFS, Def, Kind, Style};
 use super::pattern::{self, PatternCache, RegexArg};
-use super::value::{Map, Value};
+use super::value::{Key, Map, Value};
 use super::{CompileError, Limits, Program};
 
 /// Where an expression is compiled.
@@ -60,7 +60,7 @@ pub(crate) struct CallNode {
 /// One step of a postfix chain.
 #[derive(Debug)]
 pub(crate) enum Step {
-    Prop(Arc<str>, bool, Span),
+    Prop(Key, bool, Span),
     Index(Node, Span),
     /// A method call; `true` for `?.`.
     Method(Box<CallNode>, bool),
@@ -82,7 +82,7 @@ pub(crate) enum Node {
     Chain(Box<Node>, Vec<Step>),
     /// A property of a known root (`user.email`): `Chain(Root(k), [Prop(..)])` in one node,
     /// evaluated and charged as that chain is.
-    RootProp(KnownRoot, Arc<str>, bool, Span),
+    RootProp(KnownRoot, Key, bool, Span),
     Unary(Vec<(UnOp, Span)>, Box<Node>),
     And(Vec<(Node, Span)>),
     Or(Vec<(Node, Span)>),
@@ -559,7 +559,7 @@ impl Compiler<'_> {
         for s in rest {
             out.push(match s {
                 Postfix::Property { name, safe, span } => {
-                    Step::Prop(Arc::from(name.as_str()), *safe, *span)
+                    Step::Prop(Key::new(Arc::from(name.as_str())), *safe, *span)
                 }
                 Postfix::Index { index, span } => Step::Index(self.node(index)?, *span),
                 Postfix::Method {
@@ -587,14 +587,17 @@ impl Compiler<'_> {
                 }
             });
         }
-        match (head, out.as_mut_slice()) {
-            (head, []) => Ok(head),
-            // `user.email`, `access.scope`: the commonest chain, a node of its own
-            (Node::Root(RootRef::Known(k), _), [Step::Prop(name, safe, span)]) => {
-                Ok(Node::RootProp(k, std::mem::take(name), *safe, *span))
-            }
-            (head, _) => Ok(Node::Chain(Box::new(head), out)),
+        if out.is_empty() {
+            return Ok(head);
         }
+        // `user.email`, `access.scope`: the commonest chain, a node of its own
+        if let (Node::Root(RootRef::Known(k), _), [Step::Prop(..)]) = (&head, out.as_slice()) {
+            let k = *k;
+            if let Some(Step::Prop(key, safe, span)) = out.pop() {
+                return Ok(Node::RootProp(k, key, safe, span));
+            }
+        }
+        Ok(Node::Chain(Box::new(head), out))
     }
 }
 

@@ -14,7 +14,7 @@ use super::cost::{self, ALLOC_UNITS, Bounded, Budget, ENTRY_BYTES, STR_OVERHEAD,
 use super::functions::{Call, strings, type_err};
 use super::pattern::{Pattern, RegexArg, Scratch};
 use super::user::UserView;
-use super::value::{Map, StrBuf, Value, java_equals_within, spel_cmp, spel_eq_within};
+use super::value::{Key, Map, StrBuf, Value, java_equals_within, spel_cmp, spel_eq_within};
 use super::{EvalErrorKind, Fail as EvalError, Limits, Program};
 
 /// State of one evaluation.
@@ -76,12 +76,9 @@ impl std::ops::Deref for Val<'_> {
     }
 }
 
-/// The evaluated arguments of a call: on the stack, exactly as many as there are, when there
-/// are few.
+/// The evaluated arguments of a call of three or more: on the stack, exactly as many as there
+/// are, when there are few.
 enum Args<'a> {
-    Zero,
-    One([Val<'a>; 1]),
-    Two([Val<'a>; 2]),
     Three([Val<'a>; 3]),
     Four([Val<'a>; 4]),
     Heap(Vec<Val<'a>>),
@@ -92,9 +89,6 @@ impl<'a> std::ops::Deref for Args<'a> {
 
     fn deref(&self) -> &[Val<'a>] {
         match self {
-            Args::Zero => &[],
-            Args::One(v) => v,
-            Args::Two(v) => v,
             Args::Three(v) => v,
             Args::Four(v) => v,
             Args::Heap(v) => v,
@@ -401,7 +395,7 @@ impl Env<'_> {
             Node::ElemMethod(c) => self.elem_method(c, elem).map(Val::Own),
             Node::Call(c) => self.call(c, &Value::Null, elem).map(Val::Own),
             Node::Chain(head, steps) => self.chain(head, steps, elem),
-            Node::RootProp(k, name, safe, span) => self.root_prop(*k, name, *safe, *span),
+            Node::RootProp(k, key, safe, span) => self.root_prop(*k, key, *safe, *span),
             Node::And(items) => self.and_or(items, true, elem).map(Val::Own),
             Node::Or(items) => self.and_or(items, false, elem).map(Val::Own),
             Node::Ternary(c, a, b, span) => self.ternary(c, a, b, *span, elem),
@@ -427,12 +421,12 @@ impl Env<'_> {
     fn root_prop(
         &self,
         k: KnownRoot,
-        name: &str,
+        key: &Key,
         safe: bool,
         span: super::ast::Span,
     ) -> Result<Val<'_>, EvalError> {
         self.budget.charge(4)?;
-        self.property(self.ctx.known(k), name, safe)
+        self.property_key(self.ctx.known(k), key, safe)
             .map_err(|e| e.at(span))
     }
 
@@ -475,8 +469,7 @@ impl Env<'_> {
         span: super::ast::Span,
         elem: Option<&'s Value>,
     ) -> Result<Val<'s>, EvalError> {
-        let cv = self.eval(c, elem)?;
-        if to_bool(&cv, "the condition of '?:'").map_err(|e| e.at(span))? {
+        if self.cond(c, elem, "the condition of '?:'", span)? {
             self.eval(a, elem)
         } else {
             self.eval(b, elem)
@@ -619,6 +612,37 @@ impl Env<'_> {
         Ok((buf.into_value(), i))
     }
 
+    /// A node in a boolean position (a condition, an operand of `and`/`or`), converted as
+    /// [`to_bool`] converts it. A comparison or an `and`/`or` answers its boolean directly,
+    /// evaluated and charged as [`Env::eval`] evaluates and charges it.
+    #[inline]
+    fn cond(
+        &self,
+        n: &Node,
+        elem: Option<&Value>,
+        what: &str,
+        span: super::ast::Span,
+    ) -> Result<bool, EvalError> {
+        match n {
+            Node::Cmp(op, a, b, cspan) => {
+                self.budget.charge(1)?;
+                self.cmp_bool(*op, a, b, *cspan, elem)
+            }
+            Node::And(items) => {
+                self.budget.charge(1)?;
+                self.and_or_bool(items, true, elem)
+            }
+            Node::Or(items) => {
+                self.budget.charge(1)?;
+                self.and_or_bool(items, false, elem)
+            }
+            _ => {
+                let v = self.eval(n, elem)?;
+                to_bool(&v, what).map_err(|e| e.at(span))
+            }
+        }
+    }
+
     #[inline(never)]
     fn cmp_node(
         &self,
@@ -628,17 +652,36 @@ impl Env<'_> {
         span: super::ast::Span,
         elem: Option<&Value>,
     ) -> Result<Value, EvalError> {
+        self.cmp_bool(op, a, b, span, elem).map(Value::Bool)
+    }
+
+    #[inline(never)]
+    fn cmp_bool(
+        &self,
+        op: BinOp,
+        a: &Node,
+        b: &Node,
+        span: super::ast::Span,
+        elem: Option<&Value>,
+    ) -> Result<bool, EvalError> {
         let a = self.eval(a, elem)?;
         let b = self.eval(b, elem)?;
         self.budget.charge(2)?;
-        if let (Value::Int(x), Value::Int(y)) = (&*a, &*b) {
-            // what `compare` does with two ints: `==`/`!=` charge the one pair compared
-            if matches!(op, BinOp::Eq | BinOp::Ne) {
-                self.budget.charge(1)?;
+        match (&*a, &*b) {
+            (Value::Int(x), Value::Int(y)) => {
+                // what `compare` does with two ints: `==`/`!=` charge the one pair compared
+                if matches!(op, BinOp::Eq | BinOp::Ne) {
+                    self.budget.charge(1)?;
+                }
+                Ok(int_compare(op, *x, *y))
             }
-            return Ok(Value::Bool(int_compare(op, *x, *y)));
+            // what `compare` does with two strings for `==`/`!=`
+            (Value::Str(x), Value::Str(y)) if matches!(op, BinOp::Eq | BinOp::Ne) => {
+                let eq = self.str_eq(x, y).map_err(|e| e.at(span))?;
+                Ok(eq == (op == BinOp::Eq))
+            }
+            _ => self.compare(op, &a, &b).map_err(|e| e.at(span)),
         }
-        self.compare(op, &a, &b).map_err(|e| e.at(span))
     }
 
     #[inline(never)]
@@ -661,18 +704,28 @@ impl Env<'_> {
         and: bool,
         elem: Option<&Value>,
     ) -> Result<Value, EvalError> {
+        self.and_or_bool(items, and, elem).map(Value::Bool)
+    }
+
+    /// `and`/`or` over the items, short-circuiting.
+    #[inline(never)]
+    fn and_or_bool(
+        &self,
+        items: &[(Node, super::ast::Span)],
+        and: bool,
+        elem: Option<&Value>,
+    ) -> Result<bool, EvalError> {
         let what = if and {
             "an operand of 'and'"
         } else {
             "an operand of 'or'"
         };
         for (node, span) in items {
-            let v = self.eval(node, elem)?;
-            if to_bool(&v, what).map_err(|e| e.at(*span))? != and {
-                return Ok(Value::Bool(!and));
+            if self.cond(node, elem, what, *span)? != and {
+                return Ok(!and);
             }
         }
-        Ok(Value::Bool(and))
+        Ok(and)
     }
 
     fn elem<'s>(
@@ -697,7 +750,7 @@ impl Env<'_> {
     }
 
     #[inline(never)]
-    fn compare(&self, op: BinOp, a: &Value, b: &Value) -> Result<Value, EvalError> {
+    fn compare(&self, op: BinOp, a: &Value, b: &Value) -> Result<bool, EvalError> {
         let r = match op {
             BinOp::Eq => self.spel_eq(a, b)?,
             BinOp::Ne => !self.spel_eq(a, b)?,
@@ -711,7 +764,7 @@ impl Env<'_> {
                 }
             }
         };
-        Ok(Value::Bool(r))
+        Ok(r)
     }
 
     #[inline(never)]
@@ -749,10 +802,36 @@ impl Env<'_> {
     /// implementation run.
     #[inline(never)]
     fn call(&self, c: &CallNode, recv: &Value, elem: Option<&Value>) -> Result<Value, EvalError> {
-        let args = self.eval_args(&c.args, elem)?;
+        // most calls take one or two arguments: evaluated into an array here, dropped here
+        let r = match c.args.as_slice() {
+            [] => self.invoke(c, recv, &[]),
+            [a] => {
+                let args = [self.eval(a, elem)?];
+                self.invoke(c, recv, &args)
+            }
+            [a, b] => {
+                let args = [self.eval(a, elem)?, self.eval(b, elem)?];
+                self.invoke(c, recv, &args)
+            }
+            more => return self.call_more(c, more, recv, elem),
+        };
+        r.map_err(|e| e.at(c.span))
+    }
+
+    /// [`Env::call`] with three or more arguments.
+    #[inline(never)]
+    fn call_more(
+        &self,
+        c: &CallNode,
+        args: &[Node],
+        recv: &Value,
+        elem: Option<&Value>,
+    ) -> Result<Value, EvalError> {
+        let args = self.eval_args(args, elem)?;
         self.invoke(c, recv, &args).map_err(|e| e.at(c.span))
     }
 
+    #[inline]
     fn invoke(&self, c: &CallNode, recv: &Value, args: &[Val<'_>]) -> Result<Value, EvalError> {
         let call = Call {
             def: c.def,
@@ -792,9 +871,6 @@ impl Env<'_> {
         elem: Option<&'s Value>,
     ) -> Result<Args<'s>, EvalError> {
         match args {
-            [] => return Ok(Args::Zero),
-            [a] => return Ok(Args::One([self.eval(a, elem)?])),
-            [a, b] => return Ok(Args::Two([self.eval(a, elem)?, self.eval(b, elem)?])),
             [a, b, c] => {
                 return Ok(Args::Three([
                     self.eval(a, elem)?,
@@ -849,6 +925,19 @@ impl Env<'_> {
         }
     }
 
+    /// [`Env::property`] of a program's property name: the same value, charged the same, found
+    /// where the name was last found first (see [`Key`]).
+    #[inline]
+    fn property_key<'v>(&self, v: &'v Value, key: &Key, safe: bool) -> Result<Val<'v>, EvalError> {
+        match v {
+            Value::User(u) => {
+                u.attribute_key(key, |len| self.budget.alloc(len as u64 + STR_OVERHEAD))
+            }
+            Value::Map(m) => Ok(m.get_key(key).map_or(Val::Own(Value::Null), Val::Ref)),
+            _ => self.property(v, key, safe),
+        }
+    }
+
     #[inline]
     pub(crate) fn property<'v>(
         &self,
@@ -879,10 +968,10 @@ impl Env<'_> {
     ) -> Result<Val<'v>, EvalError> {
         self.budget.charge(1)?;
         match s {
-            Step::Prop(name, safe, span) => {
+            Step::Prop(key, safe, span) => {
                 // a hashed lookup, and a value shared by reference counting
                 self.budget.charge(2)?;
-                self.property(cur, name, *safe).map_err(|e| e.at(*span))
+                self.property_key(cur, key, *safe).map_err(|e| e.at(*span))
             }
             Step::Index(idx, span) => {
                 let i = self.eval(idx, elem)?;

@@ -18,7 +18,7 @@ use super::cost::CountingWriter;
 use super::datetime::Zdt;
 use super::eval::Val;
 use super::model;
-use super::value::{Map, Value, key, map_from_json};
+use super::value::{Key, Map, Value, key, map_from_json};
 use super::{EvalError, EvalErrorKind};
 
 /// How deep linked objects (a manager's manager ...) are followed.
@@ -466,12 +466,33 @@ impl UserView {
         name: &str,
         copy: impl FnOnce(usize) -> Result<(), E>,
     ) -> Result<Val<'_>, E> {
+        self.attribute_by(name, |p| p.get(name), copy)
+    }
+
+    /// [`UserView::attribute`] of a program's property name (looked up where it was last
+    /// found first, see [`Key`]).
+    #[inline]
+    pub(crate) fn attribute_key<E>(
+        &self,
+        key: &Key,
+        copy: impl FnOnce(usize) -> Result<(), E>,
+    ) -> Result<Val<'_>, E> {
+        self.attribute_by(key, |p| p.get_key(key), copy)
+    }
+
+    #[inline]
+    fn attribute_by<'s, E>(
+        &'s self,
+        name: &str,
+        find: impl FnOnce(&'s Map) -> Option<&'s Value>,
+        copy: impl FnOnce(usize) -> Result<(), E>,
+    ) -> Result<Val<'s>, E> {
         // The profile is converted once, on the first read of any attribute, and shared from
         // then on: each attribute is converted at most once per user. A string is charged as
         // copied on every read, so what reading it costs does not depend on what was read
         // before.
         let p = self.profile();
-        if let Some(v) = p.get(name) {
+        if let Some(v) = find(p) {
             if let Value::Str(s) = v {
                 copy(s.len())?;
             }

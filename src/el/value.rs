@@ -1,6 +1,8 @@
 //! Engine values: SpEL's types as Okta uses them, shared cheaply with `Arc`.
 
 use std::cmp::Ordering;
+use std::fmt;
+use std::sync::atomic::{self, AtomicU32};
 use std::sync::{Arc, OnceLock};
 
 use super::user::UserView;
@@ -30,6 +32,39 @@ pub(crate) type RawMap = IndexMap<Arc<str>, Value, foldhash::fast::RandomState>;
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Map(pub(crate) RawMap);
 
+/// A property name a program reads, with the position in a map it was last found at: a hint
+/// that [`Map::get_key`] checks (the key there must be equal) before it hashes the name. The
+/// hint changes only how fast a lookup is, never what it finds or what it is charged; a
+/// program shared between threads updates it with relaxed atomics.
+pub(crate) struct Key {
+    name: Arc<str>,
+    hint: AtomicU32,
+}
+
+impl Key {
+    pub(crate) fn new(name: Arc<str>) -> Key {
+        Key {
+            name,
+            hint: AtomicU32::new(0),
+        }
+    }
+}
+
+impl std::ops::Deref for Key {
+    type Target = str;
+
+    #[inline]
+    fn deref(&self) -> &str {
+        &self.name
+    }
+}
+
+impl fmt::Debug for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.name, f)
+    }
+}
+
 impl Map {
     /// An empty map.
     #[inline]
@@ -47,6 +82,25 @@ impl Map {
     #[inline]
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.0.get(key)
+    }
+
+    /// The value of a key, trying first the position `key` was last found at (in any map):
+    /// a tenant's users share one profile layout, so a program's `user.email` usually finds
+    /// `email` where it found it in the previous user's profile, with no hashing.
+    #[inline]
+    pub(crate) fn get_key(&self, key: &Key) -> Option<&Value> {
+        let at = key.hint.load(atomic::Ordering::Relaxed) as usize;
+        if let Some((k, v)) = self.0.get_index(at)
+            && **k == *key.name
+        {
+            return Some(v);
+        }
+        let (at, _, v) = self.0.get_full(&*key.name)?;
+        key.hint.store(
+            u32::try_from(at).unwrap_or(u32::MAX),
+            atomic::Ordering::Relaxed,
+        );
+        Some(v)
     }
 
     /// Whether the map holds a key.

@@ -211,7 +211,12 @@ pub(crate) fn contains(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> 
         Items::List(l) => {
             let mut found = false;
             for e in l.iter() {
-                if env.spel_eq(e, v)? {
+                // `spel_eq` of two strings, inlined: the common list of names
+                let eq = match (e, v) {
+                    (Value::Str(x), Value::Str(y)) => env.str_eq(x, y)?,
+                    _ => env.spel_eq(e, v)?,
+                };
+                if eq {
                     found = true;
                     break;
                 }

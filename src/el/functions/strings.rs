@@ -189,7 +189,7 @@ pub(crate) fn replace_first(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalEr
     if m.is_empty() {
         return env.new_str(&s);
     }
-    let count = usize::from(s.contains(&*m));
+    let count = usize::from(has(&s, &m));
     env.alloc_str(replaced_len(&s, count, m.len(), r.len()))?;
     Ok(Value::from(s.replacen(&*m, &r, 1)))
 }
@@ -211,7 +211,7 @@ pub(crate) fn string_contains(_: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalEr
         return Ok(Value::Bool(false));
     };
     let p = req_str(p, "String.stringContains")?;
-    Ok(Value::Bool(s.contains(&*p)))
+    Ok(Value::Bool(has(&s, &p)))
 }
 
 /// `String.stringSwitch(input, default, key1, value1, ...)`: the value of the first key (in
@@ -228,7 +228,7 @@ pub(crate) fn string_switch(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalEr
             // each key is searched for in the whole input
             charge_search(env, &input)?;
             if let Some(k) = opt_str(k, "String.stringSwitch")?
-                && input.contains(&*k)
+                && has(&input, &k)
             {
                 return Ok((**v).clone());
             }
@@ -281,14 +281,40 @@ fn charge_search(env: &Env<'_>, s: &str) -> Result<(), EvalError> {
     env.scan(s.len().saturating_mul(4))
 }
 
+/// The byte offset of the first occurrence of `needle` in `hay` (`Some(0)` for an empty
+/// needle, like `str::find`).
+#[inline]
+fn find(hay: &str, needle: &str) -> Option<usize> {
+    match needle.as_bytes() {
+        [b] => memchr::memchr(*b, hay.as_bytes()),
+        n => memchr::memmem::find(hay.as_bytes(), n),
+    }
+}
+
+/// The byte offset of the last occurrence of `needle` in `hay` (`Some(hay.len())` for an
+/// empty needle, like `str::rfind`).
+#[inline]
+fn rfind(hay: &str, needle: &str) -> Option<usize> {
+    match needle.as_bytes() {
+        [b] => memchr::memrchr(*b, hay.as_bytes()),
+        n => memchr::memmem::rfind(hay.as_bytes(), n),
+    }
+}
+
+/// Whether `needle` occurs in `hay`.
+#[inline]
+fn has(hay: &str, needle: &str) -> bool {
+    find(hay, needle).is_some()
+}
+
 fn after<'a>(s: &'a str, sep: &str) -> &'a str {
-    s.find(sep)
+    find(s, sep)
         .and_then(|i| s.get(i + sep.len()..))
         .unwrap_or("")
 }
 
 fn before<'a>(s: &'a str, sep: &str) -> &'a str {
-    s.find(sep).and_then(|i| s.get(..i)).unwrap_or(s)
+    find(s, sep).and_then(|i| s.get(..i)).unwrap_or(s)
 }
 
 /// Text after the first occurrence of the separator; "" when it does not occur.
@@ -622,7 +648,7 @@ pub(crate) fn m_ends_with(_: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError>
 
 /// `s.contains(part)` (a vectorized search: the record's scan covers it).
 pub(crate) fn contains(s: &str, part: &Value) -> Result<Value, EvalError> {
-    Ok(Value::Bool(s.contains(arg_str(part, "contains")?)))
+    Ok(Value::Bool(has(s, arg_str(part, "contains")?)))
 }
 
 /// `s.indexOf(part)` / `s.lastIndexOf(part)`: in UTF-16 code units, -1 when absent.
@@ -635,9 +661,9 @@ pub(crate) fn index_of(
     let needle = arg_str(part, "indexOf")?;
     charge_search(env, s)?;
     let pos = if last {
-        s.rfind(needle)
+        rfind(s, needle)
     } else {
-        s.find(needle)
+        find(s, needle)
     };
     Ok(match pos.and_then(|p| s.get(..p)) {
         Some(head) => int(utf16_len(env, head)?),
