@@ -186,3 +186,40 @@ proptest! {
         prop_assert!(same_result(&r1, &r2), "{} / {}: {:?} vs {:?}", src, printed, r1, r2);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(200),
+        ..ProptestConfig::default()
+    })]
+
+    /// A program remembers where it last found each property name; reading users whose
+    /// profiles hold the names in other orders, or not at all, gives what a freshly compiled
+    /// program gives, charged the same.
+    #[test]
+    fn property_reads_do_not_depend_on_earlier_profiles(
+        profiles in prop::collection::vec(
+            prop::collection::vec(
+                (prop::sample::select(vec!["email", "firstName", "n", "tags", "e", "x"]), 0i64..4),
+                0..6,
+            ),
+            1..6,
+        ),
+    ) {
+        let src = "user.email + ':' + user.firstName + ':' + user.n + ':' + user.tags \
+                   + ':' + user.profile.x + ':' + user.e";
+        let shared = el::compile(src, &Limits::default()).unwrap();
+        for fields in profiles {
+            let mut profile = serde_json::Map::new();
+            for (k, v) in fields {
+                profile.insert(k.to_string(), serde_json::json!(format!("{k}{v}")));
+            }
+            let ctx = Context::from_json(&serde_json::json!({"user": {"profile": profile}})).unwrap();
+            let fresh = el::compile(src, &Limits::default()).unwrap();
+            let (a, ua) = shared.eval_metered(&ctx);
+            let (b, ub) = fresh.eval_metered(&ctx);
+            prop_assert!(same_result(&a, &b), "{:?} vs {:?}", a, b);
+            prop_assert_eq!(ua, ub);
+        }
+    }
+}
