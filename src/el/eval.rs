@@ -112,7 +112,12 @@ pub(crate) fn eval_program(
         scratch: &scratch,
         depth: 0,
     };
-    env.eval(node, None).map(Val::into_owned)
+    let r = env.eval(node, None).map(Val::into_owned);
+    // most evaluations search no regex and leave the scratch empty: nothing to drop
+    if scratch.get().is_none() {
+        std::mem::forget(scratch);
+    }
+    r
 }
 
 fn null_bool(what: &str) -> EvalError {
@@ -547,6 +552,22 @@ impl Env<'_> {
         elem: Option<&Value>,
     ) -> Result<Value, EvalError> {
         let first = self.eval(first, elem)?;
+        if let [(op, span, e)] = rest {
+            // one operator (`a * b`), the commonest: no accumulator
+            let rhs = self.eval(e, elem)?;
+            self.budget.charge(1)?;
+            if let (Value::Int(x), Value::Int(y)) = (&*first, &*rhs)
+                && let Some(v) = int_arith(*op, *x, *y)
+            {
+                return Ok(Value::Int(v));
+            }
+            if *op == BinOp::Add
+                && let (Value::Str(x), Value::Str(y)) = (&*first, &*rhs)
+            {
+                return self.concat_run(x, y, *span, rest, 1, elem).map(|(s, _)| s);
+            }
+            return self.arith(*op, &first, &rhs).map_err(|e| e.at(*span));
+        }
         let mut acc: Option<Value> = None;
         let mut i = 0;
         while let Some((op, span, e)) = rest.get(i) {
@@ -927,7 +948,7 @@ impl Env<'_> {
 
     /// [`Env::property`] of a program's property name: the same value, charged the same, found
     /// where the name was last found first (see [`Key`]).
-    #[inline]
+    #[inline(always)]
     fn property_key<'v>(&self, v: &'v Value, key: &Key, safe: bool) -> Result<Val<'v>, EvalError> {
         match v {
             Value::User(u) => {

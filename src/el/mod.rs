@@ -319,7 +319,9 @@ impl Program {
     /// Evaluates the program against a context, within the cost and memory budget of its
     /// [`Limits`].
     pub fn eval(&self, ctx: &Context) -> Result<Value, EvalError> {
-        self.eval_metered(ctx).0
+        let budget = cost::Budget::new(&self.inner.limits);
+        eval::eval_program(&self.inner.node, ctx, &self.inner.limits, &budget)
+            .map_err(Fail::into_error)
     }
 
     /// Evaluates the program and reports what the evaluation used of its budget (whether it

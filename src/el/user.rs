@@ -480,7 +480,7 @@ impl UserView {
         self.attribute_by(key, |p| p.get_key(key), copy)
     }
 
-    #[inline]
+    #[inline(always)]
     fn attribute_by<'s, E>(
         &'s self,
         name: &str,
