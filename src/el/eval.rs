@@ -852,7 +852,7 @@ impl Env<'_> {
         self.invoke(c, recv, &args).map_err(|e| e.at(c.span))
     }
 
-    #[inline]
+    #[inline(always)]
     fn invoke(&self, c: &CallNode, recv: &Value, args: &[Val<'_>]) -> Result<Value, EvalError> {
         let call = Call {
             def: c.def,

@@ -7,6 +7,7 @@ use std::sync::{Arc, OnceLock};
 
 use super::user::UserView;
 
+use arrayvec::ArrayString;
 use indexmap::IndexMap;
 
 use super::cost::{Bounded, Full, byte_units};
@@ -762,33 +763,21 @@ const STR_BUF_INLINE: usize = 64;
 /// A string being built for a [`Value::Str`]: short ones on the stack, so that the value's own
 /// allocation is the only one (a `String` would be allocated and then copied into the value).
 pub(crate) struct StrBuf {
-    inline: [u8; STR_BUF_INLINE],
-    len: usize,
+    inline: ArrayString<STR_BUF_INLINE>,
     heap: Option<String>,
 }
 
 impl StrBuf {
     pub(crate) fn new() -> StrBuf {
         StrBuf {
-            inline: [0; STR_BUF_INLINE],
-            len: 0,
+            inline: ArrayString::new(),
             heap: None,
         }
     }
 
     /// The length of the text so far, in bytes.
     pub(crate) fn len(&self) -> usize {
-        self.heap.as_ref().map_or(self.len, String::len)
-    }
-
-    /// The text so far.
-    pub(crate) fn as_str(&self) -> &str {
-        match &self.heap {
-            Some(h) => h,
-            // only whole strings are copied in, so the bytes are UTF-8
-            None => std::str::from_utf8(self.inline.get(..self.len).unwrap_or_default())
-                .unwrap_or_default(),
-        }
+        self.heap.as_ref().map_or(self.inline.len(), String::len)
     }
 
     /// Appends `s`.
@@ -797,13 +786,10 @@ impl StrBuf {
             h.push_str(s);
             return;
         }
-        let end = self.len.saturating_add(s.len());
-        if let Some(dst) = self.inline.get_mut(self.len..end) {
-            dst.copy_from_slice(s.as_bytes());
-            self.len = end;
-        } else {
-            let mut h = String::with_capacity(end.saturating_mul(2));
-            h.push_str(self.as_str());
+        if self.inline.try_push_str(s).is_err() {
+            let mut h =
+                String::with_capacity(self.inline.len().saturating_add(s.len()).saturating_mul(2));
+            h.push_str(&self.inline);
             h.push_str(s);
             self.heap = Some(h);
         }
@@ -813,7 +799,7 @@ impl StrBuf {
     pub(crate) fn into_value(self) -> Value {
         match self.heap {
             Some(h) => Value::from(h),
-            None => Value::from(self.as_str()),
+            None => Value::from(self.inline.as_str()),
         }
     }
 }

@@ -491,26 +491,28 @@ impl<'a> Call<'a> {
 
 impl Env<'_> {
     /// Charges a call's [`Cost`].
+    #[inline]
     pub(crate) fn charge_call(&self, c: &Call<'_>) -> Result<(), EvalError> {
-        let (base, linear, groups) = match c.def.cost {
-            Cost::Fixed(u) => (u, false, false),
-            Cost::Linear(u) => (u, true, false),
-            Cost::Groups(u) => (u, true, true),
-        };
-        let mut units = u64::from(base);
-        if linear {
-            for v in std::iter::once(c.recv).chain(c.args.iter().map(|v| &**v)) {
+        let linear = |base: u32| {
+            let mut units = u64::from(base) + size_units(c.recv);
+            for v in c.args {
                 units += size_units(v);
             }
-        }
-        if groups && let Some(u) = &self.ctx.user {
-            units += u.group_count() as u64;
-        }
+            units
+        };
+        let units = match c.def.cost {
+            Cost::Fixed(u) => u64::from(u),
+            Cost::Linear(u) => linear(u),
+            Cost::Groups(u) => {
+                linear(u) + self.ctx.user.as_ref().map_or(0, |u| u.group_count() as u64)
+            }
+        };
         self.charge(units)
     }
 }
 
 /// The size of a value for [`Cost::Linear`]: bytes of a string, elements of a list or map.
+#[inline]
 fn size_units(v: &Value) -> u64 {
     match v {
         Value::Str(s) => byte_units(s.len()),
