@@ -401,18 +401,16 @@ impl Env<'_> {
             Node::Call(c) => self.call(c, &Value::Null, elem).map(Val::Own),
             Node::Chain(head, steps) => self.chain(head, steps, elem),
             Node::RootProp(k, key, safe, span) => self.root_prop(*k, key, *safe, *span),
-            Node::And(items) => self.and_or(items, true, elem).map(Val::Own),
-            Node::Or(items) => self.and_or(items, false, elem).map(Val::Own),
+            Node::And(items) => self.and_or(items, true, elem),
+            Node::Or(items) => self.and_or(items, false, elem),
             Node::Ternary(c, a, b, span) => self.ternary(c, a, b, *span, elem),
             Node::Elvis(a, b) => self.elvis(a, b, elem),
             Node::List(items, span) => self.list(items, *span, elem).map(Val::Own),
             Node::Map(entries, span) => self.map(entries, *span, elem).map(Val::Own),
             Node::Unary(ops, operand) => self.unary_ops(ops, operand, elem).map(Val::Own),
-            Node::Arith(first, rest) => self.arith_chain(first, rest, elem).map(Val::Own),
-            Node::Cmp(op, a, b, span) => self.cmp_node(*op, a, b, *span, elem).map(Val::Own),
-            Node::Matches(lhs, regex, rhs, span) => self
-                .matches_node(lhs, regex, rhs, *span, elem)
-                .map(Val::Own),
+            Node::Arith(first, rest) => self.arith_node(first, rest, elem),
+            Node::Cmp(op, a, b, span) => self.cmp_node(*op, a, b, *span, elem),
+            Node::Matches(lhs, regex, rhs, span) => self.matches_node(lhs, regex, rhs, *span, elem),
         }
     }
 
@@ -544,13 +542,16 @@ impl Env<'_> {
         Ok(v)
     }
 
+    /// An arithmetic chain (`a * b + c`). Its value is made in the slot the caller reads it
+    /// from (a `Value` returned and then wrapped would be copied on the way, a copy that
+    /// stalls reading what was just written).
     #[inline(never)]
-    fn arith_chain(
+    fn arith_node(
         &self,
         first: &Node,
         rest: &[(BinOp, super::ast::Span, Node)],
         elem: Option<&Value>,
-    ) -> Result<Value, EvalError> {
+    ) -> Result<Val<'static>, EvalError> {
         let first = self.eval(first, elem)?;
         if let [(op, span, e)] = rest {
             // one operator (`a * b`), the commonest: no accumulator
@@ -559,14 +560,17 @@ impl Env<'_> {
             if let (Value::Int(x), Value::Int(y)) = (&*first, &*rhs)
                 && let Some(v) = int_arith(*op, *x, *y)
             {
-                return Ok(Value::Int(v));
+                return Ok(Val::Own(Value::Int(v)));
             }
             if *op == BinOp::Add
                 && let (Value::Str(x), Value::Str(y)) = (&*first, &*rhs)
             {
-                return self.concat_run(x, y, *span, rest, 1, elem).map(|(s, _)| s);
+                return self.concat_run(x, y, *span, rest, &mut 1, elem);
             }
-            return self.arith(*op, &first, &rhs).map_err(|e| e.at(*span));
+            return self
+                .arith(*op, &first, &rhs)
+                .map(Val::Own)
+                .map_err(|e| e.at(*span));
         }
         let mut acc: Option<Value> = None;
         let mut i = 0;
@@ -584,19 +588,20 @@ impl Env<'_> {
             if *op == BinOp::Add
                 && let (Value::Str(x), Value::Str(y)) = (lhs, &*rhs)
             {
-                let (s, next) = self.concat_run(x, y, *span, rest, i, elem)?;
-                acc = Some(s);
-                i = next;
+                acc = Some(
+                    self.concat_run(x, y, *span, rest, &mut i, elem)?
+                        .into_owned(),
+                );
                 continue;
             }
             acc = Some(self.arith(*op, lhs, &rhs).map_err(|e| e.at(*span))?);
         }
-        Ok(acc.unwrap_or_else(|| first.into_owned()))
+        Ok(Val::Own(acc.unwrap_or_else(|| first.into_owned())))
     }
 
     /// `x + y` of two strings, and the `+ string` steps of `rest` from `i` on that follow it,
     /// written into one buffer. Each step is charged as the string it would make on its own;
-    /// returns the string and the index of the first step not taken.
+    /// leaves `i` at the first step not taken.
     #[inline(never)]
     fn concat_run(
         &self,
@@ -604,18 +609,18 @@ impl Env<'_> {
         y: &str,
         span: super::ast::Span,
         rest: &[(BinOp, super::ast::Span, Node)],
-        mut i: usize,
+        i: &mut usize,
         elem: Option<&Value>,
-    ) -> Result<(Value, usize), EvalError> {
+    ) -> Result<Val<'static>, EvalError> {
         self.alloc_str(x.len().saturating_add(y.len()))
             .map_err(|e| e.at(span))?;
         let mut buf = StrBuf::new();
         buf.push_str(x);
         buf.push_str(y);
-        while let Some((BinOp::Add, span, e)) = rest.get(i) {
+        while let Some((BinOp::Add, span, e)) = rest.get(*i) {
             let rhs = self.eval(e, elem)?;
             self.budget.charge(1)?;
-            i += 1;
+            *i += 1;
             match &*rhs {
                 Value::Str(z) => {
                     self.alloc_str(buf.len().saturating_add(z.len()))
@@ -623,14 +628,14 @@ impl Env<'_> {
                     buf.push_str(z);
                 }
                 _ => {
-                    let acc = self
+                    return self
                         .arith(BinOp::Add, &buf.into_value(), &rhs)
-                        .map_err(|e| e.at(*span))?;
-                    return Ok((acc, i));
+                        .map(Val::Own)
+                        .map_err(|e| e.at(*span));
                 }
             }
         }
-        Ok((buf.into_value(), i))
+        Ok(Val::Own(buf.into_value()))
     }
 
     /// A node in a boolean position (a condition, an operand of `and`/`or`), converted as
@@ -672,8 +677,9 @@ impl Env<'_> {
         b: &Node,
         span: super::ast::Span,
         elem: Option<&Value>,
-    ) -> Result<Value, EvalError> {
-        self.cmp_bool(op, a, b, span, elem).map(Value::Bool)
+    ) -> Result<Val<'static>, EvalError> {
+        self.cmp_bool(op, a, b, span, elem)
+            .map(|b| Val::Own(Value::Bool(b)))
     }
 
     #[inline(never)]
@@ -713,9 +719,11 @@ impl Env<'_> {
         rhs: &Node,
         span: super::ast::Span,
         elem: Option<&Value>,
-    ) -> Result<Value, EvalError> {
+    ) -> Result<Val<'static>, EvalError> {
         let l = self.eval(lhs, elem)?;
-        self.matches(&l, regex, rhs, elem).map_err(|e| e.at(span))
+        self.matches(&l, regex, rhs, elem)
+            .map(|b| Val::Own(Value::Bool(b)))
+            .map_err(|e| e.at(span))
     }
 
     #[inline(never)]
@@ -724,8 +732,9 @@ impl Env<'_> {
         items: &[(Node, super::ast::Span)],
         and: bool,
         elem: Option<&Value>,
-    ) -> Result<Value, EvalError> {
-        self.and_or_bool(items, and, elem).map(Value::Bool)
+    ) -> Result<Val<'static>, EvalError> {
+        self.and_or_bool(items, and, elem)
+            .map(|b| Val::Own(Value::Bool(b)))
     }
 
     /// `and`/`or` over the items, short-circuiting.
@@ -795,7 +804,7 @@ impl Env<'_> {
         regex: &RegexArg,
         rhs: &Node,
         elem: Option<&Value>,
-    ) -> Result<Value, EvalError> {
+    ) -> Result<bool, EvalError> {
         let s = match l {
             Value::Str(s) => s.clone(),
             // SpEL converts a number or boolean on the left to its string form
@@ -816,7 +825,7 @@ impl Env<'_> {
             }
         };
         let re = self.regex(regex, || self.eval(rhs, elem).map(Val::into_owned), true)?;
-        Ok(Value::Bool(re.is_match(&s, self.budget, self.scratch())?))
+        re.is_match(&s, self.budget, self.scratch())
     }
 
     /// Calls a function or method: arguments evaluated, the record's cost charged, the
