@@ -4,6 +4,7 @@
 //! The recursive entry, [`Env::eval`], is kept small (the work of each kind of node is in a
 //! function of its own, not inlined) so that each level of nesting takes little stack.
 
+use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::sync::Arc;
 
@@ -201,6 +202,11 @@ impl Env<'_> {
             scratch: self.scratch,
             depth: self.depth,
         }
+    }
+
+    /// The regular-expression scratch of this evaluation, unmade until a search needs it.
+    pub(crate) fn scratch_cell(&self) -> &OnceCell<Scratch> {
+        self.scratch
     }
 
     /// The regular-expression scratch of this evaluation, made on first use.
@@ -805,11 +811,11 @@ impl Env<'_> {
         rhs: &Node,
         elem: Option<&Value>,
     ) -> Result<bool, EvalError> {
-        let s = match l {
-            Value::Str(s) => s.clone(),
+        let s: Cow<'_, str> = match l {
+            Value::Str(s) => Cow::Borrowed(s),
             // SpEL converts a number or boolean on the left to its string form
             Value::Int(_) | Value::Long(_) | Value::Double(_) | Value::Bool(_) => {
-                Arc::from(l.to_java_string())
+                Cow::Owned(l.to_java_string())
             }
             Value::Null => {
                 return Err(EvalError::new(
@@ -825,7 +831,7 @@ impl Env<'_> {
             }
         };
         let re = self.regex(regex, || self.eval(rhs, elem).map(Val::into_owned), true)?;
-        re.is_match(&s, self.budget, self.scratch())
+        re.is_match(&s, self.budget, self.scratch)
     }
 
     /// Calls a function or method: arguments evaluated, the record's cost charged, the
@@ -926,18 +932,20 @@ impl Env<'_> {
 
     /// The compiled pattern of a regex operand: fixed, or compiled (charged) through the call
     /// site's cache from the pattern `pattern` gives.
-    pub(crate) fn regex(
+    pub(crate) fn regex<'r>(
         &self,
-        arg: &RegexArg,
+        arg: &'r RegexArg,
         pattern: impl FnOnce() -> Result<Value, EvalError>,
         whole: bool,
-    ) -> Result<Arc<Pattern>, EvalError> {
+    ) -> Result<Cow<'r, Arc<Pattern>>, EvalError> {
         match arg {
-            RegexArg::Fixed(r) => Ok(r.clone()),
+            RegexArg::Fixed(r) => Ok(Cow::Borrowed(r)),
             RegexArg::Dynamic(cache) => {
                 let p = pattern()?;
                 let p = super::functions::req_str(&p, "a regular expression")?;
-                cache.get(&p, whole, self.limits, self.budget, self.scratch())
+                cache
+                    .get(&p, whole, self.limits, self.budget, self.scratch())
+                    .map(Cow::Owned)
             }
         }
     }

@@ -22,7 +22,7 @@
 //! ([`strip_slashes`]) for `isMemberOfGroupNameRegex` and the REGEX filters of GROUPS claims,
 //! which compile with the same builder ([`GroupNameRegex`]) when the configuration loads.
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
@@ -499,7 +499,7 @@ impl GroupNameRegex {
         GroupNameSearch {
             regex: self,
             budget: Budget::new(&self.limits),
-            scratch: Scratch::default(),
+            scratch: OnceCell::new(),
         }
     }
 }
@@ -508,7 +508,7 @@ impl GroupNameRegex {
 pub(crate) struct GroupNameSearch<'r> {
     regex: &'r GroupNameRegex,
     budget: Budget,
-    scratch: Scratch,
+    scratch: OnceCell<Scratch>,
 }
 
 impl GroupNameSearch<'_> {
@@ -532,11 +532,13 @@ impl Pattern {
         self: &Arc<Self>,
         hay: &str,
         budget: &Budget,
-        caches: &Scratch,
+        caches: &OnceCell<Scratch>,
     ) -> Result<bool, EvalError> {
         let r = match &self.engine {
             Engine::Dense { fwd, .. } => dense_fwd(fwd, hay.as_bytes(), 0, true, budget),
             Engine::Lazy { fwd, rev } => {
+                // the scratch is made on the first lazy search of the evaluation
+                let caches = caches.get_or_init(Scratch::default);
                 let mut c = caches.take(self, fwd, rev, budget)?;
                 let r = self.lazy_fwd(fwd, &mut c.fwd, hay.as_bytes(), 0, true, budget);
                 caches.put(self, c);
@@ -889,22 +891,25 @@ fn dense_fwd(
     let input = Input::new(hay).range(at..).earliest(earliest);
     let mut sid = dfa.start_state_forward(&input).map_err(match_err)?;
     let mut mat = None;
-    for (i, &b) in hay.iter().enumerate().skip(at) {
-        if (i - at).is_multiple_of(METER_EVERY) {
-            budget.charge((METER_EVERY as u64).div_ceil(REGEX_BYTES_PER_UNIT))?;
-        }
-        sid = dfa.next_state(sid, b);
-        if dfa.is_special_state(sid) {
-            if dfa.is_match_state(sid) {
-                mat = Some(i);
-                if earliest {
+    let mut i = at;
+    // charged a block of bytes at a time, before the block is searched
+    for block in hay.get(at..).unwrap_or_default().chunks(METER_EVERY) {
+        budget.charge((METER_EVERY as u64).div_ceil(REGEX_BYTES_PER_UNIT))?;
+        for &b in block {
+            sid = dfa.next_state(sid, b);
+            if dfa.is_special_state(sid) {
+                if dfa.is_match_state(sid) {
+                    mat = Some(i);
+                    if earliest {
+                        return Ok(mat);
+                    }
+                } else if dfa.is_dead_state(sid) {
                     return Ok(mat);
+                } else if dfa.is_quit_state(sid) {
+                    return Err(Stop::Quit);
                 }
-            } else if dfa.is_dead_state(sid) {
-                return Ok(mat);
-            } else if dfa.is_quit_state(sid) {
-                return Err(Stop::Quit);
             }
+            i += 1;
         }
     }
     sid = dfa.next_eoi_state(sid);
@@ -1152,7 +1157,7 @@ mod tests {
             ("[0-9]{3}", "ab12"),
             ("", ""),
         ] {
-            let caches = Scratch::default();
+            let caches = OnceCell::new();
             let ours = Arc::new(build(p, false, &limits).unwrap());
             let theirs = regex::Regex::new(p).unwrap();
             let got = ours.is_match(hay, &budget, &caches).unwrap();
@@ -1174,7 +1179,7 @@ mod tests {
         assert!(matches!(small.engine, Engine::Dense { .. }));
         let theirs = regex::Regex::new("[01]*1[01]{12}").unwrap();
         let budget = Budget::new(&Limits::default());
-        let scratch = Scratch::default();
+        let scratch = OnceCell::new();
         for hay in [
             "0100000000000",
             "x1000000000000y",
@@ -1188,9 +1193,16 @@ mod tests {
             );
             let rep = re.replacement("<$0>").unwrap();
             let mut out = Bounded::new(&limits, &budget);
-            re.replace(hay, &rep, true, &mut out, &budget, &scratch)
-                .unwrap()
-                .unwrap();
+            re.replace(
+                hay,
+                &rep,
+                true,
+                &mut out,
+                &budget,
+                scratch.get_or_init(Scratch::default),
+            )
+            .unwrap()
+            .unwrap();
             assert_eq!(
                 out.finish(&budget).unwrap(),
                 theirs.replace_all(hay, "<$0>"),
@@ -1205,7 +1217,7 @@ mod tests {
         let budget = Budget::new(&limits);
         let re = Arc::new(build("(.{0,30}){0,30}x", false, &Limits::default()).unwrap());
         let hay = "a".repeat(1 << 20);
-        let e = re.is_match(&hay, &budget, &Scratch::default()).unwrap_err();
+        let e = re.is_match(&hay, &budget, &OnceCell::new()).unwrap_err();
         assert_eq!(e.kind, EvalErrorKind::Limit);
         assert!(budget.cost() <= 1000);
     }

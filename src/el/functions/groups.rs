@@ -327,7 +327,7 @@ pub(crate) fn member_regex(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalErr
     let found = any_name(env, 0, |n| {
         !n.is_empty()
             && re
-                .is_match(n, env.budget, env.scratch())
+                .is_match(n, env.budget, env.scratch_cell())
                 .unwrap_or_else(|e| {
                     // stops the scan; reported below
                     err = Some(e);

@@ -576,7 +576,11 @@ pub(crate) fn m_matches(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError>
     let [pattern] = c.args()?;
     let regex: &RegexArg = c.regex()?;
     let re = env.regex(regex, || Ok(pattern.clone()), true)?;
-    Ok(Value::Bool(re.is_match(s, env.budget, env.scratch())?))
+    Ok(Value::Bool(re.is_match(
+        s,
+        env.budget,
+        env.scratch_cell(),
+    )?))
 }
 
 /// `s.length()`: UTF-16 code units.
