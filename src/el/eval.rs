@@ -345,11 +345,18 @@ impl Env<'_> {
         Ok(x == y)
     }
 
-    /// SpEL `==`, its work metered.
+    /// SpEL `==`, its work metered: two strings compared in line (the common case: a claim
+    /// comparing an attribute, a list of names searched), anything else out of line.
+    #[inline]
     pub(crate) fn spel_eq(&self, a: &Value, b: &Value) -> Result<bool, EvalError> {
         if let (Value::Str(x), Value::Str(y)) = (a, b) {
             return self.str_eq(x, y);
         }
+        self.spel_eq_other(a, b)
+    }
+
+    #[inline(never)]
+    fn spel_eq_other(&self, a: &Value, b: &Value) -> Result<bool, EvalError> {
         self.metered(|left| spel_eq_within(a, b, left))
     }
 
@@ -707,11 +714,6 @@ impl Env<'_> {
                     self.budget.charge(1)?;
                 }
                 Ok(int_compare(op, *x, *y))
-            }
-            // what `compare` does with two strings for `==`/`!=`
-            (Value::Str(x), Value::Str(y)) if matches!(op, BinOp::Eq | BinOp::Ne) => {
-                let eq = self.str_eq(x, y).map_err(|e| e.at(span))?;
-                Ok(eq == (op == BinOp::Eq))
             }
             _ => self.compare(op, &a, &b).map_err(|e| e.at(span)),
         }

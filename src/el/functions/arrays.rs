@@ -211,12 +211,7 @@ pub(crate) fn contains(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> 
         Items::List(l) => {
             let mut found = false;
             for e in l.iter() {
-                // `spel_eq` of two strings, inlined: the common list of names
-                let eq = match (e, v) {
-                    (Value::Str(x), Value::Str(y)) => env.str_eq(x, y)?,
-                    _ => env.spel_eq(e, v)?,
-                };
-                if eq {
+                if env.spel_eq(e, v)? {
                     found = true;
                     break;
                 }
