@@ -77,6 +77,17 @@ impl std::ops::Deref for Val<'_> {
     }
 }
 
+/// `true` and `false`, lent by the boolean nodes (comparisons, `and`/`or`, `matches`): a
+/// borrowed constant is handed on as one pointer, where a value made in place would be written
+/// part by part and then copied whole by whoever keeps it (a copy that waits for those writes).
+static TRUE: Value = Value::Bool(true);
+static FALSE: Value = Value::Bool(false);
+
+#[inline]
+fn bool_val(b: bool) -> Val<'static> {
+    Val::Ref(if b { &TRUE } else { &FALSE })
+}
+
 /// The evaluated arguments of a call of three or more: on the stack, exactly as many as there
 /// are, when there are few.
 enum Args<'a> {
@@ -103,7 +114,7 @@ pub(crate) fn eval_program(
     ctx: &Context,
     limits: &Limits,
     budget: &Budget,
-) -> Result<Value, EvalError> {
+) -> Result<Value, super::EvalError> {
     let scratch = OnceCell::new();
     let env = Env {
         ctx,
@@ -113,7 +124,14 @@ pub(crate) fn eval_program(
         scratch: &scratch,
         depth: 0,
     };
-    let r = env.eval(node, None).map(Val::into_owned);
+    // the public result is made here, in the caller's slot: a value made by the last step and
+    // then converted into it on the way out would be copied whole right after being written
+    // part by part (a copy that waits for those writes)
+    let r = match env.eval(node, None) {
+        Ok(Val::Ref(v)) => Ok(v.clone()),
+        Ok(Val::Own(v)) => Ok(v),
+        Err(e) => Err(e.into_error()),
+    };
     // most evaluations search no regex and leave the scratch empty: nothing to drop
     if scratch.get().is_none() {
         std::mem::forget(scratch);
@@ -467,13 +485,20 @@ impl Env<'_> {
             }
             _ => (self.eval(head, elem)?, steps),
         };
+        // the last step's value is made in the caller's slot, not moved through `cur`
+        let Some((last, steps)) = steps.split_last() else {
+            return Ok(cur);
+        };
         for s in steps {
             cur = match cur {
                 Val::Ref(v) => self.step(v, s, elem)?,
                 Val::Own(v) => Val::Own(self.step(&v, s, elem)?.into_owned()),
             };
         }
-        Ok(cur)
+        match cur {
+            Val::Ref(v) => self.step(v, last, elem),
+            Val::Own(v) => Ok(Val::Own(self.step(&v, last, elem)?.into_owned())),
+        }
     }
 
     #[inline(never)]
@@ -691,8 +716,7 @@ impl Env<'_> {
         span: super::ast::Span,
         elem: Option<&Value>,
     ) -> Result<Val<'static>, EvalError> {
-        self.cmp_bool(op, a, b, span, elem)
-            .map(|b| Val::Own(Value::Bool(b)))
+        self.cmp_bool(op, a, b, span, elem).map(bool_val)
     }
 
     #[inline(never)]
@@ -730,7 +754,7 @@ impl Env<'_> {
     ) -> Result<Val<'static>, EvalError> {
         let l = self.eval(lhs, elem)?;
         self.matches(&l, regex, rhs, elem)
-            .map(|b| Val::Own(Value::Bool(b)))
+            .map(bool_val)
             .map_err(|e| e.at(span))
     }
 
@@ -741,8 +765,7 @@ impl Env<'_> {
         and: bool,
         elem: Option<&Value>,
     ) -> Result<Val<'static>, EvalError> {
-        self.and_or_bool(items, and, elem)
-            .map(|b| Val::Own(Value::Bool(b)))
+        self.and_or_bool(items, and, elem).map(bool_val)
     }
 
     /// `and`/`or` over the items, short-circuiting.

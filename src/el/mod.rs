@@ -321,7 +321,6 @@ impl Program {
     pub fn eval(&self, ctx: &Context) -> Result<Value, EvalError> {
         let budget = cost::Budget::new(&self.inner.limits);
         eval::eval_program(&self.inner.node, ctx, &self.inner.limits, &budget)
-            .map_err(Fail::into_error)
     }
 
     /// Evaluates the program and reports what the evaluation used of its budget (whether it
@@ -338,8 +337,7 @@ impl Program {
     /// ```
     pub fn eval_metered(&self, ctx: &Context) -> (Result<Value, EvalError>, Usage) {
         let budget = cost::Budget::new(&self.inner.limits);
-        let r = eval::eval_program(&self.inner.node, ctx, &self.inner.limits, &budget)
-            .map_err(Fail::into_error);
+        let r = eval::eval_program(&self.inner.node, ctx, &self.inner.limits, &budget);
         let usage = Usage {
             cost: budget.cost(),
             bytes: budget.bytes(),
