@@ -84,7 +84,7 @@ static TRUE: Value = Value::Bool(true);
 static FALSE: Value = Value::Bool(false);
 
 #[inline]
-fn bool_val(b: bool) -> Val<'static> {
+pub(crate) fn bool_val(b: bool) -> Val<'static> {
     Val::Ref(if b { &TRUE } else { &FALSE })
 }
 
@@ -273,6 +273,13 @@ impl Env<'_> {
         Ok(Value::from(s))
     }
 
+    /// [`Env::new_str`], made in the slot the evaluation reads it from.
+    #[inline]
+    pub(crate) fn new_str_val(&self, s: &str) -> Result<Val<'static>, EvalError> {
+        self.alloc_str(s.len())?;
+        Ok(Val::Own(Value::from(s)))
+    }
+
     /// A string value built within bytes already reserved (or charged), charged now.
     pub(crate) fn str_value(&self, s: String) -> Result<Value, EvalError> {
         self.alloc_str(s.len())?;
@@ -428,8 +435,8 @@ impl Env<'_> {
             Node::Elem(name, root, span) => self
                 .elem(name, root.as_ref(), elem)
                 .map_err(|e| e.at(*span)),
-            Node::ElemMethod(c) => self.elem_method(c, elem).map(Val::Own),
-            Node::Call(c) => self.call(c, &Value::Null, elem).map(Val::Own),
+            Node::ElemMethod(c) => self.elem_method(c, elem),
+            Node::Call(c) => self.call(c, &Value::Null, elem),
             Node::Chain(head, steps) => self.chain(head, steps, elem),
             Node::RootProp(k, key, safe, span) => self.root_prop(*k, key, *safe, *span),
             Node::And(items) => self.and_or(items, true, elem),
@@ -446,7 +453,11 @@ impl Env<'_> {
     }
 
     #[inline(never)]
-    fn elem_method(&self, c: &CallNode, elem: Option<&Value>) -> Result<Value, EvalError> {
+    fn elem_method(
+        &self,
+        c: &CallNode,
+        elem: Option<&Value>,
+    ) -> Result<Val<'static>, EvalError> {
         self.call(c, elem.unwrap_or(&Value::Null), elem)
     }
 
@@ -862,7 +873,12 @@ impl Env<'_> {
     /// Calls a function or method: arguments evaluated, the record's cost charged, the
     /// implementation run.
     #[inline(never)]
-    fn call(&self, c: &CallNode, recv: &Value, elem: Option<&Value>) -> Result<Value, EvalError> {
+    fn call(
+        &self,
+        c: &CallNode,
+        recv: &Value,
+        elem: Option<&Value>,
+    ) -> Result<Val<'static>, EvalError> {
         // most calls take one or two arguments: evaluated into an array here, dropped here
         let r = match c.args.as_slice() {
             [] => self.invoke(c, recv, &[]),
@@ -887,13 +903,18 @@ impl Env<'_> {
         args: &[Node],
         recv: &Value,
         elem: Option<&Value>,
-    ) -> Result<Value, EvalError> {
+    ) -> Result<Val<'static>, EvalError> {
         let args = self.eval_args(args, elem)?;
         self.invoke(c, recv, &args).map_err(|e| e.at(c.span))
     }
 
     #[inline(always)]
-    fn invoke(&self, c: &CallNode, recv: &Value, args: &[Val<'_>]) -> Result<Value, EvalError> {
+    fn invoke(
+        &self,
+        c: &CallNode,
+        recv: &Value,
+        args: &[Val<'_>],
+    ) -> Result<Val<'static>, EvalError> {
         let call = Call {
             def: c.def,
             recv,
@@ -1044,7 +1065,7 @@ impl Env<'_> {
                 if cur.is_null() && *safe {
                     return Ok(Val::Own(Value::Null));
                 }
-                self.call(c, cur, elem).map(Val::Own)
+                self.call(c, cur, elem)
             }
             Step::Project(e, safe, span) => self.project(cur, e, *safe, *span, elem).map(Val::Own),
             Step::Select(kind, e, safe, span) => {

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use super::{Call, req_int, type_err};
 use crate::el::Fail as EvalError;
 use crate::el::cost::{ALLOC_UNITS, STR_OVERHEAD, VALUE_BYTES, byte_units};
-use crate::el::eval::{Env, Val};
+use crate::el::eval::{Env, Val, bool_val};
 use crate::el::value::Value;
 
 /// A list argument: a list, a CSV string, or null (none).
@@ -204,9 +204,9 @@ pub(crate) fn flatten(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
 }
 
 /// `Arrays.contains(list, value)`: exact, case-sensitive element match (numbers by value).
-pub(crate) fn contains(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+pub(crate) fn contains(env: &Env<'_>, c: &Call<'_>) -> Result<Val<'static>, EvalError> {
     let [l, v] = c.args()?;
-    Ok(Value::Bool(match items(l, "Arrays.contains")? {
+    Ok(bool_val(match items(l, "Arrays.contains")? {
         Items::None => false,
         Items::List(l) => {
             let mut found = false;
@@ -237,13 +237,13 @@ pub(crate) fn size(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
 }
 
 /// `Arrays.isEmpty(list)`: null is empty.
-pub(crate) fn is_empty(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+pub(crate) fn is_empty(env: &Env<'_>, c: &Call<'_>) -> Result<Val<'static>, EvalError> {
     let [l] = c.args()?;
     let list = items(l, "Arrays.isEmpty")?;
     if let Items::Csv(s) = list {
         env.scan(s.len().saturating_mul(8))?;
     }
-    Ok(Value::Bool(list.len() == 0))
+    Ok(bool_val(list.len() == 0))
 }
 
 /// `Arrays.toCsvString(list)`: elements joined with "," (no spaces added); null gives null.

@@ -23,7 +23,7 @@
 use super::{Call, arg_err, req_int, req_str, type_err};
 use crate::el::compile::{Extra, GroupExprArg, Scope};
 use crate::el::cost::{self, COMPILE_UNITS_PER_BYTE, GROUP_UNITS, byte_units};
-use crate::el::eval::{Env, Val};
+use crate::el::eval::{Env, Val, bool_val};
 use crate::el::pattern;
 use crate::el::value::Value;
 use crate::el::{EvalErrorKind, Fail as EvalError, UserView};
@@ -265,7 +265,7 @@ fn any_name(
     Ok(found)
 }
 
-fn member_by_name(env: &Env<'_>, c: &Call<'_>, m: Match) -> Result<Value, EvalError> {
+fn member_by_name(env: &Env<'_>, c: &Call<'_>, m: Match) -> Result<Val<'static>, EvalError> {
     let [v] = c.args()?;
     let p = req_str(v, "isMemberOfGroupName")?;
     let p = &*p;
@@ -276,21 +276,21 @@ fn member_by_name(env: &Env<'_>, c: &Call<'_>, m: Match) -> Result<Value, EvalEr
         Match::Contains => any_name(env, p.len(), |n| n.contains(p))?,
         Match::EndsWith => any_name(env, p.len(), |n| n.ends_with(p))?,
     };
-    Ok(Value::Bool(found))
+    Ok(bool_val(found))
 }
 
 /// `isMemberOfGroupName(name)`.
-pub(crate) fn member_name(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+pub(crate) fn member_name(env: &Env<'_>, c: &Call<'_>) -> Result<Val<'static>, EvalError> {
     member_by_name(env, c, Match::Exact)
 }
 
 /// `isMemberOfGroupNameStartsWith(prefix)`.
-pub(crate) fn member_prefix(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+pub(crate) fn member_prefix(env: &Env<'_>, c: &Call<'_>) -> Result<Val<'static>, EvalError> {
     member_by_name(env, c, Match::StartsWith)
 }
 
 /// `isMemberOfGroupNameContains(part)`.
-pub(crate) fn member_infix(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+pub(crate) fn member_infix(env: &Env<'_>, c: &Call<'_>) -> Result<Val<'static>, EvalError> {
     member_by_name(env, c, Match::Contains)
 }
 
@@ -470,9 +470,9 @@ pub(crate) fn m_get_groups(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalErr
 }
 
 /// `user.isMemberOf(criterion, ...)`.
-pub(crate) fn m_is_member_of(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+pub(crate) fn m_is_member_of(env: &Env<'_>, c: &Call<'_>) -> Result<Val<'static>, EvalError> {
     let (u, cs) = user_criteria(env, c)?;
-    Ok(Value::Bool(
+    Ok(bool_val(
         u.groups()
             .iter()
             .any(|g| cs.iter().all(|c| group_matches(g, c))),

@@ -3,15 +3,15 @@
 
 use super::{Call, arrays, convert, strings, time};
 use crate::el::Fail as EvalError;
-use crate::el::eval::Env;
+use crate::el::eval::{Env, Val, bool_val};
 use crate::el::value::Value;
 
 /// `s.contains(part)`, `list.contains(value)`.
-pub(crate) fn contains(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+pub(crate) fn contains(env: &Env<'_>, c: &Call<'_>) -> Result<Val<'static>, EvalError> {
     let [v] = c.args()?;
     match c.recv {
         Value::Str(s) => strings::contains(s, v),
-        Value::List(l) => Ok(Value::Bool(arrays::list_contains(env, l, v)?)),
+        Value::List(l) => Ok(bool_val(arrays::list_contains(env, l, v)?)),
         _ => Err(c.unsupported()),
     }
 }
@@ -37,9 +37,9 @@ pub(crate) fn last_index_of(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalEr
 }
 
 /// `v.equals(w)`: Java `equals` (type-sensitive for numbers).
-pub(crate) fn equals(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+pub(crate) fn equals(env: &Env<'_>, c: &Call<'_>) -> Result<Val<'static>, EvalError> {
     let [v] = c.args()?;
-    Ok(Value::Bool(env.java_eq(c.recv, v)?))
+    Ok(bool_val(env.java_eq(c.recv, v)?))
 }
 
 /// `s.compareTo(t)` (UTF-16 units, like Java), `n.compareTo(m)` (-1, 0 or 1).
@@ -72,11 +72,11 @@ pub(crate) fn size(_: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
 }
 
 /// `s.isEmpty()`, `list.isEmpty()`, `map.isEmpty()`.
-pub(crate) fn is_empty(_: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+pub(crate) fn is_empty(_: &Env<'_>, c: &Call<'_>) -> Result<Val<'static>, EvalError> {
     match c.recv {
-        Value::Str(s) => Ok(Value::Bool(s.is_empty())),
-        Value::List(l) => Ok(Value::Bool(l.is_empty())),
-        Value::Map(m) => Ok(Value::Bool(m.is_empty())),
+        Value::Str(s) => Ok(bool_val(s.is_empty())),
+        Value::List(l) => Ok(bool_val(l.is_empty())),
+        Value::Map(m) => Ok(bool_val(m.is_empty())),
         _ => Err(c.unsupported()),
     }
 }
@@ -95,12 +95,12 @@ pub(crate) fn get(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
 }
 
 /// `map.containsKey(key)`.
-pub(crate) fn contains_key(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+pub(crate) fn contains_key(env: &Env<'_>, c: &Call<'_>) -> Result<Val<'static>, EvalError> {
     let [k] = c.args()?;
     match c.recv {
         Value::Map(m) => {
             let k = env.java_text(k)?;
-            Ok(Value::Bool(m.contains_key(k.as_str())))
+            Ok(bool_val(m.contains_key(k.as_str())))
         }
         _ => Err(c.unsupported()),
     }

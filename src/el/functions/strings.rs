@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use super::{Call, opt_str, req_int, req_str, type_err};
 use crate::el::cost::{Bounded, CHAR_BYTES_PER_UNIT, Full, MATCH_UNITS};
-use crate::el::eval::Env;
+use crate::el::eval::{Env, Val, bool_val};
 use crate::el::pattern::RegexArg;
 use crate::el::value::Value;
 use crate::el::{EvalErrorKind, Fail as EvalError};
@@ -195,23 +195,23 @@ pub(crate) fn replace_first(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalEr
 }
 
 /// `String.startsWith(s, prefix)`.
-pub(crate) fn starts_with(_: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+pub(crate) fn starts_with(_: &Env<'_>, c: &Call<'_>) -> Result<Val<'static>, EvalError> {
     let [s, p] = c.args()?;
     let Some(s) = opt_str(s, "String.startsWith")? else {
-        return Ok(Value::Bool(false));
+        return Ok(bool_val(false));
     };
     let p = req_str(p, "String.startsWith")?;
-    Ok(Value::Bool(s.starts_with(&*p)))
+    Ok(bool_val(s.starts_with(&*p)))
 }
 
 /// `String.stringContains(s, part)`.
-pub(crate) fn string_contains(_: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+pub(crate) fn string_contains(_: &Env<'_>, c: &Call<'_>) -> Result<Val<'static>, EvalError> {
     let [s, p] = c.args()?;
     let Some(s) = opt_str(s, "String.stringContains")? else {
-        return Ok(Value::Bool(false));
+        return Ok(bool_val(false));
     };
     let p = req_str(p, "String.stringContains")?;
-    Ok(Value::Bool(has(&s, &p)))
+    Ok(bool_val(has(&s, &p)))
 }
 
 /// `String.stringSwitch(input, default, key1, value1, ...)`: the value of the first key (in
@@ -252,24 +252,24 @@ fn char_slice(s: &str, start: usize, end: usize) -> &str {
 /// Classic `substring(s, start, end)`: start inclusive, end exclusive. Out-of-range indexes
 /// are clamped to the string and `start >= end` gives "" (undocumented; chosen so that
 /// `String.substring(x, String.len(x) - 20, ...)` on a short string does not fail).
-pub(crate) fn substring(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+pub(crate) fn substring(env: &Env<'_>, c: &Call<'_>) -> Result<Val<'static>, EvalError> {
     let [s, start, end] = c.args()?;
     let Some(s) = opt_str(s, "substring")? else {
-        return Ok(Value::Null);
+        return Ok(Val::Own(Value::Null));
     };
     let ascii = ascii_or_charge(env, &s)?;
     let n = if ascii { s.len() } else { s.chars().count() } as i64;
     let a = req_int(start, "substring")?.clamp(0, n);
     let b = req_int(end, "substring")?.clamp(0, n);
     if a >= b {
-        return Ok(Value::from(""));
+        return Ok(Val::Own(Value::from("")));
     }
     // both are in 0..=n, and n is a length: the conversions are exact
     let (a, b) = (
         usize::try_from(a).unwrap_or_default(),
         usize::try_from(b).unwrap_or_default(),
     );
-    env.new_str(if ascii {
+    env.new_str_val(if ascii {
         s.get(a..b).unwrap_or("")
     } else {
         char_slice(&s, a, b)
@@ -318,46 +318,46 @@ fn before<'a>(s: &'a str, sep: &str) -> &'a str {
 }
 
 /// Text after the first occurrence of the separator; "" when it does not occur.
-pub(crate) fn substring_after(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+pub(crate) fn substring_after(env: &Env<'_>, c: &Call<'_>) -> Result<Val<'static>, EvalError> {
     let [s, sep] = c.args()?;
     let Some(s) = opt_str(s, "substringAfter")? else {
-        return Ok(Value::Null);
+        return Ok(Val::Own(Value::Null));
     };
     let Some(sep) = opt_str(sep, "substringAfter")? else {
-        return Ok(Value::from(""));
+        return Ok(Val::Own(Value::from("")));
     };
     charge_search(env, &s)?;
-    env.new_str(after(&s, &sep))
+    env.new_str_val(after(&s, &sep))
 }
 
 /// Text before the first occurrence of the separator; the whole input when it does not occur.
-pub(crate) fn substring_before(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+pub(crate) fn substring_before(env: &Env<'_>, c: &Call<'_>) -> Result<Val<'static>, EvalError> {
     let [s, sep] = c.args()?;
     let Some(s) = opt_str(s, "substringBefore")? else {
-        return Ok(Value::Null);
+        return Ok(Val::Own(Value::Null));
     };
     let Some(sep) = opt_str(sep, "substringBefore")? else {
-        return env.new_str(&s);
+        return env.new_str_val(&s);
     };
     charge_search(env, &s)?;
-    env.new_str(before(&s, &sep))
+    env.new_str_val(before(&s, &sep))
 }
 
 /// Unicode case mapping (which may make a string up to three times longer: `ΐ` is one
 /// character, its upper case three), its result measured before it is built.
-fn case_map(env: &Env<'_>, s: &str, upper: bool) -> Result<Value, EvalError> {
+fn case_map(env: &Env<'_>, s: &str, upper: bool) -> Result<Val<'static>, EvalError> {
     case_map_of(env, s, None, upper)
 }
 
 /// [`case_map`] of a string value: when mapping changes nothing (ASCII already in that case),
 /// the result shares the argument's text, as Java's `toLowerCase` returns the same string.
 /// It is charged as a new string all the same.
-fn case_map_value(env: &Env<'_>, v: &Value, what: &str, upper: bool) -> Result<Value, EvalError> {
+fn case_map_value(env: &Env<'_>, v: &Value, what: &str, upper: bool) -> Result<Val<'static>, EvalError> {
     if let Value::Str(a) = v {
         return case_map_of(env, a, Some(a), upper);
     }
     match opt_str(v, what)? {
-        None => Ok(Value::Null),
+        None => Ok(Val::Own(Value::Null)),
         Some(s) => case_map(env, &s, upper),
     }
 }
@@ -367,7 +367,7 @@ fn case_map_of(
     s: &str,
     shared: Option<&Arc<str>>,
     upper: bool,
-) -> Result<Value, EvalError> {
+) -> Result<Val<'static>, EvalError> {
     let len = if ascii_or_charge(env, s)? {
         s.len()
     } else {
@@ -394,7 +394,7 @@ fn case_map_of(
             !s.bytes().any(|b| b.is_ascii_uppercase())
         };
         if let Some(a) = shared.filter(|_| unchanged) {
-            return Ok(Value::Str(a.clone()));
+            return Ok(Val::Own(Value::Str(a.clone())));
         }
         // one allocation, mapped in place
         let mut a: Arc<str> = Arc::from(s);
@@ -404,24 +404,24 @@ fn case_map_of(
             } else {
                 m.make_ascii_lowercase();
             }
-            return Ok(Value::Str(a));
+            return Ok(Val::Own(Value::Str(a)));
         }
     }
-    Ok(Value::from(if upper {
+    Ok(Val::Own(Value::from(if upper {
         s.to_uppercase()
     } else {
         s.to_lowercase()
-    }))
+    })))
 }
 
 /// `toUpperCase(s)`, `String.toUpperCase(s)`.
-pub(crate) fn to_upper(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+pub(crate) fn to_upper(env: &Env<'_>, c: &Call<'_>) -> Result<Val<'static>, EvalError> {
     let [s] = c.args()?;
     case_map_value(env, s, "toUpperCase", true)
 }
 
 /// `toLowerCase(s)`, `String.toLowerCase(s)`.
-pub(crate) fn to_lower(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+pub(crate) fn to_lower(env: &Env<'_>, c: &Call<'_>) -> Result<Val<'static>, EvalError> {
     let [s] = c.args()?;
     case_map_value(env, s, "toLowerCase", false)
 }
@@ -476,7 +476,7 @@ fn utf16_slice(s: &str, b: usize, e: usize) -> String {
 }
 
 /// `s.toUpperCase()`.
-pub(crate) fn m_to_upper(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+pub(crate) fn m_to_upper(env: &Env<'_>, c: &Call<'_>) -> Result<Val<'static>, EvalError> {
     match c.recv {
         Value::Str(a) => case_map_of(env, a, Some(a), true),
         _ => case_map(env, recv(c)?, true),
@@ -484,7 +484,7 @@ pub(crate) fn m_to_upper(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError
 }
 
 /// `s.toLowerCase()`.
-pub(crate) fn m_to_lower(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+pub(crate) fn m_to_lower(env: &Env<'_>, c: &Call<'_>) -> Result<Val<'static>, EvalError> {
     match c.recv {
         Value::Str(a) => case_map_of(env, a, Some(a), false),
         _ => case_map(env, recv(c)?, false),
@@ -492,7 +492,7 @@ pub(crate) fn m_to_lower(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError
 }
 
 /// `s.substring(begin[, end])`: Java's; indexes must lie within the string.
-pub(crate) fn m_substring(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+pub(crate) fn m_substring(env: &Env<'_>, c: &Call<'_>) -> Result<Val<'static>, EvalError> {
     let s = recv(c)?;
     let n = utf16_len(env, s)? as i64;
     let (b, e) = match c.args {
@@ -511,11 +511,11 @@ pub(crate) fn m_substring(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalErro
         usize::try_from(e).unwrap_or_default(),
     );
     if s.is_ascii() {
-        return env.new_str(s.get(b..e).unwrap_or(""));
+        return env.new_str_val(s.get(b..e).unwrap_or(""));
     }
     // at most 3 bytes per unit (a replacement character for half a pair)
     env.reserve_bytes((e - b).saturating_mul(3))?;
-    env.str_value(utf16_slice(s, b, e))
+    env.str_value(utf16_slice(s, b, e)).map(Val::Own)
 }
 
 /// `s.replace(target, replacement)`: every literal occurrence (Java's `String.replace`).
@@ -594,27 +594,27 @@ pub(crate) fn m_remove_spaces(env: &Env<'_>, c: &Call<'_>) -> Result<Value, Eval
 }
 
 /// `s.substringBefore(sep)`.
-pub(crate) fn m_substring_before(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+pub(crate) fn m_substring_before(env: &Env<'_>, c: &Call<'_>) -> Result<Val<'static>, EvalError> {
     let s = recv(c)?;
     let [sep] = c.args()?;
     match opt_str(sep, "substringBefore")? {
-        None => Ok(c.recv.clone()),
+        None => Ok(Val::Own(c.recv.clone())),
         Some(sep) => {
             charge_search(env, s)?;
-            env.new_str(before(s, &sep))
+            env.new_str_val(before(s, &sep))
         }
     }
 }
 
 /// `s.substringAfter(sep)`.
-pub(crate) fn m_substring_after(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+pub(crate) fn m_substring_after(env: &Env<'_>, c: &Call<'_>) -> Result<Val<'static>, EvalError> {
     let s = recv(c)?;
     let [sep] = c.args()?;
     match opt_str(sep, "substringAfter")? {
-        None => Ok(Value::from("")),
+        None => Ok(Val::Own(Value::from(""))),
         Some(sep) => {
             charge_search(env, s)?;
-            env.new_str(after(s, &sep))
+            env.new_str_val(after(s, &sep))
         }
     }
 }
@@ -629,30 +629,30 @@ fn versions(env: &Env<'_>, c: &Call<'_>, what: &str) -> Result<std::cmp::Orderin
 }
 
 /// `s.versionGreaterThan(v)`.
-pub(crate) fn m_version_greater(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
-    Ok(Value::Bool(versions(env, c, "versionGreaterThan")?.is_gt()))
+pub(crate) fn m_version_greater(env: &Env<'_>, c: &Call<'_>) -> Result<Val<'static>, EvalError> {
+    Ok(bool_val(versions(env, c, "versionGreaterThan")?.is_gt()))
 }
 
 /// `s.versionLessThan(v)`.
-pub(crate) fn m_version_less(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
-    Ok(Value::Bool(versions(env, c, "versionLessThan")?.is_lt()))
+pub(crate) fn m_version_less(env: &Env<'_>, c: &Call<'_>) -> Result<Val<'static>, EvalError> {
+    Ok(bool_val(versions(env, c, "versionLessThan")?.is_lt()))
 }
 
 /// `s.startsWith(prefix)`.
-pub(crate) fn m_starts_with(_: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+pub(crate) fn m_starts_with(_: &Env<'_>, c: &Call<'_>) -> Result<Val<'static>, EvalError> {
     let [p] = c.args()?;
-    Ok(Value::Bool(recv(c)?.starts_with(arg_str(p, "startsWith")?)))
+    Ok(bool_val(recv(c)?.starts_with(arg_str(p, "startsWith")?)))
 }
 
 /// `s.endsWith(suffix)`.
-pub(crate) fn m_ends_with(_: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+pub(crate) fn m_ends_with(_: &Env<'_>, c: &Call<'_>) -> Result<Val<'static>, EvalError> {
     let [p] = c.args()?;
-    Ok(Value::Bool(recv(c)?.ends_with(arg_str(p, "endsWith")?)))
+    Ok(bool_val(recv(c)?.ends_with(arg_str(p, "endsWith")?)))
 }
 
 /// `s.contains(part)` (a vectorized search: the record's scan covers it).
-pub(crate) fn contains(s: &str, part: &Value) -> Result<Value, EvalError> {
-    Ok(Value::Bool(has(s, arg_str(part, "contains")?)))
+pub(crate) fn contains(s: &str, part: &Value) -> Result<Val<'static>, EvalError> {
+    Ok(bool_val(has(s, arg_str(part, "contains")?)))
 }
 
 /// `s.indexOf(part)` / `s.lastIndexOf(part)`: in UTF-16 code units, -1 when absent.
@@ -690,10 +690,10 @@ pub(crate) fn m_concat(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> 
 }
 
 /// `s.equalsIgnoreCase(t)`.
-pub(crate) fn m_equals_ignore_case(env: &Env<'_>, c: &Call<'_>) -> Result<Value, EvalError> {
+pub(crate) fn m_equals_ignore_case(env: &Env<'_>, c: &Call<'_>) -> Result<Val<'static>, EvalError> {
     let s = recv(c)?;
     let [t] = c.args()?;
-    Ok(Value::Bool(match t {
+    Ok(bool_val(match t {
         Value::Str(t) => {
             // both lower-cased copies are temporaries of at most three times the inputs
             env.reserve_bytes(s.len().saturating_add(t.len()).saturating_mul(3))?;
