@@ -452,18 +452,44 @@ impl Env<'_> {
         }
     }
 
+    /// [`Env::eval`] of an operand: a literal and a root's property (`'Sales'`, `user.level`),
+    /// the commonest operands of comparisons and arithmetic, evaluated here (charged as `eval`
+    /// charges them) instead of through the recursive entry.
+    #[inline(always)]
+    fn operand<'s>(&'s self, n: &'s Node, elem: Option<&'s Value>) -> Result<Val<'s>, EvalError> {
+        match n {
+            Node::Const(v) => {
+                self.budget.charge(1)?;
+                Ok(Val::Ref(v))
+            }
+            Node::RootProp(k, key, safe, span) => {
+                self.budget.charge(1)?;
+                self.root_prop_in(*k, key, *safe, *span)
+            }
+            _ => self.eval(n, elem),
+        }
+    }
+
     #[inline(never)]
-    fn elem_method(
-        &self,
-        c: &CallNode,
-        elem: Option<&Value>,
-    ) -> Result<Val<'static>, EvalError> {
+    fn elem_method(&self, c: &CallNode, elem: Option<&Value>) -> Result<Val<'static>, EvalError> {
         self.call(c, elem.unwrap_or(&Value::Null), elem)
     }
 
     /// `root.name`, charged as the chain it stands for: the root node, the step, the lookup.
     #[inline(never)]
     fn root_prop(
+        &self,
+        k: KnownRoot,
+        key: &Key,
+        safe: bool,
+        span: super::ast::Span,
+    ) -> Result<Val<'_>, EvalError> {
+        self.root_prop_in(k, key, safe, span)
+    }
+
+    /// [`Env::root_prop`], inlined where an operand is read.
+    #[inline(always)]
+    fn root_prop_in(
         &self,
         k: KnownRoot,
         key: &Key,
@@ -601,10 +627,10 @@ impl Env<'_> {
         rest: &[(BinOp, super::ast::Span, Node)],
         elem: Option<&Value>,
     ) -> Result<Val<'static>, EvalError> {
-        let first = self.eval(first, elem)?;
+        let first = self.operand(first, elem)?;
         if let [(op, span, e)] = rest {
             // one operator (`a * b`), the commonest: no accumulator
-            let rhs = self.eval(e, elem)?;
+            let rhs = self.operand(e, elem)?;
             self.budget.charge(1)?;
             if let (Value::Int(x), Value::Int(y)) = (&*first, &*rhs)
                 && let Some(v) = int_arith(*op, *x, *y)
@@ -739,8 +765,8 @@ impl Env<'_> {
         span: super::ast::Span,
         elem: Option<&Value>,
     ) -> Result<bool, EvalError> {
-        let a = self.eval(a, elem)?;
-        let b = self.eval(b, elem)?;
+        let a = self.operand(a, elem)?;
+        let b = self.operand(b, elem)?;
         self.budget.charge(2)?;
         match (&*a, &*b) {
             (Value::Int(x), Value::Int(y)) => {

@@ -352,7 +352,12 @@ fn case_map(env: &Env<'_>, s: &str, upper: bool) -> Result<Val<'static>, EvalErr
 /// [`case_map`] of a string value: when mapping changes nothing (ASCII already in that case),
 /// the result shares the argument's text, as Java's `toLowerCase` returns the same string.
 /// It is charged as a new string all the same.
-fn case_map_value(env: &Env<'_>, v: &Value, what: &str, upper: bool) -> Result<Val<'static>, EvalError> {
+fn case_map_value(
+    env: &Env<'_>,
+    v: &Value,
+    what: &str,
+    upper: bool,
+) -> Result<Val<'static>, EvalError> {
     if let Value::Str(a) = v {
         return case_map_of(env, a, Some(a), upper);
     }
