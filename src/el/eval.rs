@@ -663,10 +663,12 @@ impl Env<'_> {
             if *op == BinOp::Add
                 && let (Value::Str(x), Value::Str(y)) = (lhs, &*rhs)
             {
-                acc = Some(
-                    self.concat_run(x, y, *span, rest, &mut i, elem)?
-                        .into_owned(),
-                );
+                let v = self.concat_run(x, y, *span, rest, &mut i, elem)?;
+                if i >= rest.len() {
+                    // the concatenation ran to the end of the chain: its value is the chain's
+                    return Ok(v);
+                }
+                acc = Some(v.into_owned());
                 continue;
             }
             acc = Some(self.arith(*op, lhs, &rhs).map_err(|e| e.at(*span))?);
