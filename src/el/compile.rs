@@ -559,7 +559,7 @@ impl Compiler<'_> {
         for s in rest {
             out.push(match s {
                 Postfix::Property { name, safe, span } => {
-                    Step::Prop(Key::new(Arc::from(name.as_str())), *safe, *span)
+                    Step::Prop(Key::new(name.as_str()), *safe, *span)
                 }
                 Postfix::Index { index, span } => Step::Index(self.node(index)?, *span),
                 Postfix::Method {

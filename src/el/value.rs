@@ -43,9 +43,12 @@ pub(crate) struct Key {
 }
 
 impl Key {
-    pub(crate) fn new(name: Arc<str>) -> Key {
+    /// The key of a property name: a common one (`email`, `department`) shares the text a
+    /// context's maps use for it (see [`key`]), so that finding it where the hint points
+    /// compares two pointers, not two strings.
+    pub(crate) fn new(name: &str) -> Key {
         Key {
-            name,
+            name: key(name),
             hint: AtomicU32::new(0),
         }
     }
@@ -92,7 +95,7 @@ impl Map {
     pub(crate) fn get_key(&self, key: &Key) -> Option<&Value> {
         let at = key.hint.load(atomic::Ordering::Relaxed) as usize;
         if let Some((k, v)) = self.0.get_index(at)
-            && **k == *key.name
+            && (Arc::ptr_eq(k, &key.name) || **k == *key.name)
         {
             return Some(v);
         }
