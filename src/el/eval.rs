@@ -508,6 +508,20 @@ impl Env<'_> {
         steps: &'s [Step],
         elem: Option<&'s Value>,
     ) -> Result<Val<'s>, EvalError> {
+        // `user.email.startsWith('a')`: the property read where it was made, the method applied
+        // to it there (moving it into `cur` would copy it whole right after it was written)
+        if let (Node::Root(RootRef::Known(k), _), [Step::Prop(name, safe, span), last]) =
+            (head, steps)
+        {
+            let r = self.root_prop(*k, name, *safe, *span);
+            let Ok(v) = &r else {
+                return r;
+            };
+            return match v {
+                Val::Ref(v) => self.step(v, last, elem),
+                Val::Own(v) => Ok(Val::Own(self.step(v, last, elem)?.into_owned())),
+            };
+        }
         // `user.email`, `access.scope`: the root is read in place (charged as evaluating the
         // root node), and each step borrows from the value before it where that is stored.
         let (mut cur, steps) = match (head, steps) {
@@ -627,23 +641,33 @@ impl Env<'_> {
         rest: &[(BinOp, super::ast::Span, Node)],
         elem: Option<&Value>,
     ) -> Result<Val<'static>, EvalError> {
-        let first = self.operand(first, elem)?;
+        // operands are read where they were made (moving one out of its `Result` would copy
+        // it whole right after it was written part by part, a copy that waits for the writes)
+        let first_r = self.operand(first, elem);
+        let Ok(first) = &first_r else {
+            return first_r.map(|_| Val::default());
+        };
+        let first: &Value = first;
         if let [(op, span, e)] = rest {
             // one operator (`a * b`), the commonest: no accumulator
-            let rhs = self.operand(e, elem)?;
+            let rhs_r = self.operand(e, elem);
+            let Ok(rhs) = &rhs_r else {
+                return rhs_r.map(|_| Val::default());
+            };
+            let rhs: &Value = rhs;
             self.budget.charge(1)?;
-            if let (Value::Int(x), Value::Int(y)) = (&*first, &*rhs)
+            if let (Value::Int(x), Value::Int(y)) = (first, rhs)
                 && let Some(v) = int_arith(*op, *x, *y)
             {
                 return Ok(Val::Own(Value::Int(v)));
             }
             if *op == BinOp::Add
-                && let (Value::Str(x), Value::Str(y)) = (&*first, &*rhs)
+                && let (Value::Str(x), Value::Str(y)) = (first, rhs)
             {
                 return self.concat_run(x, y, *span, rest, &mut 1, elem);
             }
             return self
-                .arith(*op, &first, &rhs)
+                .arith(*op, first, rhs)
                 .map(Val::Own)
                 .map_err(|e| e.at(*span));
         }
@@ -651,17 +675,21 @@ impl Env<'_> {
         let mut i = 0;
         while let Some((op, span, e)) = rest.get(i) {
             i += 1;
-            let rhs = self.eval(e, elem)?;
+            let rhs_r = self.operand(e, elem);
+            let Ok(rhs) = &rhs_r else {
+                return rhs_r.map(|_| Val::default());
+            };
+            let rhs: &Value = rhs;
             self.budget.charge(1)?;
-            let lhs = acc.as_ref().unwrap_or(&first);
-            if let (Value::Int(x), Value::Int(y)) = (lhs, &*rhs)
+            let lhs = acc.as_ref().unwrap_or(first);
+            if let (Value::Int(x), Value::Int(y)) = (lhs, rhs)
                 && let Some(v) = int_arith(*op, *x, *y)
             {
                 acc = Some(Value::Int(v));
                 continue;
             }
             if *op == BinOp::Add
-                && let (Value::Str(x), Value::Str(y)) = (lhs, &*rhs)
+                && let (Value::Str(x), Value::Str(y)) = (lhs, rhs)
             {
                 let v = self.concat_run(x, y, *span, rest, &mut i, elem)?;
                 if i >= rest.len() {
@@ -671,9 +699,9 @@ impl Env<'_> {
                 acc = Some(v.into_owned());
                 continue;
             }
-            acc = Some(self.arith(*op, lhs, &rhs).map_err(|e| e.at(*span))?);
+            acc = Some(self.arith(*op, lhs, rhs).map_err(|e| e.at(*span))?);
         }
-        Ok(Val::Own(acc.unwrap_or_else(|| first.into_owned())))
+        Ok(Val::Own(acc.unwrap_or_else(|| first.clone())))
     }
 
     /// `x + y` of two strings, and the `+ string` steps of `rest` from `i` on that follow it,
@@ -767,10 +795,18 @@ impl Env<'_> {
         span: super::ast::Span,
         elem: Option<&Value>,
     ) -> Result<bool, EvalError> {
-        let a = self.operand(a, elem)?;
-        let b = self.operand(b, elem)?;
+        // read where they were made (see `arith_node`)
+        let a = self.operand(a, elem);
+        let Ok(a) = &a else {
+            return a.map(|_| false);
+        };
+        let b = self.operand(b, elem);
+        let Ok(b) = &b else {
+            return b.map(|_| false);
+        };
+        let (a, b): (&Value, &Value) = (a, b);
         self.budget.charge(2)?;
-        match (&*a, &*b) {
+        match (a, b) {
             (Value::Int(x), Value::Int(y)) => {
                 // what `compare` does with two ints: `==`/`!=` charge the one pair compared
                 if matches!(op, BinOp::Eq | BinOp::Ne) {
@@ -778,7 +814,7 @@ impl Env<'_> {
                 }
                 Ok(int_compare(op, *x, *y))
             }
-            _ => self.compare(op, &a, &b).map_err(|e| e.at(span)),
+            _ => self.compare(op, a, b).map_err(|e| e.at(span)),
         }
     }
 
