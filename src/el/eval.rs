@@ -950,9 +950,18 @@ impl Env<'_> {
                 let args = [self.eval(a, elem)?];
                 self.invoke(c, recv, &args)
             }
+            // each argument read where it was made and lent to the call (moving it out of its
+            // `Result` would copy it whole right after it was written part by part)
             [a, b] => {
-                let args = [self.eval(a, elem)?, self.eval(b, elem)?];
-                self.invoke(c, recv, &args)
+                let a = self.eval(a, elem);
+                let Ok(a) = &a else {
+                    return a.map(|_| Val::default());
+                };
+                let b = self.eval(b, elem);
+                let Ok(b) = &b else {
+                    return b.map(|_| Val::default());
+                };
+                self.invoke(c, recv, &[Val::Ref(a), Val::Ref(b)])
             }
             more => return self.call_more(c, more, recv, elem),
         };
