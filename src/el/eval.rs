@@ -977,6 +977,24 @@ impl Env<'_> {
         recv: &Value,
         elem: Option<&Value>,
     ) -> Result<Val<'static>, EvalError> {
+        // three arguments (`substring(s, 0, 1)`): each lent to the call as in `call`
+        if let [x, y, z] = args {
+            let x = self.eval(x, elem);
+            let Ok(x) = &x else {
+                return x.map(|_| Val::default());
+            };
+            let y = self.eval(y, elem);
+            let Ok(y) = &y else {
+                return y.map(|_| Val::default());
+            };
+            let z = self.eval(z, elem);
+            let Ok(z) = &z else {
+                return z.map(|_| Val::default());
+            };
+            return self
+                .invoke(c, recv, &[Val::Ref(x), Val::Ref(y), Val::Ref(z)])
+                .map_err(|e| e.at(c.span));
+        }
         let args = self.eval_args(args, elem)?;
         self.invoke(c, recv, &args).map_err(|e| e.at(c.span))
     }
