@@ -768,8 +768,12 @@ impl Env<'_> {
                 self.and_or_bool(items, false, elem)
             }
             _ => {
-                let v = self.eval(n, elem)?;
-                to_bool(&v, what).map_err(|e| e.at(span))
+                // read where it was made (see `arith_node`)
+                let v = self.eval(n, elem);
+                let Ok(v) = &v else {
+                    return v.map(|_| false);
+                };
+                to_bool(v, what).map_err(|e| e.at(span))
             }
         }
     }
@@ -827,8 +831,12 @@ impl Env<'_> {
         span: super::ast::Span,
         elem: Option<&Value>,
     ) -> Result<Val<'static>, EvalError> {
-        let l = self.eval(lhs, elem)?;
-        self.matches(&l, regex, rhs, elem)
+        // read where it was made (see `arith_node`)
+        let l = self.eval(lhs, elem);
+        let Ok(l) = &l else {
+            return l.map(|_| Val::default());
+        };
+        self.matches(l, regex, rhs, elem)
             .map(bool_val)
             .map_err(|e| e.at(span))
     }
