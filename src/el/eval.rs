@@ -77,6 +77,18 @@ impl std::ops::Deref for Val<'_> {
     }
 }
 
+/// Binds `$v`, the `Result` of an evaluation step, to the value inside it, read where it was
+/// made, and returns its error. Moving a step's value out of its `Result` (`?`) copies it whole
+/// right after it was written part by part (a tag, then the payload), and that copy waits for
+/// the writes to reach the cache (a store-forwarding stall).
+macro_rules! held {
+    ($v:ident) => {
+        let Ok($v) = &$v else {
+            return $v.map(|_| Default::default());
+        };
+    };
+}
+
 /// `true` and `false`, lent by the boolean nodes (comparisons, `and`/`or`, `matches`): a
 /// borrowed constant is handed on as one pointer, where a value made in place would be written
 /// part by part and then copied whole by whoever keeps it (a copy that waits for those writes).
@@ -508,48 +520,34 @@ impl Env<'_> {
         steps: &'s [Step],
         elem: Option<&'s Value>,
     ) -> Result<Val<'s>, EvalError> {
-        // `user.email.startsWith('a')`: the property read where it was made, the method applied
-        // to it there (moving it into `cur` would copy it whole right after it was written)
-        if let (Node::Root(RootRef::Known(k), _), [Step::Prop(name, safe, span), last]) =
-            (head, steps)
-        {
-            let r = self.root_prop(*k, name, *safe, *span);
-            let Ok(v) = &r else {
-                return r;
-            };
-            return match v {
-                Val::Ref(v) => self.step(v, last, elem),
-                Val::Own(v) => Ok(Val::Own(self.step(v, last, elem)?.into_owned())),
-            };
-        }
         // `user.email`, `access.scope`: the root is read in place (charged as evaluating the
         // root node), and each step borrows from the value before it where that is stored.
-        let (mut cur, steps) = match (head, steps) {
-            // the commonest chain, `user.email`: the step's work done here (its charges too:
-            // the root node, the step and the lookup)
+        let (start, steps) = match (head, steps) {
+            // the commonest chain, `user.email...`: the first step's work done here (its
+            // charges too: the root node, the step and the lookup)
             (Node::Root(RootRef::Known(k), _), [Step::Prop(name, safe, span), rest @ ..]) => {
-                (self.root_prop(*k, name, *safe, *span)?, rest)
+                (self.root_prop(*k, name, *safe, *span), rest)
             }
             (Node::Root(RootRef::Known(k), _), _) => {
                 self.budget.charge(1)?;
-                (Val::Ref(self.ctx.known(*k)), steps)
+                (Ok(Val::Ref(self.ctx.known(*k))), steps)
             }
-            _ => (self.eval(head, elem)?, steps),
+            _ => (self.eval(head, elem), steps),
         };
-        // the last step's value is made in the caller's slot, not moved through `cur`
         let Some((last, steps)) = steps.split_last() else {
-            return Ok(cur);
+            return start;
         };
+        // the first step reads the start where it was made, the last makes its value in the
+        // caller's slot; only the values between are moved through `cur`
+        held!(start);
+        let Some((first, steps)) = steps.split_first() else {
+            return self.step_from(start, last, elem);
+        };
+        let mut cur = self.step_from(start, first, elem)?;
         for s in steps {
-            cur = match cur {
-                Val::Ref(v) => self.step(v, s, elem)?,
-                Val::Own(v) => Val::Own(self.step(&v, s, elem)?.into_owned()),
-            };
+            cur = self.step_from(&cur, s, elem)?;
         }
-        match cur {
-            Val::Ref(v) => self.step(v, last, elem),
-            Val::Own(v) => Ok(Val::Own(self.step(&v, last, elem)?.into_owned())),
-        }
+        self.step_from(&cur, last, elem)
     }
 
     #[inline(never)]
@@ -641,19 +639,14 @@ impl Env<'_> {
         rest: &[(BinOp, super::ast::Span, Node)],
         elem: Option<&Value>,
     ) -> Result<Val<'static>, EvalError> {
-        // operands are read where they were made (moving one out of its `Result` would copy
-        // it whole right after it was written part by part, a copy that waits for the writes)
-        let first_r = self.operand(first, elem);
-        let Ok(first) = &first_r else {
-            return first_r.map(|_| Val::default());
-        };
+        // operands are read where they were made (see `held!`)
+        let first = self.operand(first, elem);
+        held!(first);
         let first: &Value = first;
         if let [(op, span, e)] = rest {
             // one operator (`a * b`), the commonest: no accumulator
-            let rhs_r = self.operand(e, elem);
-            let Ok(rhs) = &rhs_r else {
-                return rhs_r.map(|_| Val::default());
-            };
+            let rhs = self.operand(e, elem);
+            held!(rhs);
             let rhs: &Value = rhs;
             self.budget.charge(1)?;
             if let (Value::Int(x), Value::Int(y)) = (first, rhs)
@@ -675,10 +668,8 @@ impl Env<'_> {
         let mut i = 0;
         while let Some((op, span, e)) = rest.get(i) {
             i += 1;
-            let rhs_r = self.operand(e, elem);
-            let Ok(rhs) = &rhs_r else {
-                return rhs_r.map(|_| Val::default());
-            };
+            let rhs = self.operand(e, elem);
+            held!(rhs);
             let rhs: &Value = rhs;
             self.budget.charge(1)?;
             let lhs = acc.as_ref().unwrap_or(first);
@@ -768,11 +759,9 @@ impl Env<'_> {
                 self.and_or_bool(items, false, elem)
             }
             _ => {
-                // read where it was made (see `arith_node`)
+                // read where it was made (see `held!`)
                 let v = self.eval(n, elem);
-                let Ok(v) = &v else {
-                    return v.map(|_| false);
-                };
+                held!(v);
                 to_bool(v, what).map_err(|e| e.at(span))
             }
         }
@@ -799,15 +788,11 @@ impl Env<'_> {
         span: super::ast::Span,
         elem: Option<&Value>,
     ) -> Result<bool, EvalError> {
-        // read where they were made (see `arith_node`)
+        // read where they were made (see `held!`)
         let a = self.operand(a, elem);
-        let Ok(a) = &a else {
-            return a.map(|_| false);
-        };
+        held!(a);
         let b = self.operand(b, elem);
-        let Ok(b) = &b else {
-            return b.map(|_| false);
-        };
+        held!(b);
         let (a, b): (&Value, &Value) = (a, b);
         self.budget.charge(2)?;
         match (a, b) {
@@ -831,11 +816,9 @@ impl Env<'_> {
         span: super::ast::Span,
         elem: Option<&Value>,
     ) -> Result<Val<'static>, EvalError> {
-        // read where it was made (see `arith_node`)
+        // read where it was made (see `held!`)
         let l = self.eval(lhs, elem);
-        let Ok(l) = &l else {
-            return l.map(|_| Val::default());
-        };
+        held!(l);
         self.matches(l, regex, rhs, elem)
             .map(bool_val)
             .map_err(|e| e.at(span))
@@ -962,13 +945,9 @@ impl Env<'_> {
             // `Result` would copy it whole right after it was written part by part)
             [a, b] => {
                 let a = self.eval(a, elem);
-                let Ok(a) = &a else {
-                    return a.map(|_| Val::default());
-                };
+                held!(a);
                 let b = self.eval(b, elem);
-                let Ok(b) = &b else {
-                    return b.map(|_| Val::default());
-                };
+                held!(b);
                 self.invoke(c, recv, &[Val::Ref(a), Val::Ref(b)])
             }
             more => return self.call_more(c, more, recv, elem),
@@ -988,17 +967,11 @@ impl Env<'_> {
         // three arguments (`substring(s, 0, 1)`): each lent to the call as in `call`
         if let [x, y, z] = args {
             let x = self.eval(x, elem);
-            let Ok(x) = &x else {
-                return x.map(|_| Val::default());
-            };
+            held!(x);
             let y = self.eval(y, elem);
-            let Ok(y) = &y else {
-                return y.map(|_| Val::default());
-            };
+            held!(y);
             let z = self.eval(z, elem);
-            let Ok(z) = &z else {
-                return z.map(|_| Val::default());
-            };
+            held!(z);
             return self
                 .invoke(c, recv, &[Val::Ref(x), Val::Ref(y), Val::Ref(z)])
                 .map_err(|e| e.at(c.span));
@@ -1140,6 +1113,21 @@ impl Env<'_> {
                 "a {} has no property '{name}'",
                 other.type_name()
             ))),
+        }
+    }
+
+    /// A step from a value that is borrowed for `'s` or owned here (the step's value is then
+    /// owned too).
+    #[inline(always)]
+    fn step_from<'s>(
+        &'s self,
+        cur: &Val<'s>,
+        s: &'s Step,
+        elem: Option<&'s Value>,
+    ) -> Result<Val<'s>, EvalError> {
+        match cur {
+            Val::Ref(v) => self.step(v, s, elem),
+            Val::Own(v) => Ok(Val::Own(self.step(v, s, elem)?.into_owned())),
         }
     }
 
