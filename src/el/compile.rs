@@ -5,6 +5,7 @@ use std::sync::{Arc, OnceLock};
 
 use super::ast::{BinOp, Expr, Literal, Postfix, SelectKind, Span, UnOp};
 use super::context::{KNOWN_ROOTS, KnownRoot};
+use super::fold::Folded;
 use super::functions::{self, DEFS, Def, Kind, Style};
 use super::pattern::{self, PatternCache, RegexArg};
 use super::value::{Key, Map, Value};
@@ -92,6 +93,8 @@ pub(crate) enum Node {
     Ternary(Box<Node>, Box<Node>, Box<Node>, Span),
     Elvis(Box<Node>, Box<Node>),
     Call(Box<CallNode>),
+    /// A constant subexpression evaluated at compile time (see [`super::fold`]).
+    Folded(Box<Folded>),
 }
 
 struct Compiler<'a> {

@@ -120,6 +120,10 @@ pub(crate) struct Budget {
     bytes: Cell<u64>,
     max_cost: u64,
     max_bytes: u64,
+    /// Set when something asked how much room is left ([`Budget::reserve`],
+    /// [`Budget::cost_left`], [`Budget::bytes_left`]): what such an evaluation charges may
+    /// depend on the room it had, not only on its values, so it is not folded.
+    asked_room: Cell<bool>,
 }
 
 impl Budget {
@@ -129,7 +133,38 @@ impl Budget {
             bytes: Cell::new(0),
             max_cost: limits.max_cost,
             max_bytes: limits.max_total_bytes as u64,
+            asked_room: Cell::new(false),
         }
+    }
+
+    /// The budget of evaluating a constant subexpression ahead of time: the limits' bytes, at
+    /// most `max_cost` units.
+    pub(crate) fn for_folding(limits: &Limits, max_cost: u64) -> Budget {
+        Budget {
+            max_cost: max_cost.min(limits.max_cost),
+            ..Budget::new(limits)
+        }
+    }
+
+    /// Whether anything asked this budget how much room it had left.
+    pub(crate) fn asked_room(&self) -> bool {
+        self.asked_room.get()
+    }
+
+    /// Charges `units` cost units and `bytes` bytes in one step if both fit, and answers
+    /// whether they did (nothing is charged when they don't). A folded subexpression charges
+    /// what evaluating it charged this way: its evaluation charges only by [`Budget::charge`]
+    /// and [`Budget::alloc`], each of which fails exactly when its new total would pass the
+    /// limit, so the whole fits exactly when every step of it would have.
+    pub(crate) fn charge_all(&self, units: u64, bytes: u64) -> bool {
+        let c = self.cost.get().saturating_add(units);
+        let b = self.bytes.get().saturating_add(bytes);
+        if c > self.max_cost || b > self.max_bytes {
+            return false;
+        }
+        self.cost.set(c);
+        self.bytes.set(b);
+        true
     }
 
     /// Cost units used so far.
@@ -156,6 +191,7 @@ impl Budget {
     /// Checks that `units` more cost units would fit, without charging them (for work whose
     /// exact cost is known only afterwards: the caller charges it then).
     pub(crate) fn reserve(&self, units: u64) -> Result<(), EvalError> {
+        self.asked_room.set(true);
         if self.cost.get().saturating_add(units) > self.max_cost {
             return Err(self.cost_exceeded());
         }
@@ -164,6 +200,7 @@ impl Budget {
 
     /// Cost units left.
     pub(crate) fn cost_left(&self) -> u64 {
+        self.asked_room.set(true);
         self.max_cost.saturating_sub(self.cost.get())
     }
 
@@ -181,6 +218,7 @@ impl Budget {
 
     /// Bytes left.
     pub(crate) fn bytes_left(&self) -> u64 {
+        self.asked_room.set(true);
         self.max_bytes.saturating_sub(self.bytes.get())
     }
 

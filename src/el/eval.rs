@@ -12,6 +12,7 @@ use super::ast::{BinOp, SelectKind, UnOp};
 use super::compile::{CallNode, Node, RootRef, Step};
 use super::context::{Context, KnownRoot};
 use super::cost::{self, ALLOC_UNITS, Bounded, Budget, ENTRY_BYTES, STR_OVERHEAD, VALUE_BYTES};
+use super::fold::Folded;
 use super::functions::{Call, strings, type_err};
 use super::pattern::{Pattern, RegexArg, Scratch};
 use super::user::UserView;
@@ -149,6 +150,28 @@ pub(crate) fn eval_program(
         std::mem::forget(scratch);
     }
     r
+}
+
+/// Evaluates a node that reads nothing of the request, for [folding](super::fold): its value,
+/// or `None` if the evaluation failed or searched a regular expression (whose scratch space an
+/// evaluation is charged once).
+pub(crate) fn eval_constant(
+    node: &Node,
+    ctx: &Context,
+    limits: &Limits,
+    budget: &Budget,
+) -> Option<Value> {
+    let scratch = OnceCell::new();
+    let env = Env {
+        ctx,
+        limits,
+        group: None,
+        budget,
+        scratch: &scratch,
+        depth: 0,
+    };
+    let v = env.eval(node, None).ok()?.into_owned();
+    scratch.get().is_none().then_some(v)
 }
 
 fn null_bool(what: &str) -> EvalError {
@@ -441,8 +464,15 @@ impl Env<'_> {
         elem: Option<&'s Value>,
     ) -> Result<Val<'s>, EvalError> {
         self.budget.charge(1)?;
+        self.visit(n, elem)
+    }
+
+    /// [`Env::eval`] once the unit of visiting the node is charged.
+    #[inline(always)]
+    fn visit<'s>(&'s self, n: &'s Node, elem: Option<&'s Value>) -> Result<Val<'s>, EvalError> {
         match n {
             Node::Const(v) => Ok(Val::Ref(v)),
+            Node::Folded(f) => self.folded(f, elem),
             Node::Root(r, span) => self.root(r).map_err(|e| e.at(*span)),
             Node::Elem(name, root, span) => self
                 .elem(name, root.as_ref(), elem)
@@ -480,6 +510,18 @@ impl Env<'_> {
             }
             _ => self.eval(n, elem),
         }
+    }
+
+    /// A folded subexpression: what evaluating it would charge, charged in one step if it
+    /// fits, and its value lent; if it doesn't fit, the subexpression evaluated, so the budget
+    /// runs out where it would have (see [`super::fold`]).
+    #[inline(never)]
+    fn folded<'s>(&'s self, f: &'s Folded, elem: Option<&'s Value>) -> Result<Val<'s>, EvalError> {
+        // the unit of visiting the node is charged already
+        if self.budget.charge_all(f.cost.saturating_sub(1), f.bytes) {
+            return Ok(Val::Ref(&f.value));
+        }
+        self.visit(&f.orig, elem)
     }
 
     #[inline(never)]

@@ -60,6 +60,14 @@ pub struct Limits {
     /// literal) each call site keeps compiled (16 by default). A pattern not in the cache is
     /// compiled again, and charged again.
     pub regex_cache_capacity: usize,
+    /// Most cost units compiling one expression may spend evaluating its constant
+    /// subexpressions ahead of time (`60 * 60 * 24`, `{'Admins', 'Ops'}`,
+    /// `'sales'.toUpperCase()`), 1,000 by default; 0 turns this folding off. A folded
+    /// subexpression is charged, when the program is evaluated, exactly what evaluating it would
+    /// charge, so values, errors and [`Usage`](super::Usage) are the same either way; this bounds
+    /// the work moved to compile time and the memory folded values keep (at most 16 bytes per
+    /// unit).
+    pub max_fold_cost: u64,
 }
 
 impl Default for Limits {
@@ -73,6 +81,7 @@ impl Default for Limits {
             max_total_bytes: 32 << 20,
             max_regex_size: 1 << 20,
             regex_cache_capacity: 16,
+            max_fold_cost: 1_000,
         }
     }
 }
@@ -131,6 +140,13 @@ impl Limits {
     #[must_use]
     pub fn with_regex_cache_capacity(mut self, patterns: usize) -> Self {
         self.regex_cache_capacity = patterns;
+        self
+    }
+
+    /// Sets [`Limits::max_fold_cost`] (0 turns constant folding off).
+    #[must_use]
+    pub fn with_max_fold_cost(mut self, units: u64) -> Self {
+        self.max_fold_cost = units;
         self
     }
 }

@@ -17,9 +17,11 @@
 //! (a hand-written parser for typical expressions, the pest grammar for the rest and for every
 //! error; both build the same tree), resolves every root to a slot and every function and method to its
 //! record (one per function: name, call style, arity, argument kinds, whether it reads the
-//! user, cost, implementation), checks arities and literal argument types, and compiles literal
-//! regular expressions. [`Program::eval`] walks the resolved tree against a [`Context`] built
-//! once per request.
+//! user, cost, implementation), checks arities and literal argument types, compiles literal
+//! regular expressions, and evaluates the subexpressions that read nothing of the request
+//! (`60 * 60 * 24`, `'sales'.toUpperCase()`, `{'Admins', 'Sales' + 'Ops'}`) once, keeping their
+//! values. [`Program::eval`] walks the resolved tree against a [`Context`] built once per
+//! request.
 //!
 //! # Parsing, nesting and stack
 //!
@@ -93,6 +95,16 @@
 //! costs depends only on the program and the context (regex caches are per evaluation), so the
 //! same inputs always give the same answer. [`Program::eval_metered`] reports what an
 //! evaluation used.
+//!
+//! A constant subexpression folded at compile time is charged, when evaluated, exactly what
+//! evaluating it would charge, in one step; if that doesn't fit in what is left of the budget,
+//! the subexpression is evaluated after all and runs out where it would have. So folding
+//! changes no value, no error and no [`Usage`]; it is bounded by [`Limits::max_fold_cost`]
+//! (1,000 units of work per expression by default, 0 to turn it off), and a subexpression is
+//! folded only if its evaluation succeeded, read nothing of the request (its user, groups,
+//! directories or clock), searched no regular expression and charged without asking how much
+//! room was left (`tests/el_fold.rs` runs every corpus expression both ways, on full and on cut
+//! budgets).
 
 mod ast;
 mod compile;
@@ -101,6 +113,7 @@ mod cost;
 mod datetime;
 mod eval;
 mod fastparse;
+mod fold;
 pub(crate) mod functions;
 mod limits;
 pub(crate) mod model;
@@ -391,8 +404,13 @@ fn build(
     scope: compile::Scope,
 ) -> Result<(ast::Expr, (compile::Node, bool)), CompileError> {
     let ast = parse::parse(source, depth)?;
-    let node = compile::compile_ast(&ast, source, limits, scope)?;
-    Ok((ast, node))
+    let (mut node, reads_user) = compile::compile_ast(&ast, source, limits, scope)?;
+    // a group expression compiled at evaluation time is charged to that evaluation, by the
+    // byte: no work beyond that
+    if scope != compile::Scope::GroupAtEval {
+        fold::fold(&mut node, limits);
+    }
+    Ok((ast, (node, reads_user)))
 }
 
 /// How many expressions and GROUPS filter regexes this thread compiled: what the crate's tests

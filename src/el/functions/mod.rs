@@ -114,6 +114,8 @@ pub(crate) struct Def {
     /// Whether it reads the user (groups, manager, assistant, directory assignments) without
     /// the expression naming `user`.
     pub(crate) reads_user: bool,
+    /// Whether it reads the request's clock (`Time.now`, `withinDays`, ...).
+    pub(crate) reads_clock: bool,
     /// What a call is charged before it runs.
     pub(crate) cost: Cost,
     /// The implementation.
@@ -145,6 +147,7 @@ impl Def {
             max,
             kinds,
             reads_user: false,
+            reads_clock: false,
             cost,
             imp,
         }
@@ -154,6 +157,19 @@ impl Def {
     const fn user(mut self) -> Def {
         self.reads_user = true;
         self
+    }
+
+    /// Marks a function that reads the request's clock.
+    const fn clock(mut self) -> Def {
+        self.reads_clock = true;
+        self
+    }
+
+    /// Whether a call's value and charges depend only on its receiver and arguments, never on
+    /// the request (its user, groups, directories or clock): such a call with constant
+    /// arguments may be evaluated at compile time.
+    pub(crate) fn context_free(&self) -> bool {
+        !self.reads_user && !self.reads_clock && !matches!(self.cost, Cost::Groups(_))
     }
 
     /// `String.append`, `toUpperCase`, `toUpperCase()`.
@@ -275,8 +291,8 @@ pub(crate) static DEFS: &[Def] = &[
     g("isMemberOfGroupNameContains", (1, 1), &[Str], Groups(1), groups::member_infix).user(),
     g("isMemberOfGroupNameRegex", (1, 1), &[GroupPattern], Groups(1), own!(groups::member_regex)).user(),
     // Time.*, DateTime.now
-    s("Time", "now", (0, 2), &[Str, Str], Linear(TIME), own!(time::now)),
-    s("DateTime", "now", (0, 0), &[], Fixed(2), own!(time::date_time_now)),
+    s("Time", "now", (0, 2), &[Str, Str], Linear(TIME), own!(time::now)).clock(),
+    s("DateTime", "now", (0, 0), &[], Fixed(2), own!(time::date_time_now)).clock(),
     s("Time", "fromWindowsToIso8601", (1, 1), &[Str], Linear(TIME), own!(time::from_windows)),
     s("Time", "fromUnixToIso8601", (1, 1), &[Str], Linear(TIME), own!(time::from_unix)),
     s("Time", "fromStringToIso8601", (2, 2), &[Str, Str], Linear(TIME), own!(time::from_string)),
@@ -357,10 +373,10 @@ pub(crate) static DEFS: &[Def] = &[
     m("minusHours", (1, 1), &[Int], Linear(TIME), own!(time::m_minus_hours)),
     m("minusMinutes", (1, 1), &[Int], Linear(TIME), own!(time::m_minus_minutes)),
     m("minusSeconds", (1, 1), &[Int], Linear(TIME), own!(time::m_minus_seconds)),
-    m("withinDays", (1, 1), &[Int], Linear(TIME), own!(time::m_within_days)),
-    m("withinHours", (1, 1), &[Int], Linear(TIME), own!(time::m_within_hours)),
-    m("withinMinutes", (1, 1), &[Int], Linear(TIME), own!(time::m_within_minutes)),
-    m("withinSeconds", (1, 1), &[Int], Linear(TIME), own!(time::m_within_seconds)),
+    m("withinDays", (1, 1), &[Int], Linear(TIME), own!(time::m_within_days)).clock(),
+    m("withinHours", (1, 1), &[Int], Linear(TIME), own!(time::m_within_hours)).clock(),
+    m("withinMinutes", (1, 1), &[Int], Linear(TIME), own!(time::m_within_minutes)).clock(),
+    m("withinSeconds", (1, 1), &[Int], Linear(TIME), own!(time::m_within_seconds)).clock(),
 ];
 
 /// The namespaces of the records' static-looking calls, each once (a test checks that they
