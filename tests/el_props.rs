@@ -68,7 +68,9 @@ fn expr() -> impl Strategy<Value = String> {
             Just(".![toString()]"),
             Just(".?[true]"),
             Just(".contains('a')"),
-            Just(".substringAfter('@')")
+            Just(".substringAfter('@')"),
+            Just(".equalsIgnoreCase('A B')"),
+            Just(".removeSpaces()")
         ];
         let func = prop_oneof![
             Just("String.len"),
@@ -184,6 +186,35 @@ proptest! {
         prop_assert_eq!(q.to_string(), printed.clone(), "printing is not stable for {}", src);
         let r2 = q.eval(&ctx());
         prop_assert!(same_result(&r1, &r2), "{} / {}: {:?} vs {:?}", src, printed, r1, r2);
+    }
+
+    /// Folding constant subexpressions changes no answer, no error and no charge, also when the
+    /// budget runs out part way (percent of what the evaluation used).
+    #[test]
+    fn folding_changes_no_answer_and_no_charge(src in expr(), percent in 0u64..=100) {
+        let run = |limits: &Limits| {
+            el::compile(&src, limits).ok().map(|p| {
+                let (r, usage) = p.eval_metered(&ctx());
+                (r.map(|v| v.to_json()).map_err(|e| format!("{:?}: {e}", e.kind)), usage)
+            })
+        };
+        let unfolded = Limits::default().with_max_fold_cost(0);
+        let full = run(&unfolded);
+        prop_assert_eq!(run(&Limits::default()), full.clone(), "{}", src);
+        if let Some((_, usage)) = full {
+            let cost = usage.cost * percent / 100;
+            prop_assert_eq!(
+                run(&Limits::default().with_max_cost(cost)),
+                run(&unfolded.clone().with_max_cost(cost)),
+                "{} (max_cost {})", src, cost
+            );
+            let bytes = usize::try_from(usage.bytes * percent / 100).unwrap_or(usize::MAX);
+            prop_assert_eq!(
+                run(&Limits::default().with_max_total_bytes(bytes)),
+                run(&unfolded.with_max_total_bytes(bytes)),
+                "{} (max_total_bytes {})", src, bytes
+            );
+        }
     }
 }
 

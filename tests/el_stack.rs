@@ -5,7 +5,10 @@
 //!
 //! Each shape nests one construct to the depth limit (63 levels inside the top one) within the
 //! 1024-character limit; the last nests a group expression of the deepest shape inside an
-//! expression of the same shape (a group expression is evaluated inside its caller).
+//! expression of the same shape (a group expression is evaluated inside its caller). Most
+//! shapes are constant: each is evaluated with its constant parts folded at compile time and
+//! without folding, and under budgets that run out part way (where a folded node that no longer
+//! fits evaluates the nodes it stands for).
 
 use serde_json::json;
 use tokenmint::el::{self, Context, Limits};
@@ -74,21 +77,40 @@ fn the_deepest_expressions_evaluate_on_a_small_stack() {
         "user": {"id": "00u1", "groups": [{"id": "g1", "name": "Group"}]}
     }))
     .unwrap();
+    let unfolded = limits.clone().with_max_fold_cost(0);
+    let on_small_stack = |p: el::Program, ctx: Context| {
+        std::thread::Builder::new()
+            .stack_size(STACK)
+            .spawn(move || p.eval_metered(&ctx))
+            .unwrap()
+            .join()
+    };
     for (name, src) in shapes(d) {
         assert!(src.chars().count() <= limits.max_length, "{name}");
         // one level deeper is refused
         let deeper = format!("({src})");
         assert!(el::compile(&deeper, &limits).is_err(), "{name}");
-        let p = el::compile(&src, &limits).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let ctx = ctx.clone();
-        let value = std::thread::Builder::new()
-            .stack_size(STACK)
-            .spawn(move || p.eval(&ctx).map(|v| v.to_json()))
-            .unwrap()
-            .join()
-            .unwrap_or_else(|_| panic!("{name}: the evaluation panicked"));
-        let value = value.unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert!(!value.is_null(), "{name}");
+        // the shapes are mostly constant: evaluated with their constant parts folded at
+        // compile time, and without (every node evaluated)
+        let mut used = 0;
+        for limits in [&limits, &unfolded] {
+            let p = el::compile(&src, limits).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let (value, usage) = on_small_stack(p, ctx.clone())
+                .unwrap_or_else(|_| panic!("{name}: the evaluation panicked"));
+            let value = value.unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(!value.to_json().is_null(), "{name}");
+            used = usage.cost;
+        }
+        // budgets that run out part way: a folded node whose charge doesn't fit evaluates
+        // what it stands for, down to where the budget runs out
+        for cut in (1..16).map(|i| used * i / 16) {
+            let p = el::compile(&src, &limits.clone().with_max_cost(cut))
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            let (value, _) = on_small_stack(p, ctx.clone())
+                .unwrap_or_else(|_| panic!("{name}: the evaluation with {cut} units panicked"));
+            let e = value.expect_err(name);
+            assert_eq!(e.kind, el::EvalErrorKind::Limit, "{name}: {e}");
+        }
     }
 }
 
