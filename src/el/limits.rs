@@ -62,7 +62,7 @@ pub struct Limits {
     pub regex_cache_capacity: usize,
     /// Most cost units compiling one expression may spend evaluating its constant
     /// subexpressions ahead of time (`60 * 60 * 24`, `{'Admins', 'Ops'}`,
-    /// `'sales'.toUpperCase()`), 1,000 by default; 0 turns this folding off. A folded
+    /// `'sales'.toUpperCase()`), 256 by default; 0 turns this folding off. A folded
     /// subexpression is charged, when the program is evaluated, exactly what evaluating it would
     /// charge, so values, errors and [`Usage`](super::Usage) are the same either way; this bounds
     /// the work moved to compile time and the memory folded values keep (at most 16 bytes per
@@ -81,7 +81,7 @@ impl Default for Limits {
             max_total_bytes: 32 << 20,
             max_regex_size: 1 << 20,
             regex_cache_capacity: 16,
-            max_fold_cost: 1_000,
+            max_fold_cost: 256,
         }
     }
 }

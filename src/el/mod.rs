@@ -100,7 +100,7 @@
 //! evaluating it would charge, in one step; if that doesn't fit in what is left of the budget,
 //! the subexpression is evaluated after all and runs out where it would have. So folding
 //! changes no value, no error and no [`Usage`]; it is bounded by [`Limits::max_fold_cost`]
-//! (1,000 units of work per expression by default, 0 to turn it off), and a subexpression is
+//! (256 units of work per expression by default, 0 to turn it off), and a subexpression is
 //! folded only if its evaluation succeeded, read nothing of the request (its user, groups,
 //! directories or clock), searched no regular expression and charged without asking how much
 //! room was left (`tests/el_fold.rs` runs every corpus expression both ways, on full and on cut
