@@ -10,6 +10,9 @@
 //! `peers/*` runs the expressions of the cross-engine comparison (README) on its user, each
 //! checked against its expected value first.
 //!
+//! `fold/{on,off}/*` evaluates expressions with constant subexpressions compiled with constant
+//! folding (the default) and without (`Limits::max_fold_cost` 0), on the same context.
+//!
 //! `cargo bench --bench el -- --warm-up-time 1 --measurement-time 3`
 
 use criterion::{BatchSize, Criterion, black_box, criterion_group, criterion_main};
@@ -177,6 +180,7 @@ fn benches(c: &mut Criterion) {
     }
     fresh.finish();
     peers(c, &limits);
+    folding(c, &limits);
     c.bench_function("context_from_json_typical_10_groups", |b| {
         b.iter(|| Context::from_json(black_box(&typical)).unwrap())
     });
@@ -239,6 +243,41 @@ fn peers(c: &mut Criterion, limits: &Limits) {
         });
     }
     g.finish();
+}
+
+/// Expressions with constant subexpressions, on the cross-engine user.
+const FOLD_SUITE: &[(&str, &str, &str)] = &[
+    ("week_in_seconds", "60 * 60 * 24 * 7", "604800"),
+    ("level_over_product", "user.level * 10 > 2 * 3 + 4", "true"),
+    (
+        "upper_literal_prefix",
+        "String.toUpperCase('okta') + ':' + user.login",
+        r#""OKTA:winston.churchill@example.com""#,
+    ),
+    (
+        "list_with_computed_item",
+        "{'Admins', 'Sales' + 'Ops', 'Eng'}.contains(user.department)",
+        "false",
+    ),
+];
+
+/// `fold/on/*` and `fold/off/*`: [`FOLD_SUITE`] with and without constant folding, each value
+/// checked equal first.
+fn folding(c: &mut Criterion, limits: &Limits) {
+    let ctx = Context::from_json(&peer_user()).unwrap();
+    for (group, limits) in [
+        ("fold/on", limits.clone()),
+        ("fold/off", limits.clone().with_max_fold_cost(0)),
+    ] {
+        let mut g = c.benchmark_group(group);
+        for (name, src, expected) in FOLD_SUITE {
+            let p = el::compile(src, &limits).unwrap();
+            let want: serde_json::Value = serde_json::from_str(expected).unwrap();
+            assert_eq!(p.eval(&ctx).unwrap().to_json(), want, "{name}");
+            g.bench_function(*name, |b| b.iter(|| p.eval(black_box(&ctx)).unwrap()));
+        }
+        g.finish();
+    }
 }
 
 criterion_group!(el_benches, benches);
