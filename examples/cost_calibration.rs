@@ -135,6 +135,10 @@ const WORKLOADS: &[(&str, &str)] = &[
         "org.a1m.replaceAll('(a?){500}a{500}', '$1')",
     ),
     (
+        "regex: capture groups, an empty match per byte",
+        "org.a1m.replaceAll('(a?){137}a{5}}}||}}}}}}}}}}}}}}}}}}}}}}}}}}=}}}}}}}00}', '$1')",
+    ),
+    (
         "regex: word boundary on non-ASCII",
         "L.![org.u1k matches '.*\\bx']",
     ),

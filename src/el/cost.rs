@@ -34,20 +34,23 @@
 //! | a piece of a Joda pattern | [`TOKEN_UNITS`] |
 //! | a group tested against criteria, by name or by source | [`GROUP_UNITS`] per criterion |
 //! | a regular-expression search | [`SEARCH_UNITS`], then 1 per [`REGEX_BYTES_PER_UNIT`] bytes scanned (charged block by block before they are scanned; a lazy DFA also 1 per [`REGEX_STATE_BYTES_PER_UNIT`] bytes of states it builds) |
-//! | capture groups, or a Unicode word boundary next to non-ASCII text (a PikeVM) | bytes × NFA states / [`PIKEVM_STEPS_PER_UNIT`], before |
+//! | capture groups, or a Unicode word boundary next to non-ASCII text (a PikeVM) | NFA states, plus bytes × NFA states / [`PIKEVM_STEPS_PER_UNIT`], before |
 //! | compiling a pattern at evaluation time | [`REGEX_COMPILE_UNITS`] + [`REGEX_PATTERN_UNITS_PER_BYTE`] per byte of pattern before; [`REGEX_UNITS_PER_COMPILED_BYTE`] per byte built once known (one compilation is bounded by the size limit) |
 //! | compiling a group expression at evaluation time | [`COMPILE_UNITS_PER_BYTE`] per byte of source |
 //!
 //! # Calibration
 //!
-//! The `cost_calibration` example runs 65 workloads, each stressing one of the charges above
+//! The `cost_calibration` example runs 66 workloads, each stressing one of the charges above
 //! on inputs chosen to make it slow (1 KiB and 1 MiB strings, non-ASCII text, 100,000-element
 //! lists, a user of 20,000 groups, the slowest regular expressions within the size limit,
 //! patterns compiled in turn at evaluation time), until each exhausts a budget of 10,000,000
 //! units or finishes, and prints the time per unit (the fastest of three runs; release
-//! build, 2-core x86-64, shared). On 2026-11-29 the median was 3.9 ns per unit and the worst
-//! 13.3 ns (splitting CSV strings into new lists); 60 of the 65 workloads ran under 8 ns per
-//! unit. The default budget, 10,000,000 units, thus bounds an evaluation to about 0.13 s of
+//! build, 2-core x86-64, shared). On 2026-11-29 the median was 3.8 ns per unit and the worst
+//! 15.1 ns (splitting CSV strings into new lists); 63 of the 66 workloads ran under 8 ns per
+//! unit. (The first position of a PikeVM search was charged half a unit per NFA state until a
+//! fuzzed input, capture groups with an empty match at every byte, ran at 15 ns per unit: its
+//! searches are all first positions, whose closures visit every state; it runs at 10.6 ns now.)
+//! The default budget, 10,000,000 units, thus bounds an evaluation to about 0.15 s of
 //! work in a release build (about 0.6 s in an unoptimized build: `tests/hostile.rs` runs every
 //! hostile input within 2 s there). The most expensive expression of the documented corpora
 //! (`tests/el/*.jsonl`, 1,357 expressions) costs 25,906 units, a pattern compiled at
@@ -72,7 +75,8 @@ pub(crate) const CHAR_BYTES_PER_UNIT: u64 = 2;
 pub(crate) const REGEX_BYTES_PER_UNIT: u64 = 2;
 /// The fixed part of a regular-expression search (setting up the lazy DFA for it).
 pub(crate) const SEARCH_UNITS: u64 = 10;
-/// NFA steps (haystack bytes × NFA states) a PikeVM search makes per cost unit.
+/// NFA steps (haystack bytes × NFA states) a PikeVM search makes per cost unit after its first
+/// position (whose closure is charged a unit per state).
 pub(crate) const PIKEVM_STEPS_PER_UNIT: u64 = 2;
 /// The fixed part of compiling a regular expression at evaluation time.
 pub(crate) const REGEX_COMPILE_UNITS: u64 = 10_000;

@@ -38,7 +38,7 @@ pub struct Limits {
     /// Deepest accepted nesting of parentheses, brackets, braces and ternary/Elvis chains.
     /// 64 by default.
     pub max_depth: usize,
-    /// The cost budget of one evaluation, in cost units (at most about 13 ns of work each,
+    /// The cost budget of one evaluation, in cost units (at most about 15 ns of work each,
     /// 4 ns typically, on the reference machine): every node visited, byte scanned or
     /// produced, list element touched and regular expression compiled charges it, before the
     /// work. 10,000,000 by default.

@@ -81,7 +81,7 @@
 //!   touched, one per 16 bytes scanned, copied or produced; a regular-expression search is
 //!   charged for every byte it scans and every DFA state it builds; compiling a pattern or a
 //!   group expression at evaluation time is charged by its size. The default budget,
-//!   10,000,000 units, is at most about 0.13 s of work in a release build on the reference
+//!   10,000,000 units, is at most about 0.15 s of work in a release build on the reference
 //!   machine (the calibration is documented in `src/el/cost.rs`); the most expensive
 //!   documented Okta example costs 26,000 units.
 //! * the **bytes** one evaluation allocates for the strings, lists and maps it produces (32 MiB
