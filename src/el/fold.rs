@@ -20,8 +20,10 @@
 //! comparisons sized by the budget) may charge differently with less room, and is not folded;
 //! nor is one that failed (its error belongs to the evaluation that reaches it: `user.x ? 1 :
 //! 1 / 0` is an error only when `user.x` is false), one that searched a regular expression (its
-//! scratch space is charged once per evaluation), or a call that reads the request (its user,
-//! groups, directories or clock: [`Def::context_free`](super::functions::Def)). Values are
+//! scratch space is charged once per evaluation; so no call given a literal pattern or group
+//! expression either), a projection or selection (its body reads the element), or a call that
+//! reads the request (its user, groups, directories or clock:
+//! [`Def::context_free`](super::functions::Def)). Values are
 //! computed by the evaluator itself, so they are the values an evaluation would compute.
 //!
 //! # Bounded
