@@ -104,24 +104,27 @@ fn folding_changes_no_answer_and_no_charge() {
         }
         let Some((_, usage)) = b else { continue };
         compared += 1;
+        // the same budget cut short, folded and not
+        let mut budgets = Vec::new();
         for cost in cuts(usage.cost) {
-            let a = answer(expr, ctx, &folded.clone().with_max_cost(cost));
-            let b = answer(expr, ctx, &unfolded.clone().with_max_cost(cost));
-            cut_runs += 1;
-            if a != b {
-                failures.push(format!(
-                    "{expr} (max_cost {cost})\n    folded:   {a:?}\n    unfolded: {b:?}"
-                ));
-            }
+            let cut = |l: &Limits| l.clone().with_max_cost(cost);
+            budgets.push((format!("max_cost {cost}"), cut(&folded), cut(&unfolded)));
         }
         for bytes in cuts(usage.bytes) {
             let bytes = usize::try_from(bytes).unwrap_or(usize::MAX);
-            let a = answer(expr, ctx, &folded.clone().with_max_total_bytes(bytes));
-            let b = answer(expr, ctx, &unfolded.clone().with_max_total_bytes(bytes));
+            let cut = |l: &Limits| l.clone().with_max_total_bytes(bytes);
+            budgets.push((
+                format!("max_total_bytes {bytes}"),
+                cut(&folded),
+                cut(&unfolded),
+            ));
+        }
+        for (what, on, off) in &budgets {
+            let (a, b) = (answer(expr, ctx, on), answer(expr, ctx, off));
             cut_runs += 1;
             if a != b {
                 failures.push(format!(
-                    "{expr} (max_total_bytes {bytes})\n    folded:   {a:?}\n    unfolded: {b:?}"
+                    "{expr} ({what})\n    folded:   {a:?}\n    unfolded: {b:?}"
                 ));
             }
         }

@@ -129,14 +129,7 @@ pub(crate) fn eval_program(
     budget: &Budget,
 ) -> Result<Value, super::EvalError> {
     let scratch = OnceCell::new();
-    let env = Env {
-        ctx,
-        limits,
-        group: None,
-        budget,
-        scratch: &scratch,
-        depth: 0,
-    };
+    let env = Env::top(ctx, limits, budget, &scratch);
     // the public result is made here, in the caller's slot: a value made by the last step and
     // then converted into it on the way out would be copied whole right after being written
     // part by part (a copy that waits for those writes)
@@ -162,14 +155,7 @@ pub(crate) fn eval_constant(
     budget: &Budget,
 ) -> Option<Value> {
     let scratch = OnceCell::new();
-    let env = Env {
-        ctx,
-        limits,
-        group: None,
-        budget,
-        scratch: &scratch,
-        depth: 0,
-    };
+    let env = Env::top(ctx, limits, budget, &scratch);
     let v = env.eval(node, None).ok()?.into_owned();
     scratch.get().is_none().then_some(v)
 }
@@ -243,6 +229,25 @@ fn nums(a: &Value, b: &Value) -> Option<Nums> {
 
 fn div_zero() -> EvalError {
     EvalError::new(EvalErrorKind::DivideByZero, "division by zero")
+}
+
+impl<'a> Env<'a> {
+    /// The environment of a program evaluated on its own (not inside another): no group bound.
+    fn top(
+        ctx: &'a Context,
+        limits: &'a Limits,
+        budget: &'a Budget,
+        scratch: &'a OnceCell<Scratch>,
+    ) -> Env<'a> {
+        Env {
+            ctx,
+            limits,
+            group: None,
+            budget,
+            scratch,
+            depth: 0,
+        }
+    }
 }
 
 impl Env<'_> {
